@@ -1,0 +1,1 @@
+"""The eseal service: settings, database, HTTP API, protocol endpoints, console, CLI."""

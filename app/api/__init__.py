@@ -1,0 +1,1 @@
+"""Routers of the authenticated API, one module per resource."""

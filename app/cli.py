@@ -1,0 +1,134 @@
+"""The ``eseal`` command: init, serve, API clients, audit checks."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from app.bootstrap import ADMIN_USERNAME, initialise
+from app.db import make_engine, unit_of_work
+from app.errors import AppError
+from app.security import Scope
+from app.settings import Settings
+
+
+def _cmd_init(args: argparse.Namespace, settings: Settings) -> int:
+    result = initialise(settings)
+    if not result.changed_anything:
+        print("eseal is already initialised; nothing changed.")
+        return 0
+    for line in result.changed:
+        print(f"- {line}")
+    if result.admin_password:
+        print(
+            f"First administrator: username '{ADMIN_USERNAME}', password '{result.admin_password}'"
+        )
+        print("(shown once; only its hash is kept)")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    _cmd_init(args, settings)
+    base = f"http://{args.host}:{args.port}"
+    print(f"Console:  {base}/console/")
+    print(f"API docs: {base}/docs")
+    uvicorn.run(
+        "app.main:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_config=None,
+    )
+    return 0
+
+
+def _cmd_client_create(args: argparse.Namespace, settings: Settings) -> int:
+    from app.tenancy import create_api_client
+
+    engine = make_engine(settings.resolved_database_url)
+    organization_id = None if args.org == "platform" else args.org
+    scopes = [s for part in args.scopes for s in part.replace(",", " ").split()]
+    try:
+        with unit_of_work(engine) as session:
+            client, key = create_api_client(
+                session,
+                principal=None,
+                organization_id=organization_id,
+                name=args.name,
+                scopes=scopes,
+            )
+    except AppError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(f"client id: {client.id}")
+    print(f"scopes:    {client.scopes}")
+    print(f"API key (shown once): {key.key}")
+    return 0
+
+
+def _cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from app.audit import verify_chain
+
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with unit_of_work(engine) as session:
+            report = verify_chain(session)
+    finally:
+        engine.dispose()
+    if report.intact:
+        print(f"audit chain intact: {report.events} events")
+        return 0
+    print(f"audit chain BROKEN at event {report.first_broken_seq}: {report.reason}")
+    return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="eseal", description="eseal electronic seal service")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("init", help="create the data folder, schema, CA hierarchy and first admin")
+    serve = sub.add_parser("serve", help="initialise if needed, then run the HTTP service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+
+    client = sub.add_parser("client", help="API clients for portals and scripts")
+    client_sub = client.add_subparsers(dest="client_command", required=True)
+    create = client_sub.add_parser("create", help="create a client and print its key once")
+    create.add_argument("--org", required=True, help="organization id, or 'platform'")
+    create.add_argument("--name", required=True)
+    create.add_argument(
+        "--scopes",
+        nargs="+",
+        required=True,
+        help="scopes: " + " ".join(s.value for s in Scope),
+    )
+
+    audit = sub.add_parser("audit", help="the audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    audit_sub.add_parser("verify", help="check the whole hash chain; exit 1 if broken")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    if args.command == "init":
+        return _cmd_init(args, settings)
+    if args.command == "serve":
+        return _cmd_serve(args, settings)
+    if args.command == "client":
+        return _cmd_client_create(args, settings)
+    if args.command == "audit":
+        return _cmd_audit_verify(args, settings)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

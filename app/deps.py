@@ -1,0 +1,52 @@
+"""Request-scoped dependencies as Annotated aliases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from app.errors import NotAuthenticated
+from app.security import Principal, authenticate_api_key
+from app.settings import Settings
+from app.wiring import Services
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request's unit of work: committed before the response is sent, rolled back on error."""
+    services: Services = request.app.state.services
+    with Session(services.engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ServicesDep = Annotated[Services, Depends(get_services)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_principal(request: Request, session: SessionDep) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise NotAuthenticated("send an API key as 'Authorization: Bearer <key>'")
+    return authenticate_api_key(session, key.strip())
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

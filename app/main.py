@@ -1,0 +1,54 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app import health
+from app.api import audit as audit_api
+from app.api import organizations
+from app.db import migrate
+from app.errors import install_error_handlers
+from app.logs import configure_logging
+from app.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.settings import Settings
+from app.wiring import build_services
+
+
+def create_app(settings: Settings | None = None, *, migrate_on_start: bool = True) -> FastAPI:
+    """Build the service from ``settings`` (read from the environment when not given)."""
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+    services = build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if migrate_on_start:
+            migrate(settings.resolved_database_url)
+        yield
+        services.engine.dispose()
+
+    app = FastAPI(
+        title="eseal",
+        version="0.1.0",
+        description="Electronic seals: certificate authority, seal registry, PAdES sealing "
+        "and verification.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.services = services
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(organizations.router)
+    app.include_router(audit_api.router)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """Entry point for ``uvicorn --factory app.main:app_from_environment``."""
+    return create_app()

@@ -1,0 +1,1 @@
+"""HTTP input and output models (XCreate / XPublic)."""

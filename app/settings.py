@@ -1,0 +1,75 @@
+"""Service settings: one pydantic-settings object (``ESEAL_`` prefix), built in ``create_app``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MiB = 1024 * 1024
+
+
+class InsecureSettingsError(ValueError):
+    """Production mode was asked for with development secrets or insecure options."""
+
+
+class Settings(BaseSettings):
+    """Everything the service can be told, from the environment or explicitly."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ESEAL_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Path("var")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file in the data folder"
+    )
+    public_base_url: str = "http://127.0.0.1:8000"
+    master_key: SecretStr | None = Field(
+        default=None, description="base64 of 32 bytes; default: the 0600 file data_dir/master.key"
+    )
+    master_key_file: Path | None = None
+    ca_algorithm: Literal["ec", "rsa"] = "ec"
+    ca_organization_name: str = "eseal"
+    max_body_bytes: int = 20 * MiB
+    session_hours: int = 8
+    cookie_secure: bool = True
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    log_level: str = "INFO"
+    seal_font: Path | None = None
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> Settings:
+        if self.environment != "production":
+            return self
+        problems = []
+        if self.master_key is None and self.master_key_file is None:
+            problems.append(
+                "no master key configured (set ESEAL_MASTER_KEY or ESEAL_MASTER_KEY_FILE); "
+                "the auto-created development key file is not allowed in production"
+            )
+        if not self.public_base_url.startswith("https://"):
+            problems.append("ESEAL_PUBLIC_BASE_URL must be https:// in production")
+        if not self.cookie_secure:
+            problems.append("ESEAL_COOKIE_SECURE must stay true in production")
+        if problems:
+            raise InsecureSettingsError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'eseal.db').resolve()}"
+
+    @property
+    def resolved_master_key_file(self) -> Path:
+        return self.master_key_file or self.data_dir / "master.key"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")

@@ -1,0 +1,1 @@
+"""Certificate authority: identifiers, profiles, issuance, revocation, CRL, OCSP, TSA, keys."""

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages eseal's tests drive (independent verifiers and a CJK font)
+# when they are missing and we are root; otherwise says what is missing.
+set -euo pipefail
+
+need=()
+command -v pdfsig >/dev/null 2>&1 || need+=(poppler-utils)
+command -v qpdf >/dev/null 2>&1 || need+=(qpdf)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v certutil >/dev/null 2>&1 || need+=(libnss3-tools)
+fc-list :lang=zh 2>/dev/null | grep -qi "noto" || need+=(fonts-noto-cjk fontconfig)
+
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "missing Debian packages (run as root to install): ${need[*]}" >&2
+  exit 1
+fi
+echo "installing Debian packages: ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -1,0 +1,1 @@
+"""Seal registry: kinds, images, lifecycle, authorization; PAdES sealing and verification."""
