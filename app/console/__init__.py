@@ -1,0 +1,1 @@
+"""The web console: server-rendered pages (Jinja2), sessions and CSRF."""
