@@ -1,0 +1,561 @@
+"""The certificate authority: issue, revoke, renew and look up certificates over a `KeyStore`.
+
+Every certificate (CA, TSA, OCSP, enterprise, personal) goes through `issue_with_profile`.
+The caller owns the database transaction; methods only add and flush.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+from sqlmodel import Session, col, select
+
+from pki.errors import (
+    AlreadyRevokedError,
+    CertificateNotFoundError,
+    HierarchyMissingError,
+    InvalidRequestError,
+    PkiError,
+)
+from pki.identifiers import mask_resident_id, validate_resident_id, validate_uscc
+from pki.keys import KeyAlgorithm, KeyStore, PrivateKey, PublicKey, algorithm_of
+from pki.models import CaRecord, CertificateRecord, CertificateStatus, utc_now
+from pki.profiles import (
+    CaName,
+    CertificateProfile,
+    CertificateTemplate,
+    ProfileName,
+    ProfileSet,
+    PublicationUrls,
+    build_certificate,
+    lifetime,
+    new_serial_number,
+)
+
+Clock = Callable[[], datetime]
+
+ORGANIZATION_IDENTIFIER_PREFIX = "NTRCN-"
+"""ETSI EN 319 412-1 semantics: national trade register, China."""
+PERSON_SERIAL_PREFIX = "IDCCN-"
+"""ETSI EN 319 412-1 semantics: national identity card number, China."""
+_MAX_NAME_CHARS = 64  # ub-common-name / ub-organization-name (RFC 5280 appendix A)
+_RFC4514_NAMES = {NameOID.ORGANIZATION_IDENTIFIER: "organizationIdentifier"}
+
+
+@dataclass(frozen=True)
+class EnterpriseIdentity:
+    """A verified organisation: its registered name and unified social credit code."""
+
+    name: str
+    uscc: str
+
+
+@dataclass(frozen=True)
+class PersonIdentity:
+    """A verified natural person: name and resident ID number."""
+
+    name: str
+    resident_id: str
+
+
+Identity = EnterpriseIdentity | PersonIdentity
+
+
+@dataclass(frozen=True)
+class IssuedCertificate:
+    """A stored certificate with its current status."""
+
+    certificate_id: str
+    certificate: x509.Certificate
+    issuer_ca: str
+    profile: str
+    subject: str
+    key_id: str | None
+    owner_org_id: str | None
+    owner_person_id: str | None
+    not_before: datetime
+    not_after: datetime
+    fingerprint_sha256: str
+    status: CertificateStatus
+    revoked_at: datetime | None = None
+    revocation_reason: x509.ReasonFlags | None = None
+    replaced_by: str | None = None
+
+    @property
+    def serial_number(self) -> int:
+        return self.certificate.serial_number
+
+    @property
+    def der(self) -> bytes:
+        return self.certificate.public_bytes(serialization.Encoding.DER)
+
+    @property
+    def pem(self) -> bytes:
+        return self.certificate.public_bytes(serialization.Encoding.PEM)
+
+
+@dataclass(frozen=True)
+class RevokedCertificate:
+    """The outcome of a revocation."""
+
+    certificate_id: str
+    serial_number: int
+    issuer_ca: str
+    revoked_at: datetime
+    reason: x509.ReasonFlags
+
+
+@dataclass(frozen=True)
+class CertificateStatusInfo:
+    """What OCSP/CRL builders need to know about one serial number."""
+
+    status: CertificateStatus
+    not_after: datetime
+    revoked_at: datetime | None
+    reason: x509.ReasonFlags | None
+
+
+@dataclass(frozen=True)
+class RevokedSerial:
+    """One revoked certificate of an issuer (fields match `pki.crl.RevokedEntry`, plus expiry)."""
+
+    serial: int
+    revoked_at: datetime
+    reason: x509.ReasonFlags
+    not_after: datetime
+
+
+def serial_to_hex(serial: int) -> str:
+    """The stored form of a serial number: lower-case hex without leading zeros."""
+    return format(serial, "x")
+
+
+def subject_for(identity: Identity) -> x509.Name:
+    """The subject DN for a verified identity (identifiers validated here)."""
+    name = _checked_name(identity.name)
+    if isinstance(identity, EnterpriseIdentity):
+        uscc = validate_uscc(identity.uscc)
+        return x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, name),
+                x509.NameAttribute(
+                    NameOID.ORGANIZATION_IDENTIFIER, ORGANIZATION_IDENTIFIER_PREFIX + uscc
+                ),
+                x509.NameAttribute(NameOID.COMMON_NAME, name),
+            ]
+        )
+    resident_id = validate_resident_id(identity.resident_id)
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, PERSON_SERIAL_PREFIX + resident_id),
+            x509.NameAttribute(NameOID.COMMON_NAME, name),
+        ]
+    )
+
+
+def identity_from_certificate(certificate: x509.Certificate) -> Identity:
+    """Recover the identity from one of our enterprise or personal certificates."""
+    subject = certificate.subject
+
+    def one(oid: x509.ObjectIdentifier) -> str | None:
+        values = subject.get_attributes_for_oid(oid)
+        return str(values[0].value) if values else None
+
+    common_name = one(NameOID.COMMON_NAME)
+    org_id = one(NameOID.ORGANIZATION_IDENTIFIER)
+    person_serial = one(NameOID.SERIAL_NUMBER)
+    if org_id and org_id.startswith(ORGANIZATION_IDENTIFIER_PREFIX):
+        organization = one(NameOID.ORGANIZATION_NAME) or common_name or ""
+        return EnterpriseIdentity(
+            name=organization, uscc=org_id.removeprefix(ORGANIZATION_IDENTIFIER_PREFIX)
+        )
+    if person_serial and person_serial.startswith(PERSON_SERIAL_PREFIX) and common_name:
+        return PersonIdentity(
+            name=common_name, resident_id=person_serial.removeprefix(PERSON_SERIAL_PREFIX)
+        )
+    raise InvalidRequestError("the certificate carries no enterprise or person identity")
+
+
+def _checked_name(value: str) -> str:
+    name = value.strip()
+    if not name:
+        raise InvalidRequestError("the name must not be empty")
+    if len(name) > _MAX_NAME_CHARS:
+        raise InvalidRequestError(
+            f"the name has {len(name)} characters, at most {_MAX_NAME_CHARS} are allowed"
+        )
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        raise InvalidRequestError("the name contains control characters")
+    return name
+
+
+def _csr_public_key(csr_data: bytes) -> PublicKey:
+    """The public key of a CSR whose signature (proof of possession) verifies."""
+    try:
+        if csr_data.lstrip().startswith(b"-----BEGIN"):
+            csr = x509.load_pem_x509_csr(csr_data)
+        else:
+            csr = x509.load_der_x509_csr(csr_data)
+        key = csr.public_key()
+        valid = csr.is_signature_valid
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise InvalidRequestError(
+            f"the certificate signing request cannot be read: {exc}"
+        ) from None
+    if not valid:
+        raise InvalidRequestError("the certificate signing request signature does not verify")
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        if not isinstance(key.curve, ec.SECP256R1 | ec.SECP384R1):
+            raise InvalidRequestError(f"curve {key.curve.name} is not accepted (P-256, P-384)")
+        return key
+    if isinstance(key, rsa.RSAPublicKey):
+        if key.key_size < 2048:
+            raise InvalidRequestError(f"RSA key of {key.key_size} bits is too small (>= 2048)")
+        return key
+    raise InvalidRequestError("only EC (P-256, P-384) and RSA keys are accepted")
+
+
+def _to_issued(record: CertificateRecord) -> IssuedCertificate:
+    return IssuedCertificate(
+        certificate_id=record.id,
+        certificate=x509.load_der_x509_certificate(record.der),
+        issuer_ca=record.issuer_ca,
+        profile=record.profile,
+        subject=record.subject,
+        key_id=record.key_id,
+        owner_org_id=record.owner_org_id,
+        owner_person_id=record.owner_person_id,
+        not_before=record.not_before,
+        not_after=record.not_after,
+        fingerprint_sha256=record.fingerprint_sha256,
+        status=CertificateStatus(record.status),
+        revoked_at=record.revoked_at,
+        revocation_reason=(
+            x509.ReasonFlags(record.revocation_reason) if record.revocation_reason else None
+        ),
+        replaced_by=record.replaced_by,
+    )
+
+
+class Authority:
+    """Issues and manages certificates; CA keys come from `keystore`."""
+
+    def __init__(
+        self,
+        *,
+        keystore: KeyStore,
+        base_url: str,
+        clock: Clock = utc_now,
+        profiles: ProfileSet | None = None,
+    ) -> None:
+        self.keystore = keystore
+        self.urls = PublicationUrls(base_url)
+        self.clock = clock
+        self.profiles = profiles or ProfileSet()
+
+    # -- issuance -------------------------------------------------------------------------
+
+    def issue(
+        self,
+        session: Session,
+        *,
+        identity: Identity,
+        owner_org_id: str | None = None,
+        owner_person_id: str | None = None,
+        csr_pem: bytes | None = None,
+        key_algorithm: KeyAlgorithm = KeyAlgorithm.EC_P256,
+        lifetime_days: int | None = None,
+    ) -> IssuedCertificate:
+        """Issue a signing certificate for a verified identity.
+
+        Without `csr_pem` the key is generated in the key store; with it, only the CSR's
+        public key is used (its signature must verify) and its subject/extensions are ignored.
+        """
+        subject = subject_for(identity)
+        if isinstance(identity, EnterpriseIdentity):
+            profile, issuer_ca = self.profiles.enterprise, CaName.ORGANIZATION
+            label = f"{profile.name} {identity.uscc.strip().upper()}"
+        else:
+            profile, issuer_ca = self.profiles.personal, CaName.PERSONAL
+            label = f"{profile.name} {mask_resident_id(identity.resident_id)}"
+        lifetime_or_error(profile, lifetime_days)
+        self._ca_record(session, issuer_ca)
+        key_id: str | None = None
+        public_key: PublicKey | None = None
+        if csr_pem is not None:
+            public_key = _csr_public_key(csr_pem)
+        else:
+            key_id = self.keystore.create_key(session, algorithm=key_algorithm, label=label)
+        return self.issue_with_profile(
+            session,
+            profile=profile,
+            subject=subject,
+            issuer_ca=issuer_ca,
+            key_id=key_id,
+            public_key=public_key,
+            lifetime_days=lifetime_days,
+            owner_org_id=owner_org_id,
+            owner_person_id=owner_person_id,
+        )
+
+    def issue_with_profile(
+        self,
+        session: Session,
+        *,
+        profile: CertificateProfile,
+        subject: x509.Name,
+        issuer_ca: str,
+        key_id: str | None = None,
+        public_key: PublicKey | None = None,
+        self_signed: bool = False,
+        lifetime_days: int | None = None,
+        owner_org_id: str | None = None,
+        owner_person_id: str | None = None,
+    ) -> IssuedCertificate:
+        """The one issuance path: sign `subject`'s key under `profile` by CA `issuer_ca`.
+
+        Give `key_id` (a key-store key) or `public_key` (CSR path). With `self_signed`,
+        the certificate is signed by `key_id` itself and recorded as issued by `issuer_ca`.
+        """
+        if (key_id is None) == (public_key is None):
+            raise InvalidRequestError("give exactly one of key_id and public_key")
+        subject_key = public_key or self.keystore.public_key(session, key_id or "")
+        now = self.clock().replace(microsecond=0)
+        not_after = now + lifetime_or_error(profile, lifetime_days)
+        if self_signed:
+            if key_id is None:
+                raise InvalidRequestError("a self-signed certificate needs a key-store key")
+            issuer_key = self.keystore.private_key(session, key_id)
+            issuer_name = subject
+        else:
+            issuer_cert = self.ca_certificate(session, issuer_ca)
+            issuer_key = self.ca_key(session, issuer_ca)
+            if not issuer_cert.not_valid_before_utc <= now < issuer_cert.not_valid_after_utc:
+                raise PkiError(f"CA {issuer_ca!r} is not within its validity period")
+            issuer_name = issuer_cert.subject
+            not_after = min(not_after, issuer_cert.not_valid_after_utc)
+        template = CertificateTemplate(
+            subject=subject,
+            subject_public_key=subject_key,
+            issuer_name=issuer_name,
+            issuer_public_key=issuer_key.public_key(),
+            issuer_ca=issuer_ca,
+            serial_number=new_serial_number(),
+            not_before=now,
+            not_after=not_after,
+            urls=self.urls,
+            self_signed=self_signed,
+        )
+        certificate = build_certificate(profile=profile, template=template, issuer_key=issuer_key)
+        der = certificate.public_bytes(serialization.Encoding.DER)
+        record = CertificateRecord(
+            serial=serial_to_hex(certificate.serial_number),
+            issuer_ca=issuer_ca,
+            profile=profile.name.value,
+            subject=certificate.subject.rfc4514_string(_RFC4514_NAMES),
+            der=der,
+            fingerprint_sha256=hashlib.sha256(der).hexdigest(),
+            not_before=certificate.not_valid_before_utc,
+            not_after=certificate.not_valid_after_utc,
+            key_id=key_id,
+            owner_org_id=owner_org_id,
+            owner_person_id=owner_person_id,
+            created_at=self.clock(),
+        )
+        session.add(record)
+        session.flush()
+        return _to_issued(record)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def revoke(
+        self,
+        session: Session,
+        *,
+        certificate_id: str,
+        reason: x509.ReasonFlags,
+        when: datetime | None = None,
+    ) -> RevokedCertificate:
+        """Mark a certificate revoked (AlreadyRevokedError the second time)."""
+        reason = x509.ReasonFlags(reason)
+        if reason is x509.ReasonFlags.remove_from_crl:
+            raise InvalidRequestError("removeFromCRL is only meaningful in delta CRLs")
+        now = self.clock()
+        revoked_at = (when or now).replace(microsecond=0)
+        if revoked_at.tzinfo is None:
+            raise InvalidRequestError("the revocation time must be timezone-aware")
+        if revoked_at > now:
+            raise InvalidRequestError("the revocation time must not be in the future")
+        record = self._record(session, certificate_id)
+        if record.status == CertificateStatus.REVOKED:
+            raise AlreadyRevokedError(
+                f"certificate {certificate_id} was already revoked at "
+                f"{record.revoked_at.isoformat() if record.revoked_at else 'an unknown time'}",
+                certificate_id=certificate_id,
+            )
+        record.status = CertificateStatus.REVOKED.value
+        record.revoked_at = revoked_at
+        record.revocation_reason = reason.value
+        session.add(record)
+        session.flush()
+        return RevokedCertificate(
+            certificate_id=record.id,
+            serial_number=int(record.serial, 16),
+            issuer_ca=record.issuer_ca,
+            revoked_at=revoked_at,
+            reason=reason,
+        )
+
+    def renew(
+        self,
+        session: Session,
+        *,
+        certificate_id: str,
+        csr_pem: bytes | None = None,
+        key_algorithm: KeyAlgorithm | None = None,
+    ) -> IssuedCertificate:
+        """Issue a successor with a new key and the same identity and owners.
+
+        Service-held keys are replaced by a new key (same algorithm unless given); a
+        certificate issued from a CSR needs a new CSR. The old record gets `replaced_by`.
+        """
+        old = self._record(session, certificate_id)
+        if old.status == CertificateStatus.REVOKED:
+            raise AlreadyRevokedError(
+                f"certificate {certificate_id} is revoked and cannot be renewed",
+                certificate_id=certificate_id,
+            )
+        if old.replaced_by:
+            raise InvalidRequestError(
+                f"certificate {certificate_id} was already renewed by {old.replaced_by}",
+                certificate_id=certificate_id,
+            )
+        if old.profile not in (ProfileName.ENTERPRISE, ProfileName.PERSONAL):
+            raise InvalidRequestError(f"certificates of profile {old.profile} are not renewed here")
+        if old.key_id is None and csr_pem is None:
+            raise InvalidRequestError("this certificate was issued from a CSR: send a new CSR")
+        algorithm = key_algorithm
+        if algorithm is None and old.key_id is not None:
+            algorithm = algorithm_of(self.keystore.public_key(session, old.key_id))
+        identity = identity_from_certificate(x509.load_der_x509_certificate(old.der))
+        profile = self.profiles.by_name(old.profile)
+        days = (old.not_after - old.not_before) // timedelta(days=1)
+        new = self.issue(
+            session,
+            identity=identity,
+            owner_org_id=old.owner_org_id,
+            owner_person_id=old.owner_person_id,
+            csr_pem=csr_pem,
+            key_algorithm=algorithm or KeyAlgorithm.EC_P256,
+            lifetime_days=max(1, min(days, profile.max_lifetime_days)),
+        )
+        old.replaced_by = new.certificate_id
+        session.add(old)
+        session.flush()
+        return new
+
+    # -- lookups --------------------------------------------------------------------------
+
+    def get(self, session: Session, certificate_id: str) -> IssuedCertificate:
+        """A certificate with its current status (CertificateNotFoundError)."""
+        return _to_issued(self._record(session, certificate_id))
+
+    def chain(self, session: Session, certificate_id: str) -> list[x509.Certificate]:
+        """The certificate and its issuers, leaf first, root last."""
+        record = self._record(session, certificate_id)
+        chain = [x509.load_der_x509_certificate(record.der)]
+        for _ in range(8):
+            ca = self._ca_record(session, record.issuer_ca)
+            if ca.certificate_id == record.id:
+                return chain
+            record = self._record(session, ca.certificate_id)
+            chain.append(x509.load_der_x509_certificate(record.der))
+        raise PkiError(f"the chain of {certificate_id} does not end at a self-signed CA")
+
+    def ca_certificate(self, session: Session, name: str) -> x509.Certificate:
+        """The current certificate of CA (or TSA/OCSP identity) `name`."""
+        ca = self._ca_record(session, name)
+        return x509.load_der_x509_certificate(self._record(session, ca.certificate_id).der)
+
+    def ca_key(self, session: Session, name: str) -> PrivateKey:
+        """The private key of CA (or TSA/OCSP identity) `name`."""
+        return self.keystore.private_key(session, self._ca_record(session, name).key_id)
+
+    def lookup_status(
+        self, session: Session, *, issuer_ca: str, serial: int
+    ) -> CertificateStatusInfo | None:
+        """The status of `serial` issued by `issuer_ca`, or None when we never issued it."""
+        record = session.exec(
+            select(CertificateRecord).where(
+                CertificateRecord.issuer_ca == issuer_ca,
+                CertificateRecord.serial == serial_to_hex(serial),
+            )
+        ).first()
+        if record is None:
+            return None
+        issued = _to_issued(record)
+        return CertificateStatusInfo(
+            status=issued.status,
+            not_after=issued.not_after,
+            revoked_at=issued.revoked_at,
+            reason=issued.revocation_reason,
+        )
+
+    def revoked_entries(self, session: Session, issuer_ca: str) -> list[RevokedSerial]:
+        """Every revoked certificate of `issuer_ca`, oldest revocation first."""
+        records = session.exec(
+            select(CertificateRecord)
+            .where(
+                CertificateRecord.issuer_ca == issuer_ca,
+                CertificateRecord.status == CertificateStatus.REVOKED.value,
+            )
+            .order_by(col(CertificateRecord.revoked_at), col(CertificateRecord.serial))
+        ).all()
+        entries = []
+        for record in records:
+            assert record.revoked_at is not None and record.revocation_reason is not None
+            entries.append(
+                RevokedSerial(
+                    serial=int(record.serial, 16),
+                    revoked_at=record.revoked_at,
+                    reason=x509.ReasonFlags(record.revocation_reason),
+                    not_after=record.not_after,
+                )
+            )
+        return entries
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _record(self, session: Session, certificate_id: str) -> CertificateRecord:
+        record = session.get(CertificateRecord, certificate_id)
+        if record is None:
+            raise CertificateNotFoundError(
+                f"no certificate with id {certificate_id!r}", certificate_id=certificate_id
+            )
+        return record
+
+    def _ca_record(self, session: Session, name: str) -> CaRecord:
+        ca = session.get(CaRecord, name)
+        if ca is None:
+            raise HierarchyMissingError(
+                f"CA {name!r} does not exist; initialise the hierarchy (eseal init)", ca=name
+            )
+        return ca
+
+
+def lifetime_or_error(profile: CertificateProfile, days: int | None) -> timedelta:
+    """`profiles.lifetime` with InvalidRequestError instead of ValueError."""
+    try:
+        return lifetime(profile, days)
+    except ValueError as exc:
+        raise InvalidRequestError(str(exc), profile=profile.name.value) from None

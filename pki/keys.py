@@ -1,0 +1,187 @@
+"""Key storage: the `KeyStore` seam and a software store with AES-256-GCM envelope encryption.
+
+Each private key (PKCS#8 DER) is encrypted under a fresh 256-bit data key; the data key is
+encrypted under the 32-byte master key. Both encryptions bind the key id as associated data,
+so a row copied under another id does not decrypt. The caller owns the session/transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+import stat
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol, TypeAlias
+from uuid import uuid4
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlmodel import Session
+
+from pki.errors import KeyStoreError
+from pki.models import KeyRecord
+
+PrivateKey: TypeAlias = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+PublicKey: TypeAlias = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
+
+MASTER_KEY_BYTES = 32
+_NONCE_BYTES = 12
+
+
+class KeyAlgorithm(StrEnum):
+    EC_P256 = "ec-p256"
+    EC_P384 = "ec-p384"
+    RSA_3072 = "rsa-3072"
+
+
+def generate_private_key(algorithm: KeyAlgorithm) -> PrivateKey:
+    """A fresh private key of `algorithm`."""
+    match KeyAlgorithm(algorithm):
+        case KeyAlgorithm.EC_P256:
+            return ec.generate_private_key(ec.SECP256R1())
+        case KeyAlgorithm.EC_P384:
+            return ec.generate_private_key(ec.SECP384R1())
+        case KeyAlgorithm.RSA_3072:
+            return rsa.generate_private_key(public_exponent=65537, key_size=3072)
+
+
+def algorithm_of(key: PrivateKey | PublicKey) -> KeyAlgorithm:
+    """The `KeyAlgorithm` of a key, or `KeyStoreError` for an unsupported one."""
+    if isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
+        if isinstance(key.curve, ec.SECP256R1):
+            return KeyAlgorithm.EC_P256
+        if isinstance(key.curve, ec.SECP384R1):
+            return KeyAlgorithm.EC_P384
+    if isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey) and key.key_size == 3072:
+        return KeyAlgorithm.RSA_3072
+    raise KeyStoreError("unsupported key type or size")
+
+
+class KeyStore(Protocol):
+    """Where the authority's and the signers' private keys live."""
+
+    def create_key(self, session: Session, *, algorithm: KeyAlgorithm, label: str) -> str:
+        """Generate and store a key; return its id."""
+        ...
+
+    def private_key(self, session: Session, key_id: str) -> PrivateKey:
+        """The private key `key_id` (KeyStoreError when missing or not unlockable)."""
+        ...
+
+    def public_key(self, session: Session, key_id: str) -> PublicKey:
+        """The public key of `key_id`."""
+        ...
+
+
+class SoftwareKeyStore:
+    """Keys encrypted in the database under a 32-byte master key (AES-256-GCM envelope)."""
+
+    def __init__(self, master_key: bytes) -> None:
+        if not isinstance(master_key, bytes) or len(master_key) != MASTER_KEY_BYTES:
+            raise KeyStoreError(f"the master key must be {MASTER_KEY_BYTES} bytes")
+        self._master = AESGCM(master_key)
+
+    def __repr__(self) -> str:
+        return "SoftwareKeyStore(master_key=<hidden>)"
+
+    def create_key(self, session: Session, *, algorithm: KeyAlgorithm, label: str) -> str:
+        key = generate_private_key(algorithm)
+        key_id = uuid4().hex
+        plaintext = key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        aad = key_id.encode()
+        data_key = AESGCM.generate_key(bit_length=256)
+        nonce = os.urandom(_NONCE_BYTES)
+        wrap_nonce = os.urandom(_NONCE_BYTES)
+        record = KeyRecord(
+            id=key_id,
+            algorithm=KeyAlgorithm(algorithm).value,
+            label=label,
+            ciphertext=AESGCM(data_key).encrypt(nonce, plaintext, aad),
+            nonce=nonce,
+            wrapped_key=self._master.encrypt(wrap_nonce, data_key, aad),
+            wrap_nonce=wrap_nonce,
+        )
+        session.add(record)
+        session.flush()
+        return key_id
+
+    def private_key(self, session: Session, key_id: str) -> PrivateKey:
+        record = session.get(KeyRecord, key_id)
+        if record is None:
+            raise KeyStoreError(f"no key with id {key_id!r}", key_id=key_id)
+        aad = key_id.encode()
+        try:
+            data_key = self._master.decrypt(record.wrap_nonce, record.wrapped_key, aad)
+            plaintext = AESGCM(data_key).decrypt(record.nonce, record.ciphertext, aad)
+        except InvalidTag:
+            raise KeyStoreError(
+                f"key {key_id!r} cannot be unlocked: wrong master key or tampered record",
+                key_id=key_id,
+            ) from None
+        key = serialization.load_der_private_key(plaintext, password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+            raise KeyStoreError(f"key {key_id!r} has an unsupported type", key_id=key_id)
+        if algorithm_of(key).value != record.algorithm:
+            raise KeyStoreError(f"key {key_id!r} does not match its algorithm", key_id=key_id)
+        return key
+
+    def public_key(self, session: Session, key_id: str) -> PublicKey:
+        return self.private_key(session, key_id).public_key()
+
+
+def master_key_from_env(value: str) -> bytes:
+    """Decode a base64 (standard or URL-safe) master key of exactly 32 bytes."""
+    text = value.strip()
+    try:
+        raw = base64.b64decode(text.replace("-", "+").replace("_", "/"), validate=True)
+    except (binascii.Error, ValueError):
+        raise KeyStoreError("the master key is not valid base64") from None
+    if len(raw) != MASTER_KEY_BYTES:
+        raise KeyStoreError(
+            f"the master key must decode to {MASTER_KEY_BYTES} bytes, got {len(raw)}"
+        )
+    return raw
+
+
+def load_or_create_master_key(path: Path) -> bytes:
+    """Read the 32-byte master key file, or create it (mode 0600) with random bytes.
+
+    Refuses a file readable or writable by group or others, or of the wrong size.
+    """
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_master_key(path)
+    key = secrets.token_bytes(MASTER_KEY_BYTES)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, key)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return key
+
+
+def _read_master_key(path: Path) -> bytes:
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise KeyStoreError(f"master key {path} is not a regular file")
+    if info.st_mode & 0o077:
+        raise KeyStoreError(
+            f"master key {path} has mode {stat.S_IMODE(info.st_mode):04o}; "
+            "it must not be accessible to group or others (chmod 600)"
+        )
+    raw = path.read_bytes()
+    if len(raw) != MASTER_KEY_BYTES:
+        raise KeyStoreError(f"master key {path} must hold {MASTER_KEY_BYTES} bytes")
+    return raw

@@ -1,0 +1,307 @@
+"""Certificate profiles as data, and the one function that turns a profile into a certificate.
+
+CA, TSA, OCSP, enterprise and personal certificates differ only by their `CertificateProfile`.
+Published URLs follow the public contract: `{base}/pki/ca/{ca}.crt`, `{base}/pki/crl/{ca}.crl`
+and `{base}/pki/ocsp`; publish them over http:// (RFC 5280 4.2.1.13, EN 319 412-2 GEN-4.3.11-4).
+
+Deliberate differences from ETSI EN 319 412 (as reported by pkilint's `lint_etsi_cert`):
+signing certificates carry digitalSignature and nonRepudiation together (NAT-4.3.2-1 prefers
+one), personal certificates carry the whole Chinese name in CN without surname/givenName, and
+the TSA's EKU is critical as RFC 3161 requires (GEN-4.3.10-1 wants it non-critical).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from pki.keys import PrivateKey, PublicKey
+
+POLICY_OID = x509.ObjectIdentifier("1.3.6.1.4.1.32473.1")
+"""Default certificate policy: under RFC 5612's documentation enterprise number. A deployment
+sets its own (ESEAL_POLICY_OID, under its IANA enterprise number); production refuses this one.
+Short arcs on purpose: UUID-based 2.25 OIDs break pkilint, Go < 1.22 and older cryptography."""
+
+
+class CaName(StrEnum):
+    """Names of the authority's own keys/certificates (`CaRecord.name`)."""
+
+    ROOT = "root"
+    ORGANIZATION = "organization"
+    PERSONAL = "personal"
+    TSA = "tsa"
+    OCSP_ORGANIZATION = "ocsp-organization"
+    OCSP_PERSONAL = "ocsp-personal"
+
+
+PUBLISHED_CAS = frozenset({CaName.ROOT, CaName.ORGANIZATION, CaName.PERSONAL})
+"""CAs whose certificate and CRL are published under /pki/ca and /pki/crl."""
+
+
+class ProfileName(StrEnum):
+    ROOT_CA = "root-ca"
+    ISSUING_CA = "issuing-ca"
+    ENTERPRISE = "enterprise-signing"
+    PERSONAL = "personal-signing"
+    TSA = "tsa"
+    OCSP = "ocsp-responder"
+
+
+class KeyUsageBit(StrEnum):
+    """Key usage bits, spelled as the keyword arguments of `x509.KeyUsage`."""
+
+    DIGITAL_SIGNATURE = "digital_signature"
+    CONTENT_COMMITMENT = "content_commitment"  # nonRepudiation
+    KEY_ENCIPHERMENT = "key_encipherment"
+    DATA_ENCIPHERMENT = "data_encipherment"
+    KEY_AGREEMENT = "key_agreement"
+    KEY_CERT_SIGN = "key_cert_sign"
+    CRL_SIGN = "crl_sign"
+
+
+@dataclass(frozen=True)
+class CertificateProfile:
+    """What a kind of certificate contains; lifetimes in days."""
+
+    name: ProfileName
+    lifetime_days: int
+    max_lifetime_days: int
+    key_usage: frozenset[KeyUsageBit]
+    ca: bool = False
+    path_length: int | None = None
+    extended_key_usage: tuple[x509.ObjectIdentifier, ...] = ()
+    extended_key_usage_critical: bool = False
+    ocsp_no_check: bool = False
+    policies: tuple[x509.ObjectIdentifier, ...] = (POLICY_OID,)
+    crl_distribution_point: bool = True
+    ocsp_url: bool = False
+    ca_issuers_url: bool = True
+
+    def with_lifetime(self, days: int) -> CertificateProfile:
+        """A copy with another default lifetime (still bounded by `max_lifetime_days`)."""
+        return dataclasses.replace(
+            self, lifetime_days=days, max_lifetime_days=max(days, self.max_lifetime_days)
+        )
+
+
+_CA_USAGE = frozenset({KeyUsageBit.KEY_CERT_SIGN, KeyUsageBit.CRL_SIGN})
+_SIGNING_USAGE = frozenset({KeyUsageBit.DIGITAL_SIGNATURE, KeyUsageBit.CONTENT_COMMITMENT})
+
+ROOT_CA = CertificateProfile(
+    name=ProfileName.ROOT_CA,
+    lifetime_days=7305,
+    max_lifetime_days=9132,
+    key_usage=_CA_USAGE,
+    ca=True,
+    policies=(),
+    crl_distribution_point=False,
+    ca_issuers_url=False,
+)
+ISSUING_CA = CertificateProfile(
+    name=ProfileName.ISSUING_CA,
+    lifetime_days=3653,
+    max_lifetime_days=5479,
+    key_usage=_CA_USAGE,
+    ca=True,
+    path_length=0,
+)
+ENTERPRISE_SIGNING = CertificateProfile(
+    name=ProfileName.ENTERPRISE,
+    lifetime_days=730,
+    max_lifetime_days=1826,
+    key_usage=_SIGNING_USAGE,
+    ocsp_url=True,
+)
+PERSONAL_SIGNING = dataclasses.replace(ENTERPRISE_SIGNING, name=ProfileName.PERSONAL)
+TSA = CertificateProfile(
+    name=ProfileName.TSA,
+    lifetime_days=1826,
+    max_lifetime_days=3653,
+    key_usage=frozenset({KeyUsageBit.DIGITAL_SIGNATURE}),
+    extended_key_usage=(ExtendedKeyUsageOID.TIME_STAMPING,),
+    extended_key_usage_critical=True,  # RFC 3161 2.3; `openssl ts -verify` insists
+)
+OCSP_RESPONDER = CertificateProfile(
+    name=ProfileName.OCSP,
+    lifetime_days=365,
+    max_lifetime_days=730,
+    key_usage=frozenset({KeyUsageBit.DIGITAL_SIGNATURE}),
+    extended_key_usage=(ExtendedKeyUsageOID.OCSP_SIGNING,),
+    ocsp_no_check=True,  # RFC 6960 4.2.2.2.1: clients need not check the responder
+    crl_distribution_point=False,
+)
+
+
+@dataclass(frozen=True)
+class ProfileSet:
+    """The profiles an `Authority` uses; replace one to change lifetimes."""
+
+    root_ca: CertificateProfile = ROOT_CA
+    issuing_ca: CertificateProfile = ISSUING_CA
+    enterprise: CertificateProfile = ENTERPRISE_SIGNING
+    personal: CertificateProfile = PERSONAL_SIGNING
+    tsa: CertificateProfile = TSA
+    ocsp: CertificateProfile = OCSP_RESPONDER
+
+    def by_name(self, name: ProfileName | str) -> CertificateProfile:
+        """The profile called `name` (KeyError when there is none)."""
+        for f in dataclasses.fields(self):
+            profile: CertificateProfile = getattr(self, f.name)
+            if profile.name == name:
+                return profile
+        raise KeyError(name)
+
+    def with_policy(self, *policies: x509.ObjectIdentifier) -> ProfileSet:
+        """A copy whose profiles that carry certificate policies carry `policies` instead."""
+        changes = {
+            f.name: dataclasses.replace(getattr(self, f.name), policies=policies)
+            for f in dataclasses.fields(self)
+            if getattr(self, f.name).policies
+        }
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class PublicationUrls:
+    """Where relying parties fetch CA certificates, CRLs and OCSP answers."""
+
+    base_url: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+
+    def ca_certificate(self, ca: str) -> str:
+        return f"{self.base_url}/pki/ca/{ca}.crt"
+
+    def crl(self, ca: str) -> str:
+        return f"{self.base_url}/pki/crl/{ca}.crl"
+
+    @property
+    def ocsp(self) -> str:
+        return f"{self.base_url}/pki/ocsp"
+
+
+@dataclass(frozen=True)
+class CertificateTemplate:
+    """Everything `build_certificate` needs besides the profile and the issuer key."""
+
+    subject: x509.Name
+    subject_public_key: PublicKey
+    issuer_name: x509.Name
+    issuer_public_key: PublicKey
+    issuer_ca: str
+    serial_number: int
+    not_before: datetime
+    not_after: datetime
+    urls: PublicationUrls
+    self_signed: bool = field(default=False)
+
+
+def new_serial_number() -> int:
+    """A random positive serial of at most 20 octets (159 random bits, never zero)."""
+    while True:
+        serial = x509.random_serial_number()
+        if serial:
+            return serial
+
+
+def signature_hash(key: PrivateKey) -> hashes.SHA256 | hashes.SHA384:
+    """SHA-384 for P-384 keys, SHA-256 for P-256 and RSA."""
+    if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.key_size >= 384:
+        return hashes.SHA384()
+    return hashes.SHA256()
+
+
+def lifetime(profile: CertificateProfile, days: int | None) -> timedelta:
+    """The requested lifetime, or the profile default; ValueError when out of bounds."""
+    chosen = profile.lifetime_days if days is None else days
+    if not 1 <= chosen <= profile.max_lifetime_days:
+        raise ValueError(
+            f"lifetime of {chosen} days is outside 1..{profile.max_lifetime_days} "
+            f"for profile {profile.name}"
+        )
+    return timedelta(days=chosen)
+
+
+def _key_usage(bits: frozenset[KeyUsageBit]) -> x509.KeyUsage:
+    flags = {bit.value: bit in bits for bit in KeyUsageBit}
+    return x509.KeyUsage(**flags, encipher_only=False, decipher_only=False)
+
+
+def certificate_extensions(
+    *, profile: CertificateProfile, template: CertificateTemplate
+) -> list[tuple[x509.ExtensionType, bool]]:
+    """The extensions (value, critical) that `profile` puts into a certificate."""
+    extensions: list[tuple[x509.ExtensionType, bool]] = [
+        (x509.BasicConstraints(ca=profile.ca, path_length=profile.path_length), True),
+        (_key_usage(profile.key_usage), True),
+    ]
+    if profile.extended_key_usage:
+        extensions.append(
+            (
+                x509.ExtendedKeyUsage(list(profile.extended_key_usage)),
+                profile.extended_key_usage_critical,
+            )
+        )
+    extensions.append(
+        (x509.SubjectKeyIdentifier.from_public_key(template.subject_public_key), False)
+    )
+    # Also in self-signed roots (RFC 5280 4.2.1.1 allows it; chain linters expect it).
+    aki = x509.AuthorityKeyIdentifier.from_issuer_public_key(template.issuer_public_key)
+    extensions.append((aki, False))
+    if profile.policies:
+        policies = [x509.PolicyInformation(oid, None) for oid in profile.policies]
+        extensions.append((x509.CertificatePolicies(policies), False))
+    if profile.crl_distribution_point:
+        point = x509.DistributionPoint(
+            full_name=[x509.UniformResourceIdentifier(template.urls.crl(template.issuer_ca))],
+            relative_name=None,
+            reasons=None,
+            crl_issuer=None,
+        )
+        extensions.append((x509.CRLDistributionPoints([point]), False))
+    access: list[x509.AccessDescription] = []
+    if profile.ocsp_url:
+        access.append(
+            x509.AccessDescription(
+                x509.AuthorityInformationAccessOID.OCSP,
+                x509.UniformResourceIdentifier(template.urls.ocsp),
+            )
+        )
+    if profile.ca_issuers_url:
+        access.append(
+            x509.AccessDescription(
+                x509.AuthorityInformationAccessOID.CA_ISSUERS,
+                x509.UniformResourceIdentifier(template.urls.ca_certificate(template.issuer_ca)),
+            )
+        )
+    if access:
+        extensions.append((x509.AuthorityInformationAccess(access), False))
+    if profile.ocsp_no_check:
+        extensions.append((x509.OCSPNoCheck(), False))
+    return extensions
+
+
+def build_certificate(
+    *, profile: CertificateProfile, template: CertificateTemplate, issuer_key: PrivateKey
+) -> x509.Certificate:
+    """Sign a certificate for `template` according to `profile` with `issuer_key`."""
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(template.subject)
+        .issuer_name(template.issuer_name)
+        .public_key(template.subject_public_key)
+        .serial_number(template.serial_number)
+        .not_valid_before(template.not_before)
+        .not_valid_after(template.not_after)
+    )
+    for value, critical in certificate_extensions(profile=profile, template=template):
+        builder = builder.add_extension(value, critical=critical)
+    return builder.sign(issuer_key, signature_hash(issuer_key))
