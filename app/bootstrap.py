@@ -1,4 +1,5 @@
-"""First-run set-up (``eseal init``): data folder, master key, schema, first administrator."""
+"""First-run set-up (``eseal init``): data folder, master key, schema, CA hierarchy, first
+administrator."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from app import audit
-from app.db import make_engine, migrate, unit_of_work
+from app.db import migrate, unit_of_work
 from app.models import Person, UserAccount
 from app.settings import Settings
 from app.tenancy import create_account
+from app.wiring import build_services
+from pki.hierarchy import ensure_hierarchy
 
 ADMIN_USERNAME = "admin"
 
@@ -32,16 +35,32 @@ def initialise(settings: Settings) -> InitResult:
     if not settings.data_dir.exists():
         settings.data_dir.mkdir(parents=True)
         changed.append(f"created data folder {settings.data_dir}")
+    key_file = settings.resolved_master_key_file
+    if settings.master_key is None and not key_file.exists():
+        changed.append(f"created master key file {key_file} (mode 0600)")
+    services = build_services(settings)
     migrate(settings.resolved_database_url)
-    engine = make_engine(settings.resolved_database_url)
     password = None
     try:
-        with unit_of_work(engine) as session:
+        with unit_of_work(services.engine) as session:
+            hierarchy = ensure_hierarchy(
+                session, authority=services.authority, config=services.hierarchy
+            )
+            if hierarchy.created or hierarchy.renewed_cas:
+                changed.append(hierarchy.message)
+                for ca in (*hierarchy.created_cas, *hierarchy.renewed_cas):
+                    audit.record(
+                        session,
+                        actor="operator:init",
+                        action="ca.create",
+                        target_type="ca",
+                        target_id=ca,
+                    )
             password = _ensure_admin(session)
             if password:
                 changed.append(f"created platform administrator '{ADMIN_USERNAME}'")
     finally:
-        engine.dispose()
+        services.engine.dispose()
     return InitResult(changed=changed, admin_password=password)
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app import health
+from app import health, protocols
 from app.api import audit as audit_api
+from app.api import certificates as certificates_api
 from app.api import organizations
 from app.console import routes as console
 from app.db import migrate
@@ -51,7 +52,9 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.state.services = services
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(protocols.router)
     app.include_router(organizations.router)
+    app.include_router(certificates_api.router)
     app.include_router(audit_api.router)
     app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MiB = 1024 * 1024
+DOCUMENTATION_POLICY_OID = "1.3.6.1.4.1.32473.1"  # RFC 5612: for examples, not production
 
 
 class InsecureSettingsError(ValueError):
@@ -27,13 +28,23 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default: SQLite file in the data folder"
     )
-    public_base_url: str = "http://127.0.0.1:8000"
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="base of the CRL, OCSP and CA-issuer URLs written into certificates; plain "
+        "http as RFC 5280 expects for them (the console itself belongs behind https)",
+    )
     master_key: SecretStr | None = Field(
         default=None, description="base64 of 32 bytes; default: the 0600 file data_dir/master.key"
     )
     master_key_file: Path | None = None
     ca_algorithm: Literal["ec", "rsa"] = "ec"
     ca_organization_name: str = "eseal"
+    policy_oid: str = Field(
+        default=DOCUMENTATION_POLICY_OID,
+        pattern=r"^[0-2](\.\d{1,9})+$",
+        description="certificate policy OID (under your IANA enterprise number); the TSA "
+        "policy is this OID + '.2'",
+    )
     max_body_bytes: int = 20 * MiB
     session_hours: int = 8
     cookie_secure: bool = True
@@ -52,8 +63,8 @@ class Settings(BaseSettings):
                 "no master key configured (set ESEAL_MASTER_KEY or ESEAL_MASTER_KEY_FILE); "
                 "the auto-created development key file is not allowed in production"
             )
-        if not self.public_base_url.startswith("https://"):
-            problems.append("ESEAL_PUBLIC_BASE_URL must be https:// in production")
+        if self.policy_oid == DOCUMENTATION_POLICY_OID:
+            problems.append("ESEAL_POLICY_OID must be your own policy OID, not the example one")
         if not self.cookie_secure:
             problems.append("ESEAL_COOKIE_SECURE must stay true in production")
         if problems:

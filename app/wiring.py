@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cryptography import x509
 from sqlalchemy import Engine
 
 from app.db import make_engine
 from app.settings import Settings
+from pki.authority import Authority
+from pki.hierarchy import HierarchyConfig
+from pki.keys import SoftwareKeyStore, load_or_create_master_key, master_key_from_env
+from pki.profiles import ProfileSet
+from pki.publication import PublicationPolicy, Publisher
 
 
 @dataclass
@@ -16,8 +22,43 @@ class Services:
 
     settings: Settings
     engine: Engine
+    keystore: SoftwareKeyStore
+    authority: Authority
+    publisher: Publisher
+    hierarchy: HierarchyConfig
+
+
+def master_key(settings: Settings) -> bytes:
+    """From ESEAL_MASTER_KEY (base64), else the 0600 key file (created in development)."""
+    if settings.master_key is not None:
+        return master_key_from_env(settings.master_key.get_secret_value())
+    return load_or_create_master_key(settings.resolved_master_key_file)
+
+
+def hierarchy_config(settings: Settings) -> HierarchyConfig:
+    return HierarchyConfig(
+        algorithm_family=settings.ca_algorithm,
+        organization_name=settings.ca_organization_name,
+    )
 
 
 def build_services(settings: Settings) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Services(settings=settings, engine=make_engine(settings.resolved_database_url))
+    keystore = SoftwareKeyStore(master_key(settings))
+    policy = x509.ObjectIdentifier(settings.policy_oid)
+    authority = Authority(
+        keystore=keystore,
+        base_url=settings.public_base_url,
+        profiles=ProfileSet().with_policy(policy),
+    )
+    return Services(
+        settings=settings,
+        engine=make_engine(settings.resolved_database_url),
+        keystore=keystore,
+        authority=authority,
+        publisher=Publisher(
+            authority=authority,
+            policy=PublicationPolicy(tsa_policy_oid=f"{settings.policy_oid}.2"),
+        ),
+        hierarchy=hierarchy_config(settings),
+    )

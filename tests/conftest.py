@@ -3,16 +3,23 @@ Starlette's TestClient, and factories for valid organizations and API keys."""
 
 from __future__ import annotations
 
+import os
 import random
+import socket
 import string
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.bootstrap import initialise
 from app.db import make_engine, migrate, unit_of_work
 from app.main import create_app
 from app.settings import Settings
@@ -44,18 +51,77 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     drop_database(url)
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @pytest.fixture(scope="session")
-def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def server_port() -> int:
+    return _free_port()
+
+
+@pytest.fixture(scope="session")
+def settings(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, server_port: int
+) -> Settings:
+    # Certificates point their CRL/OCSP/CA URLs at the live server the interop tests start.
     return Settings(
         data_dir=tmp_path_factory.mktemp("data"),
         database_url=database_url,
-        public_base_url="http://127.0.0.1:8000",
+        public_base_url=f"http://127.0.0.1:{server_port}",
         max_body_bytes=1024 * 1024,
     )
 
 
 @pytest.fixture(scope="session")
+def live_server(app: Any, settings: Settings, server_port: int) -> Iterator[str]:
+    """The same service (same database and master key) in a real uvicorn process."""
+    env = {
+        **os.environ,
+        "ESEAL_DATABASE_URL": settings.resolved_database_url,
+        "ESEAL_DATA_DIR": str(settings.data_dir),
+        "ESEAL_PUBLIC_BASE_URL": settings.public_base_url,
+        "ESEAL_LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "app.main:app_from_environment",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(server_port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    base = settings.public_base_url
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the live server did not start")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
 def app(settings: Settings) -> Any:
+    initialise(settings)  # what `eseal init` does: schema, CA hierarchy, first admin
     return create_app(settings)
 
 

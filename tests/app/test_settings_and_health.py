@@ -12,9 +12,20 @@ from app.settings import Settings
 
 def test_production_refuses_development_secrets() -> None:
     with pytest.raises(ValidationError, match="no master key configured"):
-        Settings(environment="production", public_base_url="https://seal.example.gov.cn")
-    with pytest.raises(ValidationError, match="https"):
-        Settings(environment="production", master_key="A" * 44)
+        Settings(environment="production", policy_oid="1.2.156.9999.1")
+    with pytest.raises(ValidationError, match="COOKIE_SECURE"):
+        Settings(
+            environment="production",
+            master_key="A" * 44,
+            policy_oid="1.2.156.9999.1",
+            cookie_secure=False,
+        )
+    with pytest.raises(ValidationError, match="POLICY_OID"):
+        Settings(
+            environment="production",
+            master_key="A" * 44,
+            public_base_url="https://seal.example.gov.cn",
+        )
 
 
 def test_production_starts_with_real_secrets() -> None:
@@ -22,6 +33,7 @@ def test_production_starts_with_real_secrets() -> None:
         environment="production",
         master_key="A" * 44,
         public_base_url="https://seal.example.gov.cn",
+        policy_oid="1.2.156.9999.1",
     )
     assert settings.environment == "production"
 

@@ -1,0 +1,187 @@
+"""What the CA publishes: CRLs (kept current in the database), OCSP answers and time-stamps,
+built in process from the authority's records and keys."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+
+from cryptography import x509
+from sqlmodel import Session
+
+from pki import crl, ocsp, tsa
+from pki.authority import Authority
+from pki.errors import PkiError
+from pki.models import CaRecord, CrlState
+from pki.profiles import POLICY_OID, CaName
+
+CRL_ISSUERS = (CaName.ROOT, CaName.ORGANIZATION, CaName.PERSONAL)
+OCSP_RESPONDERS = {
+    CaName.ORGANIZATION: CaName.OCSP_ORGANIZATION,
+    CaName.PERSONAL: CaName.OCSP_PERSONAL,
+}
+
+
+class UnknownCaError(PkiError):
+    code = "unknown-ca"
+
+
+@dataclass(frozen=True)
+class PublicationPolicy:
+    crl_validity: timedelta = timedelta(days=1)
+    crl_refresh_before: timedelta = timedelta(hours=6)
+    ocsp_validity: timedelta = timedelta(hours=4)
+    tsa_accuracy: timedelta = timedelta(seconds=1)
+    tsa_policy_oid: str = f"{POLICY_OID.dotted_string}.2"
+
+
+class Publisher:
+    """CRLs, OCSP responses and time-stamps of one authority.
+
+    Responder and TSA material (certificate + unlocked key) is cached in memory per
+    certificate id, so a renewed responder certificate is picked up at once.
+    """
+
+    def __init__(self, *, authority: Authority, policy: PublicationPolicy | None = None) -> None:
+        self.authority = authority
+        self.policy = policy or PublicationPolicy()
+        self._lock = threading.Lock()
+        self._ocsp_cache: dict[tuple[str, ...], list[ocsp.OcspIssuer]] = {}
+        self._tsa_cache: dict[str, tsa.TsaConfig] = {}
+
+    # -- CRL ------------------------------------------------------------------------------
+
+    def current_crl(self, session: Session, ca: str) -> bytes:
+        """The CA's current CRL; a new one is issued when the stored one nears nextUpdate."""
+        name = self._crl_issuer(ca)
+        state = session.get(CrlState, name)
+        now = self.authority.clock()
+        if (
+            state is None
+            or state.crl_der is None
+            or state.next_update is None
+            or state.next_update - now <= self.policy.crl_refresh_before
+        ):
+            return self.refresh_crl(session, name)
+        return state.crl_der
+
+    def refresh_crl(self, session: Session, ca: str) -> bytes:
+        """Issue a new CRL now (after a revocation, in the revocation's transaction)."""
+        name = self._crl_issuer(ca)
+        state = session.get(CrlState, name, with_for_update=True) or CrlState(ca_name=name)
+        now = self.authority.clock()
+        entries = [
+            crl.RevokedEntry(serial=r.serial, revoked_at=r.revoked_at, reason=r.reason)
+            for r in self.authority.revoked_entries(session, name)
+        ]
+        der = crl.build_crl(
+            issuer_cert=self.authority.ca_certificate(session, name),
+            issuer_key=self.authority.ca_key(session, name),
+            entries=entries,
+            number=state.crl_number + 1,
+            this_update=now,
+            next_update=now + self.policy.crl_validity,
+        )
+        state.crl_number += 1
+        state.crl_der = der
+        state.this_update = now
+        state.next_update = now + self.policy.crl_validity
+        session.add(state)
+        session.flush()
+        return der
+
+    def after_revocation(self, session: Session, issuer_ca: str) -> None:
+        """Revocation is visible in the CRL at once (OCSP reads the records directly)."""
+        if issuer_ca in CRL_ISSUERS:
+            self.refresh_crl(session, issuer_ca)
+
+    def _crl_issuer(self, ca: str) -> str:
+        if ca not in {c.value for c in CRL_ISSUERS}:
+            raise UnknownCaError(f"no CRL is published for {ca!r}")
+        return ca
+
+    # -- OCSP -----------------------------------------------------------------------------
+
+    def ocsp_response(self, session: Session, request_der: bytes) -> bytes:
+        """An OCSPResponse DER for any input (malformedRequest for garbage)."""
+        issuers = self._ocsp_issuers(session)
+
+        def lookup(issuer_name: str, serial: int) -> ocsp.CertStatus:
+            info = self.authority.lookup_status(session, issuer_ca=issuer_name, serial=serial)
+            if info is None:
+                return ocsp.CertStatus.unknown()
+            if info.revoked_at is not None:
+                return ocsp.CertStatus.revoked(at=info.revoked_at, reason=info.reason)
+            return ocsp.CertStatus.good()
+
+        return ocsp.respond(
+            request_der,
+            issuers=issuers,
+            lookup=lookup,
+            now=self.authority.clock(),
+            validity=self.policy.ocsp_validity,
+        )
+
+    def _ocsp_issuers(self, session: Session) -> list[ocsp.OcspIssuer]:
+        records = {
+            ca: (session.get(CaRecord, ca), session.get(CaRecord, responder))
+            for ca, responder in OCSP_RESPONDERS.items()
+        }
+        if any(ca is None or responder is None for ca, responder in records.values()):
+            return []
+        cache_key = tuple(
+            f"{ca.certificate_id}/{responder.certificate_id}"  # type: ignore[union-attr]
+            for ca, responder in records.values()
+        )
+        with self._lock:
+            cached = self._ocsp_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        issuers = [
+            ocsp.OcspIssuer(
+                issuer_cert=self.authority.ca_certificate(session, ca),
+                responder_cert=self.authority.ca_certificate(session, responder),
+                responder_key=self.authority.ca_key(session, responder),
+                name=ca,
+            )
+            for ca, responder in OCSP_RESPONDERS.items()
+        ]
+        with self._lock:
+            self._ocsp_cache = {cache_key: issuers}
+        return issuers
+
+    # -- time-stamps ----------------------------------------------------------------------
+
+    def tsa_config(self, session: Session) -> tsa.TsaConfig:
+        record = session.get(CaRecord, CaName.TSA)
+        if record is None:
+            raise UnknownCaError("the time-stamping authority is not initialised")
+        with self._lock:
+            cached = self._tsa_cache.get(record.certificate_id)
+        if cached is not None:
+            return cached
+        config = tsa.TsaConfig(
+            cert=self.authority.ca_certificate(session, CaName.TSA),
+            key=self.authority.ca_key(session, CaName.TSA),
+            chain=[self.authority.ca_certificate(session, CaName.ROOT)],
+            policy_oid=self.policy.tsa_policy_oid,
+            accuracy=self.policy.tsa_accuracy,
+        )
+        with self._lock:
+            self._tsa_cache = {record.certificate_id: config}
+        return config
+
+    def timestamp_response(self, session: Session, query_der: bytes) -> bytes:
+        """A TimeStampResp DER for any input (rejection with failInfo for bad queries)."""
+        return tsa.respond(
+            query_der,
+            config=self.tsa_config(session),
+            now=self.authority.clock(),
+            serial=tsa.new_serial(),
+        )
+
+    def ca_certificate(self, session: Session, ca: str) -> x509.Certificate:
+        if ca not in {c.value for c in CRL_ISSUERS}:
+            raise UnknownCaError(f"no CA certificate is published as {ca!r}")
+        return self.authority.ca_certificate(session, ca)
