@@ -8,7 +8,6 @@ Create Date: 2026-11-26 21:51:49.980932
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from alembic import op
 
 revision: str = "03bd50a8d582"

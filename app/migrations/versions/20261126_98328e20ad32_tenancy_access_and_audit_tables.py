@@ -8,7 +8,6 @@ Create Date: 2026-11-26 21:46:39.640417
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from alembic import op
 
 revision: str = "98328e20ad32"
