@@ -76,6 +76,15 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     pki_errors.PkiError: 400,
     seal_errors.InvalidImageError: 422,
     seal_errors.RenderError: 422,
+    seal_errors.SealInputError: 422,
+    seal_errors.SealNotFoundError: 404,
+    seal_errors.SealConflictError: 409,
+    seal_errors.SealNotActiveError: 409,
+    seal_errors.SealOutsideValidityError: 409,
+    seal_errors.CertificateInvalidError: 409,
+    seal_errors.ApprovalConsumedError: 409,
+    seal_errors.UseRefusedError: 403,
+    seal_errors.SealLockedError: 423,
     seal_errors.SealError: 400,
 }
 
@@ -88,6 +97,7 @@ TITLES = {
     409: "Conflict",
     413: "Payload too large",
     415: "Unsupported media type",
+    423: "Locked",
     422: "Unprocessable content",
     429: "Too many requests",
     500: "Internal server error",

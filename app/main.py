@@ -13,6 +13,7 @@ from app import health, protocols
 from app.api import audit as audit_api
 from app.api import certificates as certificates_api
 from app.api import organizations
+from app.api import seals as seals_api
 from app.console import routes as console
 from app.db import migrate
 from app.errors import install_error_handlers
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.include_router(organizations.router)
     app.include_router(certificates_api.router)
     app.include_router(audit_api.router)
+    seals_api.install(app)
     app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeadersMiddleware)

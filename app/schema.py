@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-MODEL_MODULES = ("app.models", "pki.models")
+MODEL_MODULES = ("app.models", "pki.models", "seals.models")
 
 
 def load_all_models() -> None:

@@ -35,10 +35,16 @@ class Scope(StrEnum):
     seals_use = "seals:use"
     approvals_write = "approvals:write"
     audit_read = "audit:read"
+    enterprises_register = "enterprises:register"
+
+
+PLATFORM_GRANTED: frozenset[Scope] = frozenset({Scope.platform, Scope.enterprises_register})
+"""Scopes that reach beyond one organization: only the platform grants them, and org:admin
+does not imply them (an agency's portal registers enterprises; an org admin does not)."""
 
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
-    Role.org_admin: frozenset(Scope) - {Scope.platform},
+    Role.org_admin: frozenset(Scope) - PLATFORM_GRANTED,
     Role.seal_keeper: frozenset(
         {Scope.seals_read, Scope.seals_write, Scope.certificates_read, Scope.audit_read}
     ),
@@ -70,7 +76,7 @@ class Principal:
     def has(self, scope: Scope) -> bool:
         if self.is_platform or scope in self.scopes:
             return True
-        return scope != Scope.platform and Scope.org_admin in self.scopes
+        return scope not in PLATFORM_GRANTED and Scope.org_admin in self.scopes
 
     def may_act_for(self, organization_id: str) -> bool:
         return self.is_platform or self.organization_id == organization_id

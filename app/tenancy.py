@@ -233,6 +233,10 @@ def create_api_client(
             raise NotFound(f"organization {organization_id} not found")
         if Scope.platform.value in wanted:
             raise InvalidInput("an organization's client cannot carry the scope 'platform'")
+        if Scope.enterprises_register.value in wanted and (
+            principal is not None and not principal.is_platform
+        ):
+            raise Forbidden("only the platform grants the scope 'enterprises:register'")
     if session.exec(
         select(ApiClient.id).where(
             ApiClient.organization_id == organization_id, ApiClient.name == name

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from asn1crypto import core as asn1
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -29,6 +30,7 @@ from pki.identifiers import mask_resident_id, validate_resident_id, validate_usc
 from pki.keys import KeyAlgorithm, KeyStore, PrivateKey, PublicKey, algorithm_of
 from pki.models import CaRecord, CertificateRecord, CertificateStatus, utc_now
 from pki.profiles import (
+    POLICY_OID,
     CaName,
     CertificateProfile,
     CertificateTemplate,
@@ -46,6 +48,10 @@ ORGANIZATION_IDENTIFIER_PREFIX = "NTRCN-"
 """ETSI EN 319 412-1 semantics: national trade register, China."""
 PERSON_SERIAL_PREFIX = "IDCCN-"
 """ETSI EN 319 412-1 semantics: national identity card number, China."""
+SEAL_CODE_ARC = 3
+"""The seal-binding extension's OID is the certificate policy OID + '.3' (the TSA policy is
+'.2'): a non-critical extension whose value is a UTF8String holding the seal code."""
+_MAX_SEAL_CODE_CHARS = 64
 _MAX_NAME_CHARS = 64  # ub-common-name / ub-organization-name (RFC 5280 appendix A)
 _RFC4514_NAMES = {NameOID.ORGANIZATION_IDENTIFIER: "organizationIdentifier"}
 
@@ -186,6 +192,38 @@ def identity_from_certificate(certificate: x509.Certificate) -> Identity:
     raise InvalidRequestError("the certificate carries no enterprise or person identity")
 
 
+def seal_code_oid(policy: x509.ObjectIdentifier) -> x509.ObjectIdentifier:
+    """The OID of the seal-binding extension under certificate policy `policy`."""
+    return x509.ObjectIdentifier(f"{policy.dotted_string}.{SEAL_CODE_ARC}")
+
+
+def seal_code_extension(
+    seal_code: str, *, policy: x509.ObjectIdentifier
+) -> x509.Extension[x509.UnrecognizedExtension]:
+    """The non-critical extension binding a certificate to the seal with `seal_code`."""
+    code = seal_code.strip()
+    if not code or len(code) > _MAX_SEAL_CODE_CHARS or not code.isascii() or not code.isprintable():
+        raise InvalidRequestError("a seal code is 1-64 printable ASCII characters")
+    oid = seal_code_oid(policy)
+    value = x509.UnrecognizedExtension(oid, asn1.UTF8String(code).dump())
+    return x509.Extension(oid, False, value)
+
+
+def seal_code_of(certificate: x509.Certificate, *, policy: x509.ObjectIdentifier) -> str | None:
+    """The seal code a certificate is bound to (None when it carries no seal binding)."""
+    try:
+        ext = certificate.extensions.get_extension_for_oid(seal_code_oid(policy))
+    except x509.ExtensionNotFound:
+        return None
+    value = ext.value
+    if not isinstance(value, x509.UnrecognizedExtension):
+        return None
+    try:
+        return str(asn1.UTF8String.load(value.value).native)
+    except (ValueError, TypeError):
+        return None
+
+
 def _checked_name(value: str) -> str:
     name = value.strip()
     if not name:
@@ -275,11 +313,13 @@ class Authority:
         csr_pem: bytes | None = None,
         key_algorithm: KeyAlgorithm = KeyAlgorithm.EC_P256,
         lifetime_days: int | None = None,
+        seal_code: str | None = None,
     ) -> IssuedCertificate:
         """Issue a signing certificate for a verified identity.
 
         Without `csr_pem` the key is generated in the key store; with it, only the CSR's
         public key is used (its signature must verify) and its subject/extensions are ignored.
+        With `seal_code` the certificate carries the seal-binding extension (`seal_code_of`).
         """
         subject = subject_for(identity)
         if isinstance(identity, EnterpriseIdentity):
@@ -289,6 +329,10 @@ class Authority:
             profile, issuer_ca = self.profiles.personal, CaName.PERSONAL
             label = f"{profile.name} {mask_resident_id(identity.resident_id)}"
         lifetime_or_error(profile, lifetime_days)
+        extra: tuple[tuple[x509.ExtensionType, bool], ...] = ()
+        if seal_code is not None:
+            ext = seal_code_extension(seal_code, policy=self.seal_policy)
+            extra = ((ext.value, ext.critical),)
         self._ca_record(session, issuer_ca)
         key_id: str | None = None
         public_key: PublicKey | None = None
@@ -306,7 +350,18 @@ class Authority:
             lifetime_days=lifetime_days,
             owner_org_id=owner_org_id,
             owner_person_id=owner_person_id,
+            extra_extensions=extra,
         )
+
+    @property
+    def seal_policy(self) -> x509.ObjectIdentifier:
+        """The policy OID under which seal bindings are written (the enterprise profile's)."""
+        policies = self.profiles.enterprise.policies
+        return policies[0] if policies else POLICY_OID
+
+    def seal_code_of(self, certificate: x509.Certificate) -> str | None:
+        """The seal code recorded in one of our certificates, if any."""
+        return seal_code_of(certificate, policy=self.seal_policy)
 
     def issue_with_profile(
         self,
@@ -321,6 +376,7 @@ class Authority:
         lifetime_days: int | None = None,
         owner_org_id: str | None = None,
         owner_person_id: str | None = None,
+        extra_extensions: tuple[tuple[x509.ExtensionType, bool], ...] = (),
     ) -> IssuedCertificate:
         """The one issuance path: sign `subject`'s key under `profile` by CA `issuer_ca`.
 
@@ -355,6 +411,7 @@ class Authority:
             not_after=not_after,
             urls=self.urls,
             self_signed=self_signed,
+            extra_extensions=extra_extensions,
         )
         certificate = build_certificate(profile=profile, template=template, issuer_key=issuer_key)
         der = certificate.public_bytes(serialization.Encoding.DER)

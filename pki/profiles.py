@@ -202,6 +202,8 @@ class CertificateTemplate:
     not_after: datetime
     urls: PublicationUrls
     self_signed: bool = field(default=False)
+    extra_extensions: tuple[tuple[x509.ExtensionType, bool], ...] = ()
+    """Certificate-specific extensions (value, critical), e.g. the seal binding."""
 
 
 def new_serial_number() -> int:
@@ -286,6 +288,7 @@ def certificate_extensions(
         extensions.append((x509.AuthorityInformationAccess(access), False))
     if profile.ocsp_no_check:
         extensions.append((x509.OCSPNoCheck(), False))
+    extensions.extend(template.extra_extensions)
     return extensions
 
 

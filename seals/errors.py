@@ -32,3 +32,120 @@ class FontUnavailableError(SealError):
     """No usable CJK OpenType font was found (or the configured one cannot be read)."""
 
     code = "seal-font-unavailable"
+
+
+# --- registry, lifecycle and use --------------------------------------------------------------
+# Each family below maps to one HTTP status in app/errors.py; subclasses refine the `code`.
+
+
+class SealInputError(SealError):
+    """A request to the registry is malformed (bad seal code, PIN format, limits, kinds)."""
+
+    code = "invalid-seal-request"
+
+
+class SealNotFoundError(SealError):
+    """No such seal, grant or usage request (or it belongs to another organization)."""
+
+    code = "seal-not-found"
+
+
+class GrantNotFoundError(SealNotFoundError):
+    code = "seal-grant-not-found"
+
+
+class UsageRequestNotFoundError(SealNotFoundError):
+    code = "seal-usage-request-not-found"
+
+
+class SealConflictError(SealError):
+    """The act conflicts with the current state (illegal transition, already decided, ...)."""
+
+    code = "seal-conflict"
+
+
+class IllegalTransitionError(SealConflictError):
+    code = "seal-illegal-transition"
+
+
+class UseRefusedError(SealError):
+    """A use of a seal was refused by a policy; `code` names the reason."""
+
+    code = "seal-use-refused"
+
+
+class SealNotActiveError(UseRefusedError):
+    code = "seal-not-active"
+
+
+class SealOutsideValidityError(UseRefusedError):
+    code = "seal-outside-validity"
+
+
+class CertificateInvalidError(UseRefusedError):
+    code = "seal-certificate-invalid"
+
+
+class NoGrantError(UseRefusedError):
+    code = "seal-grant-missing"
+
+
+class GrantOutsideWindowError(UseRefusedError):
+    code = "seal-grant-outside-window"
+
+
+class GrantDocumentTypeError(UseRefusedError):
+    code = "seal-grant-document-type"
+
+
+class GrantExhaustedError(UseRefusedError):
+    code = "seal-grant-exhausted"
+
+
+class NotSealOwnerError(UseRefusedError):
+    code = "seal-not-owner"
+
+
+class ApprovalRequiredError(UseRefusedError):
+    code = "seal-approval-required"
+
+
+class ApprovalPendingError(ApprovalRequiredError):
+    code = "seal-approval-pending"
+
+
+class ApprovalRejectedError(ApprovalRequiredError):
+    code = "seal-approval-rejected"
+
+
+class ApprovalConsumedError(ApprovalRequiredError):
+    code = "seal-approval-consumed"
+
+
+class PinRequiredError(UseRefusedError):
+    code = "seal-pin-required"
+
+
+class PinNotSetError(UseRefusedError):
+    code = "seal-pin-not-set"
+
+
+class WrongPinError(UseRefusedError):
+    """A wrong PIN. The failure must be counted in a transaction of its own (the request's
+    rolls back): `seals.pin.record_failure` in a fresh unit of work; the service does so."""
+
+    code = "seal-pin-wrong"
+
+    def __init__(self, detail: str, *, seal_id: str, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.seal_id = seal_id
+
+
+class SelfApprovalError(UseRefusedError):
+    code = "seal-self-approval"
+
+
+class SealLockedError(SealError):
+    """Too many wrong PINs: the seal refuses every use until `locked_until`."""
+
+    code = "seal-locked"

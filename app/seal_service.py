@@ -1,0 +1,822 @@
+"""Seals for the service: who may create, move, grant, request, approve and use a seal, and
+the audit trail of each act, in the caller's transaction.
+
+Another organization's seals, grants and requests are indistinguishable from missing ones.
+Signing code calls `authorize_use` (or `SealRegistry.load_for_use` directly) and, in the
+transaction that stores the signed document, `record_use`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from app import audit
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.models import ApiClient, Membership, Organization, OrganizationKind, Person, UserAccount
+from app.security import Principal, Scope
+from app.tenancy import _flush_or_conflict, require, visible_organization
+from app.wiring import Services
+from pki.authority import EnterpriseIdentity, PersonIdentity
+from pki.identifiers import validate_uscc
+from pki.keys import KeyAlgorithm
+from pki.models import CertificateRecord
+from seals import access
+from seals.authorization import Caller, CallerKind, SealFacts, SealUse, UsageReceipt
+from seals.codes import SEAL_CODE_LENGTH
+from seals.errors import WrongPinError
+from seals.kinds import SealKind, kind_spec
+from seals.lifecycle import SealAction
+from seals.models import Seal
+from seals.pin import PinFailure
+from seals.registry import NewSeal, SealRegistry, Transition, UploadedImage
+from seals.render import SealImageSpec
+
+STANDARD_SET: tuple[SealKind, ...] = (
+    SealKind.OFFICIAL,
+    SealKind.CONTRACT,
+    SealKind.FINANCE,
+    SealKind.INVOICE,
+    SealKind.LEGAL_REPRESENTATIVE,
+)
+STANDARD_SET_DPI = 300
+"""Registration renders at 300 dpi (print quality at the seal's physical size; 600 dpi costs
+~2.5x the time for the five images). Seals created one by one default to 600 dpi."""
+PREVIEW_CODE = "0" * SEAL_CODE_LENGTH
+
+
+def registry(services: Services) -> SealRegistry:
+    return SealRegistry(authority=services.authority, font_path=services.settings.seal_font)
+
+
+def _scope(principal: Principal) -> str | None:
+    """The organization whose rows the caller sees (None: every one, for the platform)."""
+    if principal.is_platform:
+        return None
+    if principal.organization_id is None:
+        raise NotFound("not found")
+    return principal.organization_id
+
+
+def caller_of(session: Session, principal: Principal) -> Caller:
+    """An API client acts as itself; a console user as their person."""
+    if principal.kind == "user":
+        account = session.get(UserAccount, principal.id)
+        if account is None:
+            raise NotFound("the signed-in account no longer exists")
+        return Caller(CallerKind.PERSON, account.person_id)
+    return Caller(CallerKind.CLIENT, principal.id)
+
+
+def visible_seal(session: Session, services: Services, principal: Principal, seal_id: str) -> Seal:
+    return registry(services).row(session, seal_id, organization_id=_scope(principal))
+
+
+def _audit(
+    session: Session,
+    principal: Principal | str,
+    action: str,
+    *,
+    target_type: str,
+    target_id: str,
+    organization_id: str | None,
+    details: dict[str, object],
+) -> None:
+    audit.record(
+        session,
+        actor=principal if isinstance(principal, str) else principal.actor,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        organization_id=organization_id,
+        details=details,
+    )
+
+
+def _audit_created(
+    session: Session, actor: Principal | str, seal: SealFacts, serial: str, source: str
+) -> None:
+    _audit(
+        session,
+        actor,
+        "certificate.issue",
+        target_type="certificate",
+        target_id=seal.certificate_id,
+        organization_id=seal.organization_id,
+        details={"serial": serial, "seal_code": seal.code, "key": "service-held"},
+    )
+    _audit(
+        session,
+        actor,
+        "seal.create",
+        target_type="seal",
+        target_id=seal.id,
+        organization_id=seal.organization_id,
+        details={
+            "code": seal.code,
+            "kind": seal.kind.value,
+            "name": seal.name,
+            "status": seal.status.value,
+            "certificate_id": seal.certificate_id,
+            "image_sha256": seal.image_sha256,
+            "image": source,
+            "requires_approval": seal.requires_approval,
+        },
+    )
+
+
+def _serial(session: Session, certificate_id: str) -> str:
+    record = session.get(CertificateRecord, certificate_id)
+    assert record is not None
+    return record.serial
+
+
+# --- creating seals ----------------------------------------------------------------------------
+
+
+def _member_person(session: Session, organization_id: str, person_id: str | None) -> Person:
+    if person_id is None:
+        raise InvalidInput("a personal seal needs person_id (a member of the organization)")
+    person = session.get(Person, person_id)
+    member = session.exec(
+        select(Membership.id).where(
+            Membership.organization_id == organization_id, Membership.person_id == person_id
+        )
+    ).first()
+    if person is None or member is None:
+        raise NotFound(f"person {person_id} not found in this organization")
+    return person
+
+
+def _image_spec(
+    org: Organization,
+    kind: SealKind,
+    *,
+    person_name: str | None,
+    inscription: str | None,
+) -> SealImageSpec:
+    if kind is SealKind.PERSONAL:
+        return SealImageSpec(kind=kind, person_name=person_name)
+    if kind is SealKind.LEGAL_REPRESENTATIVE:
+        name = person_name or org.legal_representative
+        if not name:
+            raise InvalidInput("the organization has no legal representative on record")
+        return SealImageSpec(kind=kind, person_name=name)
+    if person_name is not None:
+        raise InvalidInput(f"a {kind.value} seal shows the organization, not a person")
+    return SealImageSpec(
+        kind=kind,
+        organization_name=org.name,
+        inscription=inscription,
+        taxpayer_number=org.uscc if kind is SealKind.INVOICE else None,
+    )
+
+
+def create_seal(
+    session: Session,
+    services: Services,
+    *,
+    principal: Principal,
+    organization_id: str,
+    kind: SealKind,
+    name: str | None,
+    person_id: str | None,
+    person_name: str | None,
+    inscription: str | None,
+    requires_approval: bool,
+    print_code: bool,
+    lifetime_days: int | None,
+    key_algorithm: KeyAlgorithm,
+    dpi: int,
+    upload: bytes | None = None,
+) -> SealFacts:
+    """A new (pending) seal with its own key and certificate, from data or an upload."""
+    org = visible_organization(session, principal, organization_id)
+    require(principal, Scope.seals_write)
+    identity: EnterpriseIdentity | PersonIdentity
+    image: SealImageSpec | UploadedImage
+    owner = None
+    if kind is SealKind.PERSONAL:
+        person = _member_person(session, org.id, person_id)
+        if not person.resident_id:
+            raise InvalidInput("a personal seal needs the person's resident ID number")
+        identity = PersonIdentity(name=person.name, resident_id=person.resident_id)
+        owner = person.id
+        image = (
+            UploadedImage(upload)
+            if upload is not None
+            else _image_spec(org, kind, person_name=person.name, inscription=inscription)
+        )
+    else:
+        if person_id is not None:
+            raise InvalidInput(f"a {kind.value} seal belongs to the organization, not a person")
+        if upload is not None:
+            raise InvalidInput(f"a {kind.value} seal is rendered from the organization's data")
+        identity = EnterpriseIdentity(name=org.name, uscc=org.uscc)
+        image = _image_spec(org, kind, person_name=person_name, inscription=inscription)
+    seal = registry(services).create(
+        session,
+        new=NewSeal(
+            organization_id=org.id,
+            kind=kind,
+            identity=identity,
+            image=image,
+            name=name,
+            person_id=owner,
+            requires_approval=requires_approval,
+            lifetime_days=lifetime_days,
+            key_algorithm=key_algorithm,
+            print_code=print_code,
+            dpi=dpi,
+        ),
+        created_by=principal.actor,
+    )
+    source = "uploaded" if upload is not None else "rendered"
+    _audit_created(session, principal, seal, _serial(session, seal.certificate_id), source)
+    return seal
+
+
+def preview(
+    session: Session,
+    services: Services,
+    *,
+    principal: Principal,
+    organization_id: str,
+    kind: SealKind,
+    person_name: str | None,
+    inscription: str | None,
+    print_code: bool,
+    dpi: int,
+) -> bytes:
+    """How a seal of `kind` for this organization would look (nothing is stored)."""
+    org = visible_organization(session, principal, organization_id)
+    require(principal, Scope.seals_read)
+    if kind is SealKind.PERSONAL and person_name is None:
+        raise InvalidInput("a personal seal preview needs person_name")
+    spec = _image_spec(org, kind, person_name=person_name, inscription=inscription)
+    if print_code and kind_spec(kind).accepts_seal_code:
+        spec = SealImageSpec(
+            kind=spec.kind,
+            organization_name=spec.organization_name,
+            inscription=spec.inscription,
+            seal_code=PREVIEW_CODE,
+        )
+    return registry(services).preview(spec=spec, dpi=dpi)
+
+
+def list_seals(
+    session: Session,
+    services: Services,
+    *,
+    principal: Principal,
+    organization_id: str,
+    kind: SealKind | None,
+    offset: int,
+    limit: int,
+) -> list[SealFacts]:
+    visible_organization(session, principal, organization_id)
+    require(principal, Scope.seals_read)
+    return registry(services).list_seals(
+        session, organization_id=organization_id, kind=kind, offset=offset, limit=limit
+    )
+
+
+def get_seal(
+    session: Session, services: Services, *, principal: Principal, seal_id: str
+) -> SealFacts:
+    require(principal, Scope.seals_read)
+    return registry(services).get(session, seal_id, organization_id=_scope(principal))
+
+
+def seal_image(
+    session: Session, services: Services, *, principal: Principal, seal_id: str
+) -> bytes:
+    require(principal, Scope.seals_read)
+    return visible_seal(session, services, principal, seal_id).image_png
+
+
+# --- lifecycle ---------------------------------------------------------------------------------
+
+
+def transition(
+    session: Session,
+    services: Services,
+    *,
+    principal: Principal,
+    seal_id: str,
+    action: SealAction,
+    reason: str | None,
+) -> Transition:
+    """Activate, suspend, reactivate or revoke (org admin). Revocation revokes the seal's
+    certificate and refreshes the CRL in this transaction."""
+    visible_seal(session, services, principal, seal_id)
+    require(principal, Scope.org_admin)
+    if action is SealAction.EXPIRE:
+        raise InvalidInput("seals expire by themselves at the end of their validity")
+    done = registry(services).transition(
+        session, seal_id=seal_id, action=action, organization_id=_scope(principal), reason=reason
+    )
+    seal = done.seal
+    _audit(
+        session,
+        principal,
+        f"seal.{action.value}",
+        target_type="seal",
+        target_id=seal.id,
+        organization_id=seal.organization_id,
+        details={
+            "code": seal.code,
+            "from": done.previous.value,
+            "to": seal.status.value,
+            "reason": reason,
+        },
+    )
+    if done.certificate_revoked and done.issuer_ca is not None:
+        services.publisher.after_revocation(session, done.issuer_ca)
+        _audit(
+            session,
+            principal,
+            "certificate.revoke",
+            target_type="certificate",
+            target_id=seal.certificate_id,
+            organization_id=seal.organization_id,
+            details={
+                "serial": _serial(session, seal.certificate_id),
+                "reason": "cessationOfOperation",
+                "seal_code": seal.code,
+            },
+        )
+    return done
+
+
+def set_requires_approval(
+    session: Session, services: Services, *, principal: Principal, seal_id: str, required: bool
+) -> SealFacts:
+    visible_seal(session, services, principal, seal_id)
+    require(principal, Scope.org_admin)
+    seal = registry(services).set_requires_approval(
+        session, seal_id=seal_id, organization_id=_scope(principal), required=required
+    )
+    _audit(
+        session,
+        principal,
+        "seal.update",
+        target_type="seal",
+        target_id=seal.id,
+        organization_id=seal.organization_id,
+        details={"code": seal.code, "requires_approval": required},
+    )
+    return seal
+
+
+def set_pin(
+    session: Session,
+    services: Services,
+    *,
+    principal: Principal,
+    seal_id: str,
+    pin: str,
+    current_pin: str | None,
+) -> SealFacts:
+    """The owner (or the organization's enrolment portal, for the first PIN) sets it;
+    changing it always needs the current PIN."""
+    row = visible_seal(session, services, principal, seal_id)
+    caller = caller_of(session, principal)
+    is_owner = row.person_id is not None and caller == Caller(CallerKind.PERSON, row.person_id)
+    if not is_owner:
+        require(principal, Scope.seals_write)
+    first = row.pin_hash is None
+    seal = registry(services).set_pin(
+        session,
+        seal_id=seal_id,
+        organization_id=_scope(principal),
+        pin=pin,
+        current_pin=current_pin,
+    )
+    _audit(
+        session,
+        principal,
+        "seal.pin_set" if first else "seal.pin_change",
+        target_type="seal",
+        target_id=seal.id,
+        organization_id=seal.organization_id,
+        details={"code": seal.code, "by_owner": is_owner},
+    )
+    return seal
+
+
+def record_pin_failure(session: Session, services: Services, error: WrongPinError) -> PinFailure:
+    """Count a wrong PIN in `session` (a fresh unit of work: the refused request's own
+    transaction has rolled back) and audit it, and the lock when it comes."""
+    reg = registry(services)
+    failure = reg.record_pin_failure(session, seal_id=error.seal_id)
+    seal = reg.row(session, error.seal_id)
+    details: dict[str, object] = {"code": seal.code, "failures": failure.failures}
+    _audit(
+        session,
+        "system:pin-check",
+        "seal.pin_failure",
+        target_type="seal",
+        target_id=seal.id,
+        organization_id=seal.organization_id,
+        details=details,
+    )
+    if failure.locked_until is not None:
+        _audit(
+            session,
+            "system:pin-check",
+            "seal.lock",
+            target_type="seal",
+            target_id=seal.id,
+            organization_id=seal.organization_id,
+            details={"code": seal.code, "locked_until": failure.locked_until.isoformat()},
+        )
+    return failure
+
+
+# --- grants ------------------------------------------------------------------------------------
+
+
+def _check_grantee(session: Session, organization_id: str, grantee: Caller) -> None:
+    if grantee.kind is CallerKind.PERSON:
+        found = session.exec(
+            select(Membership.id).where(
+                Membership.organization_id == organization_id,
+                Membership.person_id == grantee.id,
+            )
+        ).first()
+    else:
+        found = session.exec(
+            select(ApiClient.id).where(
+                ApiClient.organization_id == organization_id,
+                ApiClient.id == grantee.id,
+                ApiClient.revoked_at.is_(None),  # type: ignore[union-attr]
+            )
+        ).first()
+    if found is None:
+        raise NotFound(f"{grantee.kind.value} {grantee.id} not found in this organization")
+
+
+def create_grant(
+    session: Session,
+    services: Services,
+    *,
+    principal: Principal,
+    seal_id: str,
+    grantee: Caller,
+    limits: access.GrantLimits,
+) -> access.GrantFacts:
+    seal = visible_seal(session, services, principal, seal_id)
+    require(principal, Scope.org_admin)
+    _check_grantee(session, seal.organization_id, grantee)
+    grant = access.create_grant(
+        session,
+        seal=seal,
+        grantee=grantee,
+        limits=limits,
+        created_by=principal.actor,
+        now=registry(services).clock(),
+    )
+    _audit(
+        session,
+        principal,
+        "seal.grant",
+        target_type="seal_grant",
+        target_id=grant.id,
+        organization_id=seal.organization_id,
+        details={
+            "seal_code": seal.code,
+            "grantee": str(grantee),
+            "document_types": list(grant.document_types) if grant.document_types else None,
+            "not_before": grant.not_before.isoformat() if grant.not_before else None,
+            "not_after": grant.not_after.isoformat() if grant.not_after else None,
+            "max_uses": grant.max_uses,
+        },
+    )
+    return grant
+
+
+def revoke_grant(
+    session: Session, services: Services, *, principal: Principal, grant_id: str
+) -> access.GrantFacts:
+    access.grant_row(session, grant_id, organization_id=_scope(principal))
+    require(principal, Scope.org_admin)
+    grant = access.revoke_grant(
+        session,
+        grant_id=grant_id,
+        organization_id=_scope(principal),
+        revoked_by=principal.actor,
+        now=registry(services).clock(),
+    )
+    _audit(
+        session,
+        principal,
+        "seal.grant_revoke",
+        target_type="seal_grant",
+        target_id=grant.id,
+        organization_id=grant.organization_id,
+        details={"seal_id": grant.seal_id, "grantee": str(grant.grantee), "uses": grant.uses},
+    )
+    return grant
+
+
+def get_grant(
+    session: Session, services: Services, *, principal: Principal, grant_id: str
+) -> access.GrantFacts:
+    require(principal, Scope.seals_read)
+    return access.GrantFacts.of(
+        access.grant_row(session, grant_id, organization_id=_scope(principal))
+    )
+
+
+def list_grants(
+    session: Session,
+    services: Services,
+    *,
+    principal: Principal,
+    seal_id: str,
+    include_revoked: bool,
+) -> list[access.GrantFacts]:
+    seal = visible_seal(session, services, principal, seal_id)
+    require(principal, Scope.seals_read)
+    return access.list_grants(session, seal_id=seal.id, include_revoked=include_revoked)
+
+
+# --- usage requests and approvals ------------------------------------------------------------
+
+
+def file_usage_request(
+    session: Session,
+    services: Services,
+    *,
+    principal: Principal,
+    seal_id: str,
+    purpose: str,
+    document_sha256: str,
+    document_type: str | None,
+    copies: int,
+) -> access.UsageRequestFacts:
+    seal = visible_seal(session, services, principal, seal_id)
+    require(principal, Scope.seals_use)
+    requester = caller_of(session, principal)
+    request = access.file_request(
+        session,
+        seal=seal,
+        requester=requester,
+        purpose=purpose,
+        document_sha256=document_sha256,
+        document_type=document_type,
+        copies=copies,
+        now=registry(services).clock(),
+    )
+    _audit(
+        session,
+        principal,
+        "seal.usage_request",
+        target_type="seal_usage_request",
+        target_id=request.id,
+        organization_id=seal.organization_id,
+        details={
+            "seal_code": seal.code,
+            "document_sha256": request.document_sha256,
+            "document_type": request.document_type,
+            "copies": request.copies,
+            "purpose": request.purpose,
+        },
+    )
+    return request
+
+
+def decide_usage_request(
+    session: Session,
+    services: Services,
+    *,
+    principal: Principal,
+    request_id: str,
+    approve: bool,
+    note: str | None,
+) -> access.UsageRequestFacts:
+    access.request_row(session, request_id, organization_id=_scope(principal))
+    require(principal, Scope.approvals_write)
+    decided = access.decide(
+        session,
+        request_id=request_id,
+        organization_id=_scope(principal),
+        approver=caller_of(session, principal),
+        approve=approve,
+        decided_by=principal.actor,
+        note=note,
+        now=registry(services).clock(),
+    )
+    _audit(
+        session,
+        principal,
+        "seal.usage_approve" if approve else "seal.usage_reject",
+        target_type="seal_usage_request",
+        target_id=decided.id,
+        organization_id=decided.organization_id,
+        details={
+            "seal_id": decided.seal_id,
+            "document_sha256": decided.document_sha256,
+            "note": note,
+        },
+    )
+    return decided
+
+
+def get_usage_request(
+    session: Session, services: Services, *, principal: Principal, request_id: str
+) -> access.UsageRequestFacts:
+    require(principal, Scope.seals_read)
+    row = access.request_row(session, request_id, organization_id=_scope(principal))
+    return access.UsageRequestFacts.of(row)
+
+
+def list_usage_requests(
+    session: Session,
+    services: Services,
+    *,
+    principal: Principal,
+    organization_id: str,
+    statuses: list[access.ApprovalStatus],
+    offset: int,
+    limit: int,
+) -> list[access.UsageRequestFacts]:
+    visible_organization(session, principal, organization_id)
+    require(principal, Scope.seals_read)
+    return access.list_requests(
+        session, organization_id=organization_id, statuses=statuses, offset=offset, limit=limit
+    )
+
+
+# --- use -------------------------------------------------------------------------------------
+
+
+def authorize_use(
+    session: Session,
+    services: Services,
+    *,
+    principal: Principal,
+    seal_id: str,
+    document_sha256: str,
+    document_type: str | None,
+    pin: str | None,
+) -> SealUse:
+    """May this caller apply this seal to this document now? Spends nothing."""
+    require(principal, Scope.seals_use)
+    return registry(services).load_for_use(
+        session,
+        seal_id=seal_id,
+        caller=caller_of(session, principal),
+        document_sha256=document_sha256,
+        document_type=document_type,
+        pin=pin,
+        organization_id=_scope(principal),
+    )
+
+
+def record_use(
+    session: Session,
+    *,
+    principal: Principal,
+    use: SealUse,
+    details: dict[str, object] | None = None,
+) -> UsageReceipt:
+    """Spend `use` and audit it, in the transaction that stores the signed document."""
+    receipt = use.consume(session)
+    _audit(
+        session,
+        principal,
+        "seal.use",
+        target_type="seal",
+        target_id=use.seal.id,
+        organization_id=use.seal.organization_id,
+        details={
+            "code": use.seal.code,
+            "usage_id": receipt.usage_id,
+            "document_sha256": receipt.document_sha256,
+            "document_type": receipt.document_type,
+            "grant_id": receipt.grant_id,
+            "approval_id": receipt.approval_id,
+            **(details or {}),
+        },
+    )
+    return receipt
+
+
+# --- public status ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicStatus:
+    seal: SealFacts
+    owner: str
+    organization: str
+    certificate_serial: str
+    certificate_fingerprint_sha256: str
+
+
+def mask_name(name: str) -> str:
+    """张伟 -> 张*, 欧阳娜娜 -> 欧***: enough to recognise, not to identify."""
+    return name[:1] + "*" * max(1, len(name) - 1)
+
+
+def public_owner(session: Session, seal: SealFacts) -> str:
+    """Who a seal belongs to, as the public may see it: the organization's name, or a
+    person's masked name for personal seals."""
+    if seal.person_id is not None:
+        person = session.get(Person, seal.person_id)
+        return mask_name(person.name) if person else "*"
+    org = session.get(Organization, seal.organization_id)
+    return org.name if org else "*"
+
+
+def public_status(session: Session, services: Services, *, code: str) -> PublicStatus:
+    seal = registry(services).find_by_code(session, code)
+    if seal is None:
+        raise NotFound(f"no seal with code {code.strip()}")
+    org = session.get(Organization, seal.organization_id)
+    record = session.get(CertificateRecord, seal.certificate_id)
+    assert org is not None and record is not None
+    return PublicStatus(
+        seal=seal,
+        owner=public_owner(session, seal),
+        organization=org.name,
+        certificate_serial=record.serial,
+        certificate_fingerprint_sha256=record.fingerprint_sha256,
+    )
+
+
+# --- synchronous enterprise registration -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisteredEnterprise:
+    organization: Organization
+    seals: list[SealFacts]
+    serials: dict[str, str]
+
+
+def register_enterprise(
+    session: Session,
+    services: Services,
+    *,
+    principal: Principal,
+    name: str,
+    uscc: str,
+    legal_representative: str,
+    lifetime_days: int | None,
+    key_algorithm: KeyAlgorithm,
+) -> RegisteredEnterprise:
+    """Organization, certificates and the standard seal set (active) in the caller's one
+    transaction: any failure (duplicate credit code, a name that cannot be rendered, ...)
+    raises and the caller's rollback leaves nothing behind."""
+    if not (principal.is_platform or Scope.enterprises_register in principal.scopes):
+        raise Forbidden("registering enterprises needs the scope 'enterprises:register'")
+    code = validate_uscc(uscc)
+    org_name = name.strip()
+    rep = legal_representative.strip()
+    if not org_name or not rep:
+        raise InvalidInput("name and legal_representative are required")
+    if session.exec(select(Organization.id).where(Organization.uscc == code)).first():
+        raise Conflict(f"an organization with unified social credit code {code} already exists")
+    org = Organization(
+        name=org_name, kind=OrganizationKind.enterprise, uscc=code, legal_representative=rep
+    )
+    session.add(org)
+    _flush_or_conflict(session, f"an organization with unified social credit code {code}")
+    _audit(
+        session,
+        principal,
+        "organization.register",
+        target_type="organization",
+        target_id=org.id,
+        organization_id=org.id,
+        details={"name": org.name, "uscc": code, "legal_representative": rep},
+    )
+    reg = registry(services)
+    identity = EnterpriseIdentity(name=org.name, uscc=code)
+    seals: list[SealFacts] = []
+    serials: dict[str, str] = {}
+    for kind in STANDARD_SET:
+        image = _image_spec(org, kind, person_name=None, inscription=None)
+        seal = reg.create(
+            session,
+            new=NewSeal(
+                organization_id=org.id,
+                kind=kind,
+                identity=identity,
+                image=image,
+                lifetime_days=lifetime_days,
+                key_algorithm=key_algorithm,
+                activate=True,
+                dpi=STANDARD_SET_DPI,
+            ),
+            created_by=principal.actor,
+        )
+        serial = _serial(session, seal.certificate_id)
+        _audit_created(session, principal, seal, serial, "rendered")
+        seals.append(seal)
+        serials[seal.id] = serial
+    return RegisteredEnterprise(organization=org, seals=seals, serials=serials)

@@ -1,0 +1,452 @@
+"""The seal registry: create seals bound to their own certificate and key, move them through
+their lifecycle, find them by code or certificate, and authorise their use.
+
+The caller owns the transaction; methods add, update and flush. Authorisation of the *caller*
+(org admin, seal keeper) is the service's business; this module enforces the seal's rules.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from os import PathLike
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from sqlmodel import Session, col, select
+
+from pki.authority import Authority, EnterpriseIdentity, Identity, PersonIdentity
+from pki.errors import AlreadyRevokedError
+from pki.keys import KeyAlgorithm
+from pki.models import CertificateRecord
+from seals import pin as pins
+from seals.authorization import (
+    Caller,
+    Policy,
+    SealFacts,
+    SealUse,
+    UseContext,
+    default_policy,
+    normalize_document_type,
+    normalize_sha256,
+)
+from seals.codes import new_seal_code, validate_seal_code
+from seals.errors import (
+    PinNotSetError,
+    PinRequiredError,
+    SealConflictError,
+    SealInputError,
+    SealLockedError,
+    SealNotFoundError,
+    WrongPinError,
+)
+from seals.images import normalize_uploaded_image
+from seals.kinds import SealKind, kind_spec
+from seals.lifecycle import TERMINAL, SealAction, SealStatus, next_status
+from seals.models import Seal
+from seals.render import SealImageSpec, render_seal
+
+Clock = Callable[[], datetime]
+
+PERSON_CERTIFIED_KINDS = frozenset({SealKind.PERSONAL})
+"""Kinds bound to a personal certificate. The legal representative's seal is the
+organization's (kept and used by it, naming its legal representative), so it is bound to an
+enterprise certificate like the other organization seals."""
+ONE_LIVE_PER_ORGANIZATION = frozenset({SealKind.OFFICIAL})
+"""An organization has one official seal at a time (revoke the old one first)."""
+MAX_NAME = 200
+
+
+@dataclass(frozen=True)
+class UploadedImage:
+    """An image supplied by the holder (a handwritten signature), normalised on creation."""
+
+    data: bytes
+    white_to_transparent: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewSeal:
+    """What a new seal is. `identity` is the verified owner written into its certificate."""
+
+    organization_id: str
+    kind: SealKind
+    identity: Identity
+    image: SealImageSpec | UploadedImage
+    name: str | None = None
+    """Display name; default: owner name + the kind's label (杭州青禾科技有限公司合同专用章)."""
+    person_id: str | None = None
+    requires_approval: bool = False
+    lifetime_days: int | None = None
+    key_algorithm: KeyAlgorithm = KeyAlgorithm.EC_P256
+    print_code: bool = True
+    """Draw the seal code along the bottom arc where the kind has room for it."""
+    activate: bool = False
+    dpi: int = 600
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The outcome of a lifecycle act."""
+
+    seal: SealFacts
+    action: SealAction
+    previous: SealStatus
+    certificate_revoked: bool = False
+    issuer_ca: str | None = None
+
+
+class SealRegistry:
+    def __init__(
+        self,
+        *,
+        authority: Authority,
+        font_path: str | PathLike[str] | None = None,
+        clock: Clock | None = None,
+        pin_policy: pins.PinPolicy | None = None,
+    ) -> None:
+        self.authority = authority
+        self.font_path = font_path
+        self.clock: Clock = clock or authority.clock
+        self.pin_policy = pin_policy or pins.PinPolicy()
+
+    # -- creation -------------------------------------------------------------------------
+
+    def create(self, session: Session, *, new: NewSeal, created_by: str) -> SealFacts:
+        """A seal with a fresh code, image, key and certificate (one transaction)."""
+        form = kind_spec(new.kind)
+        by_person = new.kind in PERSON_CERTIFIED_KINDS
+        if by_person != isinstance(new.identity, PersonIdentity):
+            wanted = "a person's" if by_person else "the organization's"
+            raise SealInputError(f"a {new.kind.value} seal is certified with {wanted} identity")
+        if by_person and new.person_id is None:
+            raise SealInputError(f"a {new.kind.value} seal needs its owner (person_id)")
+        if not by_person and new.person_id is not None:
+            raise SealInputError(f"a {new.kind.value} seal belongs to the organization")
+        if isinstance(new.image, UploadedImage) and not form.accepts_uploaded_image:
+            raise SealInputError(f"a {new.kind.value} seal is rendered, not uploaded")
+        if isinstance(new.image, SealImageSpec) and new.image.kind is not new.kind:
+            raise SealInputError("the image spec is for another kind of seal")
+        if new.kind in ONE_LIVE_PER_ORGANIZATION:
+            self._refuse_second_live(session, new)
+        code = self._unused_code(session)
+        name = (new.name if new.name is not None else _default_name(new)).strip()
+        if not name or len(name) > MAX_NAME:
+            raise SealInputError(f"a seal name is 1 to {MAX_NAME} characters")
+        png, dpi, source = self._image(new, code)
+        issued = self.authority.issue(
+            session,
+            identity=new.identity,
+            owner_org_id=new.organization_id,
+            owner_person_id=new.person_id,
+            key_algorithm=new.key_algorithm,
+            lifetime_days=new.lifetime_days,
+            seal_code=code,
+        )
+        assert issued.key_id is not None
+        now = self.clock()
+        seal = Seal(
+            code=code,
+            organization_id=new.organization_id,
+            person_id=new.person_id,
+            kind=new.kind.value,
+            name=name,
+            status=(SealStatus.ACTIVE if new.activate else SealStatus.PENDING).value,
+            image_png=png,
+            image_sha256=hashlib.sha256(png).hexdigest(),
+            image_source=source,
+            image_dpi=dpi,
+            certificate_id=issued.certificate_id,
+            key_id=issued.key_id,
+            valid_from=issued.not_before,
+            valid_until=issued.not_after,
+            requires_approval=new.requires_approval,
+            created_by=created_by,
+            created_at=now,
+            status_changed_at=now,
+        )
+        session.add(seal)
+        session.flush()
+        return SealFacts.of(seal, now=now)
+
+    def preview(self, *, spec: SealImageSpec, dpi: int) -> bytes:
+        """A rendered image without creating anything (a placeholder seal code is shown)."""
+        return render_seal(spec=spec, font_path=self.font_path, dpi=dpi).png
+
+    def _image(self, new: NewSeal, code: str) -> tuple[bytes, int | None, str]:
+        if isinstance(new.image, UploadedImage):
+            png = normalize_uploaded_image(
+                new.image.data, white_to_transparent=new.image.white_to_transparent
+            )
+            return png, None, "uploaded"
+        spec = new.image
+        if new.print_code and kind_spec(new.kind).accepts_seal_code:
+            spec = dataclasses.replace(spec, seal_code=code)
+        rendered = render_seal(spec=spec, font_path=self.font_path, dpi=new.dpi)
+        return rendered.png, rendered.dpi, "rendered"
+
+    def _unused_code(self, session: Session) -> str:
+        for _ in range(8):
+            code = new_seal_code()
+            if session.exec(select(Seal.id).where(Seal.code == code)).first() is None:
+                return code
+        raise SealConflictError("could not draw an unused seal code")  # pragma: no cover
+
+    def _refuse_second_live(self, session: Session, new: NewSeal) -> None:
+        live = session.exec(
+            select(Seal).where(
+                Seal.organization_id == new.organization_id,
+                Seal.kind == new.kind.value,
+                col(Seal.status).notin_([s.value for s in TERMINAL]),
+            )
+        ).all()
+        now = self.clock()
+        if any(now < s.valid_until for s in live):
+            raise SealConflictError(
+                f"the organization already has a live {new.kind.value} seal; revoke it first"
+            )
+
+    # -- lookups --------------------------------------------------------------------------
+
+    def row(self, session: Session, seal_id: str, *, organization_id: str | None = None) -> Seal:
+        """The seal row; `SealNotFoundError` when missing or (given `organization_id`) not
+        that organization's."""
+        seal = session.get(Seal, seal_id)
+        if seal is None or (
+            organization_id is not None and seal.organization_id != organization_id
+        ):
+            raise SealNotFoundError(f"seal {seal_id} not found")
+        return seal
+
+    def get(
+        self, session: Session, seal_id: str, *, organization_id: str | None = None
+    ) -> SealFacts:
+        return SealFacts.of(
+            self.row(session, seal_id, organization_id=organization_id), now=self.clock()
+        )
+
+    def image(self, session: Session, seal_id: str, *, organization_id: str | None = None) -> bytes:
+        return self.row(session, seal_id, organization_id=organization_id).image_png
+
+    def list_seals(
+        self,
+        session: Session,
+        *,
+        organization_id: str,
+        kind: SealKind | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> list[SealFacts]:
+        query = select(Seal).where(Seal.organization_id == organization_id)
+        if kind is not None:
+            query = query.where(Seal.kind == kind.value)
+        rows = session.exec(
+            query.order_by(col(Seal.created_at), col(Seal.id)).offset(offset).limit(limit)
+        ).all()
+        now = self.clock()
+        return [SealFacts.of(s, now=now) for s in rows]
+
+    def find_by_code(self, session: Session, code: str) -> SealFacts | None:
+        """The seal with this code (`SealInputError` for a malformed or mistyped code)."""
+        value = validate_seal_code(code)
+        seal = session.exec(select(Seal).where(Seal.code == value)).first()
+        return SealFacts.of(seal, now=self.clock()) if seal else None
+
+    def find_by_certificate(
+        self, session: Session, certificate: x509.Certificate | bytes
+    ) -> SealFacts | None:
+        """The seal whose certificate this is (exact match by fingerprint, so a foreign
+        certificate claiming one of our seal codes in its extension finds nothing)."""
+        der = (
+            certificate
+            if isinstance(certificate, bytes)
+            else certificate.public_bytes(Encoding.DER)
+        )
+        fingerprint = hashlib.sha256(der).hexdigest()
+        seal = session.exec(
+            select(Seal)
+            .join(CertificateRecord, col(CertificateRecord.id) == col(Seal.certificate_id))
+            .where(CertificateRecord.fingerprint_sha256 == fingerprint)
+        ).first()
+        return SealFacts.of(seal, now=self.clock()) if seal else None
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def transition(
+        self,
+        session: Session,
+        *,
+        seal_id: str,
+        action: SealAction,
+        organization_id: str | None = None,
+        reason: str | None = None,
+        certificate_reason: x509.ReasonFlags = x509.ReasonFlags.cessation_of_operation,
+    ) -> Transition:
+        """Apply `action` (`IllegalTransitionError` when the lifecycle forbids it). Revoking
+        a seal revokes its certificate in the same transaction."""
+        seal = session.get(Seal, seal_id, with_for_update=True)
+        if seal is None or (
+            organization_id is not None and seal.organization_id != organization_id
+        ):
+            raise SealNotFoundError(f"seal {seal_id} not found")
+        now = self.clock()
+        previous = SealFacts.of(seal, now=now).status
+        target = next_status(previous, action)
+        seal.status = target.value
+        seal.status_changed_at = now
+        revoked = False
+        issuer = None
+        if target is SealStatus.REVOKED:
+            if reason is not None and len(reason) > 200:
+                raise SealInputError("a revocation reason is at most 200 characters")
+            seal.revocation_reason = reason
+            try:
+                outcome = self.authority.revoke(
+                    session, certificate_id=seal.certificate_id, reason=certificate_reason
+                )
+                revoked, issuer = True, outcome.issuer_ca
+            except AlreadyRevokedError:
+                pass  # revoked directly through the certificate API before
+        session.add(seal)
+        session.flush()
+        return Transition(
+            seal=SealFacts.of(seal, now=now),
+            action=action,
+            previous=previous,
+            certificate_revoked=revoked,
+            issuer_ca=issuer,
+        )
+
+    def expire_due(self, session: Session) -> list[SealFacts]:
+        """Record `expired` for every seal whose validity has ended (a periodic sweep; reads
+        and uses already treat such seals as expired)."""
+        now = self.clock()
+        due = session.exec(
+            select(Seal).where(
+                col(Seal.status).notin_([s.value for s in TERMINAL]),
+                col(Seal.valid_until) <= now,
+            )
+        ).all()
+        for seal in due:
+            seal.status = SealStatus.EXPIRED.value
+            seal.status_changed_at = now
+            session.add(seal)
+        session.flush()
+        return [SealFacts.of(s, now=now) for s in due]
+
+    def set_requires_approval(
+        self, session: Session, *, seal_id: str, organization_id: str | None, required: bool
+    ) -> SealFacts:
+        seal = self.row(session, seal_id, organization_id=organization_id)
+        seal.requires_approval = required
+        session.add(seal)
+        session.flush()
+        return SealFacts.of(seal, now=self.clock())
+
+    # -- PIN ------------------------------------------------------------------------------
+
+    def set_pin(
+        self,
+        session: Session,
+        *,
+        seal_id: str,
+        organization_id: str | None,
+        pin: str,
+        current_pin: str | None,
+    ) -> SealFacts:
+        """Set (first time) or change (with the current PIN) a personal seal's PIN."""
+        seal = self.row(session, seal_id, organization_id=organization_id)
+        if SealKind(seal.kind) is not SealKind.PERSONAL:
+            raise SealInputError("only personal seals have a PIN")
+        if seal.pin_hash is not None:
+            self._verify_pin(seal, current_pin, what="changing the PIN")
+        seal.pin_hash = pins.hash_pin(pin)
+        seal.pin_failures = 0
+        seal.pin_locked_until = None
+        session.add(seal)
+        session.flush()
+        return SealFacts.of(seal, now=self.clock())
+
+    def record_pin_failure(self, session: Session, *, seal_id: str) -> pins.PinFailure:
+        """Count a wrong PIN (in a transaction of its own; see `WrongPinError`)."""
+        return pins.record_failure(
+            session, seal_id=seal_id, now=self.clock(), policy=self.pin_policy
+        )
+
+    def _verify_pin(self, seal: Seal, pin: str | None, *, what: str) -> None:
+        now = self.clock()
+        if seal.pin_locked_until is not None and now < seal.pin_locked_until:
+            raise SealLockedError(
+                f"seal {seal.code} is locked after too many wrong PINs until "
+                f"{seal.pin_locked_until.isoformat()}",
+                locked_until=seal.pin_locked_until.isoformat(),
+            )
+        if seal.pin_hash is None:
+            raise PinNotSetError(f"the owner of seal {seal.code} has not set a PIN yet")
+        if not pin:
+            raise PinRequiredError(f"{what} with seal {seal.code} needs its owner's PIN")
+        if not pins.pin_matches(seal.pin_hash, pin):
+            left = max(0, self.pin_policy.max_failures - seal.pin_failures - 1)
+            raise WrongPinError(
+                f"wrong PIN for seal {seal.code} ({left} attempts left before it locks)",
+                seal_id=seal.id,
+                attempts_left=left,
+            )
+
+    # -- use ------------------------------------------------------------------------------
+
+    def load_for_use(
+        self,
+        session: Session,
+        *,
+        seal_id: str,
+        caller: Caller,
+        document_sha256: str,
+        document_type: str | None = None,
+        pin: str | None = None,
+        organization_id: str | None = None,
+        policy: Policy | None = None,
+    ) -> SealUse:
+        """Authorise `caller` to apply seal `seal_id` to the document `document_sha256`.
+
+        Runs `policy` (default: `default_policy`), then, for personal seals, the owner's PIN.
+        Raises `SealNotFoundError` (missing, or not in `organization_id`), a
+        `UseRefusedError` naming the reason, or `SealLockedError`. Nothing is spent here:
+        call `SealUse.consume` in the transaction that stores the signed document.
+        """
+        digest = normalize_sha256(document_sha256)
+        doc_type = normalize_document_type(document_type)
+        seal = self.row(session, seal_id, organization_id=organization_id)
+        now = self.clock()
+        facts = SealFacts.of(seal, now=now)
+        ctx = UseContext(
+            seal=facts, caller=caller, document_sha256=digest, document_type=doc_type, now=now
+        )
+        evidence = (policy or default_policy(facts)).check(session, ctx)
+        checks = evidence.passed
+        if facts.needs_pin:
+            self._verify_pin(seal, pin, what="using the seal")
+            if seal.pin_failures:
+                pins.reset_failures(session, seal_id=seal.id)
+            checks += ("owner PIN",)
+        return SealUse(
+            seal=facts,
+            caller=caller,
+            document_sha256=digest,
+            document_type=doc_type,
+            evidence=evidence,
+            authorised_at=now,
+            checks=checks,
+        )
+
+
+def _default_name(new: NewSeal) -> str:
+    form = kind_spec(new.kind)
+    if isinstance(new.identity, EnterpriseIdentity):
+        if new.kind is SealKind.LEGAL_REPRESENTATIVE and isinstance(new.image, SealImageSpec):
+            return f"{new.identity.name}{form.label_zh}（{new.image.person_name}）"
+        return f"{new.identity.name}{form.label_zh}"
+    return f"{new.identity.name}{form.label_zh}"
