@@ -455,13 +455,21 @@ class _Verifier:
                 if self.deadline.passed:
                     self.reports.append(self._timeout_sig(cand.field_name))
                     continue
-                self.reports.append(await self._verify_doc_timestamp(cand, emb))
+                try:
+                    self.reports.append(await self._verify_doc_timestamp(cand, emb))
+                except Exception as exc:
+                    logger.info("time-stamp %s unreadable: %s", cand.field_name, exc)
+                    self.reports.append(self._unreadable(cand, exc))
         for cand, emb in embedded:
             if emb.sig_object_type != "/DocTimeStamp":
                 if self.deadline.passed:
                     self.reports.append(self._timeout_sig(cand.field_name))
                     continue
-                self.reports.append(await self._verify_signature(cand, emb))
+                try:
+                    self.reports.append(await self._verify_signature(cand, emb))
+                except Exception as exc:  # a signature pyhanko cannot even open: never a crash
+                    logger.info("signature %s unreadable: %s", cand.field_name, exc)
+                    self.reports.append(self._unreadable(cand, exc))
         self._summarise_last_signature()
         return self._finish()
 
@@ -1089,6 +1097,7 @@ class _Verifier:
 
         # 2. revocation material: ours from the service, others from the document
         material = embedded
+        service = RevocationMaterial()
         source = RevocationSource.NONE
         leaf_service: RevinfoKind | None = None
         if result.anchor_ours and self.revocation_lookup is not None:
@@ -1099,11 +1108,12 @@ class _Verifier:
                     continue
                 kind = classify_revinfo(der)
                 if kind is RevinfoKind.OCSP:
-                    material = material + RevocationMaterial(ocsps=(der,))
+                    service = service + RevocationMaterial(ocsps=(der,))
                 elif kind is RevinfoKind.CRL:
-                    material = material + RevocationMaterial(crls=(der,))
+                    service = service + RevocationMaterial(crls=(der,))
                 if subject.dump() == cert.dump():
                     leaf_service = kind
+            material = material + service
         result.embedded_revinfo_for_leaf = _covers(embedded, cert)
         if leaf_service is RevinfoKind.OCSP:
             source = RevocationSource.SERVICE
@@ -1220,7 +1230,10 @@ class _Verifier:
         # good at the signing time; say so if it was revoked since
         status = RevocationStatus.GOOD
         if poe is not None and moment < self.now:
-            later = await self._validate_at(cert, other_certs, material, self.now)
+            # Today's status: for our own certificates the service's answer is authoritative;
+            # a still-fresh "good" embedded at signing time must not hide a later revocation.
+            current = service if leaf_service is not None else material
+            later = await self._validate_at(cert, other_certs, current, self.now)
             if isinstance(later, RevokedError) and later.revocation_dt > poe:
                 acc.add(_revoked_later(later.revocation_dt, poe))
                 status = RevocationStatus.REVOKED_AFTER_SIGNING

@@ -27,6 +27,7 @@ from tests.verification.conftest import (
     Pki,
     Verify,
     add_foreign_dss,
+    contents_span,
     incremental,
     make_pdf,
     sign,
@@ -254,3 +255,23 @@ def test_time_limit_gives_a_report_not_an_exception(trust: TrustStore, signed: b
     assert "time-limit" in {f.code for f in report.document.modifications} | {
         f.code for s in report.signatures for f in s.findings
     }
+
+
+def test_altered_certificate_inside_the_cms_is_a_failure_not_a_crash(
+    pki: Pki, signed: bytes, verify: Verify
+) -> None:
+    """The certificates inside /Contents are not covered by the byte range: changing the
+    signer's certificate there must fail the signature, never raise (found by fuzzing)."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    start, end = contents_span(signed)
+    cert_hex = pki.enterprise.cert.public_bytes(Encoding.DER).hex().encode()
+    body = signed[start:end].lower()
+    at = body.find(cert_hex)
+    assert at >= 0
+    position = start + at + len(cert_hex) // 2  # somewhere inside the certificate
+    digit = signed[position : position + 1]
+    flipped = b"1" if digit != b"1" else b"2"
+    tampered = signed[:position] + flipped + signed[position + 1 :]
+    report = verify(tampered)
+    assert report.indication is not Indication.TOTAL_PASSED
