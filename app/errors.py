@@ -58,6 +58,10 @@ class PayloadTooLarge(AppError):
     code = "payload-too-large"
 
 
+class RateLimited(AppError):
+    code = "rate-limited"
+
+
 # The one table: error class -> HTTP status. The first matching class (in MRO order) wins;
 # the problem type comes from the error's own stable ``code``.
 STATUS_BY_ERROR: dict[type[Exception], int] = {
@@ -66,6 +70,7 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     NotFound: 404,
     Conflict: 409,
     PayloadTooLarge: 413,
+    RateLimited: 429,
     InvalidInput: 422,
     pki_errors.InvalidIdentifierError: 422,
     pki_errors.InvalidRequestError: 422,
@@ -157,6 +162,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if status >= 500:
             log.error("domain error %s: %s", exc.code, exc.detail)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if status == 429 and "retry_after" in exc.extra:
+            headers = {"Retry-After": str(exc.extra["retry_after"])}
         return problem_response(
             request,
             status=status,

@@ -14,6 +14,8 @@ from app.api import audit as audit_api
 from app.api import certificates as certificates_api
 from app.api import organizations
 from app.api import seals as seals_api
+from app.api import trust as trust_api
+from app.api import verify as verify_api
 from app.console import routes as console
 from app.db import migrate
 from app.errors import install_error_handlers
@@ -57,6 +59,8 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.include_router(organizations.router)
     app.include_router(certificates_api.router)
     app.include_router(audit_api.router)
+    app.include_router(trust_api.router)
+    app.include_router(verify_api.router)
     seals_api.install(app)
     app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -122,3 +122,29 @@ class AuditEvent(SQLModel, table=True):
     details: str = Field(description="canonical JSON")
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+
+
+class StoredDocument(SQLModel, table=True):
+    """A sealed (or uploaded) PDF kept for its organization; the bytes live in blob storage."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    organization_id: str = Field(foreign_key="organization.id", index=True, max_length=32)
+    sha256: str = Field(max_length=64, index=True)
+    size: int
+    filename: str = Field(max_length=255)
+    source_sha256: str | None = Field(default=None, max_length=64)
+    created_by: str = Field(max_length=120)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first result of a request sent with an Idempotency-Key; retries get it again."""
+
+    __table_args__ = (UniqueConstraint("principal", "key"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    principal: str = Field(max_length=120)
+    key: str = Field(max_length=200)
+    request_sha256: str = Field(max_length=64)
+    document_id: str = Field(foreign_key="storeddocument.id", max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = 15
     log_level: str = "INFO"
     seal_font: Path | None = None
+    verify_rate_per_minute: int = 30
+    verify_max_seconds: float = 30.0
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

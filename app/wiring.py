@@ -8,6 +8,7 @@ from cryptography import x509
 from sqlalchemy import Engine
 
 from app.db import make_engine
+from app.ratelimit import RateLimiter
 from app.settings import Settings
 from pki.authority import Authority
 from pki.hierarchy import HierarchyConfig
@@ -26,6 +27,7 @@ class Services:
     authority: Authority
     publisher: Publisher
     hierarchy: HierarchyConfig
+    verify_limiter: RateLimiter
 
 
 def master_key(settings: Settings) -> bytes:
@@ -61,4 +63,5 @@ def build_services(settings: Settings) -> Services:
             policy=PublicationPolicy(tsa_policy_oid=f"{settings.policy_oid}.2"),
         ),
         hierarchy=hierarchy_config(settings),
+        verify_limiter=RateLimiter(limit=settings.verify_rate_per_minute),
     )

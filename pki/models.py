@@ -87,3 +87,18 @@ class CrlState(SQLModel, table=True):
     crl_der: bytes | None = None
     this_update: datetime | None = Field(default=None, sa_type=UtcDateTime)
     next_update: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class TrustAnchorRecord(SQLModel, table=True):
+    """A recognised foreign CA (mutual recognition between provinces): trusted for verification."""
+
+    __tablename__ = "pki_trust_anchor"
+
+    id: str = Field(default_factory=lambda: uuid4().hex, primary_key=True, max_length=32)
+    label: str = Field(max_length=200)
+    subject: str = Field(max_length=1024)
+    fingerprint_sha256: str = Field(max_length=64, unique=True)
+    der: bytes
+    not_after: datetime = Field(sa_type=UtcDateTime)
+    added_by: str = Field(max_length=120)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)

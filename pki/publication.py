@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509 import ocsp as x509_ocsp
 from sqlmodel import Session
 
 from pki import crl, ocsp, tsa
@@ -21,6 +24,15 @@ OCSP_RESPONDERS = {
     CaName.ORGANIZATION: CaName.OCSP_ORGANIZATION,
     CaName.PERSONAL: CaName.OCSP_PERSONAL,
 }
+
+
+@dataclass(frozen=True)
+class RevocationData:
+    """Revocation evidence and extra certificates for embedding in a signed document."""
+
+    ocsp_responses: tuple[bytes, ...]
+    crls: tuple[bytes, ...]
+    certificates: tuple[x509.Certificate, ...]
 
 
 class UnknownCaError(PkiError):
@@ -180,6 +192,47 @@ class Publisher:
             now=self.authority.clock(),
             serial=tsa.new_serial(),
         )
+
+    # -- validation data for signatures (B-LT) ---------------------------------------------
+
+    def ocsp_for(self, session: Session, *, certificate: x509.Certificate, issuer_ca: str) -> bytes:
+        """Our own responder's answer for one certificate, produced in process (no HTTP)."""
+        request = (
+            x509_ocsp.OCSPRequestBuilder()
+            .add_certificate(
+                certificate, self.authority.ca_certificate(session, issuer_ca), hashes.SHA256()
+            )
+            .build()
+        )
+        return self.ocsp_response(session, request.public_bytes(Encoding.DER))
+
+    def revocation_data(
+        self, session: Session, *, certificate: x509.Certificate, issuer_ca: str
+    ) -> RevocationData:
+        """What a B-LT signature embeds: OCSP for the signer, the root CRL for the CAs above
+        it and for the TSA, and the responder and TSA certificates."""
+        extra = [self.authority.ca_certificate(session, CaName.TSA)]
+        responder = OCSP_RESPONDERS.get(CaName(issuer_ca))
+        if responder is not None:
+            extra.append(self.authority.ca_certificate(session, responder))
+        return RevocationData(
+            ocsp_responses=(self.ocsp_for(session, certificate=certificate, issuer_ca=issuer_ca),),
+            crls=(self.current_crl(session, CaName.ROOT),),
+            certificates=tuple(extra),
+        )
+
+    def revocation_for(
+        self, session: Session, *, issuer: x509.Certificate, certificate: x509.Certificate
+    ) -> bytes | None:
+        """Evidence for a certificate one of OUR CAs issued: OCSP from our responder for leaves
+        of the issuing CAs, the root's CRL for what the root issued; None for anyone else's."""
+        for ca in CRL_ISSUERS:
+            if self.authority.ca_certificate(session, ca) != issuer:
+                continue
+            if ca in OCSP_RESPONDERS:
+                return self.ocsp_for(session, certificate=certificate, issuer_ca=ca)
+            return self.current_crl(session, ca)
+        return None
 
     def ca_certificate(self, session: Session, ca: str) -> x509.Certificate:
         if ca not in {c.value for c in CRL_ISSUERS}:

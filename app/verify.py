@@ -1,0 +1,46 @@
+"""Public verification: a PDF in, an ETSI-style report out, with revocation for our own
+certificates answered by our CA in process and seals looked up in the registry."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from cryptography import x509
+from sqlmodel import Session
+
+from app.seal_service import public_owner, registry
+from app.trust_anchors import trust_store
+from app.wiring import Services
+from seals.reports import SealInfo, VerificationReport
+from seals.verification import verify_pdf
+
+
+def verify_document(session: Session, services: Services, *, pdf: bytes) -> VerificationReport:
+    publisher = services.publisher
+
+    def revocation(issuer: x509.Certificate, certificate: x509.Certificate) -> bytes | None:
+        return publisher.revocation_for(session, issuer=issuer, certificate=certificate)
+
+    return verify_pdf(
+        pdf=pdf,
+        trust=trust_store(session, services),
+        now=datetime.now(UTC),
+        seal_lookup=lambda certificate: seal_info(session, services, certificate),
+        revocation_lookup=revocation,
+        max_seconds=services.settings.verify_max_seconds,
+    )
+
+
+def seal_info(
+    session: Session, services: Services, certificate: x509.Certificate
+) -> SealInfo | None:
+    """The seal bound to this very certificate, with its current status (None: not ours)."""
+    seal = registry(services).find_by_certificate(session, certificate)
+    if seal is None:
+        return None
+    return SealInfo(
+        code=seal.code,
+        kind=seal.kind.value,
+        owner=public_owner(session, seal),
+        status=seal.status.value,
+    )
