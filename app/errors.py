@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pki import errors as pki_errors
 from seals import errors as seal_errors
+from seals import signing
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("eseal.errors")
@@ -90,6 +91,12 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     seal_errors.ApprovalConsumedError: 409,
     seal_errors.UseRefusedError: 403,
     seal_errors.SealLockedError: 423,
+    signing.DocumentLockedError: 409,
+    signing.CertificationNotFirstError: 409,
+    signing.FieldNameTakenError: 409,
+    signing.SignerNotValidError: 503,
+    signing.TimestampFailedError: 503,
+    signing.SigningError: 422,
     seal_errors.SealError: 400,
 }
 

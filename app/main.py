@@ -14,6 +14,7 @@ from app.api import audit as audit_api
 from app.api import certificates as certificates_api
 from app.api import organizations
 from app.api import seals as seals_api
+from app.api import signing as signing_api
 from app.api import trust as trust_api
 from app.api import verify as verify_api
 from app.console import routes as console
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.include_router(trust_api.router)
     app.include_router(verify_api.router)
     seals_api.install(app)
+    app.include_router(signing_api.router)
     app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeadersMiddleware)

@@ -146,5 +146,10 @@ class IdempotencyRecord(SQLModel, table=True):
     principal: str = Field(max_length=120)
     key: str = Field(max_length=200)
     request_sha256: str = Field(max_length=64)
-    document_id: str = Field(foreign_key="storeddocument.id", max_length=32)
+    document_id: str | None = Field(
+        default=None,
+        foreign_key="storeddocument.id",
+        max_length=32,
+        description="set when the first request completes (in the same transaction)",
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

@@ -3,11 +3,32 @@ validation data from our own CA (in process), sign, store, consume, audit — on
 
 from __future__ import annotations
 
-from sqlmodel import Session
+import hashlib
+import io
+import json
+from dataclasses import dataclass
 
+from PIL import Image
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from app.errors import Conflict, NotFound
+from app.models import IdempotencyRecord, StoredDocument
+from app.seal_service import authorize_use, record_use, registry
+from app.security import Principal
 from app.wiring import Services
 from pki.timestamper import InProcessTimeStamper
-from seals.signing import PadesLevel, SigningIdentity, ValidationMaterial
+from seals.kinds import SealKind, kind_spec
+from seals.models import Seal
+from seals.placement import InvisiblePlacement, Placement
+from seals.signing import (
+    DocMdpPermission,
+    PadesLevel,
+    SealAppearance,
+    SigningIdentity,
+    ValidationMaterial,
+    sign_pdf,
+)
 
 NEEDS_TIMESTAMP = {PadesLevel.B_T, PadesLevel.B_LT, PadesLevel.B_LTA}
 NEEDS_VALIDATION = {PadesLevel.B_LT, PadesLevel.B_LTA}
@@ -44,3 +65,203 @@ def validation_material(
         ocsp_responses=data.ocsp_responses,
         crls=data.crls,
     )
+
+
+@dataclass(frozen=True)
+class SealRequest:
+    """One seal to apply to one PDF, as the caller asked for it."""
+
+    seal_id: str
+    pdf: bytes
+    filename: str
+    placement: Placement
+    level: PadesLevel
+    document_type: str | None = None
+    pin: str | None = None
+    certify: DocMdpPermission | None = None
+    reason: str | None = None
+    location: str | None = None
+    idempotency_key: str | None = None
+
+    def fingerprint(self) -> str:
+        """What makes two requests 'the same' for an Idempotency-Key (the PIN is not part)."""
+        summary = json.dumps(
+            {
+                "seal": self.seal_id,
+                "pdf": hashlib.sha256(self.pdf).hexdigest(),
+                "placement": repr(self.placement),
+                "level": self.level.value,
+                "type": self.document_type,
+                "certify": self.certify.value if self.certify else None,
+                "reason": self.reason,
+                "location": self.location,
+            },
+            sort_keys=True,
+        )
+        return hashlib.sha256(summary.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SealedDocument:
+    document_id: str
+    pdf: bytes
+    sha256: str
+    field_name: str | None
+    replayed: bool
+
+
+def seal_appearance(seal: Seal) -> SealAppearance:
+    """The seal image at its physical size: from its dpi when rendered, else (an uploaded
+    signature) at the kind's height with the image's own aspect ratio."""
+    with Image.open(io.BytesIO(seal.image_png)) as image:
+        width_px, height_px = image.size
+    if seal.image_dpi:
+        return SealAppearance(
+            image=seal.image_png,
+            width_mm=width_px / seal.image_dpi * 25.4,
+            height_mm=height_px / seal.image_dpi * 25.4,
+        )
+    height_mm = kind_spec(SealKind(seal.kind)).height_mm
+    return SealAppearance(
+        image=seal.image_png, width_mm=height_mm * width_px / height_px, height_mm=height_mm
+    )
+
+
+def _replay(
+    session: Session, services: Services, record: IdempotencyRecord, fingerprint: str
+) -> SealedDocument:
+    """The first result again, or a conflict when the key was used for another request."""
+    if record.request_sha256 != fingerprint:
+        raise Conflict("this Idempotency-Key was already used for a different request")
+    if record.document_id is None:
+        raise Conflict("a request with this Idempotency-Key is still being processed")
+    document = session.get(StoredDocument, record.document_id)
+    assert document is not None
+    return SealedDocument(
+        document_id=document.id,
+        pdf=services.blobs.get(document.sha256),
+        sha256=document.sha256,
+        field_name=None,
+        replayed=True,
+    )
+
+
+def _claim_key(
+    session: Session, *, principal: Principal, key: str, fingerprint: str
+) -> IdempotencyRecord | None:
+    """Reserve the key in this transaction; the existing record when someone holds it.
+
+    A concurrent request with the same key blocks on the unique index until the first one
+    commits (PostgreSQL) or waits for the write lock (SQLite), then sees its record.
+    """
+    query = select(IdempotencyRecord).where(
+        IdempotencyRecord.principal == principal.actor, IdempotencyRecord.key == key
+    )
+    existing = session.exec(query).first()
+    if existing is not None:
+        return existing
+    record = IdempotencyRecord(principal=principal.actor, key=key, request_sha256=fingerprint)
+    try:
+        with session.begin_nested():
+            session.add(record)
+            session.flush()
+    except IntegrityError:
+        return session.exec(query).one()
+    return None
+
+
+def seal_document(
+    session: Session, services: Services, *, principal: Principal, request: SealRequest
+) -> SealedDocument:
+    """Authorise, sign, store, consume and audit in the caller's transaction.
+
+    Every check on the document and the placement runs inside `sign_pdf` before anything is
+    spent, so a refused or failed signing consumes no approval and no grant use.
+    """
+    fingerprint = request.fingerprint()
+    if request.idempotency_key:
+        held = _claim_key(
+            session, principal=principal, key=request.idempotency_key, fingerprint=fingerprint
+        )
+        if held is not None:
+            return _replay(session, services, held, fingerprint)
+    use = authorize_use(
+        session,
+        services,
+        principal=principal,
+        seal_id=request.seal_id,
+        document_sha256=hashlib.sha256(request.pdf).hexdigest(),
+        document_type=request.document_type,
+        pin=request.pin,
+    )
+    seal = registry(services).row(session, use.seal.id)
+    certificate = services.authority.get(session, use.certificate_id)
+    identity = signing_identity(
+        session, services, certificate_id=use.certificate_id, key_id=use.key_id
+    )
+    level = request.level
+    signed = sign_pdf(
+        pdf=request.pdf,
+        identity=identity,
+        placement=request.placement,
+        level=level,
+        appearance=None
+        if isinstance(request.placement, InvisiblePlacement)
+        else seal_appearance(seal),
+        timestamper=timestamper(session, services) if level in NEEDS_TIMESTAMP else None,
+        validation=validation_material(
+            session, services, identity=identity, issuer_ca=certificate.issuer_ca
+        )
+        if level in NEEDS_VALIDATION
+        else None,
+        certify=request.certify,
+        reason=request.reason,
+        location=request.location,
+    )
+    document = StoredDocument(
+        organization_id=use.seal.organization_id,
+        sha256=services.blobs.put(signed.pdf),
+        size=len(signed.pdf),
+        filename=request.filename[:255] or "document.pdf",
+        source_sha256=use.document_sha256,
+        created_by=principal.actor,
+    )
+    session.add(document)
+    session.flush()
+    record_use(
+        session,
+        principal=principal,
+        use=use,
+        details={
+            "document_id": document.id,
+            "signed_sha256": signed.sha256,
+            "level": level.value,
+            "field": signed.field_name,
+            "certify": request.certify.value if request.certify else None,
+        },
+    )
+    if request.idempotency_key:
+        record = session.exec(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.principal == principal.actor,
+                IdempotencyRecord.key == request.idempotency_key,
+            )
+        ).one()
+        record.document_id = document.id
+        session.add(record)
+    return SealedDocument(
+        document_id=document.id,
+        pdf=signed.pdf,
+        sha256=signed.sha256,
+        field_name=signed.field_name,
+        replayed=False,
+    )
+
+
+def visible_document(
+    session: Session, services: Services, *, principal: Principal, document_id: str
+) -> tuple[StoredDocument, bytes]:
+    document = session.get(StoredDocument, document_id)
+    if document is None or not principal.may_act_for(document.organization_id):
+        raise NotFound(f"document {document_id} not found")
+    return document, services.blobs.get(document.sha256)

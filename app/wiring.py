@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from sqlalchemy import Engine
 
+from app.blobs import LocalBlobStore
 from app.db import make_engine
 from app.ratelimit import RateLimiter
 from app.settings import Settings
@@ -28,6 +29,7 @@ class Services:
     publisher: Publisher
     hierarchy: HierarchyConfig
     verify_limiter: RateLimiter
+    blobs: LocalBlobStore
 
 
 def master_key(settings: Settings) -> bytes:
@@ -64,4 +66,5 @@ def build_services(settings: Settings) -> Services:
         ),
         hierarchy=hierarchy_config(settings),
         verify_limiter=RateLimiter(limit=settings.verify_rate_per_minute),
+        blobs=LocalBlobStore(settings.data_dir / "documents"),
     )

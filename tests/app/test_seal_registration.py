@@ -119,7 +119,11 @@ def test_any_failure_leaves_nothing_behind(
     assert duplicate.status_code == 409 and problem_code(duplicate) == "conflict"
     bad_code = client.post(
         "/api/v1/enterprises",
-        json={"name": "另一家公司", "uscc": uscc[:-1] + "0", "legal_representative": "李强"},
+        json={
+            "name": "另一家公司",
+            "uscc": uscc[:-1] + ("0" if uscc[-1] != "0" else "1"),  # a wrong check character
+            "legal_representative": "李强",
+        },
         headers=auth(bureau_key),
     )
     assert bad_code.status_code == 422

@@ -59,7 +59,7 @@ def upgrade() -> None:
         sa.Column("principal", sa.String(length=120), nullable=False),
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("request_sha256", sa.String(length=64), nullable=False),
-        sa.Column("document_id", sa.String(length=32), nullable=False),
+        sa.Column("document_id", sa.String(length=32), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["document_id"],
