@@ -10,7 +10,7 @@ from cryptography import x509
 from sqlmodel import Session, col, select
 
 from app import audit
-from app.errors import InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput, NotFound
 from app.models import Membership, Person
 from app.security import Principal, Scope
 from app.tenancy import require, visible_organization
@@ -20,6 +20,7 @@ from pki.errors import CertificateNotFoundError
 from pki.identifiers import mask_resident_id
 from pki.keys import KeyAlgorithm
 from pki.models import CertificateRecord
+from seals.models import Seal
 
 
 def issue_enterprise(
@@ -176,6 +177,9 @@ def renew(
 ) -> IssuedCertificate:
     old = visible_certificate(session, services, principal, certificate_id)
     require(principal, Scope.certificates_write)
+    if session.exec(select(Seal.id).where(Seal.certificate_id == certificate_id)).first():
+        # a renewal here would drop the seal binding and leave the seal on the old certificate
+        raise Conflict("this certificate belongs to a seal; it is renewed with its seal")
     new = services.authority.renew(session, certificate_id=certificate_id, csr_pem=csr_pem)
     audit.record(
         session,

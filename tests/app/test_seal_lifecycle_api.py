@@ -234,3 +234,14 @@ def test_public_status_by_code(client: TestClient, org: Org) -> None:
     assert response.status_code == 422 and problem_code(response) == "invalid-seal-request"
     unknown = "100000000000" + check_digit("100000000000")
     assert client.get(f"/api/v1/public/seals/{unknown}").status_code == 404
+
+
+def test_a_seals_certificate_is_not_renewed_apart_from_its_seal(
+    client: TestClient, org: Org
+) -> None:
+    seal = org.seal("contract")
+    response = client.post(
+        f"/api/v1/certificates/{seal['certificate_id']}/renew", json={}, headers=auth(org.admin)
+    )
+    assert response.status_code == 409, response.text
+    assert "seal" in response.json()["detail"]
