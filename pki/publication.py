@@ -4,8 +4,11 @@ built in process from the authority's records and keys."""
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar, cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -19,6 +22,7 @@ from pki.errors import PkiError
 from pki.models import CaRecord, CrlState
 from pki.profiles import POLICY_OID, CaName
 
+T = TypeVar("T")
 CRL_ISSUERS = (CaName.ROOT, CaName.ORGANIZATION, CaName.PERSONAL)
 OCSP_RESPONDERS = {
     CaName.ORGANIZATION: CaName.OCSP_ORGANIZATION,
@@ -46,21 +50,21 @@ class PublicationPolicy:
     ocsp_validity: timedelta = timedelta(hours=4)
     tsa_accuracy: timedelta = timedelta(seconds=1)
     tsa_policy_oid: str = f"{POLICY_OID.dotted_string}.2"
+    material_ttl: timedelta = timedelta(seconds=60)
 
 
 class Publisher:
     """CRLs, OCSP responses and time-stamps of one authority.
 
-    Responder and TSA material (certificate + unlocked key) is cached in memory per
-    certificate id, so a renewed responder certificate is picked up at once.
+    Responder and TSA material (certificate + unlocked key) is kept in memory for
+    `policy.material_ttl`.
     """
 
     def __init__(self, *, authority: Authority, policy: PublicationPolicy | None = None) -> None:
         self.authority = authority
         self.policy = policy or PublicationPolicy()
         self._lock = threading.Lock()
-        self._ocsp_cache: dict[tuple[str, ...], list[ocsp.OcspIssuer]] = {}
-        self._tsa_cache: dict[str, tsa.TsaConfig] = {}
+        self._material: dict[str, tuple[float, object]] = {}
 
     # -- CRL ------------------------------------------------------------------------------
 
@@ -136,53 +140,53 @@ class Publisher:
         )
 
     def _ocsp_issuers(self, session: Session) -> list[ocsp.OcspIssuer]:
-        records = {
-            ca: (session.get(CaRecord, ca), session.get(CaRecord, responder))
-            for ca, responder in OCSP_RESPONDERS.items()
-        }
-        if any(ca is None or responder is None for ca, responder in records.values()):
-            return []
-        cache_key = tuple(
-            f"{ca.certificate_id}/{responder.certificate_id}"  # type: ignore[union-attr]
-            for ca, responder in records.values()
-        )
-        with self._lock:
-            cached = self._ocsp_cache.get(cache_key)
-        if cached is not None:
-            return cached
-        issuers = [
-            ocsp.OcspIssuer(
-                issuer_cert=self.authority.ca_certificate(session, ca),
-                responder_cert=self.authority.ca_certificate(session, responder),
-                responder_key=self.authority.ca_key(session, responder),
-                name=ca,
-            )
-            for ca, responder in OCSP_RESPONDERS.items()
-        ]
-        with self._lock:
-            self._ocsp_cache = {cache_key: issuers}
-        return issuers
+        def load() -> list[ocsp.OcspIssuer]:
+            if any(
+                session.get(CaRecord, name) is None
+                for pair in OCSP_RESPONDERS.items()
+                for name in pair
+            ):
+                return []
+            return [
+                ocsp.OcspIssuer(
+                    issuer_cert=self.authority.ca_certificate(session, ca),
+                    responder_cert=self.authority.ca_certificate(session, responder),
+                    responder_key=self.authority.ca_key(session, responder),
+                    name=ca,
+                )
+                for ca, responder in OCSP_RESPONDERS.items()
+            ]
+
+        return self._cached("ocsp", load)
 
     # -- time-stamps ----------------------------------------------------------------------
 
     def tsa_config(self, session: Session) -> tsa.TsaConfig:
-        record = session.get(CaRecord, CaName.TSA)
-        if record is None:
-            raise UnknownCaError("the time-stamping authority is not initialised")
+        def load() -> tsa.TsaConfig:
+            if session.get(CaRecord, CaName.TSA) is None:
+                raise UnknownCaError("the time-stamping authority is not initialised")
+            return tsa.TsaConfig(
+                cert=self.authority.ca_certificate(session, CaName.TSA),
+                key=self.authority.ca_key(session, CaName.TSA),
+                chain=[self.authority.ca_certificate(session, CaName.ROOT)],
+                policy_oid=self.policy.tsa_policy_oid,
+                accuracy=self.policy.tsa_accuracy,
+            )
+
+        return self._cached("tsa", load)
+
+    def _cached(self, name: str, load: Callable[[], T]) -> T:
+        """Signing material unlocked once per `material_ttl`: a renewed responder or TSA
+        certificate is picked up within that time (the old one stays valid meanwhile)."""
+        now = time.monotonic()
         with self._lock:
-            cached = self._tsa_cache.get(record.certificate_id)
-        if cached is not None:
-            return cached
-        config = tsa.TsaConfig(
-            cert=self.authority.ca_certificate(session, CaName.TSA),
-            key=self.authority.ca_key(session, CaName.TSA),
-            chain=[self.authority.ca_certificate(session, CaName.ROOT)],
-            policy_oid=self.policy.tsa_policy_oid,
-            accuracy=self.policy.tsa_accuracy,
-        )
+            hit = self._material.get(name)
+        if hit is not None and hit[0] > now:
+            return cast(T, hit[1])
+        value = load()
         with self._lock:
-            self._tsa_cache = {record.certificate_id: config}
-        return config
+            self._material[name] = (now + self.policy.material_ttl.total_seconds(), value)
+        return value
 
     def timestamp_response(self, session: Session, query_der: bytes) -> bytes:
         """A TimeStampResp DER for any input (rejection with failInfo for bad queries)."""
