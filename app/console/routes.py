@@ -1,14 +1,22 @@
-"""Console pages: sign in, sign out, home."""
+"""Console pages: sign in, sign out, organization choice, language, and the overview
+(members, API clients, trust anchors). The other pages live in their own modules and are
+included here, so the application mounts one router."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
+from app import tenancy, trust_anchors
+from app.console import (
+    approval_pages,
+    audit_pages,
+    certificate_pages,
+    seal_pages,
+    sign_pages,
+)
 from app.console.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -16,46 +24,50 @@ from app.console.auth import (
     sign_in,
     tokens_match,
 )
+from app.console.i18n import LANG_COOKIE, LANGS
+from app.console.web import (
+    DOMAIN_ERRORS,
+    ORG_COOKIE,
+    ConsoleUser,
+    CtxDep,
+    MaybeUser,
+    check_csrf,
+    current_user,
+    failed,
+    lang_of,
+    page,
+    render,
+)
 from app.deps import SessionDep, SettingsDep
 from app.errors import Forbidden
-from app.models import ConsoleSession, UserAccount
-from app.security import close_session, load_session
+from app.models import Role
+from app.security import PLATFORM_GRANTED, Scope, close_session
 
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(prefix="/console", include_in_schema=False)
 
+__all__ = ["ConsoleUser", "check_csrf", "current_user", "router"]
 
-class ConsoleUser:
-    def __init__(self, console: ConsoleSession, account: UserAccount, token: str) -> None:
-        self.session = console
-        self.account = account
-        self.token = token
+ORG_SCOPES = [s.value for s in Scope if s not in PLATFORM_GRANTED]
 
 
-def current_user(request: Request, session: SessionDep) -> ConsoleUser | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    loaded = load_session(session, token)
-    return ConsoleUser(loaded[0], loaded[1], token) if loaded else None
-
-
-MaybeUser = Annotated[ConsoleUser | None, Depends(current_user)]
-
-
-def check_csrf(user: ConsoleUser, given: str | None) -> None:
-    if not tokens_match(user.session.csrf_token, given):
-        raise Forbidden("the form's CSRF token is missing or wrong; reload the page")
-
-
-def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, context, status_code=status)
+def _safe_next(target: str | None) -> str:
+    """Only a console path (never another site) after signing in."""
+    if target and target.startswith("/console/") and not target.startswith("//"):
+        return target
+    return "/console/"
 
 
 @router.get("/login")
-def login_form(request: Request, settings: SettingsDep) -> HTMLResponse:
+def login_form(request: Request, settings: SettingsDep, next: str | None = None) -> HTMLResponse:
     csrf = new_csrf_token()
-    response = _page(request, "login.html", csrf_token=csrf, error=None)
+    response = render(
+        request,
+        "login.html",
+        lang=lang_of(request),
+        csrf_token=csrf,
+        error=None,
+        next=_safe_next(next),
+    )
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
         csrf,
@@ -75,13 +87,22 @@ def login(
     username: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=200)],
     csrf_token: Annotated[str, Form(max_length=100)],
+    next: Annotated[str | None, Form(max_length=500)] = None,
 ) -> Response:
     if not tokens_match(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
         raise Forbidden("the sign-in form's CSRF token is missing or wrong; reload the page")
     outcome = sign_in(session, settings=settings, username=username, password=password)
     if not outcome.ok or outcome.session is None:
-        return _page(request, "login.html", 401, csrf_token=csrf_token, error=outcome.message)
-    response = RedirectResponse("/console/", status_code=303)
+        return render(
+            request,
+            "login.html",
+            lang=lang_of(request),
+            status=401,
+            csrf_token=csrf_token,
+            error=outcome.message,
+            next=_safe_next(next),
+        )
+    response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         outcome.session.token,
@@ -106,11 +127,170 @@ def logout(
         close_session(session, user.token)
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(ORG_COOKIE, path="/")
     return response
 
 
+@router.post("/org")
+def switch_org(
+    ctx: CtxDep,
+    settings: SettingsDep,
+    organization_id: Annotated[str, Form(max_length=32)],
+    csrf_token: Annotated[str, Form(max_length=100)],
+) -> Response:
+    check_csrf(ctx.user, csrf_token)
+    allowed = {o.id for o in ctx.orgs}
+    if organization_id and organization_id not in allowed and not ctx.can.platform:
+        raise Forbidden("you are not a member of that organization")
+    response = RedirectResponse("/console/", status_code=303)
+    if organization_id:
+        response.set_cookie(
+            ORG_COOKIE,
+            organization_id,
+            httponly=True,
+            secure=settings.cookie_secure,
+            samesite="lax",
+            path="/",
+        )
+    else:
+        response.delete_cookie(ORG_COOKIE, path="/")
+    return response
+
+
+@router.get("/lang")
+def switch_lang(to: str, back: str | None = None) -> Response:
+    response = RedirectResponse(_safe_next(back), status_code=303)
+    if to in LANGS:
+        response.set_cookie(
+            LANG_COOKIE, to, max_age=365 * 86400, samesite="lax", httponly=True, path="/"
+        )
+    return response
+
+
+# --- overview --------------------------------------------------------------------------------
+
+
+def _overview(ctx: CtxDep, **extra: Any) -> HTMLResponse:
+    members = clients = []
+    if ctx.org is not None:
+        members = tenancy.list_members(
+            ctx.session, principal=ctx.principal, organization_id=ctx.org.id
+        )
+        if ctx.can.clients_write:
+            clients = tenancy.list_api_clients(
+                ctx.session, principal=ctx.principal, organization_id=ctx.org.id
+            )
+    anchors = trust_anchors.list_anchors(ctx.session) if ctx.can.platform else []
+    return page(
+        ctx,
+        "home.html",
+        members=members,
+        clients=clients,
+        anchors=anchors,
+        roles=list(Role),
+        org_scopes=ORG_SCOPES,
+        **extra,
+    )
+
+
 @router.get("/")
-def home(request: Request, user: MaybeUser) -> Response:
-    if user is None:
-        return RedirectResponse("/console/login", status_code=303)
-    return _page(request, "home.html", user=user.account, csrf_token=user.session.csrf_token)
+def home(ctx: CtxDep) -> Response:
+    return _overview(ctx)
+
+
+@router.post("/members")
+def add_member(
+    ctx: CtxDep,
+    csrf_token: Annotated[str, Form(max_length=100)],
+    name: Annotated[str, Form(min_length=1, max_length=100)],
+    roles: Annotated[list[Role], Form()],
+    resident_id: Annotated[str | None, Form(max_length=18)] = None,
+    username: Annotated[str | None, Form(max_length=100)] = None,
+    password: Annotated[str | None, Form(max_length=200)] = None,
+) -> Response:
+    check_csrf(ctx.user, csrf_token)
+    try:
+        tenancy.add_member(
+            ctx.session,
+            principal=ctx.principal,
+            organization_id=ctx.org_id,
+            name=name,
+            resident_id=resident_id or None,
+            roles=roles,
+            username=username or None,
+            password=password or None,
+        )
+    except DOMAIN_ERRORS as exc:
+        return failed(ctx, exc)
+    return RedirectResponse("/console/#members", status_code=303)
+
+
+@router.post("/clients")
+def create_client(
+    ctx: CtxDep,
+    csrf_token: Annotated[str, Form(max_length=100)],
+    name: Annotated[str, Form(min_length=1, max_length=100)],
+    scopes: Annotated[list[str], Form()],
+) -> Response:
+    check_csrf(ctx.user, csrf_token)
+    try:
+        client, key = tenancy.create_api_client(
+            ctx.session,
+            principal=ctx.principal,
+            organization_id=ctx.org_id,
+            name=name,
+            scopes=scopes,
+        )
+    except DOMAIN_ERRORS as exc:
+        return failed(ctx, exc)
+    response = page(ctx, "client_created.html", client=client, api_key=key.key)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/clients/{client_id}/revoke")
+def revoke_client(
+    client_id: str, ctx: CtxDep, csrf_token: Annotated[str, Form(max_length=100)]
+) -> Response:
+    check_csrf(ctx.user, csrf_token)
+    try:
+        tenancy.revoke_api_client(
+            ctx.session, principal=ctx.principal, organization_id=ctx.org_id, client_id=client_id
+        )
+    except DOMAIN_ERRORS as exc:
+        return failed(ctx, exc)
+    return RedirectResponse("/console/#clients", status_code=303)
+
+
+@router.post("/trust-anchors")
+def add_anchor(
+    ctx: CtxDep,
+    csrf_token: Annotated[str, Form(max_length=100)],
+    label: Annotated[str, Form(min_length=1, max_length=200)],
+    certificate: Annotated[UploadFile, File()],
+) -> Response:
+    check_csrf(ctx.user, csrf_token)
+    data = certificate.file.read(64 * 1024)
+    try:
+        trust_anchors.add_anchor(
+            ctx.session, principal=ctx.principal, label=label, certificate=data
+        )
+    except DOMAIN_ERRORS as exc:
+        return failed(ctx, exc)
+    return RedirectResponse("/console/#anchors", status_code=303)
+
+
+@router.post("/trust-anchors/{anchor_id}/remove")
+def remove_anchor(
+    anchor_id: str, ctx: CtxDep, csrf_token: Annotated[str, Form(max_length=100)]
+) -> Response:
+    check_csrf(ctx.user, csrf_token)
+    try:
+        trust_anchors.remove_anchor(ctx.session, principal=ctx.principal, anchor_id=anchor_id)
+    except DOMAIN_ERRORS as exc:
+        return failed(ctx, exc)
+    return RedirectResponse("/console/#anchors", status_code=303)
+
+
+for _module in (certificate_pages, seal_pages, approval_pages, sign_pages, audit_pages):
+    router.include_router(_module.router)

@@ -1,0 +1,94 @@
+"""The audit log: filter by actor, target (seal), action and date; paginate; check the chain."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query
+from fastapi.responses import Response
+
+from app import audit
+from app.console import queries
+from app.console.web import CtxDep, check_csrf, is_htmx, page, pager
+from app.security import Scope
+from app.tenancy import require
+
+router = APIRouter(prefix="/audit")
+
+SIZE = 50
+
+
+def _parse_day(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _log_page(
+    ctx: CtxDep,
+    where: queries.AuditFilter,
+    page_number: int,
+    chain: audit.ChainReport | None = None,
+) -> Response:
+    rows = queries.search_audit(
+        ctx.session,
+        principal=ctx.principal,
+        where=where,
+        offset=(page_number - 1) * SIZE,
+        limit=SIZE + 1,
+    )
+    events, pages = pager(page_number, rows, SIZE)
+    names = queries.actor_names(ctx.session, {e.actor for e in events})
+    query = {
+        "actor": where.actor,
+        "target": where.target,
+        "action": where.action,
+        "date_from": where.date_from.isoformat() if where.date_from else "",
+        "date_to": where.date_to.isoformat() if where.date_to else "",
+    }
+    return page(
+        ctx,
+        "audit.html",
+        events=events,
+        pager=pages,
+        names=names,
+        where=where,
+        query={k: v for k, v in query.items() if v},
+        actions=queries.KNOWN_ACTIONS,
+        chain=chain,
+    )
+
+
+@router.get("")
+def log(
+    ctx: CtxDep,
+    actor: Annotated[str, Query(max_length=120)] = "",
+    target: Annotated[str, Query(max_length=80)] = "",
+    action: Annotated[str, Query(max_length=80)] = "",
+    date_from: Annotated[str, Query(max_length=10)] = "",
+    date_to: Annotated[str, Query(max_length=10)] = "",
+    page_number: Annotated[int, Query(alias="page", ge=1)] = 1,
+) -> Response:
+    where = queries.AuditFilter(
+        actor=actor.strip(),
+        target=target.strip(),
+        action=action.strip(),
+        date_from=_parse_day(date_from),
+        date_to=_parse_day(date_to),
+    )
+    return _log_page(ctx, where, page_number)
+
+
+@router.post("/verify")
+def check_chain(ctx: CtxDep, csrf_token: Annotated[str, Form(max_length=100)]) -> Response:
+    """Walk the whole chain; htmx swaps in the result, a plain form gets the whole page."""
+    check_csrf(ctx.user, csrf_token)
+    require(ctx.principal, Scope.audit_read)
+    report = audit.verify_chain(ctx.session)
+    if is_htmx(ctx.request):
+        return page(ctx, "_chain.html", chain=report)
+    return _log_page(ctx, queries.AuditFilter(), 1, chain=report)

@@ -1,0 +1,246 @@
+"""What every console page shares: the signed-in user, their principal in the chosen
+organization, the language, CSRF checks, page rendering and the error page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlmodel import Session, col, select
+
+from app.console.auth import SESSION_COOKIE, tokens_match
+from app.console.i18n import LANG_COOKIE, LANGS, local_time, pick_lang, translator
+from app.deps import ServicesDep, SessionDep
+from app.errors import AppError, Forbidden, status_for
+from app.models import ConsoleSession, Membership, Organization, UserAccount
+from app.security import Principal, Scope, load_session, user_principal
+from app.tenancy import list_organizations
+from app.wiring import Services
+from pki.errors import PkiError
+from pki.identifiers import mask_resident_id
+from seals.errors import SealError
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.filters["local"] = local_time
+templates.env.filters["mask_id"] = mask_resident_id
+
+ORG_COOKIE = "eseal_org"
+PAGE_SIZE = 25
+DOMAIN_ERRORS = (AppError, PkiError, SealError)
+
+
+class ConsoleUser:
+    def __init__(self, console: ConsoleSession, account: UserAccount, token: str) -> None:
+        self.session = console
+        self.account = account
+        self.token = token
+
+
+def current_user(request: Request, session: SessionDep) -> ConsoleUser | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    loaded = load_session(session, token)
+    return ConsoleUser(loaded[0], loaded[1], token) if loaded else None
+
+
+MaybeUser = Annotated[ConsoleUser | None, Depends(current_user)]
+
+
+def check_csrf(user: ConsoleUser, given: str | None) -> None:
+    if not tokens_match(user.session.csrf_token, given):
+        raise Forbidden("the form's CSRF token is missing or wrong; reload the page")
+
+
+@dataclass(frozen=True)
+class Can:
+    """What the page may offer; the service functions enforce the same scopes again."""
+
+    org_admin: bool
+    members_write: bool
+    clients_write: bool
+    certificates_read: bool
+    certificates_write: bool
+    seals_read: bool
+    seals_write: bool
+    sign: bool
+    approve: bool
+    audit: bool
+    platform: bool
+
+    @classmethod
+    def of(cls, principal: Principal) -> Can:
+        in_org = principal.organization_id is not None
+
+        def has(scope: Scope) -> bool:
+            return in_org and principal.has(scope)
+
+        return cls(
+            org_admin=has(Scope.org_admin),
+            members_write=has(Scope.members_write),
+            clients_write=has(Scope.clients_write),
+            certificates_read=has(Scope.certificates_read),
+            certificates_write=has(Scope.certificates_write),
+            seals_read=has(Scope.seals_read),
+            seals_write=has(Scope.seals_write),
+            sign=has(Scope.seals_use),
+            approve=has(Scope.approvals_write),
+            audit=principal.has(Scope.audit_read),
+            platform=principal.is_platform,
+        )
+
+
+@dataclass
+class Ctx:
+    """One console request: who, for which organization, in which language."""
+
+    request: Request
+    session: Session
+    services: Services
+    user: ConsoleUser
+    principal: Principal
+    org: Organization | None
+    orgs: list[Organization]
+    lang: str
+    can: Can
+
+    @property
+    def csrf(self) -> str:
+        return self.user.session.csrf_token
+
+    @property
+    def org_id(self) -> str:
+        """The chosen organization (pages that need one are only reachable with one)."""
+        if self.org is None:
+            raise HTTPException(303, headers={"Location": "/console/"})
+        return self.org.id
+
+    def t(self, key: str, **values: object) -> str:
+        return translator(self.lang)(key, **values)
+
+
+def organizations_of(session: Session, account: UserAccount) -> list[Organization]:
+    """The organizations a user may pick: their memberships, or (platform admin) all."""
+    if account.is_platform_admin:
+        platform = user_principal(session, account, None)
+        return list_organizations(session, platform, offset=0, limit=200)
+    ids = session.exec(
+        select(Membership.organization_id)
+        .where(Membership.person_id == account.person_id)
+        .distinct()
+    ).all()
+    if not ids:
+        return []
+    return list(
+        session.exec(
+            select(Organization)
+            .where(col(Organization.id).in_(list(ids)))
+            .order_by(col(Organization.name))
+        ).all()
+    )
+
+
+def _chosen(
+    session: Session, account: UserAccount, orgs: list[Organization], wanted: str | None
+) -> Organization | None:
+    for org in orgs:
+        if org.id == wanted:
+            return org
+    if account.is_platform_admin:
+        # The platform admin may open any organization, also one beyond the picker's list.
+        return session.get(Organization, wanted) if wanted else None
+    return orgs[0] if orgs else None
+
+
+def console_ctx(
+    request: Request, session: SessionDep, services: ServicesDep, user: MaybeUser
+) -> Ctx:
+    if user is None:
+        target = quote(request.url.path)
+        raise HTTPException(303, headers={"Location": f"/console/login?next={target}"})
+    orgs = organizations_of(session, user.account)
+    org = _chosen(session, user.account, orgs, request.cookies.get(ORG_COOKIE))
+    principal = user_principal(session, user.account, org.id if org else None)
+    lang = pick_lang(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
+    return Ctx(
+        request=request,
+        session=session,
+        services=services,
+        user=user,
+        principal=principal,
+        org=org,
+        orgs=orgs,
+        lang=lang,
+        can=Can.of(principal),
+    )
+
+
+CtxDep = Annotated[Ctx, Depends(console_ctx)]
+
+
+def lang_of(request: Request) -> str:
+    return pick_lang(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
+
+
+def render(
+    request: Request, name: str, *, lang: str, status: int = 200, **context: Any
+) -> HTMLResponse:
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {"t": translator(lang), "lang": lang, **context},
+        status_code=status,
+    )
+    asked = request.query_params.get("lang")
+    if asked in LANGS:
+        response.set_cookie(
+            LANG_COOKIE, asked, max_age=365 * 86400, samesite="lax", httponly=True, path="/"
+        )
+    return response
+
+
+def page(ctx: Ctx, name: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    return render(
+        ctx.request,
+        name,
+        lang=ctx.lang,
+        status=status,
+        ctx=ctx,
+        user=ctx.user.account,
+        csrf_token=ctx.csrf,
+        can=ctx.can,
+        org=ctx.org,
+        **context,
+    )
+
+
+def failed(ctx: Ctx, error: Exception) -> HTMLResponse:
+    """A refused or failed action: nothing of it is kept, and the page says why."""
+    ctx.session.rollback()
+    detail = getattr(error, "detail", None) or str(error)
+    return page(ctx, "error.html", status=status_for(error), detail=detail)
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+@dataclass(frozen=True)
+class Pager:
+    page: int
+    has_next: bool
+    size: int = PAGE_SIZE
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.size
+
+
+def pager(page_number: int, rows: list[Any], size: int = PAGE_SIZE) -> tuple[list[Any], Pager]:
+    """Rows fetched with limit size+1: the first `size` and whether a next page exists."""
+    return rows[:size], Pager(page=page_number, has_next=len(rows) > size, size=size)

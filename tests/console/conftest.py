@@ -1,0 +1,158 @@
+"""Console fixtures: an organization with one console user per role (made through the API, as a
+portal would), a cookie-keeping HTTPS TestClient per user, and Debian's Chromium driven by
+Playwright against the live server."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import auth, make_resident_id, make_uscc
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PASSWORD = "console password 12345"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
+ROLES = ("org_admin", "signer", "approver", "auditor")
+
+
+@dataclass
+class ConsoleOrg:
+    id: str
+    name: str
+    users: dict[str, str] = field(default_factory=dict)  # role -> username
+    people: dict[str, str] = field(default_factory=dict)  # role -> person id
+
+
+def make_console_org(client: TestClient, platform_key: str, name: str) -> ConsoleOrg:
+    response = client.post(
+        "/api/v1/organizations",
+        json={"name": name, "uscc": make_uscc(), "legal_representative": "张伟"},
+        headers=auth(platform_key),
+    )
+    assert response.status_code == 201, response.text
+    org = ConsoleOrg(id=response.json()["id"], name=name)
+    people = {"org_admin": "王敏", "signer": "李娜", "approver": "赵强", "auditor": "陈静"}
+    for role in ROLES:
+        username = f"{role.replace('_', '')}-{secrets.token_hex(3)}"
+        created = client.post(
+            f"/api/v1/organizations/{org.id}/members",
+            json={
+                "name": people[role],
+                "resident_id": make_resident_id(),
+                "roles": [role],
+                "username": username,
+                "password": PASSWORD,
+            },
+            headers=auth(platform_key),
+        )
+        assert created.status_code == 201, created.text
+        org.users[role] = username
+        org.people[role] = created.json()["person_id"]
+    return org
+
+
+@pytest.fixture(scope="module")
+def console_org(client: TestClient, platform_key: str) -> ConsoleOrg:
+    return make_console_org(client, platform_key, "杭州青禾科技有限公司")
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, html[:500]
+    return match.group(1)
+
+
+@pytest.fixture()
+def signed_in(app: Any, client: TestClient) -> Iterator[Callable[[str], TestClient]]:
+    """A signed-in HTTPS TestClient for a username (cookies kept, as a browser would)."""
+    opened: list[TestClient] = []
+
+    def make(username: str) -> TestClient:
+        browser = TestClient(app, base_url="https://testserver", raise_server_exceptions=False)
+        browser.__enter__()
+        opened.append(browser)
+        form = browser.get("/console/login")
+        response = browser.post(
+            "/console/login",
+            data={"username": username, "password": PASSWORD, "csrf_token": csrf_of(form.text)},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303, response.text
+        return browser
+
+    yield make
+    for browser in opened:
+        browser.__exit__(None, None, None)
+
+
+# --- the real browser ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (scripts/system-deps.sh installs it)")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture()
+def open_page(chromium: Any, live_server: str) -> Iterator[Callable[..., Any]]:
+    """A new browser context (own cookies) signed in as `username`, at the console home."""
+    contexts: list[Any] = []
+
+    def make(username: str, *, lang: str = "zh-CN") -> Any:
+        context = chromium.new_context(
+            base_url=live_server,
+            locale=lang,
+            viewport={"width": 1360, "height": 900},
+            accept_downloads=True,
+        )
+        context.set_default_timeout(20_000)
+        contexts.append(context)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on(
+            "console",
+            lambda m: (
+                errors.append(f"{m.text} {m.location.get('url')}") if m.type == "error" else None
+            ),
+        )
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.console_errors = errors
+        page.goto("/console/login")
+        page.get_by_label("用户名").fill(username)
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url("**/console/")
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
