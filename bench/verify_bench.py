@@ -1,0 +1,287 @@
+"""Verification throughput through HTTP against pyhanko's own validator in the same run.
+
+Starts the service on SQLite in a temporary folder (uvicorn, one worker), registers an
+organization with three seals, seals a 1-page and a 100-page document through the API
+(PAdES B-LT, one and three seals, each seal an incremental update), then measures:
+
+* verifications/s of ``POST /api/v1/verify`` (the full report: integrity, chain, revocation from
+  our CA in process, time-stamps, difference analysis, seal lookup), and
+* verifications/s of pyhanko called directly: `validate_pdf_signature` for each embedded
+  signature with a ValidationContext trusting our root, no fetching (revocation soft-fail),
+  plus the document parse.
+
+    .venv/bin/python bench/verify_bench.py [--seconds 5] [--threads 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import httpx
+from asn1crypto import x509 as asn1_x509
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.bootstrap import initialise
+from app.db import unit_of_work
+from app.settings import Settings
+from app.tenancy import create_api_client
+from app.wiring import build_services
+from seals.documents import make_document
+from seals.fonts import find_cjk_font
+
+SEAL_KINDS = ("contract", "finance", "official")
+USCC = "91330106MA2B3C4D5D"
+
+
+def rate(work: Callable[[], object], seconds: float, threads: int = 1) -> float:
+    """Operations per second of `work` over `seconds` (at least one call per thread)."""
+    counts = [0] * threads
+    deadline = time.perf_counter() + seconds
+
+    def loop(i: int) -> None:
+        while counts[i] == 0 or time.perf_counter() < deadline:
+            work()
+            counts[i] += 1
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=loop, args=(i,)) for i in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return sum(counts) / (time.perf_counter() - started)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Fixture:
+    http: httpx.Client
+    signer_key: str
+    seal_ids: list[str]
+    root_der: bytes
+
+
+def setup(http: httpx.Client, platform: str) -> Fixture:
+    """An organization, three active seals and an API client allowed to use them."""
+    headers = {"Authorization": f"Bearer {platform}"}
+
+    def ok(response: httpx.Response) -> Any:
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    org = ok(
+        http.post(
+            "/api/v1/organizations",
+            json={"name": "杭州青禾科技有限公司", "uscc": USCC, "legal_representative": "张伟"},
+            headers=headers,
+        )
+    )
+    admin = ok(
+        http.post(
+            f"/api/v1/organizations/{org['id']}/clients",
+            json={"name": "bench-admin", "scopes": ["org:admin"]},
+            headers=headers,
+        )
+    )["api_key"]
+    signer = ok(
+        http.post(
+            f"/api/v1/organizations/{org['id']}/clients",
+            json={"name": "bench-signer", "scopes": ["seals:read", "seals:use"]},
+            headers=headers,
+        )
+    )
+    admin_headers = {"Authorization": f"Bearer {admin}"}
+    seal_ids = []
+    for kind in SEAL_KINDS:
+        seal = ok(
+            http.post(
+                f"/api/v1/organizations/{org['id']}/seals",
+                json={"kind": kind, "dpi": 150},
+                headers=admin_headers,
+            )
+        )
+        ok(http.post(f"/api/v1/seals/{seal['id']}/activate", headers=admin_headers))
+        ok(
+            http.post(
+                f"/api/v1/seals/{seal['id']}/grants",
+                json={"grantee_kind": "client", "grantee_id": signer["id"]},
+                headers=admin_headers,
+            )
+        )
+        seal_ids.append(seal["id"])
+    root = http.get("/pki/ca/root.crt")
+    assert root.status_code == 200
+    return Fixture(
+        http=http, signer_key=signer["api_key"], seal_ids=seal_ids, root_der=root.content
+    )
+
+
+def seal_document(fx: Fixture, pdf: bytes, count: int, pages: int) -> bytes:
+    """`count` seals on the last page, one incremental update each, through the API."""
+    for index in range(count):
+        response = fx.http.post(
+            f"/api/v1/seals/{fx.seal_ids[index]}/sign",
+            files={"file": ("合同.pdf", pdf, "application/pdf")},
+            data={
+                "placement": json.dumps(
+                    {"type": "coordinates", "page": pages, "x_mm": 50 + 55 * index, "y_mm": 240}
+                ),
+                "level": "B-LT",
+            },
+            headers={"Authorization": f"Bearer {fx.signer_key}"},
+            timeout=120,
+        )
+        assert response.status_code == 200, response.text
+        pdf = response.content
+    return pdf
+
+
+def pyhanko_validate(root_der: bytes) -> Callable[[bytes], int]:
+    """pyhanko's validator called directly: every embedded signature, our root trusted."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    root = asn1_x509.Certificate.load(root_der)
+
+    def run(pdf: bytes) -> int:
+        reader = PdfFileReader(BytesIO(pdf), strict=False)
+        context = ValidationContext(
+            trust_roots=[root], allow_fetching=False, revocation_mode="soft-fail"
+        )
+        valid = 0
+        for embedded in reader.embedded_signatures:
+            status = validate_pdf_signature(embedded, signer_validation_context=context)
+            valid += int(status.intact and status.valid)
+        return valid
+
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="eseal-verify-bench-"))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = Settings(data_dir=folder, public_base_url=base, log_level="WARNING")
+    initialise(settings)
+    services = build_services(settings)
+    with unit_of_work(services.engine) as session:
+        _, platform = create_api_client(
+            session, principal=None, organization_id=None, name="bench", scopes=["platform"]
+        )
+    env = {
+        **os.environ,
+        "ESEAL_DATA_DIR": str(folder),
+        "ESEAL_PUBLIC_BASE_URL": base,
+        "ESEAL_LOG_LEVEL": "WARNING",
+        "ESEAL_VERIFY_RATE_PER_MINUTE": "1000000",  # the benchmark is one busy client
+        "ESEAL_MAX_BODY_BYTES": str(64 * 1024 * 1024),
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "app.main:app_from_environment",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+    )
+    rows: list[tuple[str, int, float, float, str]] = []
+    try:
+        http = httpx.Client(base_url=base, timeout=120)
+        for _ in range(200):
+            try:
+                if http.get("/readyz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        fx = setup(http, platform.key)
+        font = find_cjk_font()
+        validate = pyhanko_validate(fx.root_der)
+        for pages in (1, 100):
+            plain = make_document(
+                title="政府采购合同",
+                paragraphs=[f"第 {i + 1} 条：甲乙双方约定的条款内容。" for i in range(pages * 3)],
+                pages=pages,
+                font_path=font.path,
+                font_number=font.index,
+            )
+            for count in (1, 3):
+                signed = seal_document(fx, plain, count, pages)
+                check = http.post(
+                    "/api/v1/verify", content=signed, headers={"content-type": "application/pdf"}
+                ).json()
+                assert check["indication"] == "TOTAL_PASSED", check["verdict_en"]
+                assert len(check["signatures"]) == count
+                assert validate(signed) == count
+
+                def ours(data: bytes = signed) -> None:
+                    response = http.post(
+                        "/api/v1/verify",
+                        content=data,
+                        headers={"content-type": "application/pdf"},
+                    )
+                    assert response.status_code == 200
+
+                def theirs(data: bytes = signed) -> None:
+                    validate(data)
+
+                rows.append(
+                    (
+                        f"{pages:3d} page(s), {count} seal(s)",
+                        len(signed),
+                        rate(ours, args.seconds, args.threads),
+                        rate(theirs, args.seconds),
+                        check["indication"],
+                    )
+                )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    print(
+        f"eseal verification benchmark: SQLite, 1 uvicorn worker, {args.threads} client "
+        f"thread(s), {args.seconds:.0f} s each, {os.cpu_count()} CPUs, PAdES B-LT"
+    )
+    print(
+        f"{'document':24} {'bytes':>9} {'eseal HTTP/s':>13} {'pyhanko/s':>10} {'ratio':>6}  verdict"
+    )
+    for name, size, eseal, pyhanko, verdict in rows:
+        print(
+            f"{name:24} {size:9d} {eseal:13.2f} {pyhanko:10.2f} {eseal / pyhanko:6.2f}  {verdict}"
+        )
+
+
+if __name__ == "__main__":
+    main()
