@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pki import errors as pki_errors
+from seals import envelopes as envelope_errors
 from seals import errors as seal_errors
 from seals import signing
 
@@ -97,6 +98,9 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     signing.SignerNotValidError: 503,
     signing.TimestampFailedError: 503,
     signing.SigningError: 422,
+    envelope_errors.EnvelopeInputError: 422,
+    envelope_errors.EnvelopeNotFoundError: 404,
+    envelope_errors.EnvelopeStateError: 409,
     seal_errors.SealError: 400,
 }
 

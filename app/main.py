@@ -9,23 +9,28 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app import health, protocols
+from app import envelopes, health, protocols, webhooks
 from app.api import audit as audit_api
 from app.api import certificates as certificates_api
+from app.api import envelopes as envelopes_api
+from app.api import jobs as jobs_api
 from app.api import organizations
 from app.api import seals as seals_api
 from app.api import signing as signing_api
+from app.api import templates as templates_api
 from app.api import trust as trust_api
 from app.api import verify as verify_api
 from app.console import routes as console
 from app.db import migrate
 from app.errors import install_error_handlers
+from app.jobs import JobWorker
 from app.logs import configure_logging
 from app.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from app.public import routes as public_page
 from app.settings import Settings
 from app.wiring import build_services
 
@@ -38,11 +43,24 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     configure_logging(settings.log_level)
     services = build_services(settings)
 
+    # webhook delivery and envelope expiry, in process, state in the database
+    worker = webhooks.Worker(
+        webhooks.Sender(services.engine, settings), tasks=[envelopes.expiry_task(services)]
+    )
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if migrate_on_start:
             migrate(settings.resolved_database_url)
+        worker.start()
+        jobs_worker = JobWorker(services) if settings.jobs_worker else None
+        _app.state.job_worker = jobs_worker
+        if jobs_worker is not None:
+            jobs_worker.start()  # bulk issuance; re-queues records a stopped process left
         yield
+        if jobs_worker is not None:
+            jobs_worker.stop()
+        worker.stop()
         services.engine.dispose()
 
     app = FastAPI(
@@ -54,6 +72,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     )
     app.state.settings = settings
     app.state.services = services
+    app.state.webhook_worker = worker
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(protocols.router)
@@ -62,8 +81,12 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.include_router(audit_api.router)
     app.include_router(trust_api.router)
     app.include_router(verify_api.router)
+    public_page.install(app)  # GET/POST /verify, static under /public-static
     seals_api.install(app)
     app.include_router(signing_api.router)
+    app.include_router(templates_api.router)
+    app.include_router(jobs_api.router)
+    app.include_router(envelopes_api.router)
     app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeadersMiddleware)

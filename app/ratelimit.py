@@ -16,7 +16,10 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def allow(self, key: str) -> float | None:
-        """None if allowed now; otherwise the seconds to wait before the next attempt."""
+        """None if allowed now; otherwise the seconds to wait before the next attempt.
+        A limit of 0 switches limiting off."""
+        if self.limit <= 0:
+            return None
         now = time.monotonic()
         with self._lock:
             hits = self._hits.get(key)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import importlib
 
-MODEL_MODULES = ("app.models", "pki.models", "seals.models")
+MODEL_MODULES = (
+    "app.models",
+    "app.models_jobs",
+    "pki.models",
+    "seals.models",
+    "seals.models_envelopes",
+    "app.models_webhooks",
+)
 
 
 def load_all_models() -> None:

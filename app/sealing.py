@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.errors import Conflict, NotFound
-from app.models import IdempotencyRecord, StoredDocument
+from app.models import IdempotencyRecord, StoredDocument, new_id
 from app.seal_service import authorize_use, record_use, registry
 from app.security import Principal
 from app.wiring import Services
@@ -82,6 +82,9 @@ class SealRequest:
     reason: str | None = None
     location: str | None = None
     idempotency_key: str | None = None
+    document_id: str | None = None
+    """The id to store the sealed document under, when the caller chose it before rendering
+    (generated documents print their own verification link); default: a new id."""
 
     def fingerprint(self) -> str:
         """What makes two requests 'the same' for an Idempotency-Key (the PIN is not part)."""
@@ -219,6 +222,7 @@ def seal_document(
         location=request.location,
     )
     document = StoredDocument(
+        id=request.document_id or new_id(),
         organization_id=use.seal.organization_id,
         sha256=services.blobs.put(signed.pdf),
         size=len(signed.pdf),

@@ -36,6 +36,8 @@ class Scope(StrEnum):
     approvals_write = "approvals:write"
     audit_read = "audit:read"
     enterprises_register = "enterprises:register"
+    envelopes_read = "envelopes:read"
+    envelopes_write = "envelopes:write"
 
 
 PLATFORM_GRANTED: frozenset[Scope] = frozenset({Scope.platform, Scope.enterprises_register})

@@ -52,7 +52,17 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = 15
     log_level: str = "INFO"
     seal_font: Path | None = None
-    verify_rate_per_minute: int = 30
+    document_font: Path | None = Field(
+        default=None,
+        description="CJK font for generated documents; default: a regular Noto CJK face",
+    )
+    jobs_worker: bool = Field(
+        default=True,
+        description="run bulk jobs in a worker thread of this process (the embedded default)",
+    )
+    verify_rate_per_minute: int = Field(
+        default=30, ge=0, description="per client address; 0 switches the limit off"
+    )
     verify_max_seconds: float = 30.0
 
     @model_validator(mode="after")

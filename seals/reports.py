@@ -25,6 +25,7 @@ __all__ = [
     "RevocationSource",
     "RevocationStatus",
     "SealInfo",
+    "SealPosition",
     "SignatureKind",
     "SignatureReport",
     "SignerInfo",
@@ -135,6 +136,22 @@ class SealInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class SealPosition:
+    """Where a signature shows on a page: one widget annotation of its field.
+
+    `page` counts from 0; `rect` is (x1, y1, x2, y2) in PDF user space (points, origin at the
+    bottom left of the page's media box), normalised so that x1 <= x2 and y1 <= y2. A riding
+    (cross-page) seal has one position per page it runs over; an invisible signature none.
+    """
+
+    page: int
+    rect: tuple[float, float, float, float]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"page": self.page, "rect": list(self.rect)}
+
+
+@dataclass(frozen=True, slots=True)
 class SignerInfo:
     """The signer as named in its certificate; personal identifiers masked."""
 
@@ -210,6 +227,8 @@ class SignatureReport:
     indication: Indication
     sub_indication: SubIndication | None
     findings: tuple[Finding, ...]
+    positions: tuple[SealPosition, ...] = ()
+    """The widget annotations of the signature field in the final revision (may be empty)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -233,6 +252,7 @@ class SignatureReport:
             "indication": self.indication.value,
             "sub_indication": self.sub_indication.value if self.sub_indication else None,
             "findings": [f.to_json() for f in self.findings],
+            "positions": [p.to_json() for p in self.positions],
         }
 
 

@@ -57,9 +57,10 @@ import concurrent.futures
 import hashlib
 import itertools
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from io import BytesIO
 from typing import Any
@@ -131,6 +132,7 @@ from seals.reports import (
     RevocationSource,
     RevocationStatus,
     SealInfo,
+    SealPosition,
     SignatureKind,
     SignatureReport,
     SignerInfo,
@@ -239,7 +241,6 @@ async def async_verify_pdf(
 
 
 def _with_elapsed(report: VerificationReport, elapsed: float) -> VerificationReport:
-    from dataclasses import replace
 
     return replace(report, elapsed_seconds=round(elapsed, 4))
 
@@ -475,6 +476,7 @@ class _Verifier:
 
     def _finish(self) -> VerificationReport:
         reports = tuple(sorted(self.reports, key=lambda r: (r.signed_revision or 0, r.field_name)))
+        reports = self._with_positions(reports)
         indication: Indication
         sub: SubIndication | None
         if self.status != "ok" or not reports:
@@ -505,6 +507,24 @@ class _Verifier:
             verdict_en=en,
             validation_time=self.now,
         )
+
+    def _with_positions(self, reports: tuple[SignatureReport, ...]) -> tuple[SignatureReport, ...]:
+        """Each signature's widget rectangles and pages in the final revision (best effort:
+        a page tree or widget that cannot be read leaves the positions empty)."""
+        if self.reader is None or not reports:
+            return reports
+        try:
+            pages = _annotation_pages(self.reader)
+        except Exception as exc:
+            logger.info("page tree unreadable for seal positions: %s", exc)
+            return reports
+        fields = {c.field_name: c.field for c in self.candidates if c.hidden_since is None}
+        out: list[SignatureReport] = []
+        for report in reports:
+            fld = fields.get(report.field_name)
+            positions = _widget_positions(fld, pages) if fld is not None else ()
+            out.append(replace(report, positions=positions) if positions else report)
+        return tuple(out)
 
     # ----------------------------------------------------------------- collection
 
@@ -1602,6 +1622,81 @@ def _first_revision_without(
         if ref not in refs:
             return rev
     return last
+
+
+_MAX_PAGES_FOR_POSITIONS = 10_000
+_MAX_WIDGETS_PER_FIELD = 2_000
+
+
+def _annotation_pages(reader: PdfFileReader) -> dict[generic.Reference, int]:
+    """The page index (from 0) of every annotation referenced from a page's /Annots."""
+    found: dict[generic.Reference, int] = {}
+    seen: set[generic.Reference] = set()
+    stack: list[Any] = [reader.root.raw_get("/Pages")]
+    index = 0
+    while stack and index < _MAX_PAGES_FOR_POSITIONS:
+        raw = stack.pop()
+        if isinstance(raw, generic.IndirectObject):
+            if raw.reference in seen:
+                continue
+            seen.add(raw.reference)
+        node = raw.get_object()
+        if not isinstance(node, generic.DictionaryObject):
+            continue
+        kids = node.get("/Kids") if node.get("/Type") != "/Page" else None
+        if isinstance(kids, generic.ArrayObject):
+            stack.extend(reversed(list(kids)))
+            continue
+        annots = node.get("/Annots")
+        if isinstance(annots, generic.ArrayObject):
+            for annot in annots:
+                if isinstance(annot, generic.IndirectObject):
+                    found.setdefault(annot.reference, index)
+        index += 1
+    return found
+
+
+def _widget_positions(fld: Any, pages: dict[generic.Reference, int]) -> tuple[SealPosition, ...]:
+    """The rectangles of the widget annotations of a signature field that sit on a page."""
+    try:
+        widgets: list[generic.IndirectObject] = []
+        if isinstance(fld, generic.IndirectObject):
+            widgets.append(fld)
+        kids = fld.get_object().get("/Kids")
+        if isinstance(kids, generic.ArrayObject):
+            widgets.extend(k for k in kids if isinstance(k, generic.IndirectObject))
+        positions: list[SealPosition] = []
+        for widget in widgets[:_MAX_WIDGETS_PER_FIELD]:
+            page = pages.get(widget.reference)
+            if page is None:
+                continue
+            annotation = widget.get_object()
+            if not isinstance(annotation, generic.DictionaryObject):
+                continue
+            rect = _rect_of(annotation.get("/Rect"))
+            if rect is not None:
+                positions.append(SealPosition(page=page, rect=rect))
+        return tuple(sorted(positions, key=lambda p: (p.page, -p.rect[3], p.rect[0])))
+    except Exception as exc:
+        logger.info("signature widgets unreadable: %s", exc)
+        return ()
+
+
+def _rect_of(raw: Any) -> tuple[float, float, float, float] | None:
+    if not isinstance(raw, generic.ArrayObject) or len(raw) != 4:
+        return None
+    try:
+        x1, y1, x2, y2 = (float(v) for v in raw)
+    except (TypeError, ValueError):
+        return None
+    if not all(math.isfinite(v) for v in (x1, y1, x2, y2)) or x1 == x2 or y1 == y2:
+        return None
+    return (
+        round(min(x1, x2), 2),
+        round(min(y1, y2), 2),
+        round(max(x1, x2), 2),
+        round(max(y1, y2), 2),
+    )
 
 
 def _page_count(reader: PdfFileReader) -> int | None:

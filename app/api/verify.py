@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.db import unit_of_work
 from app.deps import ServicesDep
 from app.errors import InvalidInput, RateLimited
 from app.verify import verify_document
+from app.verify_report_pdf import (
+    PDF_MEDIA_TYPE,
+    attachment,
+    render_report_pdf,
+    report_filename,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["verification"])
 
@@ -42,8 +48,19 @@ def check_rate(request: Request, services: ServicesDep) -> None:
         )
 
 
-@router.post("/verify", openapi_extra={"requestBody": {"content": {"application/pdf": {}}}})
-async def verify(request: Request, services: ServicesDep) -> JSONResponse:
+@router.post(
+    "/verify",
+    openapi_extra={"requestBody": {"content": {"application/pdf": {}}}},
+    responses={200: {"content": {"application/json": {}, PDF_MEDIA_TYPE: {}}}},
+)
+async def verify(
+    request: Request,
+    services: ServicesDep,
+    format: Annotated[
+        Literal["json", "pdf"],
+        Query(description="json (default): the report as JSON; pdf: a printable PDF report"),
+    ] = "json",
+) -> Response:
     """Verify every signature of a PDF. A failed signature is a 200 report, not an error."""
     check_rate(request, services)
     pdf = await read_pdf(request)
@@ -52,4 +69,15 @@ async def verify(request: Request, services: ServicesDep) -> JSONResponse:
         with unit_of_work(services.engine) as session:
             return verify_document(session, services, pdf=pdf).to_json()
 
+    def work_pdf() -> Response:
+        with unit_of_work(services.engine) as session:
+            report = verify_document(session, services, pdf=pdf)
+        return Response(
+            render_report_pdf(services, report),
+            media_type=PDF_MEDIA_TYPE,
+            headers=attachment(report_filename(report, "pdf")),
+        )
+
+    if format == "pdf":
+        return await run_in_threadpool(work_pdf)
     return JSONResponse(await run_in_threadpool(work))

@@ -103,12 +103,14 @@ def signed_in(app: Any, client: TestClient) -> Iterator[Callable[[str], TestClie
 # --- the real browser ---------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (scripts/system-deps.sh installs it)")
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
+    """Module-scoped: Playwright's sync API keeps an event loop running in this thread while
+    it is open, and later tests call asyncio.run (signing, verification)."""
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: run scripts/system-deps.sh"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
