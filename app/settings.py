@@ -64,6 +64,12 @@ class Settings(BaseSettings):
         default=30, ge=0, description="per client address; 0 switches the limit off"
     )
     verify_max_seconds: float = 30.0
+    verify_network_fetching: bool = Field(
+        default=False,
+        description="let verification fetch OCSP/CRLs/issuers of OTHER CAs over the network "
+        "(our own certificates are always answered in process)",
+    )
+    verify_network_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

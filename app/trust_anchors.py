@@ -16,7 +16,7 @@ from app.tenancy import require
 from app.wiring import Services
 from pki.models import TrustAnchorRecord
 from pki.profiles import CaName
-from pki.trust import TrustStore
+from pki.trust import NetworkFetching, TrustStore
 
 
 def parse_ca_certificate(data: bytes) -> x509.Certificate:
@@ -102,4 +102,8 @@ def trust_store(session: Session, services: Services) -> TrustStore:
             authority.ca_certificate(session, CaName.ORGANIZATION),
             authority.ca_certificate(session, CaName.PERSONAL),
         ],
+        network=NetworkFetching(
+            enabled=services.settings.verify_network_fetching,
+            timeout_seconds=services.settings.verify_network_timeout_seconds,
+        ),
     )

@@ -744,7 +744,10 @@ class _Verifier:
                 ),
             )
         except Exception as exc:
-            acc.fail(SubIndication.FORMAT_FAILURE, _processing_failed(exc))
+            if _is_network_failure(exc):
+                acc.indeterminate(SubIndication.TRY_LATER, _network_finding(exc))
+            else:
+                acc.fail(SubIndication.FORMAT_FAILURE, _processing_failed(exc))
 
         if cand.hidden_since is not None:
             acc.fail(SubIndication.HASH_FAILURE, _hidden_finding(cand))
@@ -1368,6 +1371,28 @@ def _bare_report(
         indication=indication or Indication.INDETERMINATE,
         sub_indication=sub,
         findings=findings,
+    )
+
+
+def _is_network_failure(exc: BaseException) -> bool:
+    """A timeout or connection failure while fetching validation data (fetching switched on):
+    the answer is 'try later', never a verdict on the document."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, TimeoutError | ConnectionError) or type(seen).__module__.startswith(
+            "aiohttp"
+        ):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _network_finding(exc: BaseException) -> Finding:
+    return _f(
+        "network-unavailable",
+        f"获取验证数据（OCSP/CRL/证书）时网络失败（{type(exc).__name__}），请稍后再试。",
+        f"Fetching validation data (OCSP/CRL/certificates) failed on the network "
+        f"({type(exc).__name__}); try again later.",
     )
 
 

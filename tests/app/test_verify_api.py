@@ -4,6 +4,8 @@ signing, an unrecognised provincial CA before and after it becomes a trust ancho
 from __future__ import annotations
 
 import os
+import socket
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +18,7 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from app import sealing
 from app.db import unit_of_work
+from app.main import create_app
 from pki.authority import Authority, EnterpriseIdentity
 from pki.hierarchy import HierarchyConfig, ensure_hierarchy
 from pki.keys import SoftwareKeyStore
@@ -130,15 +133,11 @@ class ForeignCa:
     engine: Any
 
 
-@pytest.fixture(scope="module")
-def foreign_ca(tmp_path_factory: pytest.TempPathFactory) -> ForeignCa:
+def build_foreign_ca(directory: Path, base_url: str) -> ForeignCa:
     """A neighbouring province's CA, built with the same code on its own database."""
-    path: Path = tmp_path_factory.mktemp("province") / "ca.sqlite"
-    engine = create_engine(f"sqlite:///{path}")
+    engine = create_engine(f"sqlite:///{directory / 'ca.sqlite'}")
     SQLModel.metadata.create_all(engine)
-    authority = Authority(
-        keystore=SoftwareKeyStore(os.urandom(32)), base_url="http://ca.province.example"
-    )
+    authority = Authority(keystore=SoftwareKeyStore(os.urandom(32)), base_url=base_url)
     with Session(engine) as session:
         ensure_hierarchy(
             session,
@@ -152,7 +151,14 @@ def foreign_ca(tmp_path_factory: pytest.TempPathFactory) -> ForeignCa:
     return ForeignCa(authority, Publisher(authority=authority), engine)
 
 
-def _sign_with_foreign(foreign: ForeignCa, pdf: bytes) -> bytes:
+@pytest.fixture(scope="module")
+def foreign_ca(tmp_path_factory: pytest.TempPathFactory) -> ForeignCa:
+    return build_foreign_ca(tmp_path_factory.mktemp("province"), "http://ca.province.example")
+
+
+def _sign_with_foreign(
+    foreign: ForeignCa, pdf: bytes, level: PadesLevel = PadesLevel.B_LT
+) -> bytes:
     with Session(foreign.engine) as session:
         issued = foreign.authority.issue(
             session, identity=EnterpriseIdentity(name="邻省建设集团有限公司", uscc=make_uscc())
@@ -171,7 +177,7 @@ def _sign_with_foreign(foreign: ForeignCa, pdf: bytes) -> bytes:
             pdf=pdf,
             identity=identity,
             placement=InvisiblePlacement(),
-            level=PadesLevel.B_LT,
+            level=level,
             timestamper=InProcessTimeStamper(
                 config=foreign.publisher.tsa_config(session), clock=foreign.authority.clock
             ),
@@ -248,3 +254,70 @@ def test_trust_anchor_input_is_checked(client: TestClient, platform_key: str, ap
     )
     assert not_ca.status_code == 422 and "CA" in not_ca.json()["detail"]
     assert root is not None
+
+
+class BlackHole:
+    """A loopback TCP server that accepts connections and never answers."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = int(self.sock.getsockname()[1])
+        self.connections: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections.append(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.connections:
+            conn.close()
+
+
+def test_network_fetching_is_off_by_default_and_bounded_when_on(
+    client: TestClient,
+    settings: Any,
+    platform_key: str,
+    contract: bytes,
+    tmp_path: Path,
+) -> None:
+    """A recognised foreign CA whose document carries no revocation data: by default nothing
+    is fetched; switched on, the fetch to its (unanswering) OCSP/CRL URLs gives up in time."""
+    hole = BlackHole()
+    try:
+        foreign = build_foreign_ca(tmp_path, f"http://127.0.0.1:{hole.port}")
+        pdf = _sign_with_foreign(foreign, contract, level=PadesLevel.B_T)
+        with Session(foreign.engine) as session:
+            root = foreign.authority.ca_certificate(session, "root").public_bytes(Encoding.PEM)
+        added = client.post(
+            "/api/v1/trust-anchors",
+            json={"label": "无应答的CA", "certificate_pem": root.decode()},
+            headers=auth(platform_key),
+        ).json()
+        try:
+            offline = _verify(client, pdf)
+            assert offline["indication"] == "INDETERMINATE", offline
+            assert hole.connections == []
+
+            online = settings.model_copy(
+                update={"verify_network_fetching": True, "verify_network_timeout_seconds": 1.0}
+            )
+            with TestClient(create_app(online, migrate_on_start=False)) as fetching:
+                started = time.monotonic()
+                report = _verify(fetching, pdf)
+                elapsed = time.monotonic() - started
+            assert report["indication"] == "INDETERMINATE", report
+            assert hole.connections, "fetching was switched on but nothing was fetched"
+            assert elapsed < 20, f"the network timeout was not honoured ({elapsed:.1f} s)"
+        finally:
+            client.delete(f"/api/v1/trust-anchors/{added['id']}", headers=auth(platform_key))
+    finally:
+        hole.close()
