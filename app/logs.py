@@ -62,8 +62,19 @@ def _install_request_id_factory() -> None:
     logging.setLogRecordFactory(factory)
 
 
+class _ExpectedPyhankoWarning(logging.Filter):
+    """B-LT signing embeds validation data we produced in process with fetching off on
+    purpose; pyhanko warns about that on every signature."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "fetching is not allowed" not in record.getMessage()
+
+
 def configure_logging(level: str) -> None:
     _install_request_id_factory()
+    signer_log = logging.getLogger("pyhanko.sign.signers.pdf_signer")
+    if not any(isinstance(f, _ExpectedPyhankoWarning) for f in signer_log.filters):
+        signer_log.addFilter(_ExpectedPyhankoWarning())
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

@@ -20,58 +20,21 @@ import asyncio
 import json
 import logging
 import os
-import socket
-import subprocess
-import sys
-import tempfile
-import threading
 import time
 from collections.abc import Callable
 from io import BytesIO
-from pathlib import Path
 from typing import Any
 
-import httpx
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from harness import rate, running_service
 
 from app import sealing
-from app.bootstrap import initialise
 from app.db import unit_of_work
-from app.settings import Settings
-from app.tenancy import create_api_client
-from app.wiring import build_services
 from seals.documents import make_document
 from seals.fonts import find_cjk_font
 from seals.models import Seal
 from seals.signing import PadesLevel
 
 LEVELS = (PadesLevel.B_B, PadesLevel.B_T, PadesLevel.B_LT)
-
-
-def rate(work: Callable[[], object], seconds: float, threads: int = 1) -> float:
-    """Operations per second of `work` over `seconds` (at least 3 operations)."""
-    counts = [0] * threads
-    deadline = time.perf_counter() + seconds
-
-    def loop(i: int) -> None:
-        while time.perf_counter() < deadline or counts[i] < 3:
-            work()
-            counts[i] += 1
-
-    started = time.perf_counter()
-    pool = [threading.Thread(target=loop, args=(i,)) for i in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    return sum(counts) / (time.perf_counter() - started)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def pyhanko_direct(
@@ -119,17 +82,6 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
 
-    folder = Path(tempfile.mkdtemp(prefix="eseal-sign-bench-"))
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    settings = Settings(data_dir=folder, public_base_url=base, log_level="WARNING")
-    initialise(settings)
-    services = build_services(settings)
-    with unit_of_work(services.engine) as session:
-        _, platform = create_api_client(
-            session, principal=None, organization_id=None, name="bench", scopes=["platform"]
-        )
-
     font = find_cjk_font()
     documents = {
         pages: make_document(
@@ -144,38 +96,9 @@ def main() -> None:
         for pages in (1, 100)
     }
 
-    env = {
-        **os.environ,
-        "ESEAL_DATA_DIR": str(folder),
-        "ESEAL_PUBLIC_BASE_URL": base,
-        "ESEAL_LOG_LEVEL": "WARNING",
-        "ESEAL_JOBS_WORKER": "false",
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "app.main:app_from_environment",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-    )
     rows: list[tuple[int, PadesLevel, float, float, float]] = []
-    try:
-        http = httpx.Client(base_url=base, timeout=120)
-        for _ in range(200):
-            try:
-                if http.get("/readyz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        platform_auth = {"Authorization": f"Bearer {platform.key}"}
+    with running_service(prefix="eseal-sign-bench-") as svc:
+        http, services, platform_auth = svc.http, svc.services, svc.platform_auth
         org = http.post(
             "/api/v1/organizations",
             json={"name": "某市第一人民医院", "uscc": "91330106MA2B3C4D5D"},
@@ -254,9 +177,6 @@ def main() -> None:
                         rate(direct, args.seconds),
                     )
                 )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
     print(
         f"eseal signing benchmark: SQLite, 1 uvicorn worker, {args.threads} client thread(s), "

@@ -18,58 +18,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
-import subprocess
-import sys
-import tempfile
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
-from pathlib import Path
 from typing import Any
 
 import httpx
 from asn1crypto import x509 as asn1_x509
+from harness import rate, running_service
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from app.bootstrap import initialise
-from app.db import unit_of_work
-from app.settings import Settings
-from app.tenancy import create_api_client
-from app.wiring import build_services
 from seals.documents import make_document
 from seals.fonts import find_cjk_font
 
 SEAL_KINDS = ("contract", "finance", "official")
 USCC = "91330106MA2B3C4D5D"
-
-
-def rate(work: Callable[[], object], seconds: float, threads: int = 1) -> float:
-    """Operations per second of `work` over `seconds` (at least one call per thread)."""
-    counts = [0] * threads
-    deadline = time.perf_counter() + seconds
-
-    def loop(i: int) -> None:
-        while counts[i] == 0 or time.perf_counter() < deadline:
-            work()
-            counts[i] += 1
-
-    started = time.perf_counter()
-    pool = [threading.Thread(target=loop, args=(i,)) for i in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    return sum(counts) / (time.perf_counter() - started)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -183,50 +145,16 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
 
-    folder = Path(tempfile.mkdtemp(prefix="eseal-verify-bench-"))
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    settings = Settings(data_dir=folder, public_base_url=base, log_level="WARNING")
-    initialise(settings)
-    services = build_services(settings)
-    with unit_of_work(services.engine) as session:
-        _, platform = create_api_client(
-            session, principal=None, organization_id=None, name="bench", scopes=["platform"]
-        )
-    env = {
-        **os.environ,
-        "ESEAL_DATA_DIR": str(folder),
-        "ESEAL_PUBLIC_BASE_URL": base,
-        "ESEAL_LOG_LEVEL": "WARNING",
-        "ESEAL_VERIFY_RATE_PER_MINUTE": "1000000",  # the benchmark is one busy client
-        "ESEAL_MAX_BODY_BYTES": str(64 * 1024 * 1024),
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "app.main:app_from_environment",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-    )
     rows: list[tuple[str, int, float, float, str]] = []
-    try:
-        http = httpx.Client(base_url=base, timeout=120)
-        for _ in range(200):
-            try:
-                if http.get("/readyz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        fx = setup(http, platform.key)
+    with running_service(
+        prefix="eseal-verify-bench-",
+        env={
+            "ESEAL_VERIFY_RATE_PER_MINUTE": "0",  # the benchmark is one busy client
+            "ESEAL_MAX_BODY_BYTES": str(64 * 1024 * 1024),
+        },
+    ) as svc:
+        http = svc.http
+        fx = setup(http, svc.platform_key)
         font = find_cjk_font()
         validate = pyhanko_validate(fx.root_der)
         for pages in (1, 100):
@@ -266,9 +194,6 @@ def main() -> None:
                         check["indication"],
                     )
                 )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
     print(
         f"eseal verification benchmark: SQLite, 1 uvicorn worker, {args.threads} client "
