@@ -346,3 +346,28 @@ def test_every_use_is_audited(client: TestClient, org: Org, contract_pdf: bytes)
     details = json.loads(events[0]["details"])
     assert details["document_id"] == sealed.headers["x-eseal-document-id"]
     assert details["signed_sha256"] == sealed.headers["x-eseal-document-sha256"]
+
+
+def test_personal_signature_needs_its_owners_pin(
+    client: TestClient, org: Org, contract_pdf: bytes
+) -> None:
+    person = org.member("赵敏")
+    seal = org.seal("personal", person_id=person)
+    portal_id, portal = org.key("seals:use", "seals:write")
+    org.grant(seal["id"], "client", portal_id)
+    set_pin = client.put(
+        f"/api/v1/seals/{seal['id']}/pin", json={"pin": "602913"}, headers=auth(portal)
+    )
+    assert set_pin.status_code == 200, set_pin.text
+    placement = {"type": "coordinates", "page": 1, "x_mm": 60, "y_mm": 240}
+    without = _sign(client, portal, seal["id"], contract_pdf, placement, level="B-T")
+    assert (without.status_code, problem_code(without)) == (403, "seal-pin-required")
+    wrong = _sign(client, portal, seal["id"], contract_pdf, placement, level="B-T", pin="000001")
+    assert (wrong.status_code, problem_code(wrong)) == (403, "seal-pin-wrong")
+    right = _sign(client, portal, seal["id"], contract_pdf, placement, level="B-T", pin="602913")
+    assert right.status_code == 200, right.text
+    report = _verify(client, right.content)
+    assert report["indication"] == "TOTAL_PASSED", report
+    signer = report["signatures"][0]["signer"]
+    assert "*" in json.dumps(signer, ensure_ascii=False)  # the resident ID number is masked
+    assert report["signatures"][0]["seal"]["owner"] == "赵*"
