@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import RedirectResponse, Response
 
-from app import certificates
+from app import certificates, tenancy
 from app.console.web import DOMAIN_ERRORS, CtxDep, check_csrf, failed, page, pager
 from pki.keys import KeyAlgorithm
 
@@ -41,12 +41,24 @@ def list_certificates(
     )
     shown, pages = pager(page_number, rows, size)
     soon = datetime.now(UTC) + timedelta(days=EXPIRING_DAYS)
+    holders = (
+        [
+            m
+            for m in tenancy.list_members(
+                ctx.session, principal=ctx.principal, organization_id=ctx.org_id
+            )
+            if m.person.resident_id
+        ]
+        if ctx.can.certificates_write
+        else []
+    )
     return page(
         ctx,
         "certificates.html",
         certificates=shown,
         pager=pages,
         soon=soon,
+        holders=holders,
         serial=lambda c: format(c.serial_number, "x"),
     )
 
@@ -64,6 +76,30 @@ def issue(
             ctx.services,
             principal=ctx.principal,
             organization_id=ctx.org_id,
+            csr_pem=None,
+            key_algorithm=KeyAlgorithm.EC_P256,
+            lifetime_days=lifetime_days,
+        )
+    except DOMAIN_ERRORS as exc:
+        return failed(ctx, exc)
+    return RedirectResponse("/console/certificates", status_code=303)
+
+
+@router.post("/issue-personal")
+def issue_personal(
+    ctx: CtxDep,
+    csrf_token: Annotated[str, Form(max_length=100)],
+    person_id: Annotated[str, Form(max_length=32)],
+    lifetime_days: Annotated[int | None, Form(ge=1, le=3650)] = None,
+) -> Response:
+    check_csrf(ctx.user, csrf_token)
+    try:
+        certificates.issue_personal(
+            ctx.session,
+            ctx.services,
+            principal=ctx.principal,
+            organization_id=ctx.org_id,
+            person_id=person_id,
             csr_pem=None,
             key_algorithm=KeyAlgorithm.EC_P256,
             lifetime_days=lifetime_days,

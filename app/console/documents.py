@@ -3,6 +3,7 @@ as PNG thumbnails on the server (PDFium through pypdfium2)."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
 from collections import OrderedDict
@@ -126,8 +127,11 @@ def page_png(pdf: bytes, *, sha256: str, number: int) -> bytes:
         try:
             if not 1 <= number <= len(document):
                 raise NotFound(f"page {number} not found")
+            # Seals are signature widgets: drawn once forms are set up (else shown without).
+            with contextlib.suppress(pdfium.PdfiumError, ValueError):
+                document.init_forms()
             page = document[number - 1]
-            bitmap = page.render(scale=THUMB_SCALE)
+            bitmap = page.render(scale=THUMB_SCALE, may_draw_forms=True, draw_annots=True)
             image = bitmap.to_pil()
             page.close()
         finally:

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from app.console.i18n import LOCAL_TZ
 from app.errors import NotFound
-from app.models import ApiClient, AuditEvent, Person, StoredDocument, UserAccount
+from app.models import ApiClient, AuditEvent, Organization, Person, StoredDocument, UserAccount
 from app.security import Principal, Scope
 from app.tenancy import require, visible_organization
 from seals.authorization import Caller, SealFacts
@@ -41,6 +41,13 @@ KNOWN_ACTIONS = (
     "seal.use",
     "trust_anchor.add",
     "trust_anchor.remove",
+    "envelope.create",
+    "envelope.send",
+    "envelope.sign",
+    "envelope.complete",
+    "envelope.decline",
+    "envelope.cancel",
+    "envelope.expire",
 )
 
 
@@ -108,6 +115,45 @@ def my_requests(
             .limit(limit)
         ).all()
     )
+
+
+def requests_for_document(
+    session: Session,
+    *,
+    principal: Principal,
+    organization_id: str,
+    me: Caller,
+    seal_ids: set[str],
+    document_sha256: str,
+) -> list[SealUsageRequest]:
+    """The caller's usage requests for these seals and exactly this document, newest first."""
+    visible_organization(session, principal, organization_id)
+    if not seal_ids:
+        return []
+    return list(
+        session.exec(
+            select(SealUsageRequest)
+            .where(
+                SealUsageRequest.organization_id == organization_id,
+                SealUsageRequest.requester_kind == me.kind.value,
+                SealUsageRequest.requester_id == me.id,
+                SealUsageRequest.document_sha256 == document_sha256,
+                col(SealUsageRequest.seal_id).in_(list(seal_ids)),
+            )
+            .order_by(col(SealUsageRequest.created_at).desc(), col(SealUsageRequest.id))
+            .limit(50)
+        ).all()
+    )
+
+
+def organization_names(session: Session, ids: set[str]) -> dict[str, str]:
+    """Names of organizations the caller already knows the ids of (an envelope's parties)."""
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(Organization.id, Organization.name).where(col(Organization.id).in_(list(ids)))
+    ).all()
+    return dict(rows)
 
 
 def usable_seals(seals: list[SealFacts]) -> list[SealFacts]:

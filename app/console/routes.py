@@ -14,6 +14,7 @@ from app.console import (
     approval_pages,
     audit_pages,
     certificate_pages,
+    envelope_pages,
     seal_pages,
     sign_pages,
 )
@@ -292,5 +293,12 @@ def remove_anchor(
     return RedirectResponse("/console/#anchors", status_code=303)
 
 
-for _module in (certificate_pages, seal_pages, approval_pages, sign_pages, audit_pages):
+for _module in (
+    certificate_pages,
+    seal_pages,
+    approval_pages,
+    sign_pages,
+    envelope_pages,
+    audit_pages,
+):
     router.include_router(_module.router)

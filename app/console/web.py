@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from app.console.auth import SESSION_COOKIE, tokens_match
 from app.console.i18n import LANG_COOKIE, LANGS, local_time, pick_lang, translator
 from app.deps import ServicesDep, SessionDep
+from app.envelopes import READ_SCOPES as ENVELOPE_READ_SCOPES
 from app.errors import AppError, Forbidden, status_for
 from app.models import ConsoleSession, Membership, Organization, UserAccount
 from app.security import Principal, Scope, load_session, user_principal
@@ -72,6 +73,8 @@ class Can:
     approve: bool
     audit: bool
     platform: bool
+    envelopes: bool
+    envelopes_write: bool
 
     @classmethod
     def of(cls, principal: Principal) -> Can:
@@ -92,6 +95,8 @@ class Can:
             approve=has(Scope.approvals_write),
             audit=principal.has(Scope.audit_read),
             platform=principal.is_platform,
+            envelopes=any(has(s) for s in ENVELOPE_READ_SCOPES),
+            envelopes_write=has(Scope.envelopes_write),
         )
 
 

@@ -66,6 +66,45 @@ def make_console_org(client: TestClient, platform_key: str, name: str) -> Consol
     return org
 
 
+def make_seal(
+    client: TestClient,
+    platform_key: str,
+    org_id: str,
+    name: str,
+    *,
+    kind: str = "contract",
+    requires_approval: bool = False,
+    **fields: Any,
+) -> dict[str, Any]:
+    """An active seal of the organization (made through the API, as a portal would)."""
+    response = client.post(
+        f"/api/v1/organizations/{org_id}/seals",
+        json={
+            "kind": kind,
+            "dpi": 150,
+            "name": name,
+            "requires_approval": requires_approval,
+            **fields,
+        },
+        headers=auth(platform_key),
+    )
+    assert response.status_code == 201, response.text
+    activated = client.post(
+        f"/api/v1/seals/{response.json()['id']}/activate", headers=auth(platform_key)
+    )
+    assert activated.status_code == 200, activated.text
+    return dict(activated.json())
+
+
+def grant_person(client: TestClient, platform_key: str, seal_id: str, person_id: str) -> None:
+    response = client.post(
+        f"/api/v1/seals/{seal_id}/grants",
+        json={"grantee_kind": "person", "grantee_id": person_id},
+        headers=auth(platform_key),
+    )
+    assert response.status_code == 201, response.text
+
+
 @pytest.fixture(scope="module")
 def console_org(client: TestClient, platform_key: str) -> ConsoleOrg:
     return make_console_org(client, platform_key, "杭州青禾科技有限公司")

@@ -2,7 +2,8 @@
 live uvicorn server: a seal keeper creates a seal watching its preview, a signer asks for
 approval, an approver grants it, the signer places the seal by clicking on a page and downloads
 a PDF that verifies, an admin revokes a certificate after the confirmation step, and the
-auditor finds all of it in the audit log and checks the hash chain."""
+auditor finds all of it in the audit log and checks the hash chain; and two organizations seal
+one contract in turn through an envelope."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from seals.documents import make_document
 from seals.fonts import find_cjk_font
-from tests.console.conftest import ConsoleOrg
+from tests.console.conftest import ConsoleOrg, grant_person, make_console_org, make_seal
 
 
 @pytest.fixture(scope="module")
@@ -201,3 +203,107 @@ def test_english_console_and_auditor_view(
     assert auditor.locator("#create-seal").count() == 0
     assert auditor.get_by_role("link", name="Sign a document").count() == 0
     shot(auditor, artifacts, "10-auditor-seals-en")
+
+
+@pytest.fixture(scope="module")
+def party_b(client: TestClient, platform_key: str) -> ConsoleOrg:
+    return make_console_org(client, platform_key, "苏州恒远建设工程有限公司")
+
+
+def test_envelope_two_organizations_sign_in_turn(
+    open_page: Any,
+    client: TestClient,
+    platform_key: str,
+    console_org: ConsoleOrg,
+    party_b: ConsoleOrg,
+    contract_pdf: Path,
+    live_server: str,
+    artifacts: Path,
+) -> None:
+    seal_a = make_seal(client, platform_key, console_org.id, "青禾合同专用章")
+    seal_b = make_seal(client, platform_key, party_b.id, "恒远合同专用章")
+    grant_person(client, platform_key, seal_a["id"], console_org.people["signer"])
+    grant_person(client, platform_key, seal_b["id"], party_b.people["signer"])
+
+    # --- 甲方's admin creates the envelope: two participants, keyword placements --------------
+    admin = open_page(console_org.users["org_admin"])
+    admin.get_by_role("link", name="多方签章").click()
+    admin.wait_for_url("**/console/envelopes")
+    admin.get_by_role("link", name="发起多方签章").click()
+    admin.get_by_label("PDF 文件").set_input_files(str(contract_pdf))
+    admin.get_by_label("标题").fill("杭州市某道路改造工程施工合同")
+    first = admin.get_by_role("group", name="第 1 方")
+    assert first.get_by_label("单位 ID").input_value() == console_org.id
+    first.get_by_label("印章 ID").fill(seal_a["id"])
+    first.get_by_label("称谓").fill("甲方")
+    first.get_by_label("关键字").fill("甲方（盖章）")
+    second = admin.get_by_role("group", name="第 2 方")
+    second.get_by_label("单位 ID").fill(party_b.id)
+    second.get_by_label("印章 ID").fill(seal_b["id"])
+    second.get_by_label("称谓").fill("乙方")
+    second.get_by_label("盖章方式").select_option("coordinates")
+    assert (
+        second.get_by_label("页码").is_visible() and not second.get_by_label("关键字").is_visible()
+    )
+    second.get_by_label("盖章方式").select_option("keyword")
+    second.get_by_label("关键字").fill("乙方（盖章）")
+    admin.get_by_role("button", name="＋ 添加参与方").click()
+    admin.get_by_role("group", name="第 3 方").wait_for()  # left empty: ignored
+    shot(admin, artifacts, "11-envelope-new")
+    admin.get_by_role("button", name="创建", exact=True).click()
+    admin.wait_for_url(re.compile(r".*/console/envelopes/[0-9a-f]{32}$"))
+    envelope_url = admin.url
+    assert admin.locator("#envelope-status").inner_text() == "签章中"
+    assert "轮到此方" in admin.locator('li[data-participant="1"]').inner_text()
+
+    # --- each organization's signer signs when it is their turn -----------------------------
+    signer_b = open_page(party_b.users["signer"])
+    signer_b.get_by_role("link", name="多方签章").click()
+    signer_b.get_by_role("link", name="杭州市某道路改造工程施工合同").click()
+    signer_b.wait_for_url(envelope_url)
+    step_b = signer_b.locator('li[data-participant="2"]')
+    assert step_b.get_by_role("button", name="签章").count() == 0
+    assert "尚未轮到本单位" in step_b.inner_text()
+
+    signer_a = open_page(console_org.users["signer"])
+    signer_a.goto(envelope_url)
+    step_a = signer_a.locator('li[data-participant="1"]')
+    step_a.get_by_role("button", name="签章", exact=True).click()
+    signer_a.wait_for_url(f"{envelope_url}*", timeout=60_000)
+    assert "已签章" in signer_a.locator('li[data-participant="1"]').inner_text()
+
+    signer_b.reload()
+    step_b = signer_b.locator('li[data-participant="2"]')
+    assert "轮到此方" in step_b.inner_text()
+    step_b.get_by_role("button", name="签章", exact=True).click()
+    signer_b.wait_for_url(f"{envelope_url}*", timeout=60_000)
+    assert signer_b.locator("#envelope-status").inner_text() == "已完成"
+
+    # --- the final document downloads and verifies, with both signatures -------------------
+    admin.reload()
+    assert admin.locator("#envelope-status").inner_text() == "已完成"
+    actions = admin.locator("#timeline li").evaluate_all(
+        "items => items.map(i => i.getAttribute('data-action'))"
+    )
+    assert actions == [
+        "envelope.create",
+        "envelope.sign",
+        "envelope.sign",
+        "envelope.complete",
+    ], actions
+    assert admin.locator("#revisions tbody tr").count() == 3
+    admin.wait_for_function(
+        "() => [...document.querySelectorAll('.page-img')].every(i => i.complete && i.naturalWidth)"
+    )
+    shot(admin, artifacts, "12-envelope-detail")
+    with admin.expect_download() as download_info:
+        admin.get_by_role("link", name="下载最终文件").click()
+    final = Path(download_info.value.path()).read_bytes()
+    assert download_info.value.suggested_filename.endswith("最终版.pdf")
+    report = httpx.post(f"{live_server}/api/v1/verify", content=final, timeout=60).json()
+    assert report["indication"] == "TOTAL_PASSED", report
+    assert len(report["signatures"]) == 2
+    assert {s["seal"]["code"] for s in report["signatures"]} == {seal_a["code"], seal_b["code"]}
+
+    for page in (admin, signer_a, signer_b):
+        assert page.console_errors == [], page.console_errors

@@ -5,17 +5,26 @@ times, API client keys shown once, and the chain-check fragment."""
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 
 from app.console.i18n import local_time
 from app.console.routes import router as console_router
-from tests.conftest import auth
-from tests.console.conftest import ConsoleOrg, csrf_of, make_console_org
+from app.db import unit_of_work
+from app.models import Person
+from app.tenancy import create_account
+from pki.identifiers import mask_resident_id
+from tests.conftest import auth, make_resident_id
+from tests.console.conftest import PASSWORD, ConsoleOrg, csrf_of, make_console_org
 
 Login = Callable[[str], TestClient]
 FAKE = "0" * 32
@@ -73,6 +82,13 @@ FORMS: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = [
     ("/console/sign/{fake}/request", {"seal_id": FAKE, "purpose": "用印"}, None),
     ("/console/sign/{fake}", {"seal_id": FAKE}, None),
     ("/console/audit/verify", {}, None),
+    ("/console/certificates/issue-personal", {"person_id": FAKE}, None),
+    ("/console/envelopes", {"title": "合同"}, {"file": ("a.pdf", PDF, "application/pdf")}),
+    ("/console/envelopes/{fake}/send", {}, None),
+    ("/console/envelopes/{fake}/cancel", {}, None),
+    ("/console/envelopes/{fake}/participants/{fake}/sign", {}, None),
+    ("/console/envelopes/{fake}/participants/{fake}/decline", {"reason": "不同意"}, None),
+    ("/console/envelopes/{fake}/participants/{fake}/request", {"purpose": "用印"}, None),
 ]
 
 
@@ -270,3 +286,142 @@ def test_chain_check_fragment_and_pages_need_sign_in(
         response = anonymous.get(url, follow_redirects=False)
         assert response.status_code == 303
         assert response.headers["location"].startswith("/console/login")
+
+
+def test_admin_adds_a_member_who_can_sign_in(signed_in: Login, console_org: ConsoleOrg) -> None:
+    admin = signed_in(console_org.users["org_admin"])
+    home = admin.get("/console/")
+    resident_id = make_resident_id()
+    username = f"new-signer-{secrets.token_hex(3)}"
+    added = admin.post(
+        "/console/members",
+        data={
+            "csrf_token": csrf_of(home.text),
+            "name": "周杰",
+            "resident_id": resident_id,
+            "roles": ["signer", "approver"],
+            "username": username,
+            "password": PASSWORD,
+        },
+        follow_redirects=False,
+    )
+    assert added.status_code == 303 and added.headers["location"] == "/console/#members"
+    listed = admin.get("/console/")
+    assert "周杰" in listed.text and username in listed.text
+    assert resident_id not in listed.text and mask_resident_id(resident_id) in listed.text
+    newcomer = signed_in(username)
+    assert newcomer.get("/console/sign").status_code == 200
+    assert newcomer.get("/console/approvals").status_code == 200
+
+    short = admin.post(
+        "/console/members",
+        data={
+            "csrf_token": csrf_of(home.text),
+            "name": "吴磊",
+            "roles": "signer",
+            "username": f"short-{secrets.token_hex(3)}",
+            "password": "short",
+        },
+    )
+    assert short.status_code == 422 and "12" in short.text
+    assert "吴磊" not in admin.get("/console/").text
+
+
+def _ca_pem(name: str, *, ca: bool = True) -> bytes:
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def test_platform_admin_adds_and_removes_a_trust_anchor(
+    signed_in: Login, engine: Any, console_org: ConsoleOrg
+) -> None:
+    username = f"platform-{secrets.token_hex(3)}"
+    with unit_of_work(engine) as session:
+        person = Person(name="平台运维")
+        session.add(person)
+        session.flush()
+        create_account(
+            session, person=person, username=username, password=PASSWORD, platform_admin=True
+        )
+    operator = signed_in(username)
+    home = operator.get("/console/")
+    assert 'action="/console/trust-anchors"' in home.text
+    label = f"广东省数字证书认证中心 {secrets.token_hex(2)}"
+    added = operator.post(
+        "/console/trust-anchors",
+        data={"csrf_token": csrf_of(home.text), "label": label},
+        files={"certificate": ("gdca.pem", _ca_pem("GDCA Test Root"), "application/x-pem-file")},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303, added.text
+    listed = operator.get("/console/")
+    assert label in listed.text and "GDCA Test Root" in listed.text
+    refused = operator.post(
+        "/console/trust-anchors",
+        data={"csrf_token": csrf_of(home.text), "label": "终端证书"},
+        files={"certificate": ("leaf.pem", _ca_pem("leaf", ca=False), "application/x-pem-file")},
+    )
+    assert refused.status_code == 422 and "CA" in refused.text
+    anchor = re.search(
+        rf"<td>{re.escape(label)}</td>.*?action=\"/console/trust-anchors/([0-9a-f]{{32}})/remove\"",
+        listed.text,
+        re.S,
+    )
+    assert anchor, listed.text
+    removed = operator.post(
+        f"/console/trust-anchors/{anchor.group(1)}/remove",
+        data={"csrf_token": csrf_of(listed.text)},
+        follow_redirects=False,
+    )
+    assert removed.status_code == 303
+    assert label not in operator.get("/console/").text
+
+    # An organization's admin is not offered the form, and is refused the act.
+    admin = signed_in(console_org.users["org_admin"])
+    org_home = admin.get("/console/")
+    assert 'action="/console/trust-anchors"' not in org_home.text
+    forbidden = admin.post(
+        "/console/trust-anchors",
+        data={"csrf_token": csrf_of(org_home.text), "label": "x"},
+        files={"certificate": ("ca.pem", _ca_pem("x"), "application/x-pem-file")},
+    )
+    assert forbidden.status_code == 403
+
+
+def test_personal_certificate_issued_for_a_member(
+    signed_in: Login, console_org: ConsoleOrg
+) -> None:
+    admin = signed_in(console_org.users["org_admin"])
+    listing = admin.get("/console/certificates")
+    assert 'action="/console/certificates/issue-personal"' in listing.text
+    assert f'<option value="{console_org.people["signer"]}">李娜（' in listing.text
+    before = listing.text.count("data-certificate=")
+    issued = admin.post(
+        "/console/certificates/issue-personal",
+        data={"csrf_token": csrf_of(listing.text), "person_id": console_org.people["signer"]},
+        follow_redirects=False,
+    )
+    assert issued.status_code == 303, issued.text
+    after = admin.get("/console/certificates")
+    assert after.text.count("data-certificate=") == before + 1
+    assert "个人签名证书" in after.text and "李娜" in after.text
+    stranger = admin.post(
+        "/console/certificates/issue-personal",
+        data={"csrf_token": csrf_of(listing.text), "person_id": FAKE},
+    )
+    assert stranger.status_code == 404
+    auditor = signed_in(console_org.users["auditor"])
+    assert "/console/certificates/issue-personal" not in auditor.get("/console/certificates").text

@@ -115,8 +115,26 @@
     showPin();
   }
 
+  // Envelope form: each participant row shows the fields of its placement type only.
+  function placementRow(select) {
+    var row = select.closest("[data-participant-row]");
+    if (!row) return;
+    row.querySelectorAll("[data-placement]").forEach(function (el) {
+      el.hidden = el.getAttribute("data-placement") !== select.value;
+    });
+  }
+  function envelopeRows(root) {
+    (root || document).querySelectorAll("select[data-placement-select]").forEach(placementRow);
+  }
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target && target.matches && target.matches("select[data-placement-select]")) placementRow(target);
+  });
+  document.addEventListener("htmx:load", function (event) { envelopeRows(event.target); });
+
   onReady(function () {
     kindFields();
     signing();
+    envelopeRows();
   });
 })();
