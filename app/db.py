@@ -31,12 +31,20 @@ def make_engine(url: str) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _sqlite_begin_immediate(conn: Any) -> None:
+    def _sqlite_begin(conn: Any) -> None:
         # Serialise writers up front: read-then-write transactions (audit chain, counters)
-        # would otherwise race or fail with SQLITE_BUSY_SNAPSHOT.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # would otherwise race or fail with SQLITE_BUSY_SNAPSHOT. Long read-only work (public
+        # verification) uses `reading(engine)` and must not hold the write lock.
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {'DEFERRED' if mode == 'DEFERRED' else 'IMMEDIATE'}")
 
     return engine
+
+
+def reading(engine: Engine) -> Engine:
+    """The same engine for work that only reads: on SQLite its transactions do not take the
+    write lock, so a slow verification never blocks signing."""
+    return engine.execution_options(sqlite_begin="DEFERRED")
 
 
 @contextmanager

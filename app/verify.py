@@ -3,16 +3,31 @@ certificates answered by our CA in process and seals looked up in the registry."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from cryptography import x509
 from sqlmodel import Session
 
+from app.db import reading, unit_of_work
 from app.seal_service import public_owner, registry
 from app.trust_anchors import trust_store
 from app.wiring import Services
+from pki.publication import CRL_ISSUERS
 from seals.reports import SealInfo, VerificationReport
 from seals.verification import verify_pdf
+
+
+@contextmanager
+def verification_session(services: Services) -> Iterator[Session]:
+    """A read-only unit of work for verification. The CRLs it may hand out are brought up
+    to date first in a short write transaction, so the verification itself never writes."""
+    with unit_of_work(services.engine) as session:
+        for ca in CRL_ISSUERS:
+            services.publisher.current_crl(session, ca)
+    with unit_of_work(reading(services.engine)) as session:
+        yield session
 
 
 def verify_document(session: Session, services: Services, *, pdf: bytes) -> VerificationReport:

@@ -8,10 +8,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.db import unit_of_work
 from app.deps import ServicesDep
 from app.errors import InvalidInput, RateLimited
-from app.verify import verify_document
+from app.verify import verification_session, verify_document
 from app.verify_report_pdf import (
     PDF_MEDIA_TYPE,
     attachment,
@@ -66,11 +65,11 @@ async def verify(
     pdf = await read_pdf(request)
 
     def work() -> dict[str, Any]:
-        with unit_of_work(services.engine) as session:
+        with verification_session(services) as session:
             return verify_document(session, services, pdf=pdf).to_json()
 
     def work_pdf() -> Response:
-        with unit_of_work(services.engine) as session:
+        with verification_session(services) as session:
             report = verify_document(session, services, pdf=pdf)
         return Response(
             render_report_pdf(services, report),

@@ -37,7 +37,7 @@ from app.errors import InvalidInput, PayloadTooLarge, RateLimited
 from app.models import StoredDocument
 from app.public.cache import ReportCache
 from app.public.view import ReportView, build_view
-from app.verify import verify_document
+from app.verify import verification_session, verify_document
 from app.verify_report_pdf import (
     JSON_MEDIA_TYPE,
     PDF_MEDIA_TYPE,
@@ -141,7 +141,7 @@ def _cross_site(request: Request, services: Services) -> bool:
 def _verify_and_render(
     services: Services, pdf: bytes, *, thumbnail_seconds: float
 ) -> tuple[VerificationReport, ReportView]:
-    with unit_of_work(services.engine) as session:
+    with verification_session(services) as session:
         report = verify_document(session, services, pdf=pdf)
         view = build_view(session, report, pdf=pdf, thumbnail_seconds=thumbnail_seconds)
     return report, view
@@ -303,7 +303,7 @@ async def stored_report(
         return _rate_limited(request, services, exc)
 
     def work() -> Response:
-        with unit_of_work(services.engine) as session:
+        with verification_session(services) as session:
             report = verify_document(session, services, pdf=pdf)
         return _download(services, report, kind, STORED_SOURCE)
 
