@@ -151,8 +151,9 @@ def _replay(
 
 def _claim_key(
     session: Session, *, principal: Principal, key: str, fingerprint: str
-) -> IdempotencyRecord | None:
-    """Reserve the key in this transaction; the existing record when someone holds it.
+) -> tuple[IdempotencyRecord, bool]:
+    """Reserve the key in this transaction: (our new record, True), or (the record of whoever
+    holds it, False).
 
     A concurrent request with the same key blocks on the unique index until the first one
     commits (PostgreSQL) or waits for the write lock (SQLite), then sees its record.
@@ -162,15 +163,15 @@ def _claim_key(
     )
     existing = session.exec(query).first()
     if existing is not None:
-        return existing
+        return existing, False
     record = IdempotencyRecord(principal=principal.actor, key=key, request_sha256=fingerprint)
     try:
         with session.begin_nested():
             session.add(record)
             session.flush()
     except IntegrityError:
-        return session.exec(query).one()
-    return None
+        return session.exec(query).one(), False
+    return record, True
 
 
 def seal_document(
@@ -182,12 +183,14 @@ def seal_document(
     spent, so a refused or failed signing consumes no approval and no grant use.
     """
     fingerprint = request.fingerprint()
+    claimed: IdempotencyRecord | None = None
     if request.idempotency_key:
-        held = _claim_key(
+        record, ours = _claim_key(
             session, principal=principal, key=request.idempotency_key, fingerprint=fingerprint
         )
-        if held is not None:
-            return _replay(session, services, held, fingerprint)
+        if not ours:
+            return _replay(session, services, record, fingerprint)
+        claimed = record
     use = authorize_use(
         session,
         services,
@@ -244,15 +247,9 @@ def seal_document(
             "certify": request.certify.value if request.certify else None,
         },
     )
-    if request.idempotency_key:
-        record = session.exec(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.principal == principal.actor,
-                IdempotencyRecord.key == request.idempotency_key,
-            )
-        ).one()
-        record.document_id = document.id
-        session.add(record)
+    if claimed is not None:
+        claimed.document_id = document.id
+        session.add(claimed)
     return SealedDocument(
         document_id=document.id,
         pdf=signed.pdf,

@@ -24,6 +24,8 @@ from tests.seals_signing.tools import (
     render_page,
 )
 
+A4_MM = (210, 297)  # make_document's page size
+
 
 @pytest.fixture(scope="module")
 def contract_pdf() -> bytes:
@@ -168,8 +170,7 @@ def test_keyword_and_riding_seals_land_where_asked(
     assert riding.status_code == 200, riding.text
     for page in (0, 1):
         image = render_page(riding.content, page)
-        width_mm = image.size[0] / (image.size[0] / 210)
-        edge = red_pixels(image, region_mm=(width_mm - 30, 0, width_mm, 297))
+        edge = red_pixels(image, region_mm=(A4_MM[0] - 30, 0, A4_MM[0], A4_MM[1]))
         assert edge is not None and edge.count > 50, f"no riding seal slice on page {page + 1}"
     report = _verify(client, riding.content)
     assert report["indication"] == "TOTAL_PASSED", report
