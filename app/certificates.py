@@ -11,9 +11,8 @@ from sqlmodel import Session, col, select
 
 from app import audit
 from app.errors import Conflict, InvalidInput, NotFound
-from app.models import Membership, Person
 from app.security import Principal, Scope
-from app.tenancy import require, visible_organization
+from app.tenancy import confirmed_member, require, visible_organization
 from app.wiring import Services
 from pki.authority import EnterpriseIdentity, IssuedCertificate, PersonIdentity
 from pki.errors import CertificateNotFoundError
@@ -60,13 +59,8 @@ def issue_personal(
 ) -> IssuedCertificate:
     org = visible_organization(session, principal, organization_id)
     require(principal, Scope.certificates_write)
-    person = session.get(Person, person_id)
-    member = session.exec(
-        select(Membership.id).where(
-            Membership.organization_id == org.id, Membership.person_id == person_id
-        )
-    ).first()
-    if person is None or member is None:
+    person = confirmed_member(session, org.id, person_id)
+    if person is None:
         raise NotFound(f"person {person_id} not found in this organization")
     if not person.resident_id:
         raise InvalidInput("a personal certificate needs the person's resident ID number")

@@ -48,9 +48,16 @@ class Organization(SQLModel, table=True):
 
 
 class Person(SQLModel, table=True):
+    """A natural person. The record (and its console login) belongs to the organization that
+    created it (``home_organization_id``; None for the platform's own people): only that
+    organization may give it credentials, and only while the person belongs to no other."""
+
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     name: str = Field(max_length=100)
     resident_id: str | None = Field(default=None, max_length=18, unique=True)
+    home_organization_id: str | None = Field(
+        default=None, foreign_key="organization.id", index=True, max_length=32
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
@@ -62,6 +69,12 @@ class Membership(SQLModel, table=True):
     person_id: str = Field(foreign_key="person.id", index=True, max_length=32)
     role: Role = Field(sa_type=String(20))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    confirmed_at: datetime | None = Field(
+        default=None,
+        sa_column=_ts(nullable=True),
+        description="None while an invitation from another organization awaits the person's "
+        "acceptance; such a membership gives no access",
+    )
 
 
 class UserAccount(SQLModel, table=True):

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app import audit
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.models import ApiClient, Membership, Organization, OrganizationKind, Person, UserAccount
 from app.security import Principal, Scope
-from app.tenancy import _flush_or_conflict, require, visible_organization
+from app.tenancy import _flush_or_conflict, confirmed_member, require, visible_organization
 from app.wiring import Services
 from pki.authority import EnterpriseIdentity, PersonIdentity
 from pki.identifiers import validate_uscc
@@ -138,13 +138,8 @@ def _serial(session: Session, certificate_id: str) -> str:
 def _member_person(session: Session, organization_id: str, person_id: str | None) -> Person:
     if person_id is None:
         raise InvalidInput("a personal seal needs person_id (a member of the organization)")
-    person = session.get(Person, person_id)
-    member = session.exec(
-        select(Membership.id).where(
-            Membership.organization_id == organization_id, Membership.person_id == person_id
-        )
-    ).first()
-    if person is None or member is None:
+    person = confirmed_member(session, organization_id, person_id)
+    if person is None:
         raise NotFound(f"person {person_id} not found in this organization")
     return person
 
@@ -444,6 +439,7 @@ def _check_grantee(session: Session, organization_id: str, grantee: Caller) -> N
             select(Membership.id).where(
                 Membership.organization_id == organization_id,
                 Membership.person_id == grantee.id,
+                col(Membership.confirmed_at).is_not(None),
             )
         ).first()
     else:

@@ -184,6 +184,7 @@ def user_principal(session: Session, user: UserAccount, organization_id: str | N
             select(Membership.role).where(
                 Membership.person_id == user.person_id,
                 Membership.organization_id == organization_id,
+                Membership.confirmed_at.is_not(None),  # type: ignore[union-attr]
             )
         ).all()
         for role in roles:

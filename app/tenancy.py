@@ -2,6 +2,19 @@
 
 Every change is audited in the caller's transaction; another organization's rows are
 indistinguishable from missing ones (404), never readable.
+
+Identity model (decided for issue 10, after a cross-tenant takeover): people are global
+records -- one per resident ID number, because a certificate names the person, not a tenant
+-- but each record *belongs* to the organization that created it (``Person.home_organization_id``).
+
+- Only the home organization may give a person console credentials, and only while the
+  person has no login yet and belongs to no other organization. A login can therefore never be
+  attached to somebody another organization manages.
+- Adding a person who already exists and belongs elsewhere is an *invitation*: the membership
+  rows are written unconfirmed (``Membership.confirmed_at`` None) and give no roles, no
+  organization in the console picker, no grants and no certificates until the person, signed
+  in with their own login, accepts it in the console (``app.invitations``).
+- Memberships in the person's home organization are confirmed at once.
 """
 
 from __future__ import annotations
@@ -94,6 +107,7 @@ class MemberView:
     person: Person
     roles: list[Role]
     username: str | None
+    confirmed: bool = True
 
 
 def add_member(
@@ -107,7 +121,9 @@ def add_member(
     username: str | None,
     password: str | None,
 ) -> MemberView:
-    """Add a person (new, or the same resident ID again) to an organization with roles."""
+    """Add a person (new, or the same resident ID again) to an organization with roles.
+
+    A person created elsewhere is only invited (see the module's identity model)."""
     org = visible_organization(session, principal, organization_id)
     require(principal, Scope.members_write)
     if not roles:
@@ -121,9 +137,14 @@ def add_member(
         if person is not None and person.name != name:
             raise Conflict("this resident ID number is registered under another name")
     if person is None:
-        person = Person(name=name.strip(), resident_id=resident_id)
+        person = Person(name=name.strip(), resident_id=resident_id, home_organization_id=org.id)
         session.add(person)
         _flush_or_conflict(session, "a person with this resident ID number")
+    if username is not None:
+        _may_set_credentials(session, person, org.id)
+    confirmed = person.home_organization_id == org.id or _is_confirmed_member(
+        session, person.id, org.id
+    )
     existing = {
         Role(role)
         for role in session.exec(
@@ -132,8 +153,16 @@ def add_member(
             )
         ).all()
     }
+    now = datetime.now(UTC)
     for role in sorted(set(roles) - existing):
-        session.add(Membership(organization_id=org.id, person_id=person.id, role=role))
+        session.add(
+            Membership(
+                organization_id=org.id,
+                person_id=person.id,
+                role=role,
+                confirmed_at=now if confirmed else None,
+            )
+        )
     account = None
     if username is not None and password is not None:
         account = create_account(session, person=person, username=username, password=password)
@@ -141,7 +170,7 @@ def add_member(
     audit.record(
         session,
         actor=principal.actor,
-        action="member.add",
+        action="member.add" if confirmed else "member.invite",
         target_type="person",
         target_id=person.id,
         organization_id=org.id,
@@ -156,7 +185,54 @@ def add_member(
         person=person,
         roles=sorted(existing | set(roles)),
         username=account.username if account else None,
+        confirmed=confirmed,
     )
+
+
+def _may_set_credentials(session: Session, person: Person, organization_id: str) -> None:
+    """Refuse credentials for anybody this organization does not solely manage."""
+    if person.home_organization_id != organization_id:
+        raise Forbidden(
+            "console credentials can only be set for a person this organization created; "
+            "invite an existing person instead (they accept with their own login)"
+        )
+    # Pending invitations do not count: only the person's own login could accept them.
+    elsewhere = session.exec(
+        select(Membership.id).where(
+            Membership.person_id == person.id,
+            Membership.organization_id != organization_id,
+            col(Membership.confirmed_at).is_not(None),
+        )
+    ).first()
+    if (
+        elsewhere is not None
+        or session.exec(select(UserAccount.id).where(UserAccount.person_id == person.id)).first()
+    ):
+        raise Forbidden(
+            "this person already has a login or belongs to another organization; "
+            "credentials cannot be set for them"
+        )
+
+
+def _is_confirmed_member(session: Session, person_id: str, organization_id: str) -> bool:
+    return (
+        session.exec(
+            select(Membership.id).where(
+                Membership.organization_id == organization_id,
+                Membership.person_id == person_id,
+                col(Membership.confirmed_at).is_not(None),
+            )
+        ).first()
+        is not None
+    )
+
+
+def confirmed_member(session: Session, organization_id: str, person_id: str) -> Person | None:
+    """The person if they are a confirmed member of the organization (invitations count not)."""
+    person = session.get(Person, person_id)
+    if person is None or not _is_confirmed_member(session, person_id, organization_id):
+        return None
+    return person
 
 
 def list_members(
@@ -164,24 +240,36 @@ def list_members(
 ) -> list[MemberView]:
     org = visible_organization(session, principal, organization_id)
     rows = session.exec(
-        select(Person, Membership.role)
+        select(Person, Membership.role, Membership.confirmed_at)
         .join(Membership, col(Membership.person_id) == col(Person.id))
         .where(Membership.organization_id == org.id)
         .order_by(col(Person.created_at), col(Person.id))
     ).all()
     by_person: dict[str, MemberView] = {}
-    for person, role in rows:
-        view = by_person.setdefault(person.id, MemberView(person=person, roles=[], username=None))
+    for person, role, confirmed_at in rows:
+        view = by_person.setdefault(
+            person.id,
+            MemberView(person=person, roles=[], username=None, confirmed=confirmed_at is not None),
+        )
         view.roles.append(Role(role))
+    # Only the home organization sees the login name of its own people.
     usernames = dict(
         session.exec(
-            select(UserAccount.person_id, UserAccount.username).where(
-                col(UserAccount.person_id).in_(list(by_person))
+            select(UserAccount.person_id, UserAccount.username)
+            .join(Person, col(Person.id) == col(UserAccount.person_id))
+            .where(
+                col(UserAccount.person_id).in_(list(by_person)),
+                Person.home_organization_id == org.id,
             )
         ).all()
     )
     return [
-        MemberView(person=v.person, roles=sorted(v.roles), username=usernames.get(v.person.id))
+        MemberView(
+            person=v.person,
+            roles=sorted(v.roles),
+            username=usernames.get(v.person.id),
+            confirmed=v.confirmed,
+        )
         for v in by_person.values()
     ]
 

@@ -47,6 +47,7 @@ def _member(view: tenancy.MemberView) -> MemberPublic:
         resident_id=mask_resident_id(rid) if rid else None,
         roles=view.roles,
         username=view.username,
+        confirmed=view.confirmed,
     )
 
 

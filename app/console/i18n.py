@@ -328,6 +328,12 @@ ZH: dict[str, str] = {
     "action.seal.lock": "印章锁定",
     "action.trust_anchor.add": "添加信任锚",
     "action.trust_anchor.remove": "移除信任锚",
+    "invitations.title": "加入单位的邀请",
+    "invitations.none": "没有待处理的邀请。",
+    "invitations.roles": "邀请的角色",
+    "invitations.accept": "接受邀请",
+    "invitations.decline": "拒绝邀请",
+    "invitations.explain": "其他单位邀请您加入。接受之前，您在该单位没有任何权限。",
 }
 
 EN: dict[str, str] = {
@@ -613,6 +619,12 @@ EN: dict[str, str] = {
     "error.back": "Go back",
     "profile.enterprise-signing": "Organization signing",
     "profile.personal-signing": "Personal signing",
+    "invitations.title": "Invitations to join an organization",
+    "invitations.none": "No pending invitations.",
+    "invitations.roles": "Roles offered",
+    "invitations.accept": "Accept",
+    "invitations.decline": "Decline",
+    "invitations.explain": "Another organization invited you; until you accept, no access.",
 }
 
 CATALOGUE: dict[str, dict[str, str]] = {"zh-CN": ZH, "en": EN}

@@ -15,6 +15,7 @@ from app.console import (
     audit_pages,
     certificate_pages,
     envelope_pages,
+    invitation_pages,
     seal_pages,
     sign_pages,
 )
@@ -300,5 +301,6 @@ for _module in (
     sign_pages,
     envelope_pages,
     audit_pages,
+    invitation_pages,
 ):
     router.include_router(_module.router)

@@ -136,7 +136,10 @@ def organizations_of(session: Session, account: UserAccount) -> list[Organizatio
         return list_organizations(session, platform, offset=0, limit=200)
     ids = session.exec(
         select(Membership.organization_id)
-        .where(Membership.person_id == account.person_id)
+        .where(
+            Membership.person_id == account.person_id,
+            col(Membership.confirmed_at).is_not(None),  # invitations are offered elsewhere
+        )
         .distinct()
     ).all()
     if not ids:

@@ -48,6 +48,10 @@ class MemberPublic(BaseModel):
     resident_id: str | None = Field(description="masked")
     roles: list[Role]
     username: str | None
+    confirmed: bool = Field(
+        default=True,
+        description="false while the person has not accepted this organization's invitation",
+    )
 
 
 class ApiClientCreate(BaseModel):

@@ -67,6 +67,8 @@ FORMS: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = [
     ("/console/clients/{fake}/revoke", {}, None),
     ("/console/trust-anchors", {"label": "x"}, {"certificate": ("ca.pem", b"x", "text/plain")}),
     ("/console/trust-anchors/{fake}/remove", {}, None),
+    ("/console/invitations/{fake}/accept", {}, None),
+    ("/console/invitations/{fake}/decline", {}, None),
     ("/console/certificates/issue", {}, None),
     ("/console/certificates/{fake}/revoke", {"reason": "keyCompromise", "confirm": "yes"}, None),
     ("/console/seals", {"kind": "contract"}, None),

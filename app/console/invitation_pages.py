@@ -1,0 +1,44 @@
+"""Invitations to join another organization: listed for the signed-in person, who accepts or
+declines them with their own session (the only way a membership elsewhere becomes active)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form
+from fastapi.responses import RedirectResponse, Response
+
+from app.console.web import DOMAIN_ERRORS, CtxDep, check_csrf, failed, page
+from app.invitations import answer_invitation, pending_invitations
+
+router = APIRouter(prefix="/invitations")
+
+
+@router.get("")
+def invitations(ctx: CtxDep) -> Response:
+    return page(
+        ctx, "invitations.html", invitations=pending_invitations(ctx.session, ctx.user.account)
+    )
+
+
+def _answer(ctx: CtxDep, organization_id: str, csrf_token: str, *, accept: bool) -> Response:
+    check_csrf(ctx.user, csrf_token)
+    try:
+        answer_invitation(ctx.session, ctx.user.account, organization_id, accept=accept)
+    except DOMAIN_ERRORS as exc:
+        return failed(ctx, exc)
+    return RedirectResponse("/console/invitations", status_code=303)
+
+
+@router.post("/{organization_id}/accept")
+def accept(
+    organization_id: str, ctx: CtxDep, csrf_token: Annotated[str, Form(max_length=100)]
+) -> Response:
+    return _answer(ctx, organization_id, csrf_token, accept=True)
+
+
+@router.post("/{organization_id}/decline")
+def decline(
+    organization_id: str, ctx: CtxDep, csrf_token: Annotated[str, Form(max_length=100)]
+) -> Response:
+    return _answer(ctx, organization_id, csrf_token, accept=False)
