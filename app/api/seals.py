@@ -10,9 +10,9 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from app import seal_service
-from app.db import unit_of_work
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
 from app.errors import InvalidInput, problem_response
+from app.pin_check import count_wrong_pin, refusal_detail
 from app.schemas.seals import (
     Decision,
     EnterpriseRegister,
@@ -42,7 +42,6 @@ from seals.errors import WrongPinError
 from seals.images import MAX_UPLOAD_BYTES
 from seals.kinds import KIND_SPECS, SealKind
 from seals.lifecycle import SealAction
-from seals.pin import PinFailure
 from seals.registry import PERSON_CERTIFIED_KINDS
 
 router = APIRouter(prefix="/api/v1", tags=["seals"])
@@ -632,25 +631,20 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, WrongPinError)
         services: Services = request.app.state.services
 
-        def count() -> PinFailure:
-            with unit_of_work(services.engine) as session:
-                return seal_service.record_pin_failure(session, services, exc)
-
-        failure = await run_in_threadpool(count)
+        failure = await run_in_threadpool(count_wrong_pin, services, exc)
         if failure.locked_until is not None:
             return problem_response(
                 request,
                 status=423,
                 code="seal-locked",
-                detail="wrong PIN; too many failures: the seal is locked until "
-                f"{failure.locked_until.isoformat()}",
+                detail=refusal_detail(failure),
                 extra={"locked_until": failure.locked_until.isoformat()},
             )
         return problem_response(
             request,
             status=403,
             code=exc.code,
-            detail=f"wrong PIN ({failure.attempts_left} attempts left before the seal locks)",
+            detail=refusal_detail(failure),
             extra={"attempts_left": failure.attempts_left},
         )
 

@@ -22,12 +22,10 @@ from app import seal_service, webhooks
 from app.console import documents, queries
 from app.console.i18n import LOCAL_TZ
 from app.console.web import DOMAIN_ERRORS, Ctx, CtxDep, check_csrf, failed, page, pager
-from app.db import unit_of_work
 from app.errors import InvalidInput
 from app.models import AuditEvent
 from app.schemas.envelopes import ENVELOPE_CREATE, EnvelopeCreate
 from seals.envelopes import EnvelopeStatus, Routing
-from seals.errors import WrongPinError
 from seals.kinds import SealKind
 from seals.models import Seal, SealUsageRequest
 from seals.models_envelopes import EnvelopeParticipant
@@ -573,11 +571,6 @@ def sign(
             expected_revision=expected_revision,
             idempotency_key=None,
         )
-    except WrongPinError as exc:
-        ctx.session.rollback()
-        with unit_of_work(ctx.services.engine) as counting:
-            seal_service.record_pin_failure(counting, ctx.services, exc)
-        return failed(ctx, exc)
     except DOMAIN_ERRORS as exc:
         return failed(ctx, exc)
     _wake_webhooks(request, ctx.session)

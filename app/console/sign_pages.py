@@ -13,9 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from app import seal_service, sealing
 from app.console import documents, queries
 from app.console.web import DOMAIN_ERRORS, Ctx, CtxDep, check_csrf, failed, page
-from app.db import unit_of_work
 from app.errors import InvalidInput
-from seals.errors import WrongPinError
 from seals.kinds import kind_spec
 from seals.placement import CoordinatePlacement, CrossPagePlacement, KeywordPlacement, Placement
 from seals.signing import PadesLevel
@@ -233,11 +231,6 @@ def sign(
                 pin=pin or None,
             ),
         )
-    except WrongPinError as exc:
-        ctx.session.rollback()
-        with unit_of_work(ctx.services.engine) as counting:
-            seal_service.record_pin_failure(counting, ctx.services, exc)
-        return failed(ctx, exc)
     except DOMAIN_ERRORS as exc:
         return failed(ctx, exc)
     return RedirectResponse(f"/console/documents/{result.document_id}", status_code=303)

@@ -19,12 +19,13 @@ from app.deps import ServicesDep, SessionDep
 from app.envelopes import READ_SCOPES as ENVELOPE_READ_SCOPES
 from app.errors import AppError, Forbidden, status_for
 from app.models import ConsoleSession, Membership, Organization, UserAccount
+from app.pin_check import count_wrong_pin, refusal_detail
 from app.security import Principal, Scope, load_session, user_principal
 from app.tenancy import list_organizations
 from app.wiring import Services
 from pki.errors import PkiError
 from pki.identifiers import mask_resident_id
-from seals.errors import SealError
+from seals.errors import SealError, WrongPinError
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.filters["local"] = local_time
@@ -228,10 +229,16 @@ def page(ctx: Ctx, name: str, *, status: int = 200, **context: Any) -> HTMLRespo
 
 
 def failed(ctx: Ctx, error: Exception) -> HTMLResponse:
-    """A refused or failed action: nothing of it is kept, and the page says why."""
+    """A refused or failed action: nothing of it is kept, and the page says why. A wrong
+    PIN is counted here (after the rollback), so no console form can skip the count."""
     ctx.session.rollback()
     detail = getattr(error, "detail", None) or str(error)
-    return page(ctx, "error.html", status=status_for(error), detail=detail)
+    status = status_for(error)
+    if isinstance(error, WrongPinError):
+        counted = count_wrong_pin(ctx.services, error)
+        detail = refusal_detail(counted)
+        status = 423 if counted.locked_until is not None else status
+    return page(ctx, "error.html", status=status, detail=detail)
 
 
 def is_htmx(request: Request) -> bool:
