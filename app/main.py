@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import envelopes, health, protocols, webhooks
+from app.access import public
 from app.api import audit as audit_api
 from app.api import certificates as certificates_api
 from app.api import envelopes as envelopes_api
@@ -74,8 +75,8 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.state.services = services
     app.state.webhook_worker = worker
     install_error_handlers(app)
-    app.include_router(health.router)
-    app.include_router(protocols.router)
+    app.include_router(health.router, dependencies=public("liveness and readiness probes"))
+    app.include_router(protocols.router, dependencies=public("CA certificates, CRL, OCSP, TSA"))
     app.include_router(organizations.router)
     app.include_router(certificates_api.router)
     app.include_router(audit_api.router)

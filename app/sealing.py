@@ -10,16 +10,16 @@ from dataclasses import dataclass
 
 from PIL import Image
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from app.errors import Conflict, NotFound
-from app.models import IdempotencyRecord, StoredDocument, new_id
+from app.errors import Conflict, Forbidden, NotFound
+from app.models import IdempotencyRecord, StoredDocument, UserAccount, new_id
 from app.seal_service import authorize_use, record_use, registry
-from app.security import Principal
+from app.security import Principal, Scope
 from app.wiring import Services
 from pki.timestamper import InProcessTimeStamper
 from seals.kinds import SealKind, kind_spec
-from seals.models import Seal
+from seals.models import Seal, SealGrant, SealUsage
 from seals.placement import InvisiblePlacement, Placement
 from seals.signing import (
     DocMdpPermission,
@@ -262,7 +262,40 @@ def seal_document(
 def visible_document(
     session: Session, services: Services, *, principal: Principal, document_id: str
 ) -> tuple[StoredDocument, bytes]:
+    """A stored document for a caller of its organization holding documents:read, or for
+    the one who made it, or for a holder of a live grant on a seal used on it (issue 10:
+    seals:read or audit:read alone no longer fetch sealed PDFs)."""
     document = session.get(StoredDocument, document_id)
     if document is None or not principal.may_act_for(document.organization_id):
         raise NotFound(f"document {document_id} not found")
+    if not (
+        principal.has(Scope.documents_read)
+        or document.created_by == principal.actor
+        or _granted_on(session, principal, document)
+    ):
+        raise Forbidden(
+            "reading this document needs the scope 'documents:read' or a grant on its seal"
+        )
     return document, services.blobs.get(document.sha256)
+
+
+def _granted_on(session: Session, principal: Principal, document: StoredDocument) -> bool:
+    hashes = [h for h in (document.sha256, document.source_sha256) if h]
+    seals_used = select(SealUsage.seal_id).where(
+        SealUsage.organization_id == document.organization_id,
+        col(SealUsage.document_sha256).in_(hashes),
+    )
+    kind = "person" if principal.kind == "user" else "client"
+    grantee_id = principal.id
+    if principal.kind == "user":
+        account = session.get(UserAccount, principal.id)
+        grantee_id = account.person_id if account else ""
+    grant = session.exec(
+        select(SealGrant.id).where(
+            col(SealGrant.seal_id).in_(seals_used),
+            SealGrant.grantee_kind == kind,
+            SealGrant.grantee_id == grantee_id,
+            col(SealGrant.revoked_at).is_(None),
+        )
+    ).first()
+    return grant is not None

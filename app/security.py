@@ -38,6 +38,9 @@ class Scope(StrEnum):
     enterprises_register = "enterprises:register"
     envelopes_read = "envelopes:read"
     envelopes_write = "envelopes:write"
+    members_read = "members:read"
+    clients_read = "clients:read"
+    documents_read = "documents:read"
 
 
 PLATFORM_GRANTED: frozenset[Scope] = frozenset({Scope.platform, Scope.enterprises_register})
@@ -52,7 +55,9 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     ),
     Role.signer: frozenset({Scope.seals_read, Scope.seals_use, Scope.certificates_read}),
     Role.approver: frozenset({Scope.seals_read, Scope.approvals_write}),
-    Role.auditor: frozenset({Scope.audit_read, Scope.seals_read, Scope.certificates_read}),
+    Role.auditor: frozenset(
+        {Scope.audit_read, Scope.seals_read, Scope.certificates_read, Scope.members_read}
+    ),
 }
 
 

@@ -55,6 +55,12 @@ def require(principal: Principal, scope: Scope) -> None:
         raise Forbidden(f"this action needs the scope '{scope.value}'")
 
 
+def require_any(principal: Principal, *scopes: Scope) -> None:
+    if not any(principal.has(scope) for scope in scopes):
+        names = "' or '".join(s.value for s in scopes)
+        raise Forbidden(f"this action needs the scope '{names}'")
+
+
 def _flush_or_conflict(session: Session, what: str) -> None:
     try:
         with session.begin_nested():
@@ -239,6 +245,7 @@ def list_members(
     session: Session, *, principal: Principal, organization_id: str
 ) -> list[MemberView]:
     org = visible_organization(session, principal, organization_id)
+    require_any(principal, Scope.members_read, Scope.members_write)
     rows = session.exec(
         select(Person, Membership.role, Membership.confirmed_at)
         .join(Membership, col(Membership.person_id) == col(Person.id))
@@ -359,6 +366,7 @@ def list_api_clients(
     session: Session, *, principal: Principal, organization_id: str
 ) -> list[ApiClient]:
     visible_organization(session, principal, organization_id)
+    require_any(principal, Scope.clients_read, Scope.clients_write)
     return list(
         session.exec(
             select(ApiClient)

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlmodel import col, select
 
 from app import audit
+from app.access import needs
 from app.deps import CurrentPrincipal, SessionDep
 from app.models import AuditEvent
 from app.security import Scope
@@ -37,7 +38,7 @@ class ChainCheck(BaseModel):
     reason: str | None
 
 
-@router.get("/events")
+@router.get("/events", dependencies=needs(Scope.audit_read))
 def list_events(
     session: SessionDep,
     principal: CurrentPrincipal,
@@ -61,7 +62,7 @@ def list_events(
     return [AuditEventPublic.model_validate(r, from_attributes=True) for r in rows]
 
 
-@router.get("/verify")
+@router.get("/verify", dependencies=needs(Scope.audit_read))
 def verify_chain(session: SessionDep, principal: CurrentPrincipal) -> ChainCheck:
     """Check every link of the whole chain; names the first broken one."""
     require(principal, Scope.audit_read)

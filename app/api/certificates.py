@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi import APIRouter, Query, Response, status
 
 from app import certificates
+from app.access import needs
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
 from app.schemas.certificates import (
     CertificateCreate,
@@ -16,6 +17,7 @@ from app.schemas.certificates import (
     CertificateRenew,
     CertificateRevoke,
 )
+from app.security import Scope
 from pki.authority import IssuedCertificate
 
 router = APIRouter(prefix="/api/v1", tags=["certificates"])
@@ -46,7 +48,11 @@ def _csr(text: str | None) -> bytes | None:
     return text.encode() if text is not None else None
 
 
-@router.post("/organizations/{organization_id}/certificates", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/organizations/{organization_id}/certificates",
+    dependencies=needs(Scope.certificates_write),
+    status_code=status.HTTP_201_CREATED,
+)
 def issue_enterprise_certificate(
     organization_id: str,
     body: CertificateCreate,
@@ -69,6 +75,7 @@ def issue_enterprise_certificate(
 
 @router.post(
     "/organizations/{organization_id}/members/{person_id}/certificates",
+    dependencies=needs(Scope.certificates_write),
     status_code=status.HTTP_201_CREATED,
 )
 def issue_personal_certificate(
@@ -93,7 +100,9 @@ def issue_personal_certificate(
     return _public(issued)
 
 
-@router.get("/organizations/{organization_id}/certificates")
+@router.get(
+    "/organizations/{organization_id}/certificates", dependencies=needs(Scope.certificates_read)
+)
 def list_certificates(
     organization_id: str,
     session: SessionDep,
@@ -113,14 +122,18 @@ def list_certificates(
     return [_public(c) for c in found]
 
 
-@router.get("/certificates/{certificate_id}")
+@router.get("/certificates/{certificate_id}", dependencies=needs(Scope.certificates_read))
 def get_certificate(
     certificate_id: str, session: SessionDep, services: ServicesDep, principal: CurrentPrincipal
 ) -> CertificatePublic:
     return _public(certificates.visible_certificate(session, services, principal, certificate_id))
 
 
-@router.get("/certificates/{certificate_id}/download", response_class=Response)
+@router.get(
+    "/certificates/{certificate_id}/download",
+    dependencies=needs(Scope.certificates_read),
+    response_class=Response,
+)
 def download_certificate(
     certificate_id: str,
     session: SessionDep,
@@ -154,7 +167,7 @@ def format_serial(certificate: x509.Certificate) -> str:
     return format(certificate.serial_number, "x")
 
 
-@router.post("/certificates/{certificate_id}/revoke")
+@router.post("/certificates/{certificate_id}/revoke", dependencies=needs(Scope.certificates_write))
 def revoke_certificate(
     certificate_id: str,
     body: CertificateRevoke,
@@ -173,7 +186,11 @@ def revoke_certificate(
     return _public(issued)
 
 
-@router.post("/certificates/{certificate_id}/renew", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/certificates/{certificate_id}/renew",
+    dependencies=needs(Scope.certificates_write),
+    status_code=status.HTTP_201_CREATED,
+)
 def renew_certificate(
     certificate_id: str,
     body: CertificateRenew,

@@ -13,7 +13,9 @@ from sqlmodel import Session
 
 from app import envelopes as service
 from app import webhooks
+from app.access import needs
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
+from app.envelopes import READ_SCOPES
 from app.errors import InvalidInput
 from app.models import AuditEvent
 from app.models_webhooks import WebhookAttempt, WebhookDelivery
@@ -31,6 +33,7 @@ from app.schemas.envelopes import (
     WebhookAttemptPublic,
     WebhookDeliveryPublic,
 )
+from app.security import Scope
 from seals.envelopes import EnvelopeStatus, ParticipantStatus, Routing
 from seals.models_envelopes import EnvelopeRevision
 
@@ -121,7 +124,9 @@ def _pdf(pdf: bytes, *, filename: str, sha256: str, revision: int) -> Response:
     )
 
 
-@router.post("", status_code=201, response_model=EnvelopePublic)
+@router.post(
+    "", dependencies=needs(Scope.envelopes_write), status_code=201, response_model=EnvelopePublic
+)
 def create_envelope(
     file: Annotated[UploadFile, File(description="the PDF every participant seals")],
     envelope: Annotated[str, Form(description=ENVELOPE_FIELD_DOC)],
@@ -155,7 +160,7 @@ def create_envelope(
     return _public(created.view)
 
 
-@router.get("", response_model=list[EnvelopeSummary])
+@router.get("", dependencies=needs(*READ_SCOPES), response_model=list[EnvelopeSummary])
 def list_envelopes(
     session: SessionDep,
     services: ServicesDep,
@@ -183,7 +188,7 @@ def list_envelopes(
     ]
 
 
-@router.get("/{envelope_id}", response_model=EnvelopePublic)
+@router.get("/{envelope_id}", dependencies=needs(*READ_SCOPES), response_model=EnvelopePublic)
 def get_envelope(
     envelope_id: str, session: SessionDep, services: ServicesDep, principal: CurrentPrincipal
 ) -> EnvelopePublic:
@@ -192,7 +197,9 @@ def get_envelope(
     )
 
 
-@router.post("/{envelope_id}/send", response_model=EnvelopePublic)
+@router.post(
+    "/{envelope_id}/send", dependencies=needs(Scope.envelopes_write), response_model=EnvelopePublic
+)
 def send_envelope(
     envelope_id: str, session: SessionDep, services: ServicesDep, principal: CurrentPrincipal
 ) -> EnvelopePublic:
@@ -202,7 +209,11 @@ def send_envelope(
     )
 
 
-@router.post("/{envelope_id}/cancel", response_model=EnvelopePublic)
+@router.post(
+    "/{envelope_id}/cancel",
+    dependencies=needs(Scope.envelopes_write),
+    response_model=EnvelopePublic,
+)
 def cancel_envelope(
     envelope_id: str,
     request: Request,
@@ -222,7 +233,11 @@ def cancel_envelope(
     return _public(view)
 
 
-@router.post("/{envelope_id}/participants/{participant_id}/sign", response_model=EnvelopeSigned)
+@router.post(
+    "/{envelope_id}/participants/{participant_id}/sign",
+    dependencies=needs(Scope.seals_use, Scope.envelopes_write),
+    response_model=EnvelopeSigned,
+)
 def sign(
     envelope_id: str,
     participant_id: str,
@@ -260,7 +275,11 @@ def sign(
     )
 
 
-@router.post("/{envelope_id}/participants/{participant_id}/decline", response_model=EnvelopePublic)
+@router.post(
+    "/{envelope_id}/participants/{participant_id}/decline",
+    dependencies=needs(Scope.seals_use, Scope.envelopes_write),
+    response_model=EnvelopePublic,
+)
 def decline(
     envelope_id: str,
     participant_id: str,
@@ -284,6 +303,7 @@ def decline(
 
 @router.get(
     "/{envelope_id}/document",
+    dependencies=needs(*READ_SCOPES),
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}, "description": "current revision"}},
 )
@@ -299,6 +319,7 @@ def current_document(
 
 @router.get(
     "/{envelope_id}/revisions/{number}",
+    dependencies=needs(*READ_SCOPES),
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
 )
@@ -327,7 +348,9 @@ def _event(event: AuditEvent) -> TimelineEvent:
     )
 
 
-@router.get("/{envelope_id}/timeline", response_model=list[TimelineEvent])
+@router.get(
+    "/{envelope_id}/timeline", dependencies=needs(*READ_SCOPES), response_model=list[TimelineEvent]
+)
 def timeline(
     envelope_id: str, session: SessionDep, services: ServicesDep, principal: CurrentPrincipal
 ) -> list[TimelineEvent]:
@@ -362,7 +385,11 @@ def _delivery(row: WebhookDelivery, attempts: list[WebhookAttempt]) -> WebhookDe
     )
 
 
-@router.get("/{envelope_id}/webhook-deliveries", response_model=list[WebhookDeliveryPublic])
+@router.get(
+    "/{envelope_id}/webhook-deliveries",
+    dependencies=needs(*READ_SCOPES),
+    response_model=list[WebhookDeliveryPublic],
+)
 def webhook_deliveries(
     envelope_id: str, session: SessionDep, services: ServicesDep, principal: CurrentPrincipal
 ) -> list[WebhookDeliveryPublic]:

@@ -8,9 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
 
 from app import jobs
+from app.access import needs
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
 from app.models_jobs import BulkJobRecord, RecordStatus
 from app.schemas.templates import JobIn, JobPublic, JobRecordPublic
+from app.security import Scope
 
 router = APIRouter(prefix="/api/v1", tags=["jobs"])
 
@@ -52,7 +54,9 @@ def _wake_worker(request: Request) -> None:
         worker.notify()
 
 
-@router.post("/jobs", status_code=202, response_model=JobPublic)
+@router.post(
+    "/jobs", dependencies=needs(Scope.seals_use), status_code=202, response_model=JobPublic
+)
 def create_job(
     body: JobIn,
     request: Request,
@@ -93,13 +97,21 @@ def create_job(
     return _public(jobs.Progress(job=job, counts=jobs.counts(session, job.id)))
 
 
-@router.get("/jobs/{job_id}", response_model=JobPublic)
+@router.get(
+    "/jobs/{job_id}",
+    dependencies=needs(Scope.seals_use, Scope.seals_read),
+    response_model=JobPublic,
+)
 def get_job(job_id: str, session: SessionDep, principal: CurrentPrincipal) -> JobPublic:
     """Progress: how many records are pending, running, done and failed."""
     return _public(jobs.progress(session, principal=principal, job_id=job_id))
 
 
-@router.get("/jobs/{job_id}/records", response_model=list[JobRecordPublic])
+@router.get(
+    "/jobs/{job_id}/records",
+    dependencies=needs(Scope.seals_use, Scope.seals_read),
+    response_model=list[JobRecordPublic],
+)
 def get_job_records(
     job_id: str,
     session: SessionDep,

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from app import tenancy
+from app.access import authenticated, needs
 from app.deps import CurrentPrincipal, SessionDep
 from app.models import ApiClient, Organization
 from app.schemas.tenancy import (
@@ -18,6 +19,7 @@ from app.schemas.tenancy import (
     OrganizationCreate,
     OrganizationPublic,
 )
+from app.security import Scope
 from pki.identifiers import mask_resident_id
 
 router = APIRouter(prefix="/api/v1/organizations", tags=["organizations"])
@@ -51,7 +53,7 @@ def _member(view: tenancy.MemberView) -> MemberPublic:
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", dependencies=needs(Scope.platform), status_code=status.HTTP_201_CREATED)
 def create_organization(
     body: OrganizationCreate, session: SessionDep, principal: CurrentPrincipal
 ) -> OrganizationPublic:
@@ -66,7 +68,7 @@ def create_organization(
     return _org(org)
 
 
-@router.get("")
+@router.get("", dependencies=authenticated("lists only the caller's own organization"))
 def list_organizations(
     session: SessionDep,
     principal: CurrentPrincipal,
@@ -77,14 +79,21 @@ def list_organizations(
     return [_org(o) for o in orgs]
 
 
-@router.get("/{organization_id}")
+@router.get(
+    "/{organization_id}",
+    dependencies=authenticated("the caller's own organization only (404 otherwise)"),
+)
 def get_organization(
     organization_id: str, session: SessionDep, principal: CurrentPrincipal
 ) -> OrganizationPublic:
     return _org(tenancy.visible_organization(session, principal, organization_id))
 
 
-@router.post("/{organization_id}/members", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{organization_id}/members",
+    dependencies=needs(Scope.members_write),
+    status_code=status.HTTP_201_CREATED,
+)
 def add_member(
     organization_id: str, body: MemberCreate, session: SessionDep, principal: CurrentPrincipal
 ) -> MemberPublic:
@@ -101,7 +110,9 @@ def add_member(
     return _member(view)
 
 
-@router.get("/{organization_id}/members")
+@router.get(
+    "/{organization_id}/members", dependencies=needs(Scope.members_read, Scope.members_write)
+)
 def list_members(
     organization_id: str, session: SessionDep, principal: CurrentPrincipal
 ) -> list[MemberPublic]:
@@ -109,7 +120,11 @@ def list_members(
     return [_member(v) for v in views]
 
 
-@router.post("/{organization_id}/clients", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{organization_id}/clients",
+    dependencies=needs(Scope.clients_write),
+    status_code=status.HTTP_201_CREATED,
+)
 def create_client(
     organization_id: str, body: ApiClientCreate, session: SessionDep, principal: CurrentPrincipal
 ) -> ApiClientWithKey:
@@ -123,7 +138,9 @@ def create_client(
     return ApiClientWithKey(**_client(client).model_dump(), api_key=key.key)
 
 
-@router.get("/{organization_id}/clients")
+@router.get(
+    "/{organization_id}/clients", dependencies=needs(Scope.clients_read, Scope.clients_write)
+)
 def list_clients(
     organization_id: str, session: SessionDep, principal: CurrentPrincipal
 ) -> list[ApiClientPublic]:
@@ -133,7 +150,9 @@ def list_clients(
     return [_client(c) for c in clients]
 
 
-@router.post("/{organization_id}/clients/{client_id}/revoke")
+@router.post(
+    "/{organization_id}/clients/{client_id}/revoke", dependencies=needs(Scope.clients_write)
+)
 def revoke_client(
     organization_id: str, client_id: str, session: SessionDep, principal: CurrentPrincipal
 ) -> ApiClientPublic:

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from app import seal_service
+from app.access import authenticated, needs, public
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
 from app.errors import InvalidInput, problem_response
 from app.pin_check import count_wrong_pin, refusal_detail
@@ -34,6 +35,7 @@ from app.schemas.seals import (
     UseCheck,
     UseCheckPublic,
 )
+from app.security import Scope
 from app.wiring import Services
 from pki.keys import KeyAlgorithm
 from seals import access
@@ -45,7 +47,11 @@ from seals.lifecycle import SealAction
 from seals.registry import PERSON_CERTIFIED_KINDS
 
 router = APIRouter(prefix="/api/v1", tags=["seals"])
-public_router = APIRouter(prefix="/api/v1/public", tags=["public"])
+public_router = APIRouter(
+    prefix="/api/v1/public",
+    tags=["public"],
+    dependencies=public("a seal's public status, looked up by its code"),
+)
 
 PNG = "image/png"
 
@@ -120,7 +126,10 @@ def _png(data: bytes, *, sha256: str | None = None) -> Response:
 # --- kinds and seals ---------------------------------------------------------------------------
 
 
-@router.get("/seal-kinds")
+@router.get(
+    "/seal-kinds",
+    dependencies=authenticated("the catalogue of seal kinds is the same for everyone"),
+)
 def list_kinds(principal: CurrentPrincipal) -> list[KindPublic]:
     """The seal kinds and their standard forms (sizes in millimetres)."""
     return [
@@ -142,7 +151,11 @@ def list_kinds(principal: CurrentPrincipal) -> list[KindPublic]:
     ]
 
 
-@router.post("/organizations/{organization_id}/seals", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/organizations/{organization_id}/seals",
+    dependencies=needs(Scope.seals_write),
+    status_code=status.HTTP_201_CREATED,
+)
 def create_seal(
     organization_id: str,
     body: SealCreate,
@@ -171,7 +184,11 @@ def create_seal(
     return _seal(seal)
 
 
-@router.post("/organizations/{organization_id}/seals/upload", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/organizations/{organization_id}/seals/upload",
+    dependencies=needs(Scope.seals_write),
+    status_code=status.HTTP_201_CREATED,
+)
 async def upload_seal(
     organization_id: str,
     session: SessionDep,
@@ -213,6 +230,7 @@ async def upload_seal(
 
 @router.post(
     "/organizations/{organization_id}/seal-previews",
+    dependencies=needs(Scope.seals_read),
     response_class=Response,
     responses={200: {"content": {PNG: {}}}},
 )
@@ -238,7 +256,7 @@ def preview_seal(
     return _png(png)
 
 
-@router.get("/organizations/{organization_id}/seals")
+@router.get("/organizations/{organization_id}/seals", dependencies=needs(Scope.seals_read))
 def list_seals(
     organization_id: str,
     session: SessionDep,
@@ -260,7 +278,7 @@ def list_seals(
     return [_seal(s) for s in seals]
 
 
-@router.get("/seals/{seal_id}")
+@router.get("/seals/{seal_id}", dependencies=needs(Scope.seals_read))
 def get_seal(
     seal_id: str, session: SessionDep, services: ServicesDep, principal: CurrentPrincipal
 ) -> SealPublic:
@@ -268,7 +286,10 @@ def get_seal(
 
 
 @router.get(
-    "/seals/{seal_id}/image", response_class=Response, responses={200: {"content": {PNG: {}}}}
+    "/seals/{seal_id}/image",
+    dependencies=needs(Scope.seals_read),
+    response_class=Response,
+    responses={200: {"content": {PNG: {}}}},
 )
 def seal_image(
     seal_id: str, session: SessionDep, services: ServicesDep, principal: CurrentPrincipal
@@ -279,7 +300,7 @@ def seal_image(
     return _png(data, sha256=seal.image_sha256)
 
 
-@router.patch("/seals/{seal_id}")
+@router.patch("/seals/{seal_id}", dependencies=needs(Scope.org_admin))
 def update_seal(
     seal_id: str,
     body: SealUpdate,
@@ -313,14 +334,14 @@ def _transition(
     return _seal(done.seal)
 
 
-@router.post("/seals/{seal_id}/activate")
+@router.post("/seals/{seal_id}/activate", dependencies=needs(Scope.org_admin))
 def activate_seal(
     seal_id: str, session: SessionDep, services: ServicesDep, principal: CurrentPrincipal
 ) -> SealPublic:
     return _transition(SealAction.ACTIVATE, seal_id, None, session, services, principal)
 
 
-@router.post("/seals/{seal_id}/suspend")
+@router.post("/seals/{seal_id}/suspend", dependencies=needs(Scope.org_admin))
 def suspend_seal(
     seal_id: str,
     session: SessionDep,
@@ -331,14 +352,14 @@ def suspend_seal(
     return _transition(SealAction.SUSPEND, seal_id, body, session, services, principal)
 
 
-@router.post("/seals/{seal_id}/reactivate")
+@router.post("/seals/{seal_id}/reactivate", dependencies=needs(Scope.org_admin))
 def reactivate_seal(
     seal_id: str, session: SessionDep, services: ServicesDep, principal: CurrentPrincipal
 ) -> SealPublic:
     return _transition(SealAction.REACTIVATE, seal_id, None, session, services, principal)
 
 
-@router.post("/seals/{seal_id}/revoke")
+@router.post("/seals/{seal_id}/revoke", dependencies=needs(Scope.org_admin))
 def revoke_seal(
     seal_id: str,
     session: SessionDep,
@@ -350,7 +371,7 @@ def revoke_seal(
     return _transition(SealAction.REVOKE, seal_id, body, session, services, principal)
 
 
-@router.put("/seals/{seal_id}/pin")
+@router.put("/seals/{seal_id}/pin", dependencies=needs(Scope.seals_write, Scope.seals_use))
 def set_pin(
     seal_id: str,
     body: PinSet,
@@ -370,7 +391,7 @@ def set_pin(
     return _seal(seal)
 
 
-@router.post("/seals/{seal_id}/use-check")
+@router.post("/seals/{seal_id}/use-check", dependencies=needs(Scope.seals_use))
 def check_use(
     seal_id: str,
     body: UseCheck,
@@ -402,7 +423,11 @@ def check_use(
 # --- grants ------------------------------------------------------------------------------------
 
 
-@router.post("/seals/{seal_id}/grants", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/seals/{seal_id}/grants",
+    dependencies=needs(Scope.org_admin),
+    status_code=status.HTTP_201_CREATED,
+)
 def create_grant(
     seal_id: str,
     body: GrantCreate,
@@ -427,7 +452,7 @@ def create_grant(
     return _grant(grant)
 
 
-@router.get("/seals/{seal_id}/grants")
+@router.get("/seals/{seal_id}/grants", dependencies=needs(Scope.seals_read))
 def list_grants(
     seal_id: str,
     session: SessionDep,
@@ -441,14 +466,14 @@ def list_grants(
     return [_grant(g) for g in grants]
 
 
-@router.get("/grants/{grant_id}")
+@router.get("/grants/{grant_id}", dependencies=needs(Scope.seals_read))
 def get_grant(
     grant_id: str, session: SessionDep, services: ServicesDep, principal: CurrentPrincipal
 ) -> GrantPublic:
     return _grant(seal_service.get_grant(session, services, principal=principal, grant_id=grant_id))
 
 
-@router.post("/grants/{grant_id}/revoke")
+@router.post("/grants/{grant_id}/revoke", dependencies=needs(Scope.org_admin))
 def revoke_grant(
     grant_id: str, session: SessionDep, services: ServicesDep, principal: CurrentPrincipal
 ) -> GrantPublic:
@@ -460,7 +485,11 @@ def revoke_grant(
 # --- usage requests and approvals --------------------------------------------------------------
 
 
-@router.post("/seals/{seal_id}/usage-requests", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/seals/{seal_id}/usage-requests",
+    dependencies=needs(Scope.seals_use),
+    status_code=status.HTTP_201_CREATED,
+)
 def file_usage_request(
     seal_id: str,
     body: UsageRequestCreate,
@@ -482,7 +511,7 @@ def file_usage_request(
     return _request(request)
 
 
-@router.get("/organizations/{organization_id}/usage-requests")
+@router.get("/organizations/{organization_id}/usage-requests", dependencies=needs(Scope.seals_read))
 def list_usage_requests(
     organization_id: str,
     session: SessionDep,
@@ -504,7 +533,7 @@ def list_usage_requests(
     return [_request(r) for r in requests]
 
 
-@router.get("/usage-requests/{request_id}")
+@router.get("/usage-requests/{request_id}", dependencies=needs(Scope.seals_read))
 def get_usage_request(
     request_id: str, session: SessionDep, services: ServicesDep, principal: CurrentPrincipal
 ) -> UsageRequestPublic:
@@ -514,7 +543,7 @@ def get_usage_request(
     return _request(request)
 
 
-@router.post("/usage-requests/{request_id}/approve")
+@router.post("/usage-requests/{request_id}/approve", dependencies=needs(Scope.approvals_write))
 def approve_usage_request(
     request_id: str,
     session: SessionDep,
@@ -534,7 +563,7 @@ def approve_usage_request(
     return _request(decided)
 
 
-@router.post("/usage-requests/{request_id}/reject")
+@router.post("/usage-requests/{request_id}/reject", dependencies=needs(Scope.approvals_write))
 def reject_usage_request(
     request_id: str,
     session: SessionDep,
@@ -556,7 +585,12 @@ def reject_usage_request(
 # --- enterprise registration ---------------------------------------------------------------------
 
 
-@router.post("/enterprises", status_code=status.HTTP_201_CREATED, tags=["registration"])
+@router.post(
+    "/enterprises",
+    dependencies=needs(Scope.enterprises_register),
+    status_code=status.HTTP_201_CREATED,
+    tags=["registration"],
+)
 def register_enterprise(
     body: EnterpriseRegister,
     session: SessionDep,

@@ -9,9 +9,11 @@ from fastapi import APIRouter, File, Form, Header, Response, UploadFile
 from pydantic import ValidationError
 
 from app import sealing
+from app.access import needs
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
 from app.errors import InvalidInput
 from app.schemas.signing import PLACEMENT
+from app.security import Scope
 from seals.signing import DocMdpPermission, PadesLevel
 
 router = APIRouter(prefix="/api/v1", tags=["signing"])
@@ -28,6 +30,7 @@ def _pdf_response(pdf: bytes, *, filename: str, headers: dict[str, str]) -> Resp
 
 @router.post(
     "/seals/{seal_id}/sign",
+    dependencies=needs(Scope.seals_use),
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}, "description": "the sealed PDF"}},
 )
@@ -96,6 +99,7 @@ def sign_document(
 
 @router.get(
     "/documents/{document_id}",
+    dependencies=needs(Scope.documents_read, Scope.seals_use),
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
 )

@@ -10,8 +10,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Header, Response
 
 from app import generation
+from app.access import authenticated, needs
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
 from app.schemas.templates import DATA_MODELS, GenerateIn, TemplatePublic
+from app.security import Scope
 from seals.placement import Placement
 from seals.templates import TEMPLATES
 
@@ -30,7 +32,11 @@ def placement_json(placement: Placement) -> dict[str, Any]:
     return {"type": tags[type(placement).__name__], **fields}
 
 
-@router.get("/templates", response_model=list[TemplatePublic])
+@router.get(
+    "/templates",
+    dependencies=authenticated("the template catalogue is the same for every organization"),
+    response_model=list[TemplatePublic],
+)
 def list_templates(principal: CurrentPrincipal) -> list[TemplatePublic]:
     """The built-in templates, each with the JSON schema of its data and its sealing
     defaults (placement, certification)."""
@@ -51,6 +57,7 @@ def list_templates(principal: CurrentPrincipal) -> list[TemplatePublic]:
 
 @router.post(
     "/templates/{name}/documents",
+    dependencies=needs(Scope.seals_use),
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}, "description": "the sealed PDF"}},
 )

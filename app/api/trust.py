@@ -8,7 +8,9 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from app import trust_anchors
+from app.access import authenticated, needs
 from app.deps import CurrentPrincipal, SessionDep
+from app.security import Scope
 from pki.models import TrustAnchorRecord
 
 router = APIRouter(prefix="/api/v1/trust-anchors", tags=["trust anchors"])
@@ -34,7 +36,7 @@ def _public(record: TrustAnchorRecord) -> TrustAnchorPublic:
     return TrustAnchorPublic.model_validate(record, from_attributes=True)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", dependencies=needs(Scope.platform), status_code=status.HTTP_201_CREATED)
 def add_trust_anchor(
     body: TrustAnchorCreate, session: SessionDep, principal: CurrentPrincipal
 ) -> TrustAnchorPublic:
@@ -44,12 +46,16 @@ def add_trust_anchor(
     return _public(record)
 
 
-@router.get("")
+@router.get(
+    "", dependencies=authenticated("trust anchors are public certificates every verifier uses")
+)
 def list_trust_anchors(session: SessionDep, principal: CurrentPrincipal) -> list[TrustAnchorPublic]:
     return [_public(r) for r in trust_anchors.list_anchors(session)]
 
 
-@router.delete("/{anchor_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{anchor_id}", dependencies=needs(Scope.platform), status_code=status.HTTP_204_NO_CONTENT
+)
 def remove_trust_anchor(
     anchor_id: str, session: SessionDep, principal: CurrentPrincipal
 ) -> Response:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from app.access import public
 from app.deps import ServicesDep
 from app.errors import InvalidInput, RateLimited
 from app.verify import verification_session, verify_document
@@ -49,6 +50,7 @@ def check_rate(request: Request, services: ServicesDep) -> None:
 
 @router.post(
     "/verify",
+    dependencies=public("anyone may verify a document; rate limited per address"),
     openapi_extra={"requestBody": {"content": {"application/pdf": {}}}},
     responses={200: {"content": {"application/json": {}, PDF_MEDIA_TYPE: {}}}},
 )

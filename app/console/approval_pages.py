@@ -9,8 +9,10 @@ from fastapi import APIRouter, Form, Query
 from fastapi.responses import RedirectResponse, Response
 
 from app import seal_service
+from app.access import console_needs
 from app.console import queries
 from app.console.web import DOMAIN_ERRORS, CtxDep, check_csrf, failed, page, pager
+from app.security import Scope
 from seals.authorization import ApprovalStatus, Caller, CallerKind
 
 router = APIRouter(prefix="/approvals")
@@ -18,7 +20,7 @@ router = APIRouter(prefix="/approvals")
 SIZE = 20
 
 
-@router.get("")
+@router.get("", dependencies=console_needs(Scope.approvals_write, Scope.seals_use))
 def inbox(ctx: CtxDep, page_number: Annotated[int, Query(alias="page", ge=1)] = 1) -> Response:
     me = seal_service.caller_of(ctx.session, ctx.principal)
     pending: list = []
@@ -69,7 +71,7 @@ def inbox(ctx: CtxDep, page_number: Annotated[int, Query(alias="page", ge=1)] = 
     )
 
 
-@router.post("/{request_id}/decide")
+@router.post("/{request_id}/decide", dependencies=console_needs(Scope.approvals_write))
 def decide(
     request_id: str,
     ctx: CtxDep,

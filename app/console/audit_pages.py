@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Query
 from fastapi.responses import Response
 
 from app import audit
+from app.access import console_needs
 from app.console import queries
 from app.console.web import CtxDep, check_csrf, is_htmx, page, pager
 from app.security import Scope
@@ -63,7 +64,7 @@ def _log_page(
     )
 
 
-@router.get("")
+@router.get("", dependencies=console_needs(Scope.audit_read))
 def log(
     ctx: CtxDep,
     actor: Annotated[str, Query(max_length=120)] = "",
@@ -83,7 +84,7 @@ def log(
     return _log_page(ctx, where, page_number)
 
 
-@router.post("/verify")
+@router.post("/verify", dependencies=console_needs(Scope.audit_read))
 def check_chain(ctx: CtxDep, csrf_token: Annotated[str, Form(max_length=100)]) -> Response:
     """Walk the whole chain; htmx swaps in the result, a plain form gets the whole page."""
     check_csrf(ctx.user, csrf_token)

@@ -11,7 +11,9 @@ from fastapi import APIRouter, Form, Query
 from fastapi.responses import RedirectResponse, Response
 
 from app import certificates, tenancy
+from app.access import console_needs
 from app.console.web import DOMAIN_ERRORS, CtxDep, check_csrf, failed, page, pager
+from app.security import Scope
 from pki.keys import KeyAlgorithm
 
 router = APIRouter(prefix="/certificates")
@@ -26,7 +28,7 @@ REVOCATION_REASONS = (
 )
 
 
-@router.get("")
+@router.get("", dependencies=console_needs(Scope.certificates_read))
 def list_certificates(
     ctx: CtxDep, page_number: Annotated[int, Query(alias="page", ge=1)] = 1
 ) -> Response:
@@ -63,7 +65,7 @@ def list_certificates(
     )
 
 
-@router.post("/issue")
+@router.post("/issue", dependencies=console_needs(Scope.certificates_write))
 def issue(
     ctx: CtxDep,
     csrf_token: Annotated[str, Form(max_length=100)],
@@ -85,7 +87,7 @@ def issue(
     return RedirectResponse("/console/certificates", status_code=303)
 
 
-@router.post("/issue-personal")
+@router.post("/issue-personal", dependencies=console_needs(Scope.certificates_write))
 def issue_personal(
     ctx: CtxDep,
     csrf_token: Annotated[str, Form(max_length=100)],
@@ -109,7 +111,7 @@ def issue_personal(
     return RedirectResponse("/console/certificates", status_code=303)
 
 
-@router.get("/{certificate_id}/download")
+@router.get("/{certificate_id}/download", dependencies=console_needs(Scope.certificates_read))
 def download(
     certificate_id: str, ctx: CtxDep, format: Literal["pem", "der", "chain"] = "pem"
 ) -> Response:
@@ -143,7 +145,7 @@ def format_serial(serial: int) -> str:
     return format(serial, "x")
 
 
-@router.get("/{certificate_id}/revoke")
+@router.get("/{certificate_id}/revoke", dependencies=console_needs(Scope.certificates_write))
 def confirm_revoke(certificate_id: str, ctx: CtxDep) -> Response:
     """The confirmation step: what will happen, and a reason to choose."""
     try:
@@ -161,7 +163,7 @@ def confirm_revoke(certificate_id: str, ctx: CtxDep) -> Response:
     )
 
 
-@router.post("/{certificate_id}/revoke")
+@router.post("/{certificate_id}/revoke", dependencies=console_needs(Scope.certificates_write))
 def revoke(
     certificate_id: str,
     ctx: CtxDep,

@@ -19,12 +19,15 @@ from sqlmodel import Session
 
 from app import envelopes as service
 from app import seal_service, webhooks
+from app.access import console_needs
 from app.console import documents, queries
 from app.console.i18n import LOCAL_TZ
 from app.console.web import DOMAIN_ERRORS, Ctx, CtxDep, check_csrf, failed, page, pager
+from app.envelopes import READ_SCOPES as ENVELOPE_READ_SCOPES
 from app.errors import InvalidInput
 from app.models import AuditEvent
 from app.schemas.envelopes import ENVELOPE_CREATE, EnvelopeCreate
+from app.security import Scope
 from seals.envelopes import EnvelopeStatus, Routing
 from seals.kinds import SealKind
 from seals.models import Seal, SealUsageRequest
@@ -52,7 +55,7 @@ def _wake_webhooks(request: Request, session: Session) -> None:
 # --- list -----------------------------------------------------------------------------------
 
 
-@router.get("")
+@router.get("", dependencies=console_needs(*ENVELOPE_READ_SCOPES))
 def list_envelopes(
     ctx: CtxDep,
     status: EnvelopeStatus | None = None,
@@ -124,14 +127,14 @@ def _form_page(ctx: Ctx, rows: int) -> Response:
     )
 
 
-@router.get("/new")
+@router.get("/new", dependencies=console_needs(Scope.envelopes_write))
 def new_form(
     ctx: CtxDep, rows: Annotated[int, Query(ge=1, le=MAX_FORM_ROWS)] = FORM_ROWS
 ) -> Response:
     return _form_page(ctx, rows)
 
 
-@router.get("/new/row")
+@router.get("/new/row", dependencies=console_needs(Scope.envelopes_write))
 def new_row(ctx: CtxDep, index: Annotated[int, Query(ge=0, lt=MAX_FORM_ROWS)]) -> Response:
     """One more participant row (htmx appends it; the add button comes back pointing on)."""
     return page(
@@ -237,7 +240,7 @@ def spec_from_form(
         raise InvalidInput(f"the envelope is not valid: {problems}") from exc
 
 
-@router.post("")
+@router.post("", dependencies=console_needs(Scope.envelopes_write))
 def create(
     request: Request,
     ctx: CtxDep,
@@ -437,7 +440,7 @@ def _detail_page(ctx: Ctx, envelope_id: str) -> Response:
     )
 
 
-@router.get("/{envelope_id}")
+@router.get("/{envelope_id}", dependencies=console_needs(*ENVELOPE_READ_SCOPES))
 def detail(envelope_id: str, ctx: CtxDep) -> Response:
     return _detail_page(ctx, envelope_id)
 
@@ -459,13 +462,13 @@ def _revision_name(filename: str, number: int, final: bool) -> str:
     return f"{stem}-{'最终版' if final else f'第{number}版'}.pdf"
 
 
-@router.get("/{envelope_id}/document")
+@router.get("/{envelope_id}/document", dependencies=console_needs(*ENVELOPE_READ_SCOPES))
 def current_document(envelope_id: str, ctx: CtxDep) -> Response:
     """The current revision: the final document once the envelope is completed."""
     return _revision(ctx, envelope_id, None)
 
 
-@router.get("/{envelope_id}/revisions/{number}")
+@router.get("/{envelope_id}/revisions/{number}", dependencies=console_needs(*ENVELOPE_READ_SCOPES))
 def revision_document(envelope_id: str, number: int, ctx: CtxDep) -> Response:
     return _revision(ctx, envelope_id, number)
 
@@ -486,7 +489,10 @@ def _revision(ctx: Ctx, envelope_id: str, number: int | None) -> Response:
     return _pdf_response(pdf, name, row.sha256, row.number)
 
 
-@router.get("/{envelope_id}/revisions/{number}/pages/{page_number}.png")
+@router.get(
+    "/{envelope_id}/revisions/{number}/pages/{page_number}.png",
+    dependencies=console_needs(*ENVELOPE_READ_SCOPES),
+)
 def revision_page(envelope_id: str, number: int, page_number: int, ctx: CtxDep) -> Response:
     try:
         _, row, pdf = service.revision_pdf(
@@ -509,7 +515,7 @@ def _back(envelope_id: str, anchor: str = "") -> RedirectResponse:
     return RedirectResponse(f"/console/envelopes/{envelope_id}{anchor}", status_code=303)
 
 
-@router.post("/{envelope_id}/send")
+@router.post("/{envelope_id}/send", dependencies=console_needs(Scope.envelopes_write))
 def send(
     envelope_id: str, ctx: CtxDep, csrf_token: Annotated[str, Form(max_length=100)]
 ) -> Response:
@@ -523,7 +529,7 @@ def send(
     return _back(envelope_id)
 
 
-@router.post("/{envelope_id}/cancel")
+@router.post("/{envelope_id}/cancel", dependencies=console_needs(Scope.envelopes_write))
 def cancel(
     envelope_id: str,
     request: Request,
@@ -546,7 +552,10 @@ def cancel(
     return _back(envelope_id)
 
 
-@router.post("/{envelope_id}/participants/{participant_id}/sign")
+@router.post(
+    "/{envelope_id}/participants/{participant_id}/sign",
+    dependencies=console_needs(Scope.seals_use, Scope.envelopes_write),
+)
 def sign(
     envelope_id: str,
     participant_id: str,
@@ -577,7 +586,10 @@ def sign(
     return _back(envelope_id, f"#p-{participant_id}")
 
 
-@router.post("/{envelope_id}/participants/{participant_id}/decline")
+@router.post(
+    "/{envelope_id}/participants/{participant_id}/decline",
+    dependencies=console_needs(Scope.seals_use, Scope.envelopes_write),
+)
 def decline(
     envelope_id: str,
     participant_id: str,
@@ -602,7 +614,10 @@ def decline(
     return _back(envelope_id)
 
 
-@router.post("/{envelope_id}/participants/{participant_id}/request")
+@router.post(
+    "/{envelope_id}/participants/{participant_id}/request",
+    dependencies=console_needs(Scope.seals_use, Scope.envelopes_write),
+)
 def request_approval(
     envelope_id: str,
     participant_id: str,

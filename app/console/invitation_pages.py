@@ -8,13 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse, Response
 
+from app.access import signed_in
 from app.console.web import DOMAIN_ERRORS, CtxDep, check_csrf, failed, page
 from app.invitations import answer_invitation, pending_invitations
 
 router = APIRouter(prefix="/invitations")
 
 
-@router.get("")
+@router.get("", dependencies=signed_in("the signed-in person's own invitations"))
 def invitations(ctx: CtxDep) -> Response:
     return page(
         ctx, "invitations.html", invitations=pending_invitations(ctx.session, ctx.user.account)
@@ -30,14 +31,18 @@ def _answer(ctx: CtxDep, organization_id: str, csrf_token: str, *, accept: bool)
     return RedirectResponse("/console/invitations", status_code=303)
 
 
-@router.post("/{organization_id}/accept")
+@router.post(
+    "/{organization_id}/accept", dependencies=signed_in("the signed-in person's own invitations")
+)
 def accept(
     organization_id: str, ctx: CtxDep, csrf_token: Annotated[str, Form(max_length=100)]
 ) -> Response:
     return _answer(ctx, organization_id, csrf_token, accept=True)
 
 
-@router.post("/{organization_id}/decline")
+@router.post(
+    "/{organization_id}/decline", dependencies=signed_in("the signed-in person's own invitations")
+)
 def decline(
     organization_id: str, ctx: CtxDep, csrf_token: Annotated[str, Form(max_length=100)]
 ) -> Response:

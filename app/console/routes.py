@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app import tenancy, trust_anchors
+from app.access import console_needs, public, signed_in
 from app.console import (
     approval_pages,
     audit_pages,
@@ -59,7 +60,7 @@ def _safe_next(target: str | None) -> str:
     return "/console/"
 
 
-@router.get("/login")
+@router.get("/login", dependencies=public("the sign-in form"))
 def login_form(request: Request, settings: SettingsDep, next: str | None = None) -> HTMLResponse:
     csrf = new_csrf_token()
     response = render(
@@ -81,7 +82,7 @@ def login_form(request: Request, settings: SettingsDep, next: str | None = None)
     return response
 
 
-@router.post("/login")
+@router.post("/login", dependencies=public("signing in; throttled per address and account"))
 def login(
     request: Request,
     session: SessionDep,
@@ -118,7 +119,7 @@ def login(
     return response
 
 
-@router.post("/logout")
+@router.post("/logout", dependencies=signed_in("ends the caller's own session"))
 def logout(
     session: SessionDep,
     user: MaybeUser,
@@ -133,7 +134,7 @@ def logout(
     return response
 
 
-@router.post("/org")
+@router.post("/org", dependencies=signed_in("only organizations the user confirmed membership of"))
 def switch_org(
     ctx: CtxDep,
     settings: SettingsDep,
@@ -159,7 +160,7 @@ def switch_org(
     return response
 
 
-@router.get("/lang")
+@router.get("/lang", dependencies=public("sets a language cookie"))
 def switch_lang(to: str, back: str | None = None) -> Response:
     response = RedirectResponse(_safe_next(back), status_code=303)
     if to in LANGS:
@@ -195,12 +196,12 @@ def _overview(ctx: CtxDep, **extra: Any) -> HTMLResponse:
     )
 
 
-@router.get("/")
+@router.get("/", dependencies=signed_in("the overview shows only what the roles allow"))
 def home(ctx: CtxDep) -> Response:
     return _overview(ctx)
 
 
-@router.post("/members")
+@router.post("/members", dependencies=console_needs(Scope.members_write))
 def add_member(
     ctx: CtxDep,
     csrf_token: Annotated[str, Form(max_length=100)],
@@ -227,7 +228,7 @@ def add_member(
     return RedirectResponse("/console/#members", status_code=303)
 
 
-@router.post("/clients")
+@router.post("/clients", dependencies=console_needs(Scope.clients_write))
 def create_client(
     ctx: CtxDep,
     csrf_token: Annotated[str, Form(max_length=100)],
@@ -250,7 +251,7 @@ def create_client(
     return response
 
 
-@router.post("/clients/{client_id}/revoke")
+@router.post("/clients/{client_id}/revoke", dependencies=console_needs(Scope.clients_write))
 def revoke_client(
     client_id: str, ctx: CtxDep, csrf_token: Annotated[str, Form(max_length=100)]
 ) -> Response:
@@ -264,7 +265,7 @@ def revoke_client(
     return RedirectResponse("/console/#clients", status_code=303)
 
 
-@router.post("/trust-anchors")
+@router.post("/trust-anchors", dependencies=console_needs(Scope.platform))
 def add_anchor(
     ctx: CtxDep,
     csrf_token: Annotated[str, Form(max_length=100)],
@@ -282,7 +283,7 @@ def add_anchor(
     return RedirectResponse("/console/#anchors", status_code=303)
 
 
-@router.post("/trust-anchors/{anchor_id}/remove")
+@router.post("/trust-anchors/{anchor_id}/remove", dependencies=console_needs(Scope.platform))
 def remove_anchor(
     anchor_id: str, ctx: CtxDep, csrf_token: Annotated[str, Form(max_length=100)]
 ) -> Response:

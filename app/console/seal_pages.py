@@ -12,10 +12,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import escape
 
 from app import seal_service, tenancy
+from app.access import console_needs
 from app.console import queries
 from app.console.i18n import LOCAL_TZ
 from app.console.web import DOMAIN_ERRORS, CtxDep, check_csrf, failed, page, pager
 from app.errors import InvalidInput
+from app.security import Scope
 from pki.keys import KeyAlgorithm
 from seals import access
 from seals.authorization import Caller, CallerKind
@@ -46,7 +48,7 @@ def _people(ctx: CtxDep) -> list[tenancy.MemberView]:
     return tenancy.list_members(ctx.session, principal=ctx.principal, organization_id=ctx.org_id)
 
 
-@router.get("")
+@router.get("", dependencies=console_needs(Scope.seals_read))
 def gallery(
     ctx: CtxDep,
     page_number: Annotated[int, Query(alias="page", ge=1)] = 1,
@@ -77,7 +79,7 @@ def gallery(
     )
 
 
-@router.get("/preview")
+@router.get("/preview", dependencies=console_needs(Scope.seals_read))
 def preview(
     ctx: CtxDep,
     kind: SealKind = SealKind.CONTRACT,
@@ -112,7 +114,7 @@ def preview(
     )
 
 
-@router.post("")
+@router.post("", dependencies=console_needs(Scope.seals_write))
 def create(
     ctx: CtxDep,
     csrf_token: Annotated[str, Form(max_length=100)],
@@ -150,7 +152,7 @@ def create(
     return RedirectResponse(f"/console/seals/{seal.id}", status_code=303)
 
 
-@router.post("/upload")
+@router.post("/upload", dependencies=console_needs(Scope.seals_write))
 def upload_signature(
     ctx: CtxDep,
     csrf_token: Annotated[str, Form(max_length=100)],
@@ -185,7 +187,7 @@ def upload_signature(
     return RedirectResponse(f"/console/seals/{seal.id}", status_code=303)
 
 
-@router.get("/{seal_id}/image")
+@router.get("/{seal_id}/image", dependencies=console_needs(Scope.seals_read))
 def image(seal_id: str, ctx: CtxDep, request: Request) -> Response:
     try:
         seal = seal_service.get_seal(
@@ -203,7 +205,7 @@ def image(seal_id: str, ctx: CtxDep, request: Request) -> Response:
     return Response(data, media_type="image/png", headers=headers)
 
 
-@router.get("/{seal_id}")
+@router.get("/{seal_id}", dependencies=console_needs(Scope.seals_read))
 def detail(seal_id: str, ctx: CtxDep) -> Response:
     try:
         seal = seal_service.get_seal(
@@ -245,7 +247,7 @@ def detail(seal_id: str, ctx: CtxDep) -> Response:
     )
 
 
-@router.post("/{seal_id}/action/{action}")
+@router.post("/{seal_id}/action/{action}", dependencies=console_needs(Scope.org_admin))
 def lifecycle(
     seal_id: str,
     action: str,
@@ -269,7 +271,7 @@ def lifecycle(
     return RedirectResponse(f"/console/seals/{seal_id}", status_code=303)
 
 
-@router.get("/{seal_id}/revoke")
+@router.get("/{seal_id}/revoke", dependencies=console_needs(Scope.org_admin))
 def confirm_revoke(seal_id: str, ctx: CtxDep) -> Response:
     try:
         seal = seal_service.get_seal(
@@ -280,7 +282,7 @@ def confirm_revoke(seal_id: str, ctx: CtxDep) -> Response:
     return page(ctx, "seal_revoke.html", seal=seal, kind_label=_kind_label(ctx.lang, seal.kind))
 
 
-@router.post("/{seal_id}/revoke")
+@router.post("/{seal_id}/revoke", dependencies=console_needs(Scope.org_admin))
 def revoke(
     seal_id: str,
     ctx: CtxDep,
@@ -305,7 +307,7 @@ def revoke(
     return RedirectResponse(f"/console/seals/{seal_id}", status_code=303)
 
 
-@router.post("/{seal_id}/approval")
+@router.post("/{seal_id}/approval", dependencies=console_needs(Scope.org_admin))
 def set_approval(
     seal_id: str,
     ctx: CtxDep,
@@ -326,7 +328,7 @@ def set_approval(
     return RedirectResponse(f"/console/seals/{seal_id}", status_code=303)
 
 
-@router.post("/{seal_id}/pin")
+@router.post("/{seal_id}/pin", dependencies=console_needs(Scope.seals_write, Scope.seals_use))
 def set_pin(
     seal_id: str,
     ctx: CtxDep,
@@ -359,7 +361,7 @@ def _end_of_day(day: str | None) -> datetime | None:
     return datetime.combine(parsed, time.max, tzinfo=LOCAL_TZ)
 
 
-@router.post("/{seal_id}/grants")
+@router.post("/{seal_id}/grants", dependencies=console_needs(Scope.org_admin))
 def grant(
     seal_id: str,
     ctx: CtxDep,
@@ -386,7 +388,7 @@ def grant(
     return RedirectResponse(f"/console/seals/{seal_id}#grants", status_code=303)
 
 
-@router.post("/{seal_id}/grants/{grant_id}/revoke")
+@router.post("/{seal_id}/grants/{grant_id}/revoke", dependencies=console_needs(Scope.org_admin))
 def revoke_grant(
     seal_id: str,
     grant_id: str,

@@ -11,9 +11,11 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from app import seal_service, sealing
+from app.access import console_needs
 from app.console import documents, queries
 from app.console.web import DOMAIN_ERRORS, Ctx, CtxDep, check_csrf, failed, page
 from app.errors import InvalidInput
+from app.security import Scope
 from seals.kinds import kind_spec
 from seals.placement import CoordinatePlacement, CrossPagePlacement, KeywordPlacement, Placement
 from seals.signing import PadesLevel
@@ -37,7 +39,7 @@ def _seal_choices(ctx: Ctx) -> list[object]:
     return list(queries.usable_seals(seals))
 
 
-@router.get("/sign")
+@router.get("/sign", dependencies=console_needs(Scope.seals_use))
 def start(ctx: CtxDep) -> Response:
     recent = queries.recent_documents(
         ctx.session, principal=ctx.principal, organization_id=ctx.org_id
@@ -45,7 +47,7 @@ def start(ctx: CtxDep) -> Response:
     return page(ctx, "sign_start.html", recent=recent)
 
 
-@router.post("/sign/upload")
+@router.post("/sign/upload", dependencies=console_needs(Scope.seals_use))
 def upload(
     ctx: CtxDep,
     csrf_token: Annotated[str, Form(max_length=100)],
@@ -116,17 +118,23 @@ def _document_page(ctx: Ctx, document_id: str, template: str) -> Response:
     )
 
 
-@router.get("/sign/{document_id}")
+@router.get("/sign/{document_id}", dependencies=console_needs(Scope.seals_use))
 def sign_form(document_id: str, ctx: CtxDep) -> Response:
     return _document_page(ctx, document_id, "sign.html")
 
 
-@router.get("/documents/{document_id}")
+@router.get(
+    "/documents/{document_id}",
+    dependencies=console_needs(Scope.documents_read, Scope.seals_use, Scope.approvals_write),
+)
 def document_view(document_id: str, ctx: CtxDep) -> Response:
     return _document_page(ctx, document_id, "document.html")
 
 
-@router.get("/documents/{document_id}/pages/{number}.png")
+@router.get(
+    "/documents/{document_id}/pages/{number}.png",
+    dependencies=console_needs(Scope.documents_read, Scope.seals_use, Scope.approvals_write),
+)
 def page_image(document_id: str, number: int, ctx: CtxDep) -> Response:
     try:
         document, pdf = documents.visible_document(
@@ -138,7 +146,10 @@ def page_image(document_id: str, number: int, ctx: CtxDep) -> Response:
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=600"})
 
 
-@router.get("/documents/{document_id}/download")
+@router.get(
+    "/documents/{document_id}/download",
+    dependencies=console_needs(Scope.documents_read, Scope.seals_use, Scope.approvals_write),
+)
 def download(document_id: str, ctx: CtxDep) -> Response:
     try:
         document, pdf = documents.visible_document(
@@ -156,7 +167,7 @@ def download(document_id: str, ctx: CtxDep) -> Response:
     )
 
 
-@router.post("/sign/{document_id}/request")
+@router.post("/sign/{document_id}/request", dependencies=console_needs(Scope.seals_use))
 def request_approval(
     document_id: str,
     ctx: CtxDep,
@@ -199,7 +210,7 @@ def _placement(
     return CrossPagePlacement()
 
 
-@router.post("/sign/{document_id}")
+@router.post("/sign/{document_id}", dependencies=console_needs(Scope.seals_use))
 def sign(
     document_id: str,
     ctx: CtxDep,

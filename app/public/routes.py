@@ -30,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.access import public
 from app.api.verify import check_rate, read_pdf
 from app.db import unit_of_work
 from app.deps import ServicesDep
@@ -52,7 +53,10 @@ from seals.reports import VerificationReport
 HERE = Path(__file__).parent
 STATIC_PREFIX = "/public-static"
 templates = Jinja2Templates(directory=HERE / "templates")
-router = APIRouter(include_in_schema=False)
+router = APIRouter(
+    include_in_schema=False,
+    dependencies=public("the public verification page; sealed documents and reports only"),
+)
 
 DOCUMENT_ID = re.compile(r"^[0-9a-f]{32}$")
 STORED_SOURCE = "平台存档文档 / document stored on this platform"
