@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from app import audit
 from app.errors import Conflict, InvalidInput, NotFound
+from app.seal_service import registry
 from app.security import Principal, Scope
 from app.tenancy import confirmed_member, require, visible_organization
 from app.wiring import Services
@@ -19,6 +20,7 @@ from pki.errors import CertificateNotFoundError
 from pki.identifiers import mask_resident_id
 from pki.keys import KeyAlgorithm
 from pki.models import CertificateRecord
+from seals.lifecycle import TERMINAL, SealAction
 from seals.models import Seal
 
 
@@ -147,6 +149,12 @@ def revoke(
 ) -> IssuedCertificate:
     issued = visible_certificate(session, services, principal, certificate_id)
     require(principal, Scope.certificates_write)
+    if (
+        reason is x509.ReasonFlags.certificate_hold
+        and session.exec(select(Seal.id).where(Seal.certificate_id == certificate_id)).first()
+    ):
+        # A hold cannot be released here, while a suspended seal can be reactivated.
+        raise Conflict("this certificate belongs to a seal: suspend the seal instead")
     revoked = services.authority.revoke(session, certificate_id=certificate_id, reason=reason)
     services.publisher.after_revocation(session, revoked.issuer_ca)
     audit.record(
@@ -158,7 +166,46 @@ def revoke(
         organization_id=issued.owner_org_id,
         details={"serial": format(revoked.serial_number, "x"), "reason": reason.value},
     )
+    _revoke_its_seal(session, services, principal, certificate_id, reason)
     return services.authority.get(session, certificate_id)
+
+
+def _revoke_its_seal(
+    session: Session,
+    services: Services,
+    principal: Principal,
+    certificate_id: str,
+    reason: x509.ReasonFlags,
+) -> None:
+    """A seal whose certificate is revoked is revoked with it, in the same transaction, so
+    the public status, the console and the signer agree (issue 10, finding 4)."""
+    seal_id = session.exec(select(Seal.id).where(Seal.certificate_id == certificate_id)).first()
+    if seal_id is None:
+        return
+    reg = registry(services)
+    if reg.get(session, seal_id).status in TERMINAL:
+        return
+    done = reg.transition(
+        session,
+        seal_id=seal_id,
+        action=SealAction.REVOKE,
+        reason=f"certificate revoked ({reason.value})",
+        certificate_reason=reason,
+    )
+    audit.record(
+        session,
+        actor=principal.actor,
+        action="seal.revoke",
+        target_type="seal",
+        target_id=seal_id,
+        organization_id=done.seal.organization_id,
+        details={
+            "code": done.seal.code,
+            "from": done.previous.value,
+            "to": done.seal.status.value,
+            "via": "certificate.revoke",
+        },
+    )
 
 
 def renew(
