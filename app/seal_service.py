@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from app import audit
+from app import audit, refusals
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.models import ApiClient, Membership, Organization, OrganizationKind, Person, UserAccount
 from app.security import Principal, Scope
@@ -25,7 +25,7 @@ from pki.models import CertificateRecord
 from seals import access
 from seals.authorization import Caller, CallerKind, SealFacts, SealUse, UsageReceipt
 from seals.codes import SEAL_CODE_LENGTH
-from seals.errors import WrongPinError
+from seals.errors import SealLockedError, UseRefusedError, WrongPinError
 from seals.kinds import SealKind, kind_spec
 from seals.lifecycle import SealAction
 from seals.models import Seal
@@ -661,15 +661,26 @@ def authorize_use(
 ) -> SealUse:
     """May this caller apply this seal to this document now? Spends nothing."""
     require(principal, Scope.seals_use)
-    return registry(services).load_for_use(
-        session,
-        seal_id=seal_id,
-        caller=caller_of(session, principal),
-        document_sha256=document_sha256,
-        document_type=document_type,
-        pin=pin,
-        organization_id=_scope(principal),
-    )
+    try:
+        return registry(services).load_for_use(
+            session,
+            seal_id=seal_id,
+            caller=caller_of(session, principal),
+            document_sha256=document_sha256,
+            document_type=document_type,
+            pin=pin,
+            organization_id=_scope(principal),
+        )
+    except (UseRefusedError, SealLockedError) as refused:
+        refusals.note(
+            refused,
+            actor=principal.actor,
+            seal_id=seal_id,
+            organization_id=principal.organization_id,
+            document_sha256=document_sha256,
+            document_type=document_type,
+        )
+        raise
 
 
 def record_use(

@@ -9,10 +9,10 @@ from fastapi import APIRouter, FastAPI, File, Form, Query, Request, Response, Up
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from app import seal_service
+from app import refusals, seal_service
 from app.access import authenticated, needs, public
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
-from app.errors import InvalidInput, problem_response
+from app.errors import InvalidInput, problem_response, status_for
 from app.pin_check import count_wrong_pin, refusal_detail
 from app.schemas.seals import (
     Decision,
@@ -40,7 +40,7 @@ from app.wiring import Services
 from pki.keys import KeyAlgorithm
 from seals import access
 from seals.authorization import ApprovalStatus, Caller, SealFacts
-from seals.errors import WrongPinError
+from seals.errors import SealLockedError, UseRefusedError, WrongPinError
 from seals.images import MAX_UPLOAD_BYTES
 from seals.kinds import KIND_SPECS, SealKind
 from seals.lifecycle import SealAction
@@ -685,3 +685,14 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(public_router)
     app.add_exception_handler(WrongPinError, wrong_pin)
+
+    async def refused_use(request: Request, exc: Exception) -> JSONResponse:
+        """A refused use: audited (after the rollback) with its reason, then answered."""
+        assert isinstance(exc, UseRefusedError | SealLockedError)
+        await run_in_threadpool(refusals.record, request.app.state.services, exc)
+        return problem_response(
+            request, status=status_for(exc), code=exc.code, detail=exc.detail, extra=exc.extra
+        )
+
+    app.add_exception_handler(UseRefusedError, refused_use)
+    app.add_exception_handler(SealLockedError, refused_use)

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session, col, select
 
+from app import refusals
 from app.console.auth import SESSION_COOKIE, tokens_match
 from app.console.i18n import LANG_COOKIE, LANGS, local_time, pick_lang, translator
 from app.deps import ServicesDep, SessionDep
@@ -232,6 +233,7 @@ def failed(ctx: Ctx, error: Exception) -> HTMLResponse:
     """A refused or failed action: nothing of it is kept, and the page says why. A wrong
     PIN is counted here (after the rollback), so no console form can skip the count."""
     ctx.session.rollback()
+    refusals.record(ctx.services, error)
     detail = getattr(error, "detail", None) or str(error)
     status = status_for(error)
     if isinstance(error, WrongPinError):
