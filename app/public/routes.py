@@ -160,7 +160,8 @@ def _stored_pdf(services: Services, document_id: str) -> bytes | None:
         return None
     with unit_of_work(services.engine) as session:
         document = session.get(StoredDocument, document_id)
-        if document is None:
+        # Only what the service sealed (it records the source): never a draft or an upload.
+        if document is None or document.source_sha256 is None:
             return None
         sha256 = document.sha256
     try:
