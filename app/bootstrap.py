@@ -33,7 +33,7 @@ def initialise(settings: Settings) -> InitResult:
     """Idempotent: a second run changes nothing and says so."""
     changed: list[str] = []
     if not settings.data_dir.exists():
-        settings.data_dir.mkdir(parents=True)
+        settings.data_dir.mkdir(mode=0o700, parents=True)
         changed.append(f"created data folder {settings.data_dir}")
     key_file = settings.resolved_master_key_file
     if settings.master_key is None and not key_file.exists():

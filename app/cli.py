@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -12,8 +13,10 @@ from app.errors import AppError
 from app.security import Scope
 from app.settings import Settings
 
+FIRST_SECRET_FILE = "first-admin-password"  # noqa: S105 (a file name)
 
-def _cmd_init(args: argparse.Namespace, settings: Settings) -> int:
+
+def _cmd_init(args: argparse.Namespace, settings: Settings, *, interactive: bool = True) -> int:
     result = initialise(settings)
     if not result.changed_anything:
         print("eseal is already initialised; nothing changed.")
@@ -21,17 +24,29 @@ def _cmd_init(args: argparse.Namespace, settings: Settings) -> int:
     for line in result.changed:
         print(f"- {line}")
     if result.admin_password:
-        print(
-            f"First administrator: username '{ADMIN_USERNAME}', password '{result.admin_password}'"
-        )
-        print("(shown once; only its hash is kept)")
+        _hand_over(settings, result.admin_password, interactive=interactive)
     return 0
+
+
+def _hand_over(settings: Settings, password: str, *, interactive: bool) -> None:
+    """The first password goes to a person at a terminal, or to a 0600 file -- never to
+    output that a service manager keeps as its log (issue 10)."""
+    if interactive and sys.stdout.isatty():
+        print(f"First administrator: username '{ADMIN_USERNAME}', password '{password}'")
+        print("(shown once; only its hash is kept)")
+        return
+    path = settings.data_dir / FIRST_SECRET_FILE
+    descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(f"username: {ADMIN_USERNAME}\npassword: {password}\n")
+    print(f"First administrator '{ADMIN_USERNAME}': the password is in {path} (mode 0600);")
+    print("sign in, change it, and delete that file.")
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    _cmd_init(args, settings)
+    _cmd_init(args, settings, interactive=False)  # a service's output ends up in its log
     base = f"http://{args.host}:{args.port}"
     print(f"Console:  {base}/console/")
     print(f"API docs: {base}/docs")

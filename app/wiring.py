@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from app.blobs import LocalBlobStore
 from app.db import make_engine
+from app.filesafety import prepare_data_folder
 from app.ratelimit import RateLimiter
 from app.settings import Settings
 from pki.authority import Authority
@@ -47,7 +48,7 @@ def hierarchy_config(settings: Settings) -> HierarchyConfig:
 
 
 def build_services(settings: Settings) -> Services:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_folder(settings)  # 0700 folder, 0600 database files (issue 10)
     keystore = SoftwareKeyStore(master_key(settings))
     policy = x509.ObjectIdentifier(settings.policy_oid)
     authority = Authority(

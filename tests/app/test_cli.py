@@ -40,7 +40,7 @@ def test_init_twice_then_a_platform_client(tmp_path: Path) -> None:
     try:
         first = _eseal(env, "init")
         assert first.returncode == 0, first.stderr
-        assert "username 'admin'" in first.stdout
+        assert "administrator 'admin'" in first.stdout and "first-admin-password" in first.stdout
         second = _eseal(env, "init")
         assert second.returncode == 0
         assert "nothing changed" in second.stdout
@@ -92,7 +92,10 @@ def test_admin_password_is_argon2_hashed(tmp_path: Path) -> None:
     env = {**os.environ, "ESEAL_DATA_DIR": str(tmp_path / "var"), "ESEAL_DATABASE_URL": url}
     try:
         out = _eseal(env, "init").stdout
-        password = out.split("password '")[1].split("'")[0]
+        assert "password '" not in out  # not a terminal: the password goes to a 0600 file
+        secret = tmp_path / "var" / "first-admin-password"
+        assert secret.stat().st_mode & 0o777 == 0o600
+        password = secret.read_text().split("password: ")[1].strip()
         engine: Any = make_engine(url)
         with Session(engine) as session:
             account = session.exec(select(UserAccount)).one()
