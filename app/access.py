@@ -41,10 +41,16 @@ def _mark(function: Any, access: Access) -> list[Any]:
     return [Depends(function)]
 
 
-def _refuse_unless(principal: Principal, any_of: tuple[Scope, ...]) -> None:
+class ConsoleRefused(Forbidden):
+    """Refused by a console route's declaration: answered with the console's error page."""
+
+
+def _refuse_unless(
+    principal: Principal, any_of: tuple[Scope, ...], error: type[Forbidden] = Forbidden
+) -> None:
     if not any(principal.has(scope) for scope in any_of):
         names = "' or '".join(s.value for s in any_of)
-        raise Forbidden(f"this action needs the scope '{names}'")
+        raise error(f"this action needs the scope '{names}'")
 
 
 def needs(*any_of: Scope) -> list[Any]:
@@ -81,8 +87,8 @@ def console_needs(*any_of: Scope) -> list[Any]:
     def check(request: Request, ctx: Any = Depends(console_ctx)) -> None:
         in_org = ctx.principal.organization_id is not None or ctx.principal.is_platform
         if not in_org:
-            raise Forbidden("choose an organization first")
-        _refuse_unless(ctx.principal, any_of)
+            raise ConsoleRefused("choose an organization first")
+        _refuse_unless(ctx.principal, any_of, ConsoleRefused)
 
     return _mark(check, Access("console", frozenset(any_of)))
 

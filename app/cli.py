@@ -57,6 +57,10 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         workers=args.workers,
         log_config=None,
+        # Never let uvicorn rewrite the peer from X-Forwarded-For (its default trusts
+        # loopback); app.clientaddr believes only ESEAL_TRUSTED_PROXIES.
+        proxy_headers=False,
+        forwarded_allow_ips="",
     )
     return 0
 

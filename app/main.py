@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import envelopes, health, protocols, webhooks
-from app.access import public
+from app.access import ConsoleRefused, public
 from app.api import audit as audit_api
 from app.api import certificates as certificates_api
 from app.api import envelopes as envelopes_api
@@ -22,6 +22,7 @@ from app.api import templates as templates_api
 from app.api import trust as trust_api
 from app.api import verify as verify_api
 from app.console import routes as console
+from app.console import web as console_web
 from app.db import migrate
 from app.errors import install_error_handlers
 from app.jobs import JobWorker
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.include_router(jobs_api.router)
     app.include_router(envelopes_api.router)
     app.include_router(console.router)
+    app.add_exception_handler(ConsoleRefused, console_web.refused_page)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

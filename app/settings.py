@@ -70,6 +70,14 @@ class Settings(BaseSettings):
         "(our own certificates are always answered in process)",
     )
     verify_network_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses or networks of reverse proxies whose X-Forwarded-For is "
+        "believed (JSON list); default none: the peer address counts",
+    )
+    login_rate_per_minute: int = Field(
+        default=20, ge=0, description="sign-in attempts per client address; 0 switches it off"
+    )
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

@@ -11,6 +11,7 @@ from app.blobs import LocalBlobStore
 from app.db import make_engine
 from app.filesafety import prepare_data_folder
 from app.ratelimit import RateLimiter
+from app.ratelimit_shared import SharedRateLimiter
 from app.settings import Settings
 from pki.authority import Authority
 from pki.hierarchy import HierarchyConfig
@@ -29,8 +30,9 @@ class Services:
     authority: Authority
     publisher: Publisher
     hierarchy: HierarchyConfig
-    verify_limiter: RateLimiter
+    verify_limiter: RateLimiter | SharedRateLimiter
     blobs: LocalBlobStore
+    login_limiter: SharedRateLimiter | None = None
 
 
 def master_key(settings: Settings) -> bytes:
@@ -49,6 +51,7 @@ def hierarchy_config(settings: Settings) -> HierarchyConfig:
 
 def build_services(settings: Settings) -> Services:
     prepare_data_folder(settings)  # 0700 folder, 0600 database files (issue 10)
+    limits = settings.data_dir / "ratelimits.db"
     keystore = SoftwareKeyStore(master_key(settings))
     policy = x509.ObjectIdentifier(settings.policy_oid)
     authority = Authority(
@@ -66,6 +69,12 @@ def build_services(settings: Settings) -> Services:
             policy=PublicationPolicy(tsa_policy_oid=f"{settings.policy_oid}.2"),
         ),
         hierarchy=hierarchy_config(settings),
-        verify_limiter=RateLimiter(limit=settings.verify_rate_per_minute),
+        # shared by every worker of this installation (issue 10), off the main database
+        verify_limiter=SharedRateLimiter(
+            limits, bucket="verify", limit=settings.verify_rate_per_minute
+        ),
         blobs=LocalBlobStore(settings.data_dir / "documents"),
+        login_limiter=SharedRateLimiter(
+            limits, bucket="login-address", limit=settings.login_rate_per_minute
+        ),
     )

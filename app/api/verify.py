@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.access import public
+from app.clientaddr import client_address
 from app.deps import ServicesDep
 from app.errors import InvalidInput, RateLimited
 from app.verify import verification_session, verify_document
@@ -39,7 +40,7 @@ async def read_pdf(request: Request) -> bytes:
 
 
 def check_rate(request: Request, services: ServicesDep) -> None:
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request, services.settings.trusted_proxies)
     wait = services.verify_limiter.allow(client)
     if wait is not None:
         raise RateLimited(

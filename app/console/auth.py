@@ -1,4 +1,18 @@
-"""Console sign-in: password check with lockout, session cookie, CSRF tokens."""
+"""Console sign-in: password check with throttling, session cookie, CSRF tokens.
+
+Throttling (issue 10) never locks an owner out for good and never tells who exists:
+
+- per client address: more than ``login_rate_per_minute`` failed sign-ins in a minute and
+  the address waits (a 429 page that names no account);
+- per account *and* address: after ``login_max_failures`` failures from one address, that
+  address may not sign in to that account for ``login_lockout_minutes`` -- the owner, from
+  their own address, is unaffected by somebody guessing elsewhere;
+- wrong password, unknown user and a held-back account all get the same answer after the
+  same argon2 work.
+
+The counts live in the shared side store (``app.ratelimit_shared``), off the main database;
+the main database only receives the audit events of known accounts.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +20,21 @@ import functools
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
 from app import audit
 from app.models import UserAccount
+from app.ratelimit_shared import SharedRateLimiter
 from app.security import NewConsoleSession, hash_password, open_session, verify_password
 from app.settings import Settings
 
 SESSION_COOKIE = "eseal_session"
 LOGIN_CSRF_COOKIE = "eseal_login_csrf"
+WRONG = "用户名或密码错误 / Wrong username or password"
+THROTTLED = (
+    "登录失败次数过多，请稍后再试 / Too many failed sign-ins from this address; wait a minute"
+)
 
 
 @functools.cache
@@ -30,6 +48,25 @@ class LoginOutcome:
     ok: bool
     message: str
     session: NewConsoleSession | None = None
+    throttled: bool = False
+
+
+@dataclass(frozen=True)
+class Throttles:
+    """Failed sign-ins per address (a minute) and per account and address (the lockout)."""
+
+    address: SharedRateLimiter
+    account: SharedRateLimiter
+
+    @classmethod
+    def of(cls, address: SharedRateLimiter, settings: Settings) -> Throttles:
+        account = SharedRateLimiter(
+            address.path,
+            bucket="login-account",
+            limit=settings.login_max_failures,
+            window_seconds=settings.login_lockout_minutes * 60.0,
+        )
+        return cls(address=address, account=account)
 
 
 def new_csrf_token() -> str:
@@ -40,40 +77,52 @@ def tokens_match(expected: str | None, given: str | None) -> bool:
     return bool(expected) and bool(given) and hmac.compare_digest(str(expected), str(given))
 
 
-def sign_in(session: Session, *, settings: Settings, username: str, password: str) -> LoginOutcome:
-    """Check a password; lock the account after repeated failures. Audited either way."""
-    now = datetime.now(UTC)
+def sign_in(
+    session: Session,
+    *,
+    settings: Settings,
+    username: str,
+    password: str,
+    address: str = "unknown",
+    throttles: Throttles | None = None,
+) -> LoginOutcome:
+    """Check a password under the throttles above. Known accounts are audited either way."""
+    if throttles is not None and 0 < throttles.address.limit <= throttles.address.count(address):
+        return LoginOutcome(False, THROTTLED, throttled=True)
+    pair = f"{username}\n{address}"
+    held_back = (
+        throttles is not None and throttles.account.count(pair) >= settings.login_max_failures
+    )
     account = session.exec(select(UserAccount).where(UserAccount.username == username)).first()
-    if account is None:
-        verify_password(_dummy_hash(), password)
-        return LoginOutcome(False, "用户名或密码错误 / Wrong username or password")
-    if account.locked_until is not None and account.locked_until > now:
-        return LoginOutcome(False, "账户已锁定，请稍后再试 / Account locked, try again later")
-    if not verify_password(account.password_hash, password):
-        account.failed_logins += 1
-        action = "account.login_failed"
-        if account.failed_logins >= settings.login_max_failures:
-            account.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
-            account.failed_logins = 0
-            action = "account.locked"
-        session.add(account)
-        audit.record(
-            session,
-            actor=f"user:{account.id}",
-            action=action,
-            target_type="user",
-            target_id=account.id,
-        )
-        return LoginOutcome(False, "用户名或密码错误 / Wrong username or password")
-    account.failed_logins = 0
-    account.locked_until = None
-    session.add(account)
-    opened = open_session(session, user=account, hours=settings.session_hours)
+    matches = verify_password(account.password_hash if account else _dummy_hash(), password)
+    if account is not None and matches and not held_back:
+        if throttles is not None:
+            throttles.account.reset(pair)
+        opened = open_session(session, user=account, hours=settings.session_hours)
+        _audit(session, account, "account.login", address)
+        return LoginOutcome(True, "", opened)
+    if throttles is not None:
+        throttles.address.hit(address)
+        if not held_back:
+            throttles.account.hit(pair)
+    if account is not None:
+        action = "account.login_held_back" if held_back else "account.login_failed"
+        if (
+            not held_back
+            and throttles is not None
+            and throttles.account.count(pair) >= settings.login_max_failures
+        ):
+            action = "account.locked"  # for this address, for login_lockout_minutes
+        _audit(session, account, action, address)
+    return LoginOutcome(False, WRONG)
+
+
+def _audit(session: Session, account: UserAccount, action: str, address: str) -> None:
     audit.record(
         session,
         actor=f"user:{account.id}",
-        action="account.login",
+        action=action,
         target_type="user",
         target_id=account.id,
+        details={"address": address},
     )
-    return LoginOutcome(True, "", opened)

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app import tenancy, trust_anchors
 from app.access import console_needs, public, signed_in
+from app.clientaddr import client_address
 from app.console import (
     approval_pages,
     audit_pages,
@@ -23,6 +24,7 @@ from app.console import (
 from app.console.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
+    Throttles,
     new_csrf_token,
     sign_in,
     tokens_match,
@@ -41,7 +43,7 @@ from app.console.web import (
     page,
     render,
 )
-from app.deps import SessionDep, SettingsDep
+from app.deps import ServicesDep, SessionDep, SettingsDep
 from app.errors import Forbidden
 from app.models import Role
 from app.security import PLATFORM_GRANTED, Scope, close_session
@@ -87,6 +89,7 @@ def login(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    services: ServicesDep,
     username: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=200)],
     csrf_token: Annotated[str, Form(max_length=100)],
@@ -94,13 +97,22 @@ def login(
 ) -> Response:
     if not tokens_match(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
         raise Forbidden("the sign-in form's CSRF token is missing or wrong; reload the page")
-    outcome = sign_in(session, settings=settings, username=username, password=password)
+    outcome = sign_in(
+        session,
+        settings=settings,
+        username=username,
+        password=password,
+        address=client_address(request, settings.trusted_proxies),
+        throttles=Throttles.of(services.login_limiter, settings)
+        if services.login_limiter
+        else None,
+    )
     if not outcome.ok or outcome.session is None:
         return render(
             request,
             "login.html",
             lang=lang_of(request),
-            status=401,
+            status=429 if outcome.throttled else 401,
             csrf_token=csrf_token,
             error=outcome.message,
             next=_safe_next(next),

@@ -261,3 +261,9 @@ class Pager:
 def pager(page_number: int, rows: list[Any], size: int = PAGE_SIZE) -> tuple[list[Any], Pager]:
     """Rows fetched with limit size+1: the first `size` and whether a next page exists."""
     return rows[:size], Pager(page=page_number, has_next=len(rows) > size, size=size)
+
+
+async def refused_page(request: Request, exc: Exception) -> HTMLResponse:
+    """A console route's declared scope refused the user: the error page, not JSON."""
+    detail = getattr(exc, "detail", None) or str(exc)
+    return render(request, "error.html", lang=lang_of(request), status=403, detail=detail)
