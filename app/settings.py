@@ -75,6 +75,12 @@ class Settings(BaseSettings):
         description="addresses or networks of reverse proxies whose X-Forwarded-For is "
         "believed (JSON list); default none: the peer address counts",
     )
+    outbound_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="hosts that webhooks and verification fetching may reach even at "
+        "loopback/private addresses (JSON list; tests, a lab CA); everything else must "
+        "resolve to public addresses",
+    )
     login_rate_per_minute: int = Field(
         default=20, ge=0, description="sign-in attempts per client address; 0 switches it off"
     )

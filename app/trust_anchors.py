@@ -105,5 +105,6 @@ def trust_store(session: Session, services: Services) -> TrustStore:
         network=NetworkFetching(
             enabled=services.settings.verify_network_fetching,
             timeout_seconds=services.settings.verify_network_timeout_seconds,
+            allowed_hosts=frozenset(services.settings.outbound_allowed_hosts),
         ),
     )

@@ -140,17 +140,24 @@ def check_url(url: str, *, settings: Settings) -> str:
         raise InvalidInput("the webhook URL must be an absolute http(s) URL")
     if parts.username or parts.password:
         raise InvalidInput("the webhook URL must not carry credentials")
-    if settings.environment == "production":
-        if parts.scheme != "https":
-            raise InvalidInput("webhook URLs must use https")
-        host = parts.hostname
-        try:
-            literal = ipaddress.ip_address(host)
-        except ValueError:
-            literal = None
-        if host == "localhost" or (literal is not None and not literal.is_global):
-            raise InvalidInput("webhook URLs must point to a public address")
+    if settings.environment == "production" and parts.scheme != "https":
+        raise InvalidInput("webhook URLs must use https")
+    host = parts.hostname
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    # In every environment (issue 10): only hosts named in outbound_allowed_hosts (tests, a
+    # lab receiver) may be loopback/private; names are checked again after resolution.
+    if host.lower() not in allowed_hosts(settings) and (
+        host == "localhost" or (literal is not None and not literal.is_global)
+    ):
+        raise InvalidInput("webhook URLs must point to a public address")
     return text
+
+
+def allowed_hosts(settings: Settings) -> frozenset[str]:
+    return frozenset(h.lower() for h in getattr(settings, "outbound_allowed_hosts", ()))
 
 
 def _resolve_public(host: str, port: int) -> None:
@@ -374,7 +381,8 @@ class Sender:
                 job.body,
                 headers,
                 timeout=self.policy.timeout_seconds,
-                public_only=self.settings.environment == "production",
+                public_only=(urlsplit(job.url).hostname or "").lower()
+                not in allowed_hosts(self.settings),
             )
             if not 200 <= status < 300:
                 error = f"HTTP {status}"

@@ -26,7 +26,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.fetchers.api import FetcherBackend, FetchLimits
+from pyhanko_certvalidator.fetchers.api import FetcherBackend
 from pyhanko_certvalidator.policy_decl import (
     CertRevTrustPolicy,
     RevocationCheckingPolicy,
@@ -84,24 +84,24 @@ class NetworkFetching:
     enabled: bool = False
     timeout_seconds: float = 5.0
     max_requests: int = 8
+    allowed_hosts: frozenset[str] = frozenset()
+    """Hosts reachable even at non-public addresses (tests, a lab CA); see pki.outbound."""
 
     def __post_init__(self) -> None:
         if self.timeout_seconds <= 0 or self.max_requests < 1:
             raise ValueError("network fetching needs a positive timeout and request budget")
 
     def backend(self) -> FetcherBackend | None:
-        """A fresh fetcher backend (the caller closes it), or None when fetching is off."""
+        """A fresh fetcher backend (the caller closes it), or None when fetching is off.
+        Only public destinations, no issuer chasing (pki.outbound); call in a running loop."""
         if not self.enabled:
             return None
-        from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+        from pki.outbound import GuardedFetcherBackend
 
-        return AIOHttpFetcherBackend(
-            per_request_timeout=self.timeout_seconds,
-            limits=FetchLimits(
-                max_requests=self.max_requests,
-                max_cert_requests=self.max_requests,
-                max_aia_urls_per_object=2,
-            ),
+        return GuardedFetcherBackend(
+            timeout_seconds=self.timeout_seconds,
+            max_requests=self.max_requests,
+            allowed_hosts=self.allowed_hosts,
         )
 
 

@@ -72,6 +72,7 @@ def settings(
         database_url=database_url,
         public_base_url=f"http://127.0.0.1:{server_port}",
         max_body_bytes=1024 * 1024,
+        outbound_allowed_hosts=["127.0.0.1"],  # the webhook receivers and CAs tests start
     )
 
 
