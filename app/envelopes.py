@@ -549,6 +549,7 @@ def sign_participant(
             placement=_placement(part.placement),
             level=PadesLevel(part.level),
             document_type=part.document_type,
+            document_type_established=True,  # fixed with the envelope, not by the signer
             pin=pin,
             reason=reason,
             location=location,

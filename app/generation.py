@@ -238,6 +238,7 @@ def seal(
             placement=request.placement or spec.default_placement,
             level=request.level,
             document_type=spec.name,
+            document_type_established=True,  # the service rendered it from its template
             pin=request.pin,
             certify=request.certify or spec.default_certify,
             reason=request.reason,

@@ -658,8 +658,11 @@ def authorize_use(
     document_sha256: str,
     document_type: str | None,
     pin: str | None,
+    document_type_established: bool = False,
 ) -> SealUse:
-    """May this caller apply this seal to this document now? Spends nothing."""
+    """May this caller apply this seal to this document now? Spends nothing. The document
+    type counts as established only when the service itself knows it (templates, envelopes);
+    otherwise it is the caller's declaration, and recorded so."""
     require(principal, Scope.seals_use)
     try:
         return registry(services).load_for_use(
@@ -670,6 +673,7 @@ def authorize_use(
             document_type=document_type,
             pin=pin,
             organization_id=_scope(principal),
+            document_type_established=document_type_established,
         )
     except (UseRefusedError, SealLockedError) as refused:
         refusals.note(
@@ -704,6 +708,7 @@ def record_use(
             "usage_id": receipt.usage_id,
             "document_sha256": receipt.document_sha256,
             "document_type": receipt.document_type,
+            "document_type_source": use.document_type_source,
             "grant_id": receipt.grant_id,
             "approval_id": receipt.approval_id,
             **(details or {}),

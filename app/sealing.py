@@ -85,6 +85,8 @@ class SealRequest:
     document_id: str | None = None
     """The id to store the sealed document under, when the caller chose it before rendering
     (generated documents print their own verification link); default: a new id."""
+    document_type_established: bool = False
+    """True when the service knows the type (templates, envelopes); else it is 'declared'."""
 
     def fingerprint(self) -> str:
         """What makes two requests 'the same' for an Idempotency-Key (the PIN is not part)."""
@@ -199,6 +201,7 @@ def seal_document(
         document_sha256=hashlib.sha256(request.pdf).hexdigest(),
         document_type=request.document_type,
         pin=request.pin,
+        document_type_established=request.document_type_established,
     )
     seal = registry(services).row(session, use.seal.id)
     certificate = services.authority.get(session, use.certificate_id)

@@ -43,6 +43,7 @@ class GrantLimits:
     not_before: datetime | None = None
     not_after: datetime | None = None
     max_uses: int | None = None
+    requires_established_type: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class GrantFacts:
     created_by: str
     created_at: datetime
     revoked_at: datetime | None
+    requires_established_type: bool = False
 
     @classmethod
     def of(cls, grant: SealGrant) -> GrantFacts:
@@ -76,6 +78,7 @@ class GrantFacts:
             created_by=grant.created_by,
             created_at=grant.created_at,
             revoked_at=grant.revoked_at,
+            requires_established_type=grant.requires_established_type,
         )
 
 
@@ -151,6 +154,8 @@ def create_grant(
             raise SealInputError("a grant's not_after is already in the past")
     if limits.max_uses is not None and not 1 <= limits.max_uses <= MAX_GRANT_USES:
         raise SealInputError(f"max_uses is between 1 and {MAX_GRANT_USES}")
+    if limits.requires_established_type and types is None:
+        raise SealInputError("requires_established_type needs document_types")
     grant = SealGrant(
         seal_id=seal.id,
         organization_id=seal.organization_id,
@@ -160,6 +165,7 @@ def create_grant(
         not_before=limits.not_before,
         not_after=limits.not_after,
         max_uses=limits.max_uses,
+        requires_established_type=limits.requires_established_type,
         created_by=created_by,
         created_at=now,
     )

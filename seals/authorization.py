@@ -133,6 +133,9 @@ class UseContext:
     document_sha256: str
     document_type: str | None
     now: datetime
+    document_type_established: bool = False
+    """True when the service itself knows the type (a template, an envelope); a caller's
+    own claim is only 'declared'."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,18 @@ class Policy(Protocol):
     def check(self, session: Session, ctx: UseContext) -> Evidence:
         """Return the evidence that allows the use, or raise `UseRefusedError`."""
         ...
+
+
+def _only_claimed(ctx: UseContext, grants: list[SealGrant]) -> bool:
+    """A grant would cover this type if the service, not the caller, had established it."""
+    return (
+        ctx.document_type is not None
+        and not ctx.document_type_established
+        and any(
+            g.requires_established_type and ctx.document_type in (g.document_type_set or ())
+            for g in grants
+        )
+    )
 
 
 def normalize_sha256(value: str) -> str:
@@ -266,8 +281,19 @@ class HolderHasGrant:
         typed = [
             g
             for g in in_window
-            if g.document_type_set is None or ctx.document_type in g.document_type_set
+            if g.document_type_set is None
+            or (
+                ctx.document_type in g.document_type_set
+                and (ctx.document_type_established or not g.requires_established_type)
+            )
         ]
+        if not typed and _only_claimed(ctx, in_window):
+            raise GrantDocumentTypeError(
+                f"the grants for seal {ctx.seal.code} need the document type "
+                f"{ctx.document_type} established by the service (a template or an "
+                "envelope); the caller's own claim is not enough",
+                allowed_document_types=[],
+            )
         if not typed:
             allowed = sorted({t for g in in_window for t in g.document_type_set or ()})
             raise GrantDocumentTypeError(
@@ -409,6 +435,13 @@ class SealUse:
     evidence: Evidence
     authorised_at: datetime
     checks: tuple[str, ...] = field(default=())
+    document_type_established: bool = False
+
+    @property
+    def document_type_source(self) -> str | None:
+        if self.document_type is None:
+            return None
+        return "established" if self.document_type_established else "declared"
 
     @property
     def certificate_id(self) -> str:
@@ -482,6 +515,7 @@ class SealUse:
             user_id=self.caller.id,
             document_sha256=self.document_sha256,
             document_type=self.document_type,
+            document_type_source=self.document_type_source,
             grant_id=grant_id,
             approval_id=approval_id,
             used_at=used_at,

@@ -78,6 +78,11 @@ class SealGrant(SQLModel, table=True):
     not_after: datetime | None = Field(default=None, sa_type=UtcDateTime)
     max_uses: int | None = None
     uses: int = 0
+    requires_established_type: bool = Field(
+        default=False,
+        description="the document type must be established by the service (a template or an "
+        "envelope), not merely declared by the caller",
+    )
     created_by: str = Field(max_length=120)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
@@ -122,6 +127,9 @@ class SealUsage(SQLModel, table=True):
     user_id: str = Field(max_length=32)
     document_sha256: str = Field(max_length=64, index=True)
     document_type: str | None = Field(default=None, max_length=64)
+    document_type_source: str | None = Field(
+        default=None, max_length=16, description="'established' by the service or 'declared'"
+    )
     grant_id: str | None = Field(default=None, foreign_key="seal_grant.id", max_length=32)
     approval_id: str | None = Field(
         default=None, foreign_key="seal_usage_request.id", unique=True, max_length=32

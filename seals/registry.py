@@ -409,6 +409,7 @@ class SealRegistry:
         pin: str | None = None,
         organization_id: str | None = None,
         policy: Policy | None = None,
+        document_type_established: bool = False,
     ) -> SealUse:
         """Authorise `caller` to apply seal `seal_id` to the document `document_sha256`.
 
@@ -423,7 +424,12 @@ class SealRegistry:
         now = self.clock()
         facts = SealFacts.of(seal, now=now)
         ctx = UseContext(
-            seal=facts, caller=caller, document_sha256=digest, document_type=doc_type, now=now
+            seal=facts,
+            caller=caller,
+            document_sha256=digest,
+            document_type=doc_type,
+            now=now,
+            document_type_established=document_type_established and doc_type is not None,
         )
         evidence = (policy or default_policy(facts)).check(session, ctx)
         checks = evidence.passed
@@ -440,6 +446,7 @@ class SealRegistry:
             evidence=evidence,
             authorised_at=now,
             checks=checks,
+            document_type_established=ctx.document_type_established,
         )
 
 

@@ -94,6 +94,7 @@ def _grant(grant: access.GrantFacts) -> GrantPublic:
         created_by=grant.created_by,
         created_at=grant.created_at,
         revoked_at=grant.revoked_at,
+        requires_established_type=grant.requires_established_type,
     )
 
 
@@ -447,6 +448,7 @@ def create_grant(
             not_before=body.not_before,
             not_after=body.not_after,
             max_uses=body.max_uses,
+            requires_established_type=body.requires_established_type,
         ),
     )
     return _grant(grant)

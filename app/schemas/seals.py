@@ -125,6 +125,11 @@ class GrantCreate(BaseModel):
     not_before: datetime | None = None
     not_after: datetime | None = None
     max_uses: int | None = Field(default=None, ge=1)
+    requires_established_type: bool = Field(
+        default=False,
+        description="accept only document types the service established (templates, "
+        "envelopes), not a caller's own document_type",
+    )
 
 
 class GrantPublic(BaseModel):
@@ -140,6 +145,7 @@ class GrantPublic(BaseModel):
     created_by: str
     created_at: datetime
     revoked_at: datetime | None
+    requires_established_type: bool = False
 
 
 class UsageRequestCreate(BaseModel):
