@@ -142,3 +142,28 @@ def test_sealed_documents_and_member_lists_need_their_scopes(
         client.get(f"/api/v1/organizations/{org.id}/clients", headers=auth(clients)).status_code
         == 200
     )
+
+
+def test_every_console_declaration_is_enforced_through_http(
+    client: TestClient, platform_key: str, signed_in: Any
+) -> None:
+    """An auditor (audit, seals, certificates and members read) is refused, with the
+    console's error page, by every console route declared for other scopes."""
+    from app.security import ROLE_SCOPES, Role
+    from tests.console.conftest import make_console_org
+
+    org = make_console_org(client, platform_key, "控制台作用域测试有限公司")
+    auditor = signed_in(org.users["auditor"])
+    held = ROLE_SCOPES[Role.auditor]
+    checked = 0
+    for route in walk(client.app.router):  # type: ignore[attr-defined]
+        declared = route.access[0] if route.access else None
+        if declared is None or declared.kind != "console" or declared.any_of & held:
+            continue
+        url = re.sub(r"\{[a-z_]+(:path)?\}", FAKE, route.path)
+        for method in route.methods - {"HEAD"}:
+            response = auditor.request(method, url, follow_redirects=False)
+            assert response.status_code == 403, (method, route.path, response.status_code)
+            assert "text/html" in response.headers["content-type"], route.path
+            checked += 1
+    assert checked >= 30
