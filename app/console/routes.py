@@ -188,9 +188,10 @@ def switch_lang(to: str, back: str | None = None) -> Response:
 def _overview(ctx: CtxDep, **extra: Any) -> HTMLResponse:
     members = clients = []
     if ctx.org is not None:
-        members = tenancy.list_members(
-            ctx.session, principal=ctx.principal, organization_id=ctx.org.id
-        )
+        if ctx.principal.has(Scope.members_read) or ctx.principal.has(Scope.members_write):
+            members = tenancy.list_members(
+                ctx.session, principal=ctx.principal, organization_id=ctx.org.id
+            )
         if ctx.can.clients_write:
             clients = tenancy.list_api_clients(
                 ctx.session, principal=ctx.principal, organization_id=ctx.org.id

@@ -167,3 +167,16 @@ def test_every_console_declaration_is_enforced_through_http(
             assert "text/html" in response.headers["content-type"], route.path
             checked += 1
     assert checked >= 30
+
+
+def test_every_role_opens_the_overview_and_only_admins_and_auditors_see_members(
+    client: TestClient, platform_key: str, signed_in: Any
+) -> None:
+    from tests.console.conftest import ROLES, make_console_org
+
+    org = make_console_org(client, platform_key, "概览成员可见性有限公司")
+    for role in ROLES:
+        home = signed_in(org.users[role]).get("/console/")
+        assert home.status_code == 200, (role, home.text[:300])
+        sees_members = "赵强" in home.text  # the approver's name, in the member list
+        assert sees_members == (role in ("org_admin", "auditor")), role
