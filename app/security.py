@@ -51,7 +51,13 @@ does not imply them (an agency's portal registers enterprises; an org admin does
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.org_admin: frozenset(Scope) - PLATFORM_GRANTED,
     Role.seal_keeper: frozenset(
-        {Scope.seals_read, Scope.seals_write, Scope.certificates_read, Scope.audit_read}
+        {
+            Scope.seals_read,
+            Scope.seals_write,
+            Scope.certificates_read,
+            Scope.audit_read,
+            Scope.members_read,  # personal seals are made for members
+        }
     ),
     Role.signer: frozenset({Scope.seals_read, Scope.seals_use, Scope.certificates_read}),
     Role.approver: frozenset({Scope.seals_read, Scope.approvals_write}),

@@ -180,3 +180,28 @@ def test_every_role_opens_the_overview_and_only_admins_and_auditors_see_members(
         assert home.status_code == 200, (role, home.text[:300])
         sees_members = "赵强" in home.text  # the approver's name, in the member list
         assert sees_members == (role in ("org_admin", "auditor")), role
+
+
+def test_a_seal_keeper_still_opens_the_seal_gallery_with_the_member_list(
+    client: TestClient, platform_key: str, signed_in: Any
+) -> None:
+    from tests.conftest import make_resident_id
+    from tests.console.conftest import PASSWORD, make_console_org
+
+    org = make_console_org(client, platform_key, "印章管理员页面有限公司")
+    username = f"keeper-{org.id[:6]}"
+    added = client.post(
+        f"/api/v1/organizations/{org.id}/members",
+        json={
+            "name": "孙丽",
+            "resident_id": make_resident_id(),
+            "roles": ["seal_keeper"],
+            "username": username,
+            "password": PASSWORD,
+        },
+        headers=auth(platform_key),
+    )
+    assert added.status_code == 201, added.text
+    gallery = signed_in(username).get("/console/seals")
+    assert gallery.status_code == 200, gallery.text[:300]
+    assert f'value="{org.people["signer"]}"' in gallery.text  # personal seals for members
