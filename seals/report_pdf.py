@@ -78,6 +78,7 @@ _REVOCATION = {
     "revoked_after_signing": "签署后被吊销 / revoked after signing",
     "unknown": "未知 / unknown",
     "not_checked": "未检查 / not checked",
+    "not_applicable": "不适用（直接信任的签署者证书）/ not applicable (pinned signer)",
 }
 _REVOCATION_SOURCE = {
     "embedded-dss": "文档内嵌验证数据 / embedded DSS",

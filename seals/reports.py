@@ -101,6 +101,8 @@ class RevocationStatus(StrEnum):
     REVOKED_AFTER_SIGNING = "revoked_after_signing"
     UNKNOWN = "unknown"
     NOT_CHECKED = "not_checked"
+    NOT_APPLICABLE = "not_applicable"
+    """The signer's own certificate is a pinned trust anchor: nobody issues status for it."""
 
 
 class RevocationSource(StrEnum):

@@ -122,6 +122,7 @@ from pki.trust import (
     TrustStore,
     classify_revinfo,
 )
+from seals.pinned import assess_pinned
 from seals.reports import (
     Coverage,
     DocumentFindings,
@@ -1117,6 +1118,14 @@ class _Verifier:
         result.chain = _chain_subjects(path)
         result.anchor = _anchor_subject(path)
         result.anchor_ours = self._anchor_is_ours(path)
+        if self.trust.anchor_for(cert) is not None:
+            outcome = assess_pinned(cert, moment=moment, poe=poe)
+            for finding in outcome.findings:
+                acc.add(finding)
+            if outcome.failure is not None:
+                (acc.fail if outcome.failure_is_total else acc.indeterminate)(*outcome.failure)
+            result.revocation = outcome.revocation
+            return result
 
         # 2. revocation material: ours from the service, others from the document
         material = embedded
