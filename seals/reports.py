@@ -214,8 +214,9 @@ class SignatureReport:
     tsa: str | None
     pades_level: str | None
     """'B-B' | 'B-T' | 'B-LT' | 'B-LTA', or None (not a PAdES signature or not readable)."""
-    integrity: bool
-    """The CMS signature and the digest over the ByteRange both check out."""
+    integrity: bool | None
+    """The CMS signature and the digest over the ByteRange both check out; None when the
+    digest could not be computed (the signature could not be processed)."""
     chain: tuple[str, ...]
     """Subjects from the signer up to the trust anchor (when a chain was found)."""
     trust_anchor: str | None

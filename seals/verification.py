@@ -24,13 +24,16 @@ and then by our own checks where pyhanko's answer is not enough for a verdict pe
   empty or zeroed /Contents, no /ByteRange) are reported as TOTAL_FAILED/FORMAT_FAILURE, not
   silently skipped.
 
-Indication mapping (ETSI EN 319 102-1), first match wins:
+Indication mapping (ETSI EN 319 102-1, following EU DSS; the table and its reasons are in
+seals/indications.py), first fatal finding wins:
   unreadable signature, unsupported format, ByteRange not covering its revision
       -> TOTAL_FAILED / FORMAT_FAILURE
-  digest over the ByteRange differs -> TOTAL_FAILED / HASH_FAILURE
+  digest over the ByteRange differs -> TOTAL_FAILED / HASH_FAILURE (only then)
   CMS signature does not verify -> TOTAL_FAILED / SIG_CRYPTO_FAILURE
-  content changed after signing (diff analysis `OTHER`, DocMDP violated, signature hidden)
-      -> TOTAL_FAILED / HASH_FAILURE (the document shown is not the signed one)
+  content changed after signing (diff analysis `OTHER`, DocMDP violated, signature hidden,
+      bytes after a signed revision that no parsed revision accounts for)
+      -> TOTAL_FAILED / FORMAT_FAILURE (as DSS's format-checking modification checks)
+  signature our parser cannot process -> INDETERMINATE / GENERIC, integrity unknown (None)
   revoked / expired / not yet valid before a proven signing time -> TOTAL_FAILED / REVOKED,
       EXPIRED, NOT_YET_VALID
   no chain to a recognised anchor -> INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND
@@ -62,7 +65,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from io import BytesIO
 from typing import Any
 
 from asn1crypto import x509 as asn1_x509
@@ -122,6 +124,7 @@ from pki.trust import (
     TrustStore,
     classify_revinfo,
 )
+from seals.indications import INDICATIONS, MODIFIED, FindingClass
 from seals.pinned import assess_pinned
 from seals.reports import (
     Coverage,
@@ -141,6 +144,8 @@ from seals.reports import (
     VerificationReport,
     overall_indication,
 )
+from seals.verification_bytes import unaccounted_objects
+from seals.verification_reader import open_reader
 
 __all__ = ["SealLookup", "async_verify_pdf", "verify_pdf"]
 
@@ -287,6 +292,16 @@ class _Acc:
         if self.indication is None:
             self.indication, self.sub, self.decisive = Indication.INDETERMINATE, sub, finding
 
+    def apply(self, cls: FindingClass, finding: Finding) -> None:
+        """Record `finding` with the indication its class leads to (seals/indications.py)."""
+        verdict = INDICATIONS[cls]
+        if verdict is None:
+            self.add(finding)
+        elif verdict[0] is Indication.TOTAL_FAILED:
+            self.fail(verdict[1], finding)
+        else:
+            self.indeterminate(verdict[1], finding)
+
     def ordered(self) -> tuple[Finding, ...]:
         """The finding that decided the indication first, then the rest in order."""
         if self.decisive is None:
@@ -338,6 +353,7 @@ class _Verifier:
         self.doc_timestamps: list[_DocTsRecord] = []
         self.certified_allows_forms = False
         self.certified_allows_annotations = False
+        self.unaccounted: list[int] = []
         self.status = "ok"
 
     # ----------------------------------------------------------------- document level
@@ -382,7 +398,9 @@ class _Verifier:
                 _f("not-a-pdf", "文件不是 PDF 文档。", "The file is not a PDF document."),
             )
         try:
-            reader = PdfFileReader(BytesIO(self.pdf), strict=True, decode_limits=_DECODE_LIMITS)
+            reader, tolerant = open_reader(self.pdf, limits=_DECODE_LIMITS)
+            if tolerant is not None:
+                self.doc_findings.append(tolerant)
             encrypted = reader.encrypted
             if not encrypted:
                 self.revisions = reader.xrefs.total_revisions
@@ -407,6 +425,11 @@ class _Verifier:
                 ),
             )
         self.reader = reader
+        try:
+            self.unaccounted = unaccounted_objects(self.pdf, reader, after=0)
+        except Exception as exc:  # an xref structure we cannot walk: counted as unknown bytes
+            logger.info("cannot account for the objects of the PDF: %s", exc)
+            self.unaccounted = [0]
         try:
             self._collect_candidates(reader)
         except Exception as exc:
@@ -486,7 +509,8 @@ class _Verifier:
             indication, sub = overall_indication(reports)
             fatal = [f for f in self.doc_findings if f.code in _DOC_FATAL]
             if fatal and indication is not Indication.TOTAL_FAILED:
-                indication, sub = Indication.TOTAL_FAILED, SubIndication.HASH_FAILURE
+                assert MODIFIED is not None
+                indication, sub = MODIFIED
         modified = any(f.code.startswith("modified-after-last") for f in self.doc_findings)
         doc = DocumentFindings(
             sha256=self.sha256,
@@ -645,7 +669,7 @@ class _Verifier:
             ),
         )
         if cand.hidden_since is not None:
-            acc.fail(SubIndication.HASH_FAILURE, _hidden_finding(cand))
+            acc.apply(FindingClass.SIGNATURE_HIDDEN, _hidden_finding(cand))
         return _bare_report(cand.field_name, acc.indication, acc.sub, *acc.ordered())
 
     async def _verify_doc_timestamp(
@@ -659,7 +683,7 @@ class _Verifier:
                 emb, validation_context=tsa_vc, diff_policy=DEFAULT_DIFF_POLICY
             )
         except Exception as exc:
-            acc.fail(SubIndication.FORMAT_FAILURE, _processing_failed(exc))
+            acc.apply(FindingClass.PROCESSING_FAILED, _processing_failed(exc))
         coverage = _coverage(emb.coverage)
         mods = ModificationsAfter.NONE
         if status is not None:
@@ -677,7 +701,7 @@ class _Verifier:
                 )
         self._coverage_check(acc, emb)
         if cand.hidden_since is not None:
-            acc.fail(SubIndication.HASH_FAILURE, _hidden_finding(cand))
+            acc.apply(FindingClass.SIGNATURE_HIDDEN, _hidden_finding(cand))
         ok = acc.indication is None
         ts_time = status.timestamp if status is not None else None
         if ts_time is not None:
@@ -703,7 +727,7 @@ class _Verifier:
             timestamp_time=ts_time,
             tsa=signer.summary if signer else None,
             pades_level=None,
-            integrity=bool(status and status.intact and status.valid),
+            integrity=_integrity_of(status),
             chain=_chain_subjects(status.validation_path) if status else (),
             trust_anchor=_anchor_subject(status.validation_path) if status else None,
             trust_anchor_is_ours=self._anchor_is_ours(status.validation_path if status else None),
@@ -748,10 +772,10 @@ class _Verifier:
             if _is_network_failure(exc):
                 acc.indeterminate(SubIndication.TRY_LATER, _network_finding(exc))
             else:
-                acc.fail(SubIndication.FORMAT_FAILURE, _processing_failed(exc))
+                acc.apply(FindingClass.PROCESSING_FAILED, _processing_failed(exc))
 
         if cand.hidden_since is not None:
-            acc.fail(SubIndication.HASH_FAILURE, _hidden_finding(cand))
+            acc.apply(FindingClass.SIGNATURE_HIDDEN, _hidden_finding(cand))
         mods = ModificationsAfter.NONE
         ts_time: datetime | None = None
         tsa_name: str | None = None
@@ -873,7 +897,7 @@ class _Verifier:
             timestamp_time=ts_time,
             tsa=tsa_name,
             pades_level=level,
-            integrity=bool(status and status.intact and status.valid),
+            integrity=_integrity_of(status),
             chain=cert_result.chain,
             trust_anchor=cert_result.anchor,
             trust_anchor_is_ours=cert_result.anchor_ours,
@@ -892,8 +916,8 @@ class _Verifier:
     @staticmethod
     def _integrity(acc: _Acc, intact: bool, valid: bool) -> None:
         if not intact:
-            acc.fail(
-                SubIndication.HASH_FAILURE,
+            acc.apply(
+                FindingClass.DIGEST_MISMATCH,
                 _f(
                     "digest-mismatch",
                     "签名覆盖的字节与签名时不一致：文档在签署后被改动（或 ByteRange 被改写）。",
@@ -902,8 +926,8 @@ class _Verifier:
                 ),
             )
         elif not valid:
-            acc.fail(
-                SubIndication.SIG_CRYPTO_FAILURE,
+            acc.apply(
+                FindingClass.SIGNATURE_INVALID,
                 _f(
                     "signature-invalid",
                     "签名值无法用签署者证书的公钥验证通过。",
@@ -936,14 +960,31 @@ class _Verifier:
         certification: MDPPerm | None,
         is_timestamp: bool,
     ) -> ModificationsAfter:
+        signed_end = _signed_end(emb)
+        stray = [o for o in self.unaccounted if signed_end is None or o >= signed_end]
+        if stray:
+            acc.apply(
+                FindingClass.UNACCOUNTED_BYTES,
+                _f(
+                    "unaccounted-bytes-after-signing",
+                    f"签署后追加了 {len(stray)} 个交叉引用表未登记的对象"
+                    f"（首个位于字节 {stray[0]}）：修复文件的阅读器会显示这些内容，"
+                    "它们不属于任何可验证的修订版本。",
+                    f"{len(stray)} object(s) were appended after signing that no "
+                    f"cross-reference section lists (the first at byte {stray[0]}): viewers "
+                    "that repair the file show them, yet they belong to no revision that can "
+                    "be verified.",
+                ),
+            )
+            return ModificationsAfter.OTHER
         diff = emb.diff_result
         if diff is None:
             return ModificationsAfter.NONE
         if isinstance(diff, SuspiciousModification) or not isinstance(diff, DiffResult):
             if emb.coverage is not None and emb.coverage < SignatureCoverageLevel.ENTIRE_REVISION:
                 return ModificationsAfter.OTHER  # reported as a coverage problem
-            acc.fail(
-                SubIndication.HASH_FAILURE,
+            acc.apply(
+                FindingClass.CONTENT_CHANGED,
                 _f(
                     "modified-after-signing",
                     f"签署后文档内容被修改（增量更新中改动了页面、对象或结构）：{_short(diff)}",
@@ -954,8 +995,8 @@ class _Verifier:
             return ModificationsAfter.OTHER
         level = diff.modification_level
         if level == ModificationLevel.OTHER:
-            acc.fail(
-                SubIndication.HASH_FAILURE,
+            acc.apply(
+                FindingClass.CONTENT_CHANGED,
                 _f(
                     "modified-after-signing",
                     "签署后文档被以不允许的方式修改（例如页面内容、页面增删或签名外观被改写）。",
@@ -965,8 +1006,8 @@ class _Verifier:
             )
             return ModificationsAfter.OTHER
         if certification is not None and level.value > certification.value:
-            acc.fail(
-                SubIndication.HASH_FAILURE,
+            acc.apply(
+                FindingClass.DOCMDP_VIOLATED,
                 _f(
                     "docmdp-violated",
                     f"签署后的修改超出了认证签名允许的范围（{certification.name}）。",
@@ -1366,7 +1407,7 @@ def _bare_report(
         timestamp_time=None,
         tsa=None,
         pades_level=None,
-        integrity=False,
+        integrity=None,
         chain=(),
         trust_anchor=None,
         trust_anchor_is_ours=False,
@@ -1381,6 +1422,22 @@ def _bare_report(
         sub_indication=sub,
         findings=findings,
     )
+
+
+def _signed_end(emb: EmbeddedPdfSignature) -> int | None:
+    """Where the bytes a signature covers end (None when its ByteRange is unusable)."""
+    try:
+        values = [int(v) for v in emb.byte_range]
+    except Exception:
+        return None
+    return values[2] + values[3] if len(values) == 4 else None
+
+
+def _integrity_of(status: PdfSignatureStatus | DocumentTimestampStatus | None) -> bool | None:
+    """True/false only when the digest was computed; None when validation never got there."""
+    if status is None:
+        return None
+    return bool(status.intact and status.valid)
 
 
 def _is_network_failure(exc: BaseException) -> bool:
@@ -1775,7 +1832,10 @@ def _verdict(
             f"Valid: all {n} signature(s) are valid and the document was not altered after "
             "signing.",
         )
-    bad = next(r for r in reports if r.indication is indication)
+    bad = next((r for r in reports if r.indication is indication), None)
+    if bad is None:  # decided by a document-level finding (e.g. a reused signature dictionary)
+        first = next((f for f in doc_findings if f.code in _DOC_FATAL), doc_findings[0])
+        return "验证未通过：" + first.zh, "Not valid: " + first.en
     reason = bad.findings[0] if bad.findings else None
     if indication is Indication.TOTAL_FAILED:
         return (
