@@ -78,7 +78,6 @@ from pyhanko.pdf_utils.decode_limits import (
 )
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import (
-    DEFAULT_DIFF_POLICY,
     DiffResult,
     ModificationLevel,
     SuspiciousModification,
@@ -144,8 +143,10 @@ from seals.reports import (
     VerificationReport,
     overall_indication,
 )
+from seals.verification_annotations import judge_annotations
 from seals.verification_bytes import unaccounted_objects
 from seals.verification_reader import open_reader
+from seals.verification_rules import DIFF_POLICY
 
 __all__ = ["SealLookup", "async_verify_pdf", "verify_pdf"]
 
@@ -680,7 +681,7 @@ class _Verifier:
         status: DocumentTimestampStatus | None = None
         try:
             status = await async_validate_pdf_timestamp(
-                emb, validation_context=tsa_vc, diff_policy=DEFAULT_DIFF_POLICY
+                emb, validation_context=tsa_vc, diff_policy=DIFF_POLICY
             )
         except Exception as exc:
             acc.apply(FindingClass.PROCESSING_FAILED, _processing_failed(exc))
@@ -762,7 +763,7 @@ class _Verifier:
                     moment=self.now, other_certs=other_certs, require_revocation=False
                 ),
                 ts_validation_context=self._ts_context(emb),
-                diff_policy=DEFAULT_DIFF_POLICY,
+                diff_policy=DIFF_POLICY,
                 key_usage_settings=KeyUsageConstraints(
                     key_usage={"digital_signature", "non_repudiation"},
                     match_all_key_usages=False,
@@ -1019,21 +1020,25 @@ class _Verifier:
         changed = set(diff.changed_form_fields)
         non_sig = sorted(n for n in changed if n not in sig_fields)
         if level == ModificationLevel.ANNOTATIONS:
-            if not (self.certified_allows_annotations or is_timestamp):
-                acc.indeterminate(
-                    SubIndication.SIG_CONSTRAINTS_FAILURE,
-                    _f(
-                        "annotations-after-signing",
-                        "签署后添加或修改了注释，可能遮盖或改变页面显示的内容。",
-                        "Annotations were added or changed after signing; they can cover or "
-                        "change what the page shows.",
-                    ),
-                )
+            self._annotations(acc, emb)
             return ModificationsAfter.ANNOTATIONS
         if level == ModificationLevel.FORM_FILLING:
             if non_sig:
                 names = ", ".join(non_sig[:5])
-                if self.certified_allows_forms and (
+                lock = _safe(lambda: emb.fieldmdp)
+                unlocked = lock is not None and not any(lock.is_locked(n) for n in non_sig)
+                if unlocked:
+                    acc.apply(
+                        FindingClass.FORM_FILLED_PERMITTED,
+                        _f(
+                            "form-filled-allowed",
+                            f"签署后填写了表单域（{names}），签署者的字段锁定（SigFieldLock）"
+                            "未锁定这些字段。",
+                            f"Form fields were filled after signing ({names}); the signer's "
+                            "field lock (SigFieldLock) leaves them open.",
+                        ),
+                    )
+                elif self.certified_allows_forms and (
                     certification is None or certification.value >= MDPPerm.FILL_FORMS.value
                 ):
                     acc.add(
@@ -1075,6 +1080,14 @@ class _Verifier:
                 )
             )
         return ModificationsAfter.NONE
+
+    def _annotations(self, acc: _Acc, emb: EmbeddedPdfSignature) -> None:
+        """Annotations added after signing: reported, a failure where one covers signed
+        content (seals/verification_annotations.py)."""
+        assert self.reader is not None and self.revisions is not None
+        signed_end = _signed_end(emb)
+        signed_pdf = self.pdf[:signed_end] if signed_end is not None else None
+        acc.apply(*judge_annotations(self.reader, emb.signed_revision, signed_pdf))
 
     def _signature_field_names(self) -> set[str]:
         return {c.field_name for c in self.candidates}

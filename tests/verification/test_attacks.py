@@ -384,7 +384,7 @@ CASES = [
         lambda p: incremental(_signed(p), add_overlay_annotation),
         FAILED,
         frozenset({SubIndication.FORMAT_FAILURE}),
-        "modified-after-signing",
+        "annotation-over-content",
     ),
     Case(
         "seal appearance overridden",
