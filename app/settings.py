@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         description="state that keys are held in a qualified creation device (QcSSCD); only "
         "when a QSCD/HSM really holds them",
     )
+    pades_vri: bool = Field(
+        default=True,
+        description="write the signature's /VRI entry in the DSS at B-LT/B-LTA (deprecated in "
+        "EN 319 142-1; some older validators look for it)",
+    )
     master_key: SecretStr | None = Field(
         default=None, description="base64 of 32 bytes; default: the 0600 file data_dir/master.key"
     )
