@@ -64,6 +64,7 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Any
 
@@ -145,6 +146,7 @@ from seals.reports import (
 )
 from seals.verification_annotations import judge_annotations
 from seals.verification_bytes import unaccounted_objects
+from seals.verification_cms import keep_the_signer_info_that_signed
 from seals.verification_reader import open_reader
 from seals.verification_rules import DIFF_POLICY
 
@@ -262,6 +264,8 @@ class _SigCandidate:
     sig_ref: generic.Reference | None
     hidden_since: int | None = None
     """Revision from which this signature is no longer reachable from the form."""
+    notes: list[Finding] = dataclass_field(default_factory=list)
+    """Findings made before pyhanko opened the signature (e.g. several SignerInfos)."""
 
 
 @dataclass
@@ -456,6 +460,8 @@ class _Verifier:
         embedded: list[tuple[_SigCandidate, EmbeddedPdfSignature]] = []
         for cand in self.candidates[:_MAX_SIGNATURES]:
             try:
+                several = keep_the_signer_info_that_signed(self.pdf, cand.field)
+                cand.notes.extend([several] if several is not None else [])
                 emb = EmbeddedPdfSignature(reader, cand.field, cand.field_name)
             except Exception as exc:
                 self.reports.append(self._unreadable(cand, exc))
@@ -748,6 +754,8 @@ class _Verifier:
         self, cand: _SigCandidate, emb: EmbeddedPdfSignature
     ) -> SignatureReport:
         acc = _Acc()
+        for note in cand.notes:
+            acc.add(note)
         subfilter = str(emb.sig_object.get("/SubFilter", ""))
         docmdp = _safe(lambda: emb.docmdp_level)
         is_certification = _is_certification(self.reader, cand.sig_ref) or (

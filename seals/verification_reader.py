@@ -1,9 +1,10 @@
 """Open a PDF for verification: strictly first, tolerantly where mainstream readers are.
 
 pyhanko's strict mode refuses files that the PDF specification and every mainstream reader
-accept: xref sections whose declared sizes shrink from one revision to the next ("XRef section
-sizes must be nondecreasing"), tables whose entries run past /Size, a startxref that needs a
-small correction. Word and Acrobat write such files. Refusing them would call legitimate
+accept: hybrid-reference files (signature validation refused outright), xref sections whose
+declared sizes shrink from one revision to the next ("XRef section sizes must be
+nondecreasing"), tables whose entries run past /Size, a startxref that needs a small
+correction. Word and Acrobat write such files. Refusing them would call legitimate
 documents damaged, so the verifier retries without strict mode and says it did (finding
 `tolerant-parsing`, reported only).
 
@@ -30,7 +31,12 @@ def open_reader(pdf: bytes, *, limits: DecodeLimits) -> tuple[PdfFileReader, Fin
     try:
         reader = PdfFileReader(BytesIO(pdf), strict=True, decode_limits=limits)
         _touch(reader)
-        return reader, None
+        if reader.encrypted or not reader.xrefs.hybrid_xrefs_present:
+            return reader, None
+        # Strict pyhanko refuses to validate any signature in a hybrid-reference file (a
+        # classic table plus /XRefStm, as Word and Acrobat write them); ISO 32000-1 7.5.8.4
+        # defines them and every mainstream reader opens them.
+        raise ValueError("hybrid-reference file (classic xref table with /XRefStm)")
     except Exception as strict_error:
         reason = str(strict_error)[:200]
         try:

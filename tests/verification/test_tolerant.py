@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import re
+import subprocess
+import zlib
 from io import BytesIO
+from pathlib import Path
 
+from asn1crypto import cms
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import SigSeedSubFilter
 
-from seals.reports import Indication
+from seals.reports import Indication, SubIndication
 from tests.verification.conftest import (
     Pki,
     Verify,
+    byte_range,
+    contents_span,
     incremental,
     make_pdf,
     pyhanko_signer,
@@ -73,3 +81,112 @@ def test_tolerance_does_not_hide_objects_behind_an_empty_xref(pki: Pki, verify: 
     assert report.indication is not Indication.TOTAL_PASSED, report.to_json()
     codes = {f.code for s in report.signatures for f in s.findings}
     assert report.document.status == "damaged" or "unaccounted-bytes-after-signing" in codes
+
+
+def hybrid_pdf() -> bytes:
+    """A hybrid-reference file as Word writes them (ISO 32000-1 7.5.8.4): a classic xref table
+    whose trailer's /XRefStm points at an xref stream listing the font, which lives in an
+    object stream and is a free entry for readers that only know classic tables."""
+    out = bytearray(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
+    offsets: dict[int, int] = {}
+
+    def obj(num: int, body: bytes) -> None:
+        offsets[num] = len(out)
+        out.extend(f"{num} 0 obj\n".encode() + body + b"\nendobj\n")
+
+    content = b"BT /F1 18 Tf 72 720 Td (Contract amount: 100 CNY) Tj ET"
+    obj(1, b"<< /Type /Catalog /Pages 2 0 R >>")
+    obj(2, b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
+    obj(3, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>")  # fmt: skip
+    obj(4, b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+    objstm = b"5 0 " + b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+    obj(6, b"<< /Type /ObjStm /N 1 /First 4 /Length %d >>\nstream\n" % len(objstm)
+        + objstm + b"\nendstream")  # fmt: skip
+    rows = zlib.compress(bytes([2, 0, 6, 0]))  # object 5: object stream 6, index 0 (W 1 2 1)
+    obj(7, b"<< /Type /XRef /Size 8 /W [1 2 1] /Index [5 1] /Filter /FlateDecode "
+        b"/Length %d >>\nstream\n" % len(rows) + rows + b"\nendstream")  # fmt: skip
+    xref_at = len(out)
+    out.extend(b"xref\n0 8\n0000000000 65535 f \n")
+    for n in range(1, 8):
+        free = n == 5
+        out.extend(b"0000000000 65535 f \n" if free else b"%010d 00000 n \n" % offsets[n])
+    out.extend(
+        b"trailer\n<< /Size 8 /Root 1 0 R /XRefStm %d >>\nstartxref\n%d\n%%%%EOF\n"
+        % (offsets[7], xref_at)
+    )
+    return bytes(out)
+
+
+def test_hybrid_reference_file_with_two_signatures_passes(
+    pki: Pki, verify: Verify, tmp_path: Path
+) -> None:
+    base = hybrid_pdf()
+    path = tmp_path / "hybrid.pdf"
+    path.write_bytes(base)
+    assert subprocess.run(["qpdf", "--check", str(path)], capture_output=True).returncode == 0
+    one = sign(pki, base, strict=False)
+    both = sign(pki, one, field="Seal2", box=(60, 60, 180, 180), strict=False)
+    report = verify(both)
+    assert [s.indication for s in report.signatures] == [Indication.TOTAL_PASSED] * 2, (
+        report.to_json()
+    )
+    assert all(s.integrity is True for s in report.signatures)
+    assert "tolerant-parsing" in {f.code for f in report.document.modifications}
+
+
+def test_hybrid_file_changed_after_signing_still_fails(pki: Pki, verify: Verify) -> None:
+    from tests.verification.test_attacks import change_content
+
+    attacked = incremental(sign(pki, hybrid_pdf(), strict=False), change_content)
+    report = verify(attacked)
+    assert report.indication is Indication.TOTAL_FAILED, report.to_json()
+    assert report.signatures[0].integrity is True
+
+
+def _with_second_signer_info(pki: Pki, pdf: bytes, *, valid: bool) -> bytes:
+    """Re-sign the last signature with a CMS carrying two SignerInfos: the enterprise seal's
+    and a second one by another signer (over the same bytes, or over other bytes)."""
+    _, values = byte_range(pdf)
+    a, b, c, d = values
+    digest = hashlib.sha256(pdf[a : a + b] + pdf[c : c + d]).digest()
+    other_digest = digest if valid else hashlib.sha256(b"something else").digest()
+    first = asyncio.run(
+        pyhanko_signer(pki, pki.person).async_sign(other_digest, "sha256", use_pades=True)
+    )
+    second = asyncio.run(
+        pyhanko_signer(pki, pki.enterprise).async_sign(digest, "sha256", use_pades=True)
+    )
+    signed_data = first["content"]
+    signed_data["signer_infos"] = cms.SignerInfos(
+        [*signed_data["signer_infos"], *second["content"]["signer_infos"]]
+    )
+    signed_data["certificates"] = cms.CertificateSet(
+        [*signed_data["certificates"], *second["content"]["certificates"]]
+    )
+    merged = cms.ContentInfo({"content_type": "signed_data", "content": signed_data})
+    start, end = contents_span(pdf)
+    hex_cms = merged.dump().hex().encode()
+    assert len(hex_cms) <= end - start
+    return pdf[:start] + hex_cms.ljust(end - start, b"0") + pdf[end:]
+
+
+def test_a_cms_with_two_signer_infos_is_judged_by_the_one_that_signed(
+    pki: Pki, verify: Verify
+) -> None:
+    """The first SignerInfo signed other bytes, the second signed the document: the second is
+    judged (the seal passes), and the report says the CMS had two."""
+    doc = _with_second_signer_info(pki, sign(pki, make_pdf(), timestamp=True), valid=False)
+    report = verify(doc)
+    sig = report.signatures[0]
+    assert sig.integrity is True, report.to_json()
+    assert "several-signer-infos" in {f.code for f in sig.findings}
+    assert sig.signer is not None and "杭州" in sig.signer.summary, sig.signer
+
+
+def test_two_signer_infos_none_of_which_signed_fail(pki: Pki, verify: Verify) -> None:
+    doc = _with_second_signer_info(pki, sign(pki, make_pdf()), valid=True)
+    tampered = doc.replace(b"Contract amount: 100", b"Contract amount: 900", 1)
+    report = verify(tampered)
+    assert report.signatures[0].integrity is False, report.to_json()
+    assert report.sub_indication is SubIndication.HASH_FAILURE
