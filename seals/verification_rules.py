@@ -34,6 +34,7 @@ from pyhanko.sign.diff_analysis.rules_api import (
 )
 
 from seals.verification_annotations import AnnotationAdditionRule
+from seals.verification_structure import StructTreeAdditionRule
 
 _ENCODING_KEYS = frozenset({"/Type", "/Differences", "/BaseEncoding"})
 
@@ -134,6 +135,7 @@ DIFF_POLICY = StandardDiffPolicy(
         *DEFAULT_DIFF_POLICY.global_rules,
         FormFontEncodingRule(),
         AnnotationAdditionRule(),
+        StructTreeAdditionRule(),
     ],
     form_rule=DEFAULT_DIFF_POLICY.form_rule,
 )

@@ -209,3 +209,128 @@ def test_form_filling_a_locked_field_fails(pki: Pki, verify: Verify) -> None:
     signed = _sign_with_lock(pki, make_pdf(with_field=True), lock)
     report = verify(incremental(signed, fill_amount))
     assert report.indication is not Indication.TOTAL_PASSED, report.to_json()
+
+
+def tagged_pdf() -> bytes:
+    """A tagged one-page PDF: Document > P (MCID 0), with a ParentTree."""
+    w = PdfFileWriter()
+    font = _font(w, "/Helvetica")
+    content = w.add_object(
+        generic.StreamObject(
+            stream_data=b"/P <</MCID 0>> BDC BT /F1 18 Tf 72 720 Td "
+            b"(Contract amount: 100 CNY) Tj ET EMC"
+        )
+    )
+    resources = generic.DictionaryObject(
+        {pdf_name("/Font"): generic.DictionaryObject({pdf_name("/F1"): font})}
+    )
+    page = PageObject(contents=content, media_box=(0, 0, 595, 842), resources=resources)
+    page[pdf_name("/StructParents")] = generic.NumberObject(0)
+    page_ref = w.insert_page(page)
+    root = w.add_object(generic.DictionaryObject({pdf_name("/Type"): pdf_name("/StructTreeRoot")}))
+    doc = w.add_object(
+        generic.DictionaryObject(
+            {
+                pdf_name("/Type"): pdf_name("/StructElem"),
+                pdf_name("/S"): pdf_name("/Document"),
+                pdf_name("/P"): root,
+            }
+        )
+    )
+    para = w.add_object(
+        generic.DictionaryObject(
+            {
+                pdf_name("/Type"): pdf_name("/StructElem"),
+                pdf_name("/S"): pdf_name("/P"),
+                pdf_name("/P"): doc,
+                pdf_name("/Pg"): page_ref,
+                pdf_name("/K"): generic.NumberObject(0),
+            }
+        )
+    )
+    doc.get_object()[pdf_name("/K")] = generic.ArrayObject([para])
+    parent_tree = w.add_object(
+        generic.DictionaryObject(
+            {
+                pdf_name("/Nums"): generic.ArrayObject(
+                    [generic.NumberObject(0), generic.ArrayObject([para])]
+                )
+            }
+        )
+    )
+    root_dict = root.get_object()
+    root_dict[pdf_name("/K")] = doc
+    root_dict[pdf_name("/ParentTree")] = parent_tree
+    root_dict[pdf_name("/ParentTreeNextKey")] = generic.NumberObject(1)
+    w.root[pdf_name("/StructTreeRoot")] = root
+    w.root[pdf_name("/MarkInfo")] = generic.DictionaryObject(
+        {pdf_name("/Marked"): generic.BooleanObject(True)}
+    )
+    out = BytesIO()
+    w.write(out)
+    return out.getvalue()
+
+
+def sign_and_tag(pki: Pki, pdf: bytes, *, also_edit_text: bool = False) -> bytes:
+    """A second signature whose update also tags its widget (Form > OBJR), as Acrobat does."""
+    w = IncrementalPdfFileWriter(BytesIO(pdf))
+    fields.append_signature_field(
+        w, fields.SigFieldSpec(sig_field_name="Seal2", on_page=0, box=(60, 60, 180, 120))
+    )
+    widget = next(
+        f for f in w.root["/AcroForm"]["/Fields"] if str(f.get_object().get("/T")) == "Seal2"
+    )
+    page_ref = w.root["/Pages"]["/Kids"].raw_get(0)
+    tree_ref = w.root.raw_get("/StructTreeRoot")
+    tree = tree_ref.get_object()
+    doc_ref = tree.raw_get("/K")
+    doc = doc_ref.get_object()
+    form = w.add_object(
+        generic.DictionaryObject(
+            {
+                pdf_name("/Type"): pdf_name("/StructElem"),
+                pdf_name("/S"): pdf_name("/Form"),
+                pdf_name("/P"): doc_ref,
+                pdf_name("/Pg"): page_ref,
+                pdf_name("/K"): generic.DictionaryObject(
+                    {
+                        pdf_name("/Type"): pdf_name("/OBJR"),
+                        pdf_name("/Obj"): widget,
+                        pdf_name("/Pg"): page_ref,
+                    }
+                ),
+            }
+        )
+    )
+    doc["/K"].append(form)
+    w.mark_update(doc_ref)
+    nums_ref = tree.raw_get("/ParentTree")
+    nums_ref.get_object()["/Nums"].extend([generic.NumberObject(1), form])
+    w.mark_update(nums_ref)
+    tree[pdf_name("/ParentTreeNextKey")] = generic.NumberObject(2)
+    w.mark_update(tree_ref)
+    widget.get_object()[pdf_name("/StructParent")] = generic.NumberObject(1)
+    w.mark_update(widget)
+    if also_edit_text:
+        para_ref = doc["/K"].raw_get(0)
+        para_ref.get_object()[pdf_name("/ActualText")] = generic.TextStringObject("999999 CNY")
+        w.mark_update(para_ref)
+    meta = signers.PdfSignatureMetadata(
+        field_name="Seal2", subfilter=SigSeedSubFilter.PADES, md_algorithm="sha256"
+    )
+    return signers.sign_pdf(
+        w, meta, signer=pyhanko_signer(pki, pki.person), timestamper=timestamper(pki)
+    ).getvalue()
+
+
+def test_structure_tree_update_by_a_later_signature_passes(pki: Pki, verify: Verify) -> None:
+    report = verify(sign_and_tag(pki, sign(pki, tagged_pdf())))
+    assert report.indication is Indication.TOTAL_PASSED, report.to_json()
+    assert len(report.signatures) == 2
+
+
+def test_structure_tree_rewrite_of_signed_text_fails(pki: Pki, verify: Verify) -> None:
+    """The same update also giving the signed paragraph a different /ActualText."""
+    report = verify(sign_and_tag(pki, sign(pki, tagged_pdf()), also_edit_text=True))
+    first = next(s for s in report.signatures if s.field_name == "Seal1")
+    assert first.indication is Indication.TOTAL_FAILED, report.to_json()
