@@ -60,7 +60,6 @@ import concurrent.futures
 import hashlib
 import itertools
 import logging
-import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -136,7 +135,6 @@ from seals.reports import (
     RevocationSource,
     RevocationStatus,
     SealInfo,
-    SealPosition,
     SignatureKind,
     SignatureReport,
     SignerInfo,
@@ -145,8 +143,9 @@ from seals.reports import (
     overall_indication,
 )
 from seals.verification_annotations import judge_annotations
-from seals.verification_bytes import unaccounted_objects
+from seals.verification_bytes import unaccounted_finding, unaccounted_objects
 from seals.verification_cms import keep_the_signer_info_that_signed
+from seals.verification_positions import annotation_pages, page_count, widget_positions
 from seals.verification_reader import open_reader
 from seals.verification_rules import DIFF_POLICY
 
@@ -348,7 +347,7 @@ class _Verifier:
         self.backend = backend
         self.sha256 = hashlib.sha256(pdf).hexdigest()
         self.reader: PdfFileReader | None = None
-        self.page_count: int | None = None
+        self.pages: int | None = None
         self.revisions: int | None = None
         self.candidates: list[_SigCandidate] = []
         self.reports: list[SignatureReport] = []
@@ -409,7 +408,7 @@ class _Verifier:
             encrypted = reader.encrypted
             if not encrypted:
                 self.revisions = reader.xrefs.total_revisions
-                self.page_count = _page_count(reader)
+                self.pages = page_count(reader)
         except Exception as exc:
             logger.info("unreadable PDF: %s", exc)
             return self._document_report(
@@ -522,7 +521,7 @@ class _Verifier:
         doc = DocumentFindings(
             sha256=self.sha256,
             size=len(self.pdf),
-            page_count=self.page_count,
+            page_count=self.pages,
             revisions=self.revisions,
             signatures=len(reports),
             modified_after_last_signature=modified,
@@ -546,7 +545,7 @@ class _Verifier:
         if self.reader is None or not reports:
             return reports
         try:
-            pages = _annotation_pages(self.reader)
+            pages = annotation_pages(self.reader)
         except Exception as exc:
             logger.info("page tree unreadable for seal positions: %s", exc)
             return reports
@@ -554,7 +553,7 @@ class _Verifier:
         out: list[SignatureReport] = []
         for report in reports:
             fld = fields.get(report.field_name)
-            positions = _widget_positions(fld, pages) if fld is not None else ()
+            positions = widget_positions(fld, pages) if fld is not None else ()
             out.append(replace(report, positions=positions) if positions else report)
         return tuple(out)
 
@@ -972,19 +971,7 @@ class _Verifier:
         signed_end = _signed_end(emb)
         stray = [o for o in self.unaccounted if signed_end is None or o >= signed_end]
         if stray:
-            acc.apply(
-                FindingClass.UNACCOUNTED_BYTES,
-                _f(
-                    "unaccounted-bytes-after-signing",
-                    f"签署后追加了 {len(stray)} 个交叉引用表未登记的对象"
-                    f"（首个位于字节 {stray[0]}）：修复文件的阅读器会显示这些内容，"
-                    "它们不属于任何可验证的修订版本。",
-                    f"{len(stray)} object(s) were appended after signing that no "
-                    f"cross-reference section lists (the first at byte {stray[0]}): viewers "
-                    "that repair the file show them, yet they belong to no revision that can "
-                    "be verified.",
-                ),
-            )
+            acc.apply(FindingClass.UNACCOUNTED_BYTES, unaccounted_finding(stray))
             return ModificationsAfter.OTHER
         diff = emb.diff_result
         if diff is None:
@@ -1734,88 +1721,6 @@ def _first_revision_without(
         if ref not in refs:
             return rev
     return last
-
-
-_MAX_PAGES_FOR_POSITIONS = 10_000
-_MAX_WIDGETS_PER_FIELD = 2_000
-
-
-def _annotation_pages(reader: PdfFileReader) -> dict[generic.Reference, int]:
-    """The page index (from 0) of every annotation referenced from a page's /Annots."""
-    found: dict[generic.Reference, int] = {}
-    seen: set[generic.Reference] = set()
-    stack: list[Any] = [reader.root.raw_get("/Pages")]
-    index = 0
-    while stack and index < _MAX_PAGES_FOR_POSITIONS:
-        raw = stack.pop()
-        if isinstance(raw, generic.IndirectObject):
-            if raw.reference in seen:
-                continue
-            seen.add(raw.reference)
-        node = raw.get_object()
-        if not isinstance(node, generic.DictionaryObject):
-            continue
-        kids = node.get("/Kids") if node.get("/Type") != "/Page" else None
-        if isinstance(kids, generic.ArrayObject):
-            stack.extend(reversed(list(kids)))
-            continue
-        annots = node.get("/Annots")
-        if isinstance(annots, generic.ArrayObject):
-            for annot in annots:
-                if isinstance(annot, generic.IndirectObject):
-                    found.setdefault(annot.reference, index)
-        index += 1
-    return found
-
-
-def _widget_positions(fld: Any, pages: dict[generic.Reference, int]) -> tuple[SealPosition, ...]:
-    """The rectangles of the widget annotations of a signature field that sit on a page."""
-    try:
-        widgets: list[generic.IndirectObject] = []
-        if isinstance(fld, generic.IndirectObject):
-            widgets.append(fld)
-        kids = fld.get_object().get("/Kids")
-        if isinstance(kids, generic.ArrayObject):
-            widgets.extend(k for k in kids if isinstance(k, generic.IndirectObject))
-        positions: list[SealPosition] = []
-        for widget in widgets[:_MAX_WIDGETS_PER_FIELD]:
-            page = pages.get(widget.reference)
-            if page is None:
-                continue
-            annotation = widget.get_object()
-            if not isinstance(annotation, generic.DictionaryObject):
-                continue
-            rect = _rect_of(annotation.get("/Rect"))
-            if rect is not None:
-                positions.append(SealPosition(page=page, rect=rect))
-        return tuple(sorted(positions, key=lambda p: (p.page, -p.rect[3], p.rect[0])))
-    except Exception as exc:
-        logger.info("signature widgets unreadable: %s", exc)
-        return ()
-
-
-def _rect_of(raw: Any) -> tuple[float, float, float, float] | None:
-    if not isinstance(raw, generic.ArrayObject) or len(raw) != 4:
-        return None
-    try:
-        x1, y1, x2, y2 = (float(v) for v in raw)
-    except (TypeError, ValueError):
-        return None
-    if not all(math.isfinite(v) for v in (x1, y1, x2, y2)) or x1 == x2 or y1 == y2:
-        return None
-    return (
-        round(min(x1, x2), 2),
-        round(min(y1, y2), 2),
-        round(max(x1, x2), 2),
-        round(max(y1, y2), 2),
-    )
-
-
-def _page_count(reader: PdfFileReader) -> int | None:
-    try:
-        return int(reader.root["/Pages"]["/Count"])
-    except Exception:
-        return None
 
 
 def _safe(fn: Callable[[], Any]) -> Any:

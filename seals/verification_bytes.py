@@ -18,6 +18,8 @@ import re
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.xref import XRefSection
 
+from seals.reports import Finding
+
 _OBJ_HEADER = re.compile(rb"(?<![0-9])(\d{1,10})[ \t\r\n\f\x00]+(\d{1,5})[ \t\r\n\f\x00]+obj\b")
 
 
@@ -64,3 +66,16 @@ def unaccounted_objects(pdf: bytes, reader: PdfFileReader, *, after: int) -> lis
                 continue
         found.append(pos)
     return found
+
+
+def unaccounted_finding(offsets: list[int]) -> Finding:
+    """The finding for objects after a signed revision that no revision accounts for."""
+    return Finding(
+        code="unaccounted-bytes-after-signing",
+        zh=f"签署后追加了 {len(offsets)} 个交叉引用表未登记的对象"
+        f"（首个位于字节 {offsets[0]}）：修复文件的阅读器会显示这些内容，"
+        "它们不属于任何可验证的修订版本。",
+        en=f"{len(offsets)} object(s) were appended after signing that no cross-reference "
+        f"section lists (the first at byte {offsets[0]}): viewers that repair the file show "
+        "them, yet they belong to no revision that can be verified.",
+    )
