@@ -1082,7 +1082,7 @@ class _Verifier:
         assert self.reader is not None and self.revisions is not None
         signed_end = _signed_end(emb)
         signed_pdf = self.pdf[:signed_end] if signed_end is not None else None
-        acc.apply(*judge_annotations(self.reader, emb.signed_revision, signed_pdf))
+        acc.apply(*judge_annotations(self.reader, emb.signed_revision, signed_pdf, self.pdf))
 
     def _signature_field_names(self) -> set[str]:
         return {c.field_name for c in self.candidates}

@@ -11,8 +11,8 @@ stream, popup). Any signed object overwritten along the way stays unexplained.
 
 EU DSS reports such changes and checks whether annotations overlap (PdfAnnotationOverlap); an
 annotation that paints over what the signer saw is how the "shadow" attacks hide or replace
-signed text. `annotations_over_content` renders the page of the signed revision and reports
-each new visible annotation whose rectangle covers drawn (non-white) pixels of it.
+signed text. `annotations_over_content` renders the page before and after and reports each new
+visible annotation that hides or overwrites signed content.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
@@ -35,7 +36,10 @@ logger = logging.getLogger(__name__)
 _HIDDEN = 1 << 1
 _NO_VIEW = 1 << 5
 _RENDER_DPI = 36
-_INK_THRESHOLD = 200  # a pixel darker than this (0-255, any channel) is drawn content
+_INK_THRESHOLD = 200  # a pixel darker than this (0-255, luminance) is drawn content
+_DARK = 100  # clearly dark: what text and strokes are, not their anti-aliased edges
+_NEAR_PX = 9  # "next to signed content": within 4 px (about 8 pt) of it, at 36 dpi
+_TOLERANCE_PX = 2
 
 
 def _pages(resolver: HistoricalResolver) -> Iterator[generic.Reference]:
@@ -81,6 +85,7 @@ class AddedAnnotation:
     subtype: str
     rect: tuple[float, float, float, float] | None
     visible: bool
+    has_appearance: bool
 
 
 def added_annotations(old: HistoricalResolver, new: HistoricalResolver) -> list[AddedAnnotation]:
@@ -102,7 +107,9 @@ def added_annotations(old: HistoricalResolver, new: HistoricalResolver) -> list[
                 continue
             flags = int(annot.get("/F", 0)) if isinstance(annot.get("/F", 0), int) else 0
             visible = not (flags & (_HIDDEN | _NO_VIEW)) and subtype != "/Popup"
-            found.append(AddedAnnotation(index, ref, subtype, _rect(annot), visible))
+            ap = annot.get("/AP")
+            has_ap = isinstance(ap, generic.DictionaryObject) and "/N" in ap
+            found.append(AddedAnnotation(index, ref, subtype, _rect(annot), visible, has_ap))
     return found
 
 
@@ -168,9 +175,17 @@ def _only_annots_changed(old: generic.PdfObject, new: generic.PdfObject) -> bool
 
 
 def annotations_over_content(
-    signed_revision_pdf: bytes, annotations: list[AddedAnnotation]
+    signed_revision_pdf: bytes, final_pdf: bytes, annotations: list[AddedAnnotation]
 ) -> list[AddedAnnotation]:
-    """The visible added annotations whose rectangle covers drawn pixels of the signed page."""
+    """The visible added annotations that alter signed content on the page.
+
+    With its own appearance stream an annotation is judged by what it draws: the page of the
+    signed revision and of the final document are rendered, and inside the annotation's
+    rectangle a signed dark pixel turned light (content hidden) or new dark pixels next to
+    signed content (content overwritten or added to) count; a translucent highlight or a note
+    in the margin changes neither. Without an appearance stream the viewer draws it, so it
+    counts as soon as its rectangle lies over signed content.
+    """
     import pypdfium2 as pdfium
 
     candidates = [a for a in annotations if a.visible and a.rect is not None]
@@ -178,30 +193,44 @@ def annotations_over_content(
         return []
     covering: list[AddedAnnotation] = []
     with PDFIUM_LOCK:
-        document = pdfium.PdfDocument(signed_revision_pdf)
+        signed = pdfium.PdfDocument(signed_revision_pdf)
+        final = pdfium.PdfDocument(final_pdf)
         try:
             for index in sorted({a.page for a in candidates}):
-                if index >= len(document):
-                    covering += [a for a in candidates if a.page == index]
+                on_page = [a for a in candidates if a.page == index]
+                if index >= len(signed) or index >= len(final):
+                    covering += on_page
                     continue
-                page = document[index]
-                image = page.render(scale=_RENDER_DPI / 72).to_pil().convert("L")
-                left, _bottom, _right, top = page.get_bbox()
-                for annot in (a for a in candidates if a.page == index):
-                    if _inked(image, annot.rect, left=left, top=top):
+                before, origin = _render(signed[index])
+                after, _ = _render(final[index])
+                for annot in on_page:
+                    box = _box(before, annot.rect, origin)
+                    if box is None:
+                        continue
+                    if annot.has_appearance:
+                        if _altered(before.crop(box), after.crop(box)):
+                            covering.append(annot)
+                    elif _ink(before.crop(box)).getbbox() is not None:
                         covering.append(annot)
         finally:
-            document.close()
+            signed.close()
+            final.close()
     return covering
 
 
-def _inked(
-    image: object, rect: tuple[float, float, float, float] | None, *, left: float, top: float
-) -> bool:
-    from PIL import Image
+def _render(page: Any) -> tuple[Any, tuple[float, float]]:
+    left, _bottom, _right, top = page.get_bbox()
+    image = page.render(scale=_RENDER_DPI / 72, may_draw_forms=True).to_pil().convert("L")
+    return image, (left, top)
 
-    assert isinstance(image, Image.Image) and rect is not None
+
+def _box(
+    image: Any, rect: tuple[float, float, float, float] | None, origin: tuple[float, float]
+) -> tuple[int, int, int, int] | None:
+    if rect is None:
+        return None
     scale = _RENDER_DPI / 72
+    left, top = origin
     x1, y1, x2, y2 = rect
     box = (
         max(0, int((x1 - left) * scale)),
@@ -209,14 +238,41 @@ def _inked(
         min(image.width, int((x2 - left) * scale) + 1),
         min(image.height, int((top - y1) * scale) + 1),
     )
-    if box[0] >= box[2] or box[1] >= box[3]:
-        return False
-    low = image.crop(box).getextrema()[0]
-    return isinstance(low, int | float) and low < _INK_THRESHOLD
+    return box if box[0] < box[2] and box[1] < box[3] else None
+
+
+def _ink(image: Any) -> Any:
+    """A mask (255 = ink) of the pixels darker than the ink threshold."""
+    return image.point(lambda v: 255 if v < _INK_THRESHOLD else 0)
+
+
+def _altered(before: Any, after: Any) -> bool:
+    """Clearly dark turned clearly light (hidden), or clearly light turned clearly dark next
+    to signed content (overwritten); anti-aliased edges tinted by a translucent highlight are
+    neither."""
+    from PIL import ImageChops, ImageFilter
+
+    def mask(image: Any, test: Any) -> Any:
+        return image.point(lambda v: 255 if test(v) else 0)
+
+    dark_before = mask(before, lambda v: v < _DARK)
+    light_before = mask(before, lambda v: v >= _INK_THRESHOLD)
+    dark_after = mask(after, lambda v: v < _DARK)
+    light_after = mask(after, lambda v: v >= _INK_THRESHOLD)
+    hidden = ImageChops.multiply(dark_before, light_after)
+    near = mask(before, lambda v: v < _INK_THRESHOLD).filter(ImageFilter.MaxFilter(_NEAR_PX))
+    added = ImageChops.multiply(ImageChops.multiply(light_before, dark_after), near)
+    return _count(hidden) + _count(added) > _TOLERANCE_PX
+
+
+def _count(mask: Any) -> int:
+    """Pixels set in a 0/255 mask."""
+    histogram: list[int] = mask.histogram()
+    return sum(histogram[1:])
 
 
 def judge_annotations(
-    reader: PdfFileReader, signed_revision: int, signed_pdf: bytes | None
+    reader: PdfFileReader, signed_revision: int, signed_pdf: bytes | None, final_pdf: bytes
 ) -> tuple[FindingClass, Finding]:
     """The finding about annotations added since `signed_revision` (`signed_pdf`: the bytes
     of that revision, rendered to see what they cover; None: assume they cover content)."""
@@ -226,7 +282,11 @@ def judge_annotations(
             reader.get_historical_resolver(reader.xrefs.total_revisions - 1),
         )
         visible = [a for a in added if a.visible]
-        covering = visible if signed_pdf is None else annotations_over_content(signed_pdf, added)
+        covering = (
+            visible
+            if signed_pdf is None
+            else annotations_over_content(signed_pdf, final_pdf, added)
+        )
         pages = sorted({a.page + 1 for a in covering})
         unknown = False
     except Exception as exc:  # cannot tell what they cover: assume the worst

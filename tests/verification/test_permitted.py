@@ -117,8 +117,15 @@ def test_the_same_rewrite_of_a_font_the_page_uses_fails(pki: Pki, verify: Verify
     assert certification.indication is Indication.TOTAL_FAILED, report.to_json()
 
 
-def _note(rect: tuple[int, int, int, int]):
-    """A square comment with its own appearance (as Acrobat and Foxit write them)."""
+_FRAME = "1 0 0 RG 2 w 1 1 {w} {h} re S"
+_COVER = "1 1 1 rg 0 0 {w} {h} re f 0 0 0 rg BT /Helv 18 Tf 12 20 Td (999999 CNY) Tj ET"
+_HIGHLIGHT = "/GS0 gs 1 1 0 rg 0 0 {w} {h} re f"
+
+
+def _note(rect: tuple[int, int, int, int], drawing: str = _FRAME, subtype: str = "/Square"):
+    """A comment with its own appearance (as Acrobat and Foxit write them): by default a red
+    frame; `_COVER` paints a white box with new text; `_HIGHLIGHT` is a multiply-blended
+    yellow highlight."""
 
     def change(w: IncrementalPdfFileWriter) -> None:
         page_ref = w.root["/Pages"]["/Kids"].raw_get(0)
@@ -132,15 +139,16 @@ def _note(rect: tuple[int, int, int, int]):
                     pdf_name("/BBox"): generic.ArrayObject(
                         [generic.NumberObject(n) for n in (0, 0, x2 - x1, y2 - y1)]
                     ),
+                    pdf_name("/Resources"): _appearance_resources(),
                 },
-                stream_data=f"1 0 0 RG 2 w 1 1 {x2 - x1 - 2} {y2 - y1 - 2} re S".encode(),
+                stream_data=drawing.format(w=x2 - x1 - 2, h=y2 - y1 - 2).encode(),
             )
         )
         annot = w.add_object(
             generic.DictionaryObject(
                 {
                     pdf_name("/Type"): pdf_name("/Annot"),
-                    pdf_name("/Subtype"): pdf_name("/Square"),
+                    pdf_name("/Subtype"): pdf_name(subtype),
                     pdf_name("/Rect"): generic.ArrayObject([generic.NumberObject(n) for n in rect]),
                     pdf_name("/Contents"): generic.TextStringObject("已阅"),
                     pdf_name("/F"): generic.NumberObject(4),
@@ -166,11 +174,37 @@ def test_a_comment_beside_the_signed_text_passes_and_is_reported(pki: Pki, verif
     assert "annotations-after-signing" in {f.code for f in sig.findings}
 
 
-def test_a_comment_over_the_signed_text_fails(pki: Pki, verify: Verify) -> None:
-    doc = incremental(sign(pki, make_pdf()), _note((60, 700, 400, 750)))
+def _appearance_resources() -> generic.DictionaryObject:
+    font = generic.DictionaryObject(
+        {
+            pdf_name("/Type"): pdf_name("/Font"),
+            pdf_name("/Subtype"): pdf_name("/Type1"),
+            pdf_name("/BaseFont"): pdf_name("/Helvetica"),
+        }
+    )
+    multiply = generic.DictionaryObject({pdf_name("/BM"): pdf_name("/Multiply")})
+    return generic.DictionaryObject(
+        {
+            pdf_name("/Font"): generic.DictionaryObject({pdf_name("/Helv"): font}),
+            pdf_name("/ExtGState"): generic.DictionaryObject({pdf_name("/GS0"): multiply}),
+        }
+    )
+
+
+def test_a_comment_painting_over_the_signed_text_fails(pki: Pki, verify: Verify) -> None:
+    """A white box with other words, painted by the annotation's own appearance."""
+    doc = incremental(sign(pki, make_pdf()), _note((60, 700, 400, 750), _COVER, "/FreeText"))
     report = verify(doc)
     assert report.indication is Indication.TOTAL_FAILED, report.to_json()
     assert "annotation-over-content" in {f.code for f in report.signatures[0].findings}
+
+
+def test_a_highlight_over_the_signed_text_passes(pki: Pki, verify: Verify) -> None:
+    """A multiply-blended highlight leaves every signed glyph visible (reported only)."""
+    doc = incremental(sign(pki, make_pdf()), _note((60, 712, 400, 742), _HIGHLIGHT, "/Highlight"))
+    report = verify(doc)
+    assert report.indication is Indication.TOTAL_PASSED, report.to_json()
+    assert "annotations-after-signing" in {f.code for f in report.signatures[0].findings}
 
 
 def test_a_comment_after_a_p2_certification_exceeds_it(pki: Pki, verify: Verify) -> None:
