@@ -226,6 +226,7 @@ def seal_document(
         certify=request.certify,
         reason=request.reason,
         location=request.location,
+        vri=services.settings.pades_vri,
     )
     document = StoredDocument(
         id=request.document_id or new_id(),

@@ -30,8 +30,29 @@ class Settings(BaseSettings):
     )
     public_base_url: str = Field(
         default="http://127.0.0.1:8000",
-        description="base of the CRL, OCSP and CA-issuer URLs written into certificates; plain "
-        "http as RFC 5280 expects for them (the console itself belongs behind https)",
+        description="where the service is reached (verify links, the console); the PKI URLs in "
+        "certificates use ESEAL_PKI_BASE_URL, by default this base over plain http",
+    )
+    pki_base_url: str | None = Field(
+        default=None,
+        description="base of the CRL, OCSP and CA-issuer URLs in certificates; default: the "
+        "public base with http (RFC 5280 4.2.1.13, EN 319 412-2 GEN-4.3.11-4 want plain http "
+        "for them even when the console is served over https)",
+    )
+    qc_compliance: bool = Field(
+        default=False,
+        description="state EU qualified status (QcCompliance) in seal and personal "
+        "certificates; only for a qualified trust service",
+    )
+    qc_sscd: bool = Field(
+        default=False,
+        description="state that keys are held in a qualified creation device (QcSSCD); only "
+        "when a QSCD/HSM really holds them",
+    )
+    pades_vri: bool = Field(
+        default=True,
+        description="write the signature's /VRI entry in the DSS at B-LT/B-LTA (deprecated in "
+        "EN 319 142-1; some older validators look for it)",
     )
     master_key: SecretStr | None = Field(
         default=None, description="base64 of 32 bytes; default: the 0600 file data_dir/master.key"
@@ -99,6 +120,11 @@ class Settings(BaseSettings):
             problems.append("ESEAL_POLICY_OID must be your own policy OID, not the example one")
         if not self.cookie_secure:
             problems.append("ESEAL_COOKIE_SECURE must stay true in production")
+        if not self.resolved_pki_base_url.startswith("http://"):
+            problems.append(
+                "ESEAL_PKI_BASE_URL must be plain http:// (CRL and AIA URLs over https are "
+                "refused by RFC 5280 clients and ETSI GEN-4.3.11-4)"
+            )
         if problems:
             raise InsecureSettingsError("refusing to start in production: " + "; ".join(problems))
         return self
@@ -108,6 +134,14 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'eseal.db').resolve()}"
+
+    @property
+    def resolved_pki_base_url(self) -> str:
+        """The PKI base: ESEAL_PKI_BASE_URL, else the public base with its scheme made http."""
+        if self.pki_base_url:
+            return self.pki_base_url
+        scheme, sep, rest = self.public_base_url.partition("://")
+        return f"http://{rest}" if sep and scheme.lower() == "https" else self.public_base_url
 
     @property
     def resolved_master_key_file(self) -> Path:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlmodel import Session, col, select
 
@@ -20,7 +21,8 @@ from pki.trust import NetworkFetching, TrustStore
 
 
 def parse_ca_certificate(data: bytes) -> x509.Certificate:
-    """A CA certificate from PEM or DER; anything else is refused with a reason."""
+    """A CA certificate, or a self-signed end-entity certificate to pin as a signer, from PEM
+    or DER; anything else is refused with a reason."""
     try:
         cert = (
             x509.load_pem_x509_certificate(data)
@@ -29,13 +31,36 @@ def parse_ca_certificate(data: bytes) -> x509.Certificate:
         )
     except ValueError as exc:
         raise InvalidInput("not an X.509 certificate (PEM or DER)") from exc
+    if anchor_kind(cert) == "ca":
+        return cert
+    if not _self_signed(cert):
+        raise InvalidInput(
+            "the certificate is neither a CA certificate (basicConstraints cA=true) nor a "
+            "self-signed signer certificate"
+        )
+    return cert
+
+
+def anchor_kind(cert: x509.Certificate | bytes) -> str:
+    """ "ca" for a CA certificate, "pinned_signer" for a (self-signed) end-entity certificate
+    trusted directly; derived from the certificate, so nothing extra is stored."""
+    if isinstance(cert, bytes):
+        cert = x509.load_der_x509_certificate(cert)
     try:
         constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
-    except x509.ExtensionNotFound as exc:
-        raise InvalidInput("the certificate has no basicConstraints: not a CA") from exc
-    if not constraints.ca:
-        raise InvalidInput("the certificate is not a CA certificate (basicConstraints cA=false)")
-    return cert
+    except x509.ExtensionNotFound:
+        return "pinned_signer"
+    return "ca" if constraints.ca else "pinned_signer"
+
+
+def _self_signed(cert: x509.Certificate) -> bool:
+    if cert.issuer != cert.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(cert)
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+        return False
+    return True
 
 
 def add_anchor(

@@ -56,8 +56,10 @@ def build_services(settings: Settings) -> Services:
     policy = x509.ObjectIdentifier(settings.policy_oid)
     authority = Authority(
         keystore=keystore,
-        base_url=settings.public_base_url,
-        profiles=ProfileSet().with_policy(policy),
+        base_url=settings.resolved_pki_base_url,
+        profiles=ProfileSet()
+        .with_policy(policy)
+        .with_qualified(compliance=settings.qc_compliance, sscd=settings.qc_sscd),
     )
     return Services(
         settings=settings,

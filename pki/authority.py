@@ -29,6 +29,7 @@ from pki.errors import (
 from pki.identifiers import mask_resident_id, validate_resident_id, validate_uscc
 from pki.keys import KeyAlgorithm, KeyStore, PrivateKey, PublicKey, algorithm_of
 from pki.models import CaRecord, CertificateRecord, CertificateStatus, utc_now
+from pki.names import split_name
 from pki.profiles import (
     POLICY_OID,
     CaName,
@@ -70,6 +71,9 @@ class PersonIdentity:
 
     name: str
     resident_id: str
+    pseudonym: str | None = None
+    """When set, the subject names the person by this pseudonym instead of surname/givenName
+    (EN 319 412-2 NAT-4.2.4-1 allows either); CN carries it too."""
 
 
 Identity = EnterpriseIdentity | PersonIdentity
@@ -160,13 +164,21 @@ def subject_for(identity: Identity) -> x509.Name:
             ]
         )
     resident_id = validate_resident_id(identity.resident_id)
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-            x509.NameAttribute(NameOID.SERIAL_NUMBER, PERSON_SERIAL_PREFIX + resident_id),
-            x509.NameAttribute(NameOID.COMMON_NAME, name),
-        ]
-    )
+    attributes = [x509.NameAttribute(NameOID.COUNTRY_NAME, "CN")]
+    if identity.pseudonym is not None:
+        name = _checked_name(identity.pseudonym)
+        attributes.append(x509.NameAttribute(NameOID.PSEUDONYM, name))
+    else:
+        parts = split_name(name)
+        surname = parts.surname if parts else name
+        attributes.append(x509.NameAttribute(NameOID.SURNAME, surname))
+        if parts is not None:
+            attributes.append(x509.NameAttribute(NameOID.GIVEN_NAME, parts.given_name))
+    attributes += [
+        x509.NameAttribute(NameOID.SERIAL_NUMBER, PERSON_SERIAL_PREFIX + resident_id),
+        x509.NameAttribute(NameOID.COMMON_NAME, name),
+    ]
+    return x509.Name(attributes)
 
 
 def identity_from_certificate(certificate: x509.Certificate) -> Identity:

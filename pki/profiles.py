@@ -4,9 +4,10 @@ CA, TSA, OCSP, enterprise and personal certificates differ only by their `Certif
 Published URLs follow the public contract: `{base}/pki/ca/{ca}.crt`, `{base}/pki/crl/{ca}.crl`
 and `{base}/pki/ocsp`; publish them over http:// (RFC 5280 4.2.1.13, EN 319 412-2 GEN-4.3.11-4).
 
-Deliberate differences from ETSI EN 319 412 (as reported by pkilint's `lint_etsi_cert`):
-signing certificates carry digitalSignature and nonRepudiation together (NAT-4.3.2-1 prefers
-one), personal certificates carry the whole Chinese name in CN without surname/givenName, and
+Seal (enterprise) and personal certificates follow ETSI EN 319 412-2/-3/-5 as checked by
+pkilint's `lint_etsi_cert` (NCP-LEGAL-PERSON / NCP-NATURAL-PERSON): nonRepudiation alone, the
+name split into surname/givenName (or a pseudonym) for people, and QCStatements stating the
+certificate type and the semantics of the subject identifier. The one deliberate difference:
 the TSA's EKU is critical as RFC 3161 requires (GEN-4.3.10-1 wants it non-critical).
 """
 
@@ -23,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from pki.keys import PrivateKey, PublicKey
+from pki.qcstatements import QcProfile, QcType, Semantics, qc_statements_extension
 
 POLICY_OID = x509.ObjectIdentifier("1.3.6.1.4.1.32473.1")
 """Default certificate policy: under RFC 5612's documentation enterprise number. A deployment
@@ -83,6 +85,8 @@ class CertificateProfile:
     crl_distribution_point: bool = True
     ocsp_url: bool = False
     ca_issuers_url: bool = True
+    qc: QcProfile | None = None
+    """QCStatements to carry (EN 319 412-5), None for none."""
 
     def with_lifetime(self, days: int) -> CertificateProfile:
         """A copy with another default lifetime (still bounded by `max_lifetime_days`)."""
@@ -92,7 +96,11 @@ class CertificateProfile:
 
 
 _CA_USAGE = frozenset({KeyUsageBit.KEY_CERT_SIGN, KeyUsageBit.CRL_SIGN})
-_SIGNING_USAGE = frozenset({KeyUsageBit.DIGITAL_SIGNATURE, KeyUsageBit.CONTENT_COMMITMENT})
+_SIGNING_USAGE = frozenset({KeyUsageBit.CONTENT_COMMITMENT})
+"""nonRepudiation alone: seals and personal signatures commit their subject to a document's
+content (EN 319 412-2 NAT-4.3.2-1 option a; 412-3 for legal persons). digitalSignature as well
+would be "mixed key usage" (the certificate could then also authenticate, e.g. TLS clients),
+which EN 319 412-2 and DSS's signing-certificate KeyUsage constraint (nonRepudiation) warn on."""
 
 ROOT_CA = CertificateProfile(
     name=ProfileName.ROOT_CA,
@@ -118,8 +126,15 @@ ENTERPRISE_SIGNING = CertificateProfile(
     max_lifetime_days=1826,
     key_usage=_SIGNING_USAGE,
     ocsp_url=True,
+    # An electronic seal of a legal person identified by NTRCN- (EN 319 412-1 semantics Legal).
+    qc=QcProfile(qc_type=QcType.ESEAL, semantics=Semantics.LEGAL),
 )
-PERSONAL_SIGNING = dataclasses.replace(ENTERPRISE_SIGNING, name=ProfileName.PERSONAL)
+PERSONAL_SIGNING = dataclasses.replace(
+    ENTERPRISE_SIGNING,
+    name=ProfileName.PERSONAL,
+    # An electronic signature of a natural person identified by IDCCN- (semantics Natural).
+    qc=QcProfile(qc_type=QcType.ESIGN, semantics=Semantics.NATURAL),
+)
 TSA = CertificateProfile(
     name=ProfileName.TSA,
     lifetime_days=1826,
@@ -164,6 +179,19 @@ class ProfileSet:
             f.name: dataclasses.replace(getattr(self, f.name), policies=policies)
             for f in dataclasses.fields(self)
             if getattr(self, f.name).policies
+        }
+        return dataclasses.replace(self, **changes)
+
+    def with_qualified(self, *, compliance: bool, sscd: bool) -> ProfileSet:
+        """A copy whose QC profiles state EU qualified status / a QSCD as configured (only a
+        deployment that is a qualified trust service with such devices may say so)."""
+        changes = {
+            f.name: dataclasses.replace(
+                getattr(self, f.name),
+                qc=dataclasses.replace(getattr(self, f.name).qc, compliance=compliance, sscd=sscd),
+            )
+            for f in dataclasses.fields(self)
+            if getattr(self, f.name).qc is not None
         }
         return dataclasses.replace(self, **changes)
 
@@ -288,6 +316,8 @@ def certificate_extensions(
         extensions.append((x509.AuthorityInformationAccess(access), False))
     if profile.ocsp_no_check:
         extensions.append((x509.OCSPNoCheck(), False))
+    if profile.qc is not None:
+        extensions.append((qc_statements_extension(profile.qc), False))
     extensions.extend(template.extra_extensions)
     return extensions
 

@@ -10,6 +10,7 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v certutil >/dev/null 2>&1 || need+=(libnss3-tools)
 fc-list :lang=zh 2>/dev/null | grep -qi "noto" || need+=(fonts-noto-cjk fontconfig)
 [ -x /usr/bin/chromium ] || need+=(chromium)  # the console's browser tests (Playwright)
+command -v gs >/dev/null 2>&1 || need+=(ghostscript)  # PDF/A-2b inputs in the sealing tests
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -78,6 +78,7 @@ _REVOCATION = {
     "revoked_after_signing": "签署后被吊销 / revoked after signing",
     "unknown": "未知 / unknown",
     "not_checked": "未检查 / not checked",
+    "not_applicable": "不适用（直接信任的签署者证书）/ not applicable (pinned signer)",
 }
 _REVOCATION_SOURCE = {
     "embedded-dss": "文档内嵌验证数据 / embedded DSS",
@@ -358,7 +359,12 @@ def _signature(layout: _Layout, number: int, sig: SignatureReport, *, zone: tzin
     ts = local_time(sig.timestamp_time, zone)
     row("时间戳 Time-stamp", f"{ts} · {sig.tsa}" if sig.tsa and sig.timestamp_time else ts)
     row("级别 Level", f"PAdES {sig.pades_level}" if sig.pades_level else "—")
-    row("完整性 Integrity", "完好 / intact" if sig.integrity else "不完好 / not intact")
+    integrity = {
+        None: "未能计算 / not computed",
+        True: "完好 / intact",
+        False: "不完好 / not intact",
+    }
+    row("完整性 Integrity", integrity[sig.integrity])
     anchor = sig.trust_anchor or "未找到 / none found"
     if sig.trust_anchor and sig.trust_anchor_is_ours:
         anchor += "（本平台根 CA / our root）"

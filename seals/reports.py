@@ -101,6 +101,8 @@ class RevocationStatus(StrEnum):
     REVOKED_AFTER_SIGNING = "revoked_after_signing"
     UNKNOWN = "unknown"
     NOT_CHECKED = "not_checked"
+    NOT_APPLICABLE = "not_applicable"
+    """The signer's own certificate is a pinned trust anchor: nobody issues status for it."""
 
 
 class RevocationSource(StrEnum):
@@ -212,8 +214,9 @@ class SignatureReport:
     tsa: str | None
     pades_level: str | None
     """'B-B' | 'B-T' | 'B-LT' | 'B-LTA', or None (not a PAdES signature or not readable)."""
-    integrity: bool
-    """The CMS signature and the digest over the ByteRange both check out."""
+    integrity: bool | None
+    """The CMS signature and the digest over the ByteRange both check out; None when the
+    digest could not be computed (the signature could not be processed)."""
     chain: tuple[str, ...]
     """Subjects from the signer up to the trust anchor (when a chain was found)."""
     trust_anchor: str | None

@@ -271,13 +271,14 @@ _PDF_HEADER_WINDOW = 1024
 
 def _open_writer(pdf: bytes) -> Any:
     """An `IncrementalPdfFileWriter` over the document, or the right input error."""
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.misc import PdfError
+
+    from seals.pdfa import open_incremental_writer
 
     if not isinstance(pdf, bytes | bytearray) or b"%PDF-" not in bytes(pdf[:_PDF_HEADER_WINDOW]):
         raise NotAPdfError("The input is not a PDF file (no %PDF- header).")
     try:
-        writer = IncrementalPdfFileWriter(BytesIO(bytes(pdf)), strict=True)
+        writer = open_incremental_writer(bytes(pdf), strict=True)
     except PdfError as exc:
         raise DamagedPdfError(f"The PDF cannot be read: {exc}") from exc
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
@@ -492,6 +493,7 @@ async def async_sign_pdf(
     reason: str | None = None,
     location: str | None = None,
     signing_time: datetime | None = None,
+    vri: bool | None = None,
 ) -> SignedPdf:
     """Seal ``pdf``; see `sign_pdf`. For callers already inside an event loop."""
     from pyhanko.pdf_utils.misc import PdfError
@@ -550,10 +552,12 @@ async def async_sign_pdf(
         use_pades_lta=level is PadesLevel.B_LTA,
         validation_context=validation.validation_context() if validation is not None else None,
         # B-LT: the DSS in its own revision after the signature. B-LTA: that DSS, then the
-        # document time-stamp as the very last revision (it covers the whole file). No VRI
-        # (deprecated in EN 319 142-1, and it would force a DSS update after the time-stamp).
+        # document time-stamp as the very last revision (it covers the whole file). The
+        # signature's /VRI entry (deprecated in EN 319 142-1, still looked for by some older
+        # validators) is on by default; none for the document time-stamp, which would force a
+        # DSS update after it.
         dss_settings=pdf_signer_mod.DSSContentSettings(
-            include_vri=False,
+            include_vri=True if vri is None else vri,
             placement=pdf_signer_mod.SigDSSPlacementPreference.SEPARATE_REVISION,
             next_ts_settings=pdf_signer_mod.TimestampDSSContentSettings(
                 include_vri=False, update_before_ts=True
@@ -647,6 +651,7 @@ def sign_pdf(
     reason: str | None = None,
     location: str | None = None,
     signing_time: datetime | None = None,
+    vri: bool | None = None,
 ) -> SignedPdf:
     """Seal ``pdf`` with a PAdES signature at ``level``; returns the whole signed document.
 
@@ -655,7 +660,8 @@ def sign_pdf(
     ``appearance``. ``timestamper`` (a pyhanko `TimeStamper`) is required from B-T up,
     ``validation`` from B-LT up. ``certify`` makes this a certification (author) signature with
     the given DocMDP permission; it must be the document's first signature. ``signing_time``
-    is the claimed time in the signature dictionary (/M; default now).
+    is the claimed time in the signature dictionary (/M; default now). ``vri``: write the
+    signature's /VRI entry in the DSS at B-LT/B-LTA (default on, for older validators).
 
     Runs its own event loop: from async code call `async_sign_pdf`.
     Raises a `SigningError` subclass (stable ``code``) before producing anything on bad input.
@@ -674,5 +680,6 @@ def sign_pdf(
             reason=reason,
             location=location,
             signing_time=signing_time,
+            vri=vri,
         )
     )

@@ -24,13 +24,16 @@ and then by our own checks where pyhanko's answer is not enough for a verdict pe
   empty or zeroed /Contents, no /ByteRange) are reported as TOTAL_FAILED/FORMAT_FAILURE, not
   silently skipped.
 
-Indication mapping (ETSI EN 319 102-1), first match wins:
+Indication mapping (ETSI EN 319 102-1, following EU DSS; the table and its reasons are in
+seals/indications.py), first fatal finding wins:
   unreadable signature, unsupported format, ByteRange not covering its revision
       -> TOTAL_FAILED / FORMAT_FAILURE
-  digest over the ByteRange differs -> TOTAL_FAILED / HASH_FAILURE
+  digest over the ByteRange differs -> TOTAL_FAILED / HASH_FAILURE (only then)
   CMS signature does not verify -> TOTAL_FAILED / SIG_CRYPTO_FAILURE
-  content changed after signing (diff analysis `OTHER`, DocMDP violated, signature hidden)
-      -> TOTAL_FAILED / HASH_FAILURE (the document shown is not the signed one)
+  content changed after signing (diff analysis `OTHER`, DocMDP violated, signature hidden,
+      bytes after a signed revision that no parsed revision accounts for)
+      -> TOTAL_FAILED / FORMAT_FAILURE (as DSS's format-checking modification checks)
+  signature our parser cannot process -> INDETERMINATE / GENERIC, integrity unknown (None)
   revoked / expired / not yet valid before a proven signing time -> TOTAL_FAILED / REVOKED,
       EXPIRED, NOT_YET_VALID
   no chain to a recognised anchor -> INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND
@@ -57,12 +60,11 @@ import concurrent.futures
 import hashlib
 import itertools
 import logging
-import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from dataclasses import field as dataclass_field
 from datetime import datetime
-from io import BytesIO
 from typing import Any
 
 from asn1crypto import x509 as asn1_x509
@@ -76,7 +78,6 @@ from pyhanko.pdf_utils.decode_limits import (
 )
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import (
-    DEFAULT_DIFF_POLICY,
     DiffResult,
     ModificationLevel,
     SuspiciousModification,
@@ -122,6 +123,8 @@ from pki.trust import (
     TrustStore,
     classify_revinfo,
 )
+from seals.indications import INDICATIONS, MODIFIED, FindingClass
+from seals.pinned import assess_pinned
 from seals.reports import (
     Coverage,
     DocumentFindings,
@@ -132,7 +135,6 @@ from seals.reports import (
     RevocationSource,
     RevocationStatus,
     SealInfo,
-    SealPosition,
     SignatureKind,
     SignatureReport,
     SignerInfo,
@@ -140,6 +142,12 @@ from seals.reports import (
     VerificationReport,
     overall_indication,
 )
+from seals.verification_annotations import judge_annotations
+from seals.verification_bytes import unaccounted_finding, unaccounted_objects
+from seals.verification_cms import keep_the_signer_info_that_signed
+from seals.verification_positions import annotation_pages, page_count, widget_positions
+from seals.verification_reader import open_reader
+from seals.verification_rules import DIFF_POLICY
 
 __all__ = ["SealLookup", "async_verify_pdf", "verify_pdf"]
 
@@ -255,6 +263,8 @@ class _SigCandidate:
     sig_ref: generic.Reference | None
     hidden_since: int | None = None
     """Revision from which this signature is no longer reachable from the form."""
+    notes: list[Finding] = dataclass_field(default_factory=list)
+    """Findings made before pyhanko opened the signature (e.g. several SignerInfos)."""
 
 
 @dataclass
@@ -285,6 +295,16 @@ class _Acc:
         self.findings.append(finding)
         if self.indication is None:
             self.indication, self.sub, self.decisive = Indication.INDETERMINATE, sub, finding
+
+    def apply(self, cls: FindingClass, finding: Finding) -> None:
+        """Record `finding` with the indication its class leads to (seals/indications.py)."""
+        verdict = INDICATIONS[cls]
+        if verdict is None:
+            self.add(finding)
+        elif verdict[0] is Indication.TOTAL_FAILED:
+            self.fail(verdict[1], finding)
+        else:
+            self.indeterminate(verdict[1], finding)
 
     def ordered(self) -> tuple[Finding, ...]:
         """The finding that decided the indication first, then the rest in order."""
@@ -327,7 +347,7 @@ class _Verifier:
         self.backend = backend
         self.sha256 = hashlib.sha256(pdf).hexdigest()
         self.reader: PdfFileReader | None = None
-        self.page_count: int | None = None
+        self.pages: int | None = None
         self.revisions: int | None = None
         self.candidates: list[_SigCandidate] = []
         self.reports: list[SignatureReport] = []
@@ -337,6 +357,7 @@ class _Verifier:
         self.doc_timestamps: list[_DocTsRecord] = []
         self.certified_allows_forms = False
         self.certified_allows_annotations = False
+        self.unaccounted: list[int] = []
         self.status = "ok"
 
     # ----------------------------------------------------------------- document level
@@ -381,11 +402,13 @@ class _Verifier:
                 _f("not-a-pdf", "文件不是 PDF 文档。", "The file is not a PDF document."),
             )
         try:
-            reader = PdfFileReader(BytesIO(self.pdf), strict=True, decode_limits=_DECODE_LIMITS)
+            reader, tolerant = open_reader(self.pdf, limits=_DECODE_LIMITS)
+            if tolerant is not None:
+                self.doc_findings.append(tolerant)
             encrypted = reader.encrypted
             if not encrypted:
                 self.revisions = reader.xrefs.total_revisions
-                self.page_count = _page_count(reader)
+                self.pages = page_count(reader)
         except Exception as exc:
             logger.info("unreadable PDF: %s", exc)
             return self._document_report(
@@ -406,6 +429,11 @@ class _Verifier:
                 ),
             )
         self.reader = reader
+        try:
+            self.unaccounted = unaccounted_objects(self.pdf, reader, after=0)
+        except Exception as exc:  # an xref structure we cannot walk: counted as unknown bytes
+            logger.info("cannot account for the objects of the PDF: %s", exc)
+            self.unaccounted = [0]
         try:
             self._collect_candidates(reader)
         except Exception as exc:
@@ -431,6 +459,8 @@ class _Verifier:
         embedded: list[tuple[_SigCandidate, EmbeddedPdfSignature]] = []
         for cand in self.candidates[:_MAX_SIGNATURES]:
             try:
+                several = keep_the_signer_info_that_signed(self.pdf, cand.field)
+                cand.notes.extend([several] if several is not None else [])
                 emb = EmbeddedPdfSignature(reader, cand.field, cand.field_name)
             except Exception as exc:
                 self.reports.append(self._unreadable(cand, exc))
@@ -485,12 +515,13 @@ class _Verifier:
             indication, sub = overall_indication(reports)
             fatal = [f for f in self.doc_findings if f.code in _DOC_FATAL]
             if fatal and indication is not Indication.TOTAL_FAILED:
-                indication, sub = Indication.TOTAL_FAILED, SubIndication.HASH_FAILURE
+                assert MODIFIED is not None
+                indication, sub = MODIFIED
         modified = any(f.code.startswith("modified-after-last") for f in self.doc_findings)
         doc = DocumentFindings(
             sha256=self.sha256,
             size=len(self.pdf),
-            page_count=self.page_count,
+            page_count=self.pages,
             revisions=self.revisions,
             signatures=len(reports),
             modified_after_last_signature=modified,
@@ -514,7 +545,7 @@ class _Verifier:
         if self.reader is None or not reports:
             return reports
         try:
-            pages = _annotation_pages(self.reader)
+            pages = annotation_pages(self.reader)
         except Exception as exc:
             logger.info("page tree unreadable for seal positions: %s", exc)
             return reports
@@ -522,7 +553,7 @@ class _Verifier:
         out: list[SignatureReport] = []
         for report in reports:
             fld = fields.get(report.field_name)
-            positions = _widget_positions(fld, pages) if fld is not None else ()
+            positions = widget_positions(fld, pages) if fld is not None else ()
             out.append(replace(report, positions=positions) if positions else report)
         return tuple(out)
 
@@ -644,7 +675,7 @@ class _Verifier:
             ),
         )
         if cand.hidden_since is not None:
-            acc.fail(SubIndication.HASH_FAILURE, _hidden_finding(cand))
+            acc.apply(FindingClass.SIGNATURE_HIDDEN, _hidden_finding(cand))
         return _bare_report(cand.field_name, acc.indication, acc.sub, *acc.ordered())
 
     async def _verify_doc_timestamp(
@@ -655,10 +686,10 @@ class _Verifier:
         status: DocumentTimestampStatus | None = None
         try:
             status = await async_validate_pdf_timestamp(
-                emb, validation_context=tsa_vc, diff_policy=DEFAULT_DIFF_POLICY
+                emb, validation_context=tsa_vc, diff_policy=DIFF_POLICY
             )
         except Exception as exc:
-            acc.fail(SubIndication.FORMAT_FAILURE, _processing_failed(exc))
+            acc.apply(FindingClass.PROCESSING_FAILED, _processing_failed(exc))
         coverage = _coverage(emb.coverage)
         mods = ModificationsAfter.NONE
         if status is not None:
@@ -676,7 +707,7 @@ class _Verifier:
                 )
         self._coverage_check(acc, emb)
         if cand.hidden_since is not None:
-            acc.fail(SubIndication.HASH_FAILURE, _hidden_finding(cand))
+            acc.apply(FindingClass.SIGNATURE_HIDDEN, _hidden_finding(cand))
         ok = acc.indication is None
         ts_time = status.timestamp if status is not None else None
         if ts_time is not None:
@@ -702,7 +733,7 @@ class _Verifier:
             timestamp_time=ts_time,
             tsa=signer.summary if signer else None,
             pades_level=None,
-            integrity=bool(status and status.intact and status.valid),
+            integrity=_integrity_of(status),
             chain=_chain_subjects(status.validation_path) if status else (),
             trust_anchor=_anchor_subject(status.validation_path) if status else None,
             trust_anchor_is_ours=self._anchor_is_ours(status.validation_path if status else None),
@@ -722,6 +753,8 @@ class _Verifier:
         self, cand: _SigCandidate, emb: EmbeddedPdfSignature
     ) -> SignatureReport:
         acc = _Acc()
+        for note in cand.notes:
+            acc.add(note)
         subfilter = str(emb.sig_object.get("/SubFilter", ""))
         docmdp = _safe(lambda: emb.docmdp_level)
         is_certification = _is_certification(self.reader, cand.sig_ref) or (
@@ -737,7 +770,7 @@ class _Verifier:
                     moment=self.now, other_certs=other_certs, require_revocation=False
                 ),
                 ts_validation_context=self._ts_context(emb),
-                diff_policy=DEFAULT_DIFF_POLICY,
+                diff_policy=DIFF_POLICY,
                 key_usage_settings=KeyUsageConstraints(
                     key_usage={"digital_signature", "non_repudiation"},
                     match_all_key_usages=False,
@@ -747,10 +780,10 @@ class _Verifier:
             if _is_network_failure(exc):
                 acc.indeterminate(SubIndication.TRY_LATER, _network_finding(exc))
             else:
-                acc.fail(SubIndication.FORMAT_FAILURE, _processing_failed(exc))
+                acc.apply(FindingClass.PROCESSING_FAILED, _processing_failed(exc))
 
         if cand.hidden_since is not None:
-            acc.fail(SubIndication.HASH_FAILURE, _hidden_finding(cand))
+            acc.apply(FindingClass.SIGNATURE_HIDDEN, _hidden_finding(cand))
         mods = ModificationsAfter.NONE
         ts_time: datetime | None = None
         tsa_name: str | None = None
@@ -872,7 +905,7 @@ class _Verifier:
             timestamp_time=ts_time,
             tsa=tsa_name,
             pades_level=level,
-            integrity=bool(status and status.intact and status.valid),
+            integrity=_integrity_of(status),
             chain=cert_result.chain,
             trust_anchor=cert_result.anchor,
             trust_anchor_is_ours=cert_result.anchor_ours,
@@ -891,8 +924,8 @@ class _Verifier:
     @staticmethod
     def _integrity(acc: _Acc, intact: bool, valid: bool) -> None:
         if not intact:
-            acc.fail(
-                SubIndication.HASH_FAILURE,
+            acc.apply(
+                FindingClass.DIGEST_MISMATCH,
                 _f(
                     "digest-mismatch",
                     "签名覆盖的字节与签名时不一致：文档在签署后被改动（或 ByteRange 被改写）。",
@@ -901,8 +934,8 @@ class _Verifier:
                 ),
             )
         elif not valid:
-            acc.fail(
-                SubIndication.SIG_CRYPTO_FAILURE,
+            acc.apply(
+                FindingClass.SIGNATURE_INVALID,
                 _f(
                     "signature-invalid",
                     "签名值无法用签署者证书的公钥验证通过。",
@@ -935,14 +968,19 @@ class _Verifier:
         certification: MDPPerm | None,
         is_timestamp: bool,
     ) -> ModificationsAfter:
+        signed_end = _signed_end(emb)
+        stray = [o for o in self.unaccounted if signed_end is None or o >= signed_end]
+        if stray:
+            acc.apply(FindingClass.UNACCOUNTED_BYTES, unaccounted_finding(stray))
+            return ModificationsAfter.OTHER
         diff = emb.diff_result
         if diff is None:
             return ModificationsAfter.NONE
         if isinstance(diff, SuspiciousModification) or not isinstance(diff, DiffResult):
             if emb.coverage is not None and emb.coverage < SignatureCoverageLevel.ENTIRE_REVISION:
                 return ModificationsAfter.OTHER  # reported as a coverage problem
-            acc.fail(
-                SubIndication.HASH_FAILURE,
+            acc.apply(
+                FindingClass.CONTENT_CHANGED,
                 _f(
                     "modified-after-signing",
                     f"签署后文档内容被修改（增量更新中改动了页面、对象或结构）：{_short(diff)}",
@@ -953,8 +991,8 @@ class _Verifier:
             return ModificationsAfter.OTHER
         level = diff.modification_level
         if level == ModificationLevel.OTHER:
-            acc.fail(
-                SubIndication.HASH_FAILURE,
+            acc.apply(
+                FindingClass.CONTENT_CHANGED,
                 _f(
                     "modified-after-signing",
                     "签署后文档被以不允许的方式修改（例如页面内容、页面增删或签名外观被改写）。",
@@ -964,8 +1002,8 @@ class _Verifier:
             )
             return ModificationsAfter.OTHER
         if certification is not None and level.value > certification.value:
-            acc.fail(
-                SubIndication.HASH_FAILURE,
+            acc.apply(
+                FindingClass.DOCMDP_VIOLATED,
                 _f(
                     "docmdp-violated",
                     f"签署后的修改超出了认证签名允许的范围（{certification.name}）。",
@@ -977,21 +1015,25 @@ class _Verifier:
         changed = set(diff.changed_form_fields)
         non_sig = sorted(n for n in changed if n not in sig_fields)
         if level == ModificationLevel.ANNOTATIONS:
-            if not (self.certified_allows_annotations or is_timestamp):
-                acc.indeterminate(
-                    SubIndication.SIG_CONSTRAINTS_FAILURE,
-                    _f(
-                        "annotations-after-signing",
-                        "签署后添加或修改了注释，可能遮盖或改变页面显示的内容。",
-                        "Annotations were added or changed after signing; they can cover or "
-                        "change what the page shows.",
-                    ),
-                )
+            self._annotations(acc, emb)
             return ModificationsAfter.ANNOTATIONS
         if level == ModificationLevel.FORM_FILLING:
             if non_sig:
                 names = ", ".join(non_sig[:5])
-                if self.certified_allows_forms and (
+                lock = _safe(lambda: emb.fieldmdp)
+                unlocked = lock is not None and not any(lock.is_locked(n) for n in non_sig)
+                if unlocked:
+                    acc.apply(
+                        FindingClass.FORM_FILLED_PERMITTED,
+                        _f(
+                            "form-filled-allowed",
+                            f"签署后填写了表单域（{names}），签署者的字段锁定（SigFieldLock）"
+                            "未锁定这些字段。",
+                            f"Form fields were filled after signing ({names}); the signer's "
+                            "field lock (SigFieldLock) leaves them open.",
+                        ),
+                    )
+                elif self.certified_allows_forms and (
                     certification is None or certification.value >= MDPPerm.FILL_FORMS.value
                 ):
                     acc.add(
@@ -1033,6 +1075,14 @@ class _Verifier:
                 )
             )
         return ModificationsAfter.NONE
+
+    def _annotations(self, acc: _Acc, emb: EmbeddedPdfSignature) -> None:
+        """Annotations added after signing: reported, a failure where one covers signed
+        content (seals/verification_annotations.py)."""
+        assert self.reader is not None and self.revisions is not None
+        signed_end = _signed_end(emb)
+        signed_pdf = self.pdf[:signed_end] if signed_end is not None else None
+        acc.apply(*judge_annotations(self.reader, emb.signed_revision, signed_pdf, self.pdf))
 
     def _signature_field_names(self) -> set[str]:
         return {c.field_name for c in self.candidates}
@@ -1117,6 +1167,14 @@ class _Verifier:
         result.chain = _chain_subjects(path)
         result.anchor = _anchor_subject(path)
         result.anchor_ours = self._anchor_is_ours(path)
+        if self.trust.anchor_for(cert) is not None:
+            outcome = assess_pinned(cert, moment=moment, poe=poe)
+            for finding in outcome.findings:
+                acc.add(finding)
+            if outcome.failure is not None:
+                (acc.fail if outcome.failure_is_total else acc.indeterminate)(*outcome.failure)
+            result.revocation = outcome.revocation
+            return result
 
         # 2. revocation material: ours from the service, others from the document
         material = embedded
@@ -1357,7 +1415,7 @@ def _bare_report(
         timestamp_time=None,
         tsa=None,
         pades_level=None,
-        integrity=False,
+        integrity=None,
         chain=(),
         trust_anchor=None,
         trust_anchor_is_ours=False,
@@ -1372,6 +1430,22 @@ def _bare_report(
         sub_indication=sub,
         findings=findings,
     )
+
+
+def _signed_end(emb: EmbeddedPdfSignature) -> int | None:
+    """Where the bytes a signature covers end (None when its ByteRange is unusable)."""
+    try:
+        values = [int(v) for v in emb.byte_range]
+    except Exception:
+        return None
+    return values[2] + values[3] if len(values) == 4 else None
+
+
+def _integrity_of(status: PdfSignatureStatus | DocumentTimestampStatus | None) -> bool | None:
+    """True/false only when the digest was computed; None when validation never got there."""
+    if status is None:
+        return None
+    return bool(status.intact and status.valid)
 
 
 def _is_network_failure(exc: BaseException) -> bool:
@@ -1649,88 +1723,6 @@ def _first_revision_without(
     return last
 
 
-_MAX_PAGES_FOR_POSITIONS = 10_000
-_MAX_WIDGETS_PER_FIELD = 2_000
-
-
-def _annotation_pages(reader: PdfFileReader) -> dict[generic.Reference, int]:
-    """The page index (from 0) of every annotation referenced from a page's /Annots."""
-    found: dict[generic.Reference, int] = {}
-    seen: set[generic.Reference] = set()
-    stack: list[Any] = [reader.root.raw_get("/Pages")]
-    index = 0
-    while stack and index < _MAX_PAGES_FOR_POSITIONS:
-        raw = stack.pop()
-        if isinstance(raw, generic.IndirectObject):
-            if raw.reference in seen:
-                continue
-            seen.add(raw.reference)
-        node = raw.get_object()
-        if not isinstance(node, generic.DictionaryObject):
-            continue
-        kids = node.get("/Kids") if node.get("/Type") != "/Page" else None
-        if isinstance(kids, generic.ArrayObject):
-            stack.extend(reversed(list(kids)))
-            continue
-        annots = node.get("/Annots")
-        if isinstance(annots, generic.ArrayObject):
-            for annot in annots:
-                if isinstance(annot, generic.IndirectObject):
-                    found.setdefault(annot.reference, index)
-        index += 1
-    return found
-
-
-def _widget_positions(fld: Any, pages: dict[generic.Reference, int]) -> tuple[SealPosition, ...]:
-    """The rectangles of the widget annotations of a signature field that sit on a page."""
-    try:
-        widgets: list[generic.IndirectObject] = []
-        if isinstance(fld, generic.IndirectObject):
-            widgets.append(fld)
-        kids = fld.get_object().get("/Kids")
-        if isinstance(kids, generic.ArrayObject):
-            widgets.extend(k for k in kids if isinstance(k, generic.IndirectObject))
-        positions: list[SealPosition] = []
-        for widget in widgets[:_MAX_WIDGETS_PER_FIELD]:
-            page = pages.get(widget.reference)
-            if page is None:
-                continue
-            annotation = widget.get_object()
-            if not isinstance(annotation, generic.DictionaryObject):
-                continue
-            rect = _rect_of(annotation.get("/Rect"))
-            if rect is not None:
-                positions.append(SealPosition(page=page, rect=rect))
-        return tuple(sorted(positions, key=lambda p: (p.page, -p.rect[3], p.rect[0])))
-    except Exception as exc:
-        logger.info("signature widgets unreadable: %s", exc)
-        return ()
-
-
-def _rect_of(raw: Any) -> tuple[float, float, float, float] | None:
-    if not isinstance(raw, generic.ArrayObject) or len(raw) != 4:
-        return None
-    try:
-        x1, y1, x2, y2 = (float(v) for v in raw)
-    except (TypeError, ValueError):
-        return None
-    if not all(math.isfinite(v) for v in (x1, y1, x2, y2)) or x1 == x2 or y1 == y2:
-        return None
-    return (
-        round(min(x1, x2), 2),
-        round(min(y1, y2), 2),
-        round(max(x1, x2), 2),
-        round(max(y1, y2), 2),
-    )
-
-
-def _page_count(reader: PdfFileReader) -> int | None:
-    try:
-        return int(reader.root["/Pages"]["/Count"])
-    except Exception:
-        return None
-
-
 def _safe(fn: Callable[[], Any]) -> Any:
     try:
         return fn()
@@ -1766,7 +1758,10 @@ def _verdict(
             f"Valid: all {n} signature(s) are valid and the document was not altered after "
             "signing.",
         )
-    bad = next(r for r in reports if r.indication is indication)
+    bad = next((r for r in reports if r.indication is indication), None)
+    if bad is None:  # decided by a document-level finding (e.g. a reused signature dictionary)
+        first = next((f for f in doc_findings if f.code in _DOC_FATAL), doc_findings[0])
+        return "验证未通过：" + first.zh, "Not valid: " + first.en
     reason = bad.findings[0] if bad.findings else None
     if indication is Indication.TOTAL_FAILED:
         return (

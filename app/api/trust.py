@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,10 +31,21 @@ class TrustAnchorPublic(BaseModel):
     fingerprint_sha256: str
     not_after: datetime
     created_at: datetime
+    kind: Literal["ca", "pinned_signer"] = Field(
+        description="a CA, or a self-signed signer certificate trusted directly"
+    )
 
 
 def _public(record: TrustAnchorRecord) -> TrustAnchorPublic:
-    return TrustAnchorPublic.model_validate(record, from_attributes=True)
+    return TrustAnchorPublic(
+        id=record.id,
+        label=record.label,
+        subject=record.subject,
+        fingerprint_sha256=record.fingerprint_sha256,
+        not_after=record.not_after,
+        created_at=record.created_at,
+        kind="ca" if trust_anchors.anchor_kind(record.der) == "ca" else "pinned_signer",
+    )
 
 
 @router.post("", dependencies=needs(Scope.platform), status_code=status.HTTP_201_CREATED)

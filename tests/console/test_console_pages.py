@@ -329,14 +329,15 @@ def test_admin_adds_a_member_who_can_sign_in(signed_in: Login, console_org: Cons
     assert "吴磊" not in admin.get("/console/").text
 
 
-def _ca_pem(name: str, *, ca: bool = True) -> bytes:
+def _ca_pem(name: str, *, ca: bool = True, self_signed: bool = True) -> bytes:
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    issuer = subject if self_signed else x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "X")])
     now = datetime.now(UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(subject)
-        .issuer_name(subject)
+        .issuer_name(issuer)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(days=1))
@@ -374,8 +375,16 @@ def test_platform_admin_adds_and_removes_a_trust_anchor(
     refused = operator.post(
         "/console/trust-anchors",
         data={"csrf_token": csrf_of(home.text), "label": "终端证书"},
-        files={"certificate": ("leaf.pem", _ca_pem("leaf", ca=False), "application/x-pem-file")},
+        files={
+            "certificate": (
+                "leaf.pem",
+                _ca_pem("leaf", ca=False, self_signed=False),
+                "application/x-pem-file",
+            )
+        },
     )
+    # a self-signed end-entity certificate would be pinned as a signer; one issued by a CA
+    # that is not itself recognised is refused
     assert refused.status_code == 422 and "CA" in refused.text
     anchor = re.search(
         rf"<td>{re.escape(label)}</td>.*?action=\"/console/trust-anchors/([0-9a-f]{{32}})/remove\"",

@@ -84,7 +84,8 @@ def test_enterprise_certificate_content(ec_pki: PkiFixture, db: Session) -> None
 
     key_usage = cert.extensions.get_extension_for_class(x509.KeyUsage)
     assert key_usage.critical
-    assert key_usage.value.digital_signature and key_usage.value.content_commitment
+    # nonRepudiation alone (EN 319 412-2 NAT-4.3.2-1; see pki/profiles.py)
+    assert key_usage.value.content_commitment and not key_usage.value.digital_signature
     assert not key_usage.value.key_cert_sign
     assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
     policies = cert.extensions.get_extension_for_class(x509.CertificatePolicies).value

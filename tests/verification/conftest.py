@@ -434,9 +434,10 @@ def sign(
     lta: bool = False,
     box: tuple[int, int, int, int] | None = (400, 60, 520, 180),
     reason: str | None = "合同盖章",
+    strict: bool = True,
 ) -> bytes:
     who = who or pki.enterprise
-    w = IncrementalPdfFileWriter(BytesIO(pdf))
+    w = IncrementalPdfFileWriter(BytesIO(pdf), strict=strict)
     if box is not None:
         fields.append_signature_field(
             w, fields.SigFieldSpec(sig_field_name=field, on_page=0, box=box)
