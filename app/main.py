@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app import envelopes, health, protocols, webhooks
+from app.admission import AdmissionMiddleware, gates_from
 from app.api import audit as audit_api
 from app.api import certificates as certificates_api
 from app.api import envelopes as envelopes_api
@@ -23,6 +24,7 @@ from app.api import verify as verify_api
 from app.console import routes as console
 from app.db import migrate
 from app.errors import install_error_handlers
+from app.faults import ProblemOnCrashMiddleware, install_fault_handlers
 from app.jobs import JobWorker
 from app.logs import configure_logging
 from app.middleware import (
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.state.services = services
     app.state.webhook_worker = worker
     install_error_handlers(app)
+    install_fault_handlers(app, retry_after=settings.retry_after_seconds)
     app.include_router(health.router)
     app.include_router(protocols.router)
     app.include_router(organizations.router)
@@ -89,6 +92,14 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.include_router(envelopes_api.router)
     app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(ProblemOnCrashMiddleware, retry_after=settings.retry_after_seconds)
+    app.state.admission_gates = gates = gates_from(settings.admission)
+    app.add_middleware(
+        AdmissionMiddleware,
+        gates=gates,
+        wait_seconds=settings.admission_wait_seconds,
+        retry_after=settings.retry_after_seconds,
+    )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from app.blobs import LocalBlobStore
 from app.db import make_engine
+from app.pdfpool import PdfWorkerPool, limits_from
 from app.ratelimit import RateLimiter
 from app.settings import Settings
 from pki.authority import Authority
@@ -30,6 +31,7 @@ class Services:
     hierarchy: HierarchyConfig
     verify_limiter: RateLimiter
     blobs: LocalBlobStore
+    pdf_pool: PdfWorkerPool
 
 
 def master_key(settings: Settings) -> bytes:
@@ -57,7 +59,9 @@ def build_services(settings: Settings) -> Services:
     )
     return Services(
         settings=settings,
-        engine=make_engine(settings.resolved_database_url),
+        engine=make_engine(
+            settings.resolved_database_url, busy_timeout=settings.db_busy_timeout_seconds
+        ),
         keystore=keystore,
         authority=authority,
         publisher=Publisher(
@@ -67,4 +71,5 @@ def build_services(settings: Settings) -> Services:
         hierarchy=hierarchy_config(settings),
         verify_limiter=RateLimiter(limit=settings.verify_rate_per_minute),
         blobs=LocalBlobStore(settings.data_dir / "documents"),
+        pdf_pool=PdfWorkerPool(settings, limits_from(settings), size=settings.pdf_workers),
     )
