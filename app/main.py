@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         if jobs_worker is not None:
             jobs_worker.stop()
         worker.stop()
+        services.pdf_pool.close()
         services.engine.dispose()
 
     app = FastAPI(

@@ -112,20 +112,31 @@ def worker_main(conn: Connection, settings: Settings, limits: PdfLimits) -> None
             return
         _set_cpu_allowance(limits.cpu_seconds)
         try:
-            conn.send(("ok", TASKS[kind](ctx, payload)))
-        except DocumentTooComplexError as exc:
-            conn.send(("too-complex", (exc.detail, exc.extra)))
-        except MemoryError:
-            _last_word(conn, "memory_bytes")
-            sys.exit(3)
-        except CpuLimitExceeded:
-            _last_word(conn, "cpu_seconds")
-            sys.exit(3)
-        except Exception as exc:  # the caller re-raises it (domain errors keep their meaning)
-            try:
-                conn.send(("error", exc))
-            except Exception:  # an exception that does not pickle
-                conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+            _serve_one(conn, ctx, kind, payload)
+        except (BrokenPipeError, EOFError):  # the service went away mid-task
+            return
+
+
+def _serve_one(conn: Connection, ctx: _Context, kind: str, payload: Any) -> None:
+    """Run one task and send its answer (exits the process after a memory or CPU overrun)."""
+    try:
+        answer: tuple[str, Any] = ("ok", TASKS[kind](ctx, payload))
+    except DocumentTooComplexError as exc:
+        answer = ("too-complex", (exc.detail, exc.extra))
+    except MemoryError:
+        _last_word(conn, "memory_bytes")
+        sys.exit(3)
+    except CpuLimitExceeded:
+        _last_word(conn, "cpu_seconds")
+        sys.exit(3)
+    except Exception as exc:  # the caller re-raises it (domain errors keep their meaning)
+        answer = ("error", exc)
+    try:
+        conn.send(answer)
+    except (BrokenPipeError, EOFError):
+        raise
+    except Exception as exc:  # an answer that does not pickle
+        conn.send(("error", RuntimeError(f"{type(answer[1]).__name__}: {exc}")))
 
 
 def _last_word(conn: Connection, limit: str) -> None:
