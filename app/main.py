@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
             jobs_worker.stop()
         worker.stop()
         services.pdf_pool.close()
+        services.seal_pool.close()
         services.engine.dispose()
 
     app = FastAPI(

@@ -45,7 +45,9 @@ class _Worker:
 
 def _context() -> ForkServerContext:
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["app.pdfworker", "pyhanko.pdf_utils.reader", "pypdfium2"])
+    ctx.set_forkserver_preload(
+        ["app.pdfworker", "app.verify", "app.sealing_staged", "seals.signing", "pypdfium2"]
+    )
     return ctx
 
 
@@ -90,7 +92,11 @@ class PdfWorkerPool:
             raise LimitExceeded(
                 f"the document exceeds the limit '{value}' of the PDF worker", limit=value
             )
-        raise value
+        cls, args, attributes = value
+        error = cls.__new__(cls)
+        error.args = args
+        error.__dict__.update(attributes)
+        raise error
 
     def _exchange(self, worker: _Worker, kind: str, payload: Any) -> tuple[str, Any]:
         try:

@@ -1,5 +1,5 @@
-"""PDF work of the HTTP layer, done in the bounded worker pool (app.pdfpool): verification,
-page sizes and page thumbnails. A document over a limit becomes an INDETERMINATE /
+"""PDF work of the HTTP layer, done in the bounded worker pools (app.pdfpool): verification,
+page sizes, page thumbnails and signing. A document over a limit becomes an INDETERMINATE /
 FORMAT_FAILURE report (verification) or a `document-too-complex` problem (everything else); a
 pool with every worker busy beyond the admission wait is `503 overloaded`.
 """
@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from app.errors import Overloaded
-from app.pdfpool import PoolBusy
+from app.pdfpool import PdfWorkerPool, PoolBusy
 from app.wiring import Services
 from seals.pdflimits import DocumentTooComplexError
 from seals.reports import (
@@ -23,10 +23,11 @@ from seals.reports import (
 )
 
 
-def _call(services: Services, kind: str, payload: Any) -> Any:
+def _call(services: Services, kind: str, payload: Any, *, pool: PdfWorkerPool | None = None) -> Any:
     settings = services.settings
+    pool = pool or services.pdf_pool
     try:
-        return services.pdf_pool.call(kind, payload, wait_seconds=settings.admission_wait_seconds)
+        return pool.call(kind, payload, wait_seconds=settings.admission_wait_seconds)
     except PoolBusy as exc:
         raise Overloaded(
             "every PDF worker is busy; retry shortly",
@@ -69,9 +70,10 @@ def too_complex_report(pdf: bytes, error: DocumentTooComplexError) -> Verificati
     )
 
 
-def check_document(services: Services, pdf: bytes) -> None:
-    """Refuse a document over a structural limit (`document-too-complex`) before sealing."""
-    _call(services, "check", pdf)
+def sign_isolated(services: Services, job: Any) -> Any:
+    """`app.sealing_staged.sign_job` in a seal worker (its own pool, so sealing saturating
+    its workers never delays verification or page rendering)."""
+    return _call(services, "sign", job, pool=services.seal_pool)
 
 
 def page_sizes(services: Services, pdf: bytes) -> Any:

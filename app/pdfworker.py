@@ -86,21 +86,25 @@ def _page_png(ctx: _Context, payload: tuple[bytes, str, int]) -> bytes:
     return page_png(pdf, sha256=sha256, number=number)
 
 
-def _check(ctx: _Context, pdf: bytes) -> None:
-    check_structure(pdf, ctx.limits)
+def _sign(ctx: _Context, job: Any) -> Any:
+    from app.sealing_staged import sign_job
+
+    return sign_job(ctx.services, job)
 
 
 TASKS: dict[str, Callable[[_Context, Any], Any]] = {
     "verify": _verify,
     "page_sizes": _page_sizes,
     "page_png": _page_png,
-    "check": _check,
+    "sign": _sign,
 }
 
 
 def worker_main(conn: Connection, settings: Settings, limits: PdfLimits) -> None:
     """Serve tasks from `conn` until it closes: each answer is ("ok", value),
-    ("too-complex", (detail, extra)), ("limit", name) or ("error", exception)."""
+    ("too-complex", (detail, extra)), ("limit", name) or ("error", (class, args, attributes)):
+    exceptions travel as their parts, so domain errors keep `detail` and `extra` (plain
+    pickling would call `__init__` with `args` only and lose them)."""
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
     signal.signal(signal.SIGXCPU, _on_sigxcpu)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the service, which stops us
@@ -130,13 +134,13 @@ def _serve_one(conn: Connection, ctx: _Context, kind: str, payload: Any) -> None
         _last_word(conn, "cpu_seconds")
         sys.exit(3)
     except Exception as exc:  # the caller re-raises it (domain errors keep their meaning)
-        answer = ("error", exc)
+        answer = ("error", (type(exc), exc.args, dict(getattr(exc, "__dict__", {}))))
     try:
         conn.send(answer)
     except (BrokenPipeError, EOFError):
         raise
     except Exception as exc:  # an answer that does not pickle
-        conn.send(("error", RuntimeError(f"{type(answer[1]).__name__}: {exc}")))
+        conn.send(("error", (RuntimeError, (f"unpicklable answer: {exc}",), {})))
 
 
 def _last_word(conn: Connection, limit: str) -> None:

@@ -98,6 +98,11 @@ class Settings(BaseSettings):
         ge=1,
         description="PDF worker processes (parsing, verification, page rendering)",
     )
+    seal_workers: int = Field(
+        default_factory=lambda: max(1, os.cpu_count() or 1),
+        ge=1,
+        description="signing worker processes (the key is unlocked inside them)",
+    )
     pdf_worker_memory_bytes: int = Field(default=1024 * MiB, ge=256 * MiB)
     pdf_worker_cpu_seconds: int = Field(default=30, ge=1)
     pdf_worker_wall_seconds: float = Field(default=40.0, gt=0)

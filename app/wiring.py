@@ -32,6 +32,7 @@ class Services:
     verify_limiter: RateLimiter
     blobs: LocalBlobStore
     pdf_pool: PdfWorkerPool
+    seal_pool: PdfWorkerPool
 
 
 def master_key(settings: Settings) -> bytes:
@@ -72,4 +73,5 @@ def build_services(settings: Settings) -> Services:
         verify_limiter=RateLimiter(limit=settings.verify_rate_per_minute),
         blobs=LocalBlobStore(settings.data_dir / "documents"),
         pdf_pool=PdfWorkerPool(settings, limits_from(settings), size=settings.pdf_workers),
+        seal_pool=PdfWorkerPool(settings, limits_from(settings), size=settings.seal_workers),
     )

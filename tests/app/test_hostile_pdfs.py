@@ -4,10 +4,12 @@ and a worker killed for a limit is replaced without the pool growing."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import multiprocessing
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -159,40 +161,44 @@ def test_a_normal_request_is_served_while_hostile_files_are_verified(
     assert results and set(results) <= {200, 503}
 
 
-def test_a_worker_over_its_hard_limits_is_replaced_and_the_pool_does_not_grow(
+def test_a_worker_over_its_wall_clock_limit_is_killed_and_replaced(
     settings: Settings, sealed: dict[str, Any], hostile: dict[str, bytes]
 ) -> None:
-    """With the structural caps out of the way, the 300,000-object update reaches pyhanko:
-    the worker's memory or time limit stops it, the report names the limit, a new worker
-    serves the next request, and never more than `pdf_workers` processes exist."""
-    lax: Callable[..., Settings] = settings.model_copy
+    """With the structural caps out of the way and a tiny wall-clock allowance, the worker is
+    killed mid-task: the report names the limit, the pool never holds more than `pdf_workers`
+    processes, and a fresh worker serves the next request."""
     app = create_app(
-        lax(
+        settings.model_copy(
             update={
                 "max_body_bytes": 32 * MiB,
                 "verify_rate_per_minute": 0,
                 "pdf_workers": 1,
                 "pdf_max_objects_per_revision": 10_000_000,
-                "pdf_worker_memory_bytes": 512 * MiB,
-                "pdf_worker_wall_seconds": 8.0,
-                "pdf_worker_cpu_seconds": 6,
+                "pdf_worker_wall_seconds": 0.05,  # far below what 16 MiB take to scan
             }
         ),
         migrate_on_start=False,
     )
     pool = app.state.services.pdf_pool
     with TestClient(app, raise_server_exceptions=False) as client:
-        started = time.monotonic()
         report = client.post("/api/v1/verify", content=hostile["max_objects_per_revision"])
-        elapsed = time.monotonic() - started
         assert report.status_code == 200
         body = report.json()
         assert body["document"]["status"] == "too_complex", body
-        assert any(
-            limit in body["verdict_en"] for limit in ("memory_bytes", "cpu_seconds", "wall_seconds")
-        )
-        assert elapsed < 8.0 + 5  # the wall limit plus a fresh worker's start
-        assert pool.live <= 1
+        assert "wall_seconds" in body["verdict_en"]
+        assert pool.live == 0  # killed and reaped, not left behind
+        pool.limits = dataclasses.replace(pool.limits, wall_seconds=120.0)
         normal = client.post("/api/v1/verify", content=sealed["pdf"])
         assert normal.json()["indication"] == "TOTAL_PASSED"
         assert pool.live == 1
+        workers = [p for p in multiprocessing.active_children() if p.name == "eseal-pdf-worker"]
+        assert len(workers) <= _live_in_all_pools()  # no process outlives its pool slot
+
+
+def _live_in_all_pools() -> int:
+    """Worker processes every pool in this process accounts for (other test apps' included)."""
+    import gc
+
+    from app.pdfpool import PdfWorkerPool
+
+    return sum(p.live for p in gc.get_objects() if isinstance(p, PdfWorkerPool))
