@@ -55,6 +55,9 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         if migrate_on_start:
             migrate(settings.resolved_database_url)
         worker.start()
+        if settings.pdf_workers_prestart:
+            services.pdf_pool.prestart()
+            services.seal_pool.prestart()
         jobs_worker = JobWorker(services) if settings.jobs_worker else None
         _app.state.job_worker = jobs_worker
         if jobs_worker is not None:

@@ -72,6 +72,37 @@ class PdfWorkerPool:
         """How many worker processes exist now (at most `size`)."""
         return self._live
 
+    def prestart(self) -> None:
+        """Start every worker now, in the background, so the first requests after start-up
+        (or after a restart) do not each wait for a process to come up."""
+
+        def fill() -> None:
+            for _ in range(self.size):
+                with self._lock:
+                    if self._closed or self._live >= self.size:
+                        return
+                    self._live += 1
+                try:
+                    worker = self._spawn()
+                except Exception:
+                    with self._lock:
+                        self._live -= 1
+                    log.exception("could not start a PDF worker")
+                    return
+                self._checkin_warm(worker)
+
+        threading.Thread(target=fill, name="pdf-pool-prestart", daemon=True).start()
+
+    def _checkin_warm(self, worker: _Worker) -> None:
+        """Let the new worker build its services (engine, key store) before its first task."""
+        try:
+            worker.conn.send(("warm", None))
+            healthy = worker.conn.poll(60) and worker.conn.recv()[0] == "ok"
+        except (EOFError, OSError):
+            healthy = False
+        worker.tasks -= 1  # warming is not a task
+        self._checkin(worker, bool(healthy))
+
     def call(self, kind: str, payload: Any, *, wait_seconds: float) -> Any:
         """Run task `kind` on `payload` in a worker; raises `PoolBusy` when no worker frees up
         within `wait_seconds`, `DocumentTooComplexError` (or `LimitExceeded`) for a document

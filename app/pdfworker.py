@@ -92,7 +92,12 @@ def _sign(ctx: _Context, job: Any) -> Any:
     return sign_job(ctx.services, job)
 
 
+def _warm(ctx: _Context, _payload: None) -> None:
+    ctx.services.engine.dispose()  # builds the services (engine, key store) once, up front
+
+
 TASKS: dict[str, Callable[[_Context, Any], Any]] = {
+    "warm": _warm,
     "verify": _verify,
     "page_sizes": _page_sizes,
     "page_png": _page_png,

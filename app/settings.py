@@ -98,6 +98,9 @@ class Settings(BaseSettings):
         ge=1,
         description="PDF worker processes (parsing, verification, page rendering)",
     )
+    pdf_workers_prestart: bool = Field(
+        default=True, description="start the PDF and seal workers with the service"
+    )
     seal_workers: int = Field(
         default_factory=lambda: max(1, os.cpu_count() or 1),
         ge=1,
