@@ -107,18 +107,23 @@ class PdfWorkerPool:
         """Run task `kind` on `payload` in a worker; raises `PoolBusy` when no worker frees up
         within `wait_seconds`, `DocumentTooComplexError` (or `LimitExceeded`) for a document
         over a limit, or the task's own exception."""
-        worker = self._checkout(wait_seconds)
-        healthy = False
-        try:
-            status, value = self._exchange(worker, kind, payload)
-            healthy = status in ("ok", "too-complex", "error")
-        finally:
-            self._checkin(worker, healthy)
+        for _attempt in range(2):  # a worker found dead before its task is replaced once
+            worker = self._checkout(wait_seconds)
+            healthy = False
+            try:
+                status, value = self._exchange(worker, kind, payload)
+                healthy = status in ("ok", "too-complex", "error")
+            finally:
+                self._checkin(worker, healthy)
+            if status != "dead":
+                break
         if status == "ok":
             return value
         if status == "too-complex":
             detail, extra = value
             raise DocumentTooComplexError(detail, **extra)
+        if status == "dead":
+            raise PoolBusy("the PDF workers keep dying; retry shortly")
         if status == "limit":
             raise LimitExceeded(
                 f"the document exceeds the limit '{value}' of the PDF worker", limit=value
@@ -130,8 +135,13 @@ class PdfWorkerPool:
         raise error
 
     def _exchange(self, worker: _Worker, kind: str, payload: Any) -> tuple[str, Any]:
+        if not worker.process.is_alive():
+            return "dead", None
         try:
             worker.conn.send((kind, payload))
+        except OSError:
+            return "dead", None
+        try:
             if not worker.conn.poll(self.limits.wall_seconds):
                 return "limit", "wall_seconds"
             result: tuple[str, Any] = worker.conn.recv()

@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import multiprocessing
+import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -202,3 +204,25 @@ def _live_in_all_pools() -> int:
     from app.pdfpool import PdfWorkerPool
 
     return sum(p.live for p in gc.get_objects() if isinstance(p, PdfWorkerPool))
+
+
+def test_a_worker_killed_while_idle_is_replaced_transparently(
+    settings: Settings, sealed: dict[str, Any]
+) -> None:
+    """kill -9 of an idle worker (the kernel's OOM killer, an operator): the next request gets
+    a fresh worker and a normal answer, not an error."""
+    app = create_app(
+        settings.model_copy(update={"verify_rate_per_minute": 0, "pdf_workers": 1}),
+        migrate_on_start=False,
+    )
+    pool = app.state.services.pdf_pool
+    with TestClient(app, raise_server_exceptions=False) as client:
+        first = client.post("/api/v1/verify", content=sealed["pdf"])
+        assert first.json()["indication"] == "TOTAL_PASSED"
+        (worker,) = list(pool._idle.queue)
+        os.kill(worker.process.pid, signal.SIGKILL)
+        worker.process.join(10)
+        again = client.post("/api/v1/verify", content=sealed["pdf"])
+        assert again.status_code == 200
+        assert again.json()["indication"] == "TOTAL_PASSED"
+        assert pool.live == 1
