@@ -15,6 +15,7 @@ import multiprocessing
 import queue
 import signal
 import threading
+import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext
@@ -26,6 +27,9 @@ from app.settings import Settings
 from seals.pdflimits import DocumentTooComplexError, PdfLimits
 
 log = logging.getLogger("eseal.pdfpool")
+STARTING_WAIT_SECONDS = 120.0
+"""How long a task may wait for workers that are still starting (a loaded machine needs many
+seconds to import pyhanko in the forkserver), as opposed to workers that are busy."""
 
 
 class PoolBusy(Exception):
@@ -64,6 +68,7 @@ class PdfWorkerPool:
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._lock = threading.Lock()
         self._live = 0
+        self._starting = 0
         self._closed = False
         self._ctx = _context()
 
@@ -82,14 +87,18 @@ class PdfWorkerPool:
                     if self._closed or self._live >= self.size:
                         return
                     self._live += 1
+                    self._starting += 1
                 try:
                     worker = self._spawn()
                 except Exception:
                     with self._lock:
                         self._live -= 1
+                        self._starting -= 1
                     log.exception("could not start a PDF worker")
                     return
                 self._checkin_warm(worker)
+                with self._lock:
+                    self._starting -= 1
 
         threading.Thread(target=fill, name="pdf-pool-prestart", daemon=True).start()
 
@@ -171,10 +180,14 @@ class PdfWorkerPool:
                 with self._lock:
                     self._live -= 1
                 raise
-        try:
-            return self._idle.get(timeout=wait_seconds)
-        except queue.Empty:
-            raise PoolBusy("every PDF worker is busy") from None
+        deadline = time.monotonic() + STARTING_WAIT_SECONDS
+        while True:
+            try:
+                return self._idle.get(timeout=wait_seconds)
+            except queue.Empty:
+                # busy workers mean overload; workers still starting up are worth the wait
+                if self._starting == 0 or time.monotonic() > deadline:
+                    raise PoolBusy("every PDF worker is busy") from None
 
     def _checkin(self, worker: _Worker, healthy: bool) -> None:
         worker.tasks += 1
