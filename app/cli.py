@@ -138,10 +138,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
-    if args.command == "init":
-        return _cmd_init(args, settings)
-    if args.command == "serve":
-        return _cmd_serve(args, settings)
+    if args.command in ("init", "serve"):
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from app.startup import StartupError, check_data_dir, describe
+
+        try:
+            check_data_dir(settings)
+            return (
+                _cmd_init(args, settings) if args.command == "init" else _cmd_serve(args, settings)
+            )
+        except (StartupError, SQLAlchemyError, OSError) as exc:
+            print(f"eseal: {describe(exc, settings)}", file=sys.stderr)
+            return 2
     if args.command == "client":
         return _cmd_client_create(args, settings)
     if args.command == "audit":

@@ -15,11 +15,32 @@ from sqlmodel import Session, create_engine
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
+BUSY_TIMEOUT_SECONDS = 5.0
+"""How long a statement waits for SQLite's write lock, a pool slot or a PostgreSQL connection
+before the request is answered 503 (`database-unavailable`): never the 30 s that froze the
+service; admission control keeps the queue behind the lock short enough to clear in time."""
+POOL_SIZE = 10
+POOL_OVERFLOW = 10
+
+
+def make_engine(url: str, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and write-serialising transactions."""
+    pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW, "pool_timeout": busy_timeout}
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        connect: dict[str, Any] = {}
+        if "psycopg" in url:  # row and table locks wait as long as SQLite's busy timeout
+            wait_ms = int(busy_timeout * 1000)
+            connect = {
+                "connect_timeout": max(1, round(busy_timeout)),
+                "options": f"-c lock_timeout={wait_ms}",
+            }
+        return create_engine(url, pool_pre_ping=True, connect_args=connect, **pool)
+    if ":memory:" in url or url.rstrip("/") in {"sqlite:", "sqlite:/"}:
+        pool = {}  # in-memory databases use a single-connection pool
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": busy_timeout}, **pool
+    )
+    busy_ms = int(busy_timeout * 1000)
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -27,7 +48,7 @@ def make_engine(url: str) -> Engine:
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlmodel import Session
 
+from app.db import reading, unit_of_work
 from app.errors import NotAuthenticated
 from app.security import Principal, authenticate_api_key
 from app.settings import Settings
@@ -25,9 +26,15 @@ def get_services(request: Request) -> Services:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """The request's unit of work: committed before the response is sent, rolled back on error."""
+    """The request's unit of work: committed before the response is sent, rolled back on error.
+
+    Reads (GET/HEAD) never take SQLite's write lock; other methods take it at their first
+    statement (the session begins lazily), so checks before it cost the lock nothing."""
     services: Services = request.app.state.services
-    with Session(services.engine, expire_on_commit=False) as session:
+    engine = services.engine
+    if request.method in ("GET", "HEAD"):
+        engine = reading(engine)
+    with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
@@ -41,12 +48,16 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_principal(request: Request, session: SessionDep) -> Principal:
+def get_principal(request: Request) -> Principal:
+    """The API key's caller, looked up in a read transaction of its own: authentication never
+    takes SQLite's write lock, and the request's own transaction starts only when it needs to."""
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise NotAuthenticated("send an API key as 'Authorization: Bearer <key>'")
-    return authenticate_api_key(session, key.strip())
+    services: Services = request.app.state.services
+    with unit_of_work(reading(services.engine)) as session:
+        return authenticate_api_key(session, key.strip())
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -15,6 +15,7 @@ from pki import errors as pki_errors
 from seals import envelopes as envelope_errors
 from seals import errors as seal_errors
 from seals import signing
+from seals.pdflimits import DocumentTooComplexError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("eseal.errors")
@@ -64,6 +65,12 @@ class RateLimited(AppError):
     code = "rate-limited"
 
 
+class Overloaded(AppError):
+    """Too much work of this kind in flight; the client should retry (503 + Retry-After)."""
+
+    code = "overloaded"
+
+
 # The one table: error class -> HTTP status. The first matching class (in MRO order) wins;
 # the problem type comes from the error's own stable ``code``.
 STATUS_BY_ERROR: dict[type[Exception], int] = {
@@ -73,6 +80,7 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     Conflict: 409,
     PayloadTooLarge: 413,
     RateLimited: 429,
+    Overloaded: 503,
     InvalidInput: 422,
     pki_errors.InvalidIdentifierError: 422,
     pki_errors.InvalidRequestError: 422,
@@ -101,6 +109,7 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     envelope_errors.EnvelopeInputError: 422,
     envelope_errors.EnvelopeNotFoundError: 404,
     envelope_errors.EnvelopeStateError: 409,
+    DocumentTooComplexError: 422,
     seal_errors.SealError: 400,
 }
 
@@ -118,6 +127,7 @@ TITLES = {
     429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",
+    507: "Insufficient storage",
 }
 
 
@@ -173,7 +183,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if status >= 500:
             log.error("domain error %s: %s", exc.code, exc.detail)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        if status == 429 and "retry_after" in exc.extra:
+        if status in (429, 503) and "retry_after" in exc.extra:
             headers = {"Retry-After": str(exc.extra["retry_after"])}
         return problem_response(
             request,

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app import envelopes, health, protocols, webhooks
 from app.access import ConsoleRefused, public
+from app.admission import AdmissionMiddleware, gates_from
 from app.api import audit as audit_api
 from app.api import certificates as certificates_api
 from app.api import envelopes as envelopes_api
@@ -25,6 +26,7 @@ from app.console import routes as console
 from app.console import web as console_web
 from app.db import migrate
 from app.errors import install_error_handlers
+from app.faults import ProblemOnCrashMiddleware, install_fault_handlers
 from app.jobs import JobWorker
 from app.logs import configure_logging
 from app.middleware import (
@@ -55,6 +57,9 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         if migrate_on_start:
             migrate(settings.resolved_database_url)
         worker.start()
+        if settings.pdf_workers_prestart:
+            services.pdf_pool.prestart()
+            services.seal_pool.prestart()
         jobs_worker = JobWorker(services) if settings.jobs_worker else None
         _app.state.job_worker = jobs_worker
         if jobs_worker is not None:
@@ -63,6 +68,8 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         if jobs_worker is not None:
             jobs_worker.stop()
         worker.stop()
+        services.pdf_pool.close()
+        services.seal_pool.close()
         services.engine.dispose()
 
     app = FastAPI(
@@ -76,6 +83,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.state.services = services
     app.state.webhook_worker = worker
     install_error_handlers(app)
+    install_fault_handlers(app, retry_after=settings.retry_after_seconds)
     app.include_router(health.router, dependencies=public("liveness and readiness probes"))
     app.include_router(protocols.router, dependencies=public("CA certificates, CRL, OCSP, TSA"))
     app.include_router(organizations.router)
@@ -92,6 +100,14 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.include_router(console.router)
     app.add_exception_handler(ConsoleRefused, console_web.refused_page)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(ProblemOnCrashMiddleware, retry_after=settings.retry_after_seconds)
+    app.state.admission_gates = gates = gates_from(settings.admission)
+    app.add_middleware(
+        AdmissionMiddleware,
+        gates=gates,
+        wait_seconds=settings.admission_wait_seconds,
+        retry_after=settings.retry_after_seconds,
+    )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)

@@ -8,7 +8,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi import APIRouter, Path, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.db import unit_of_work
+from app.db import reading, unit_of_work
 from app.deps import ServicesDep, SessionDep
 from app.errors import NotFound
 from app.wiring import Services
@@ -35,9 +35,9 @@ def ca_certificate(ca: CaPath, session: SessionDep, services: ServicesDep) -> Re
 
 
 @router.get("/crl/{ca}.crl", response_class=Response)
-def crl(ca: CaPath, session: SessionDep, services: ServicesDep) -> Response:
+def crl(ca: CaPath, services: ServicesDep) -> Response:
     try:
-        der = services.publisher.current_crl(session, ca)
+        der = fresh_crl(services, ca)
     except UnknownCaError as exc:
         raise NotFound(exc.detail) from exc
     return Response(der, media_type="application/pkix-crl", headers={"Cache-Control": "no-cache"})
@@ -62,9 +62,22 @@ async def ocsp_get(encoded: str, services: ServicesDep) -> Response:
     return _ocsp(await _respond(services, body))
 
 
+def fresh_crl(services: Services, ca: str) -> bytes:
+    """The stored CRL from a read transaction; only when it nears nextUpdate a short write
+    issues the next one (so CRL downloads never queue behind sealing for the write lock)."""
+    with unit_of_work(reading(services.engine)) as session:
+        der = services.publisher.stored_crl(session, ca)
+    if der is not None:
+        return der
+    with unit_of_work(services.engine) as session:
+        return services.publisher.current_crl(session, ca)
+
+
 async def _respond(services: Services, body: bytes) -> bytes:
+    """OCSP answers from reads only: statuses and the cached responder key, no write lock."""
+
     def work() -> bytes:
-        with unit_of_work(services.engine) as session:
+        with unit_of_work(reading(services.engine)) as session:
             return services.publisher.ocsp_response(session, body)
 
     return await run_in_threadpool(work)
@@ -75,7 +88,8 @@ async def tsa(request: Request, services: ServicesDep) -> Response:
     body = await request.body()
 
     def work() -> bytes:
-        with unit_of_work(services.engine) as session:
+        # random 159-bit serials, nothing recorded: a time-stamp needs no write lock at all
+        with unit_of_work(reading(services.engine)) as session:
             return services.publisher.timestamp_response(session, body)
 
     return Response(await run_in_threadpool(work), media_type="application/timestamp-reply")

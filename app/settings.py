@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -105,6 +106,48 @@ class Settings(BaseSettings):
     login_rate_per_minute: int = Field(
         default=20, ge=0, description="sign-in attempts per client address; 0 switches it off"
     )
+    # -- holding load (issue 11): admission control, database waits, hostile documents --
+    db_busy_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=30, description="longest wait for the write lock or a pool slot"
+    )
+    retry_after_seconds: int = Field(default=2, ge=1, description="Retry-After on 503 answers")
+    admission: dict[str, tuple[int, int]] = Field(
+        default_factory=lambda: {
+            "sealing": (4, 32),
+            "verification": (2, 16),
+            "pki": (16, 256),
+            "console": (4, 32),
+            "api": (16, 64),
+        },
+        description="per class of work: (requests in flight, requests waiting); beyond that "
+        "an immediate 503",
+    )
+    admission_wait_seconds: float = Field(
+        default=5.0, gt=0, description="longest wait in an admission queue before a 503"
+    )
+    min_free_bytes: int = Field(
+        default=256 * MiB, ge=0, description="/readyz answers 503 below this free disk space"
+    )
+    pdf_workers: int = Field(
+        default_factory=lambda: max(1, os.cpu_count() or 1),
+        ge=1,
+        description="PDF worker processes (parsing, verification, page rendering)",
+    )
+    pdf_workers_prestart: bool = Field(
+        default=True, description="start the PDF and seal workers with the service"
+    )
+    seal_workers: int = Field(
+        default_factory=lambda: max(1, os.cpu_count() or 1),
+        ge=1,
+        description="signing worker processes (the key is unlocked inside them)",
+    )
+    pdf_worker_memory_bytes: int = Field(default=1024 * MiB, ge=256 * MiB)
+    pdf_worker_cpu_seconds: int = Field(default=30, ge=1)
+    pdf_worker_wall_seconds: float = Field(default=40.0, gt=0)
+    pdf_max_objects_per_revision: int = Field(default=100_000, ge=1)
+    pdf_max_decompressed_bytes: int = Field(default=256 * MiB, ge=1)
+    pdf_max_pages: int = Field(default=2_000, ge=1)
+    pdf_max_page_side_pt: float = Field(default=5_080.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

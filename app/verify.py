@@ -23,11 +23,20 @@ from seals.verification import verify_pdf
 def verification_session(services: Services) -> Iterator[Session]:
     """A read-only unit of work for verification. The CRLs it may hand out are brought up
     to date first in a short write transaction, so the verification itself never writes."""
-    with unit_of_work(services.engine) as session:
-        for ca in CRL_ISSUERS:
-            services.publisher.current_crl(session, ca)
+    refresh_stale_crls(services)
     with unit_of_work(reading(services.engine)) as session:
         yield session
+
+
+def refresh_stale_crls(services: Services) -> None:
+    """Issue the CRLs that near their nextUpdate, in a short write transaction; when all are
+    fresh (nearly always) only a read transaction is spent."""
+    with unit_of_work(reading(services.engine)) as session:
+        stale = [ca for ca in CRL_ISSUERS if services.publisher.stored_crl(session, ca) is None]
+    if stale:
+        with unit_of_work(services.engine) as session:
+            for ca in stale:
+                services.publisher.current_crl(session, ca)
 
 
 def verify_document(session: Session, services: Services, *, pdf: bytes) -> VerificationReport:

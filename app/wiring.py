@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from app.blobs import LocalBlobStore
 from app.db import make_engine
 from app.filesafety import prepare_data_folder
+from app.pdfpool import PdfWorkerPool, limits_from
 from app.ratelimit import RateLimiter
 from app.ratelimit_shared import SharedRateLimiter
 from app.settings import Settings
@@ -32,6 +33,8 @@ class Services:
     hierarchy: HierarchyConfig
     verify_limiter: RateLimiter | SharedRateLimiter
     blobs: LocalBlobStore
+    pdf_pool: PdfWorkerPool
+    seal_pool: PdfWorkerPool
     login_limiter: SharedRateLimiter | None = None
 
 
@@ -63,7 +66,9 @@ def build_services(settings: Settings) -> Services:
     )
     return Services(
         settings=settings,
-        engine=make_engine(settings.resolved_database_url),
+        engine=make_engine(
+            settings.resolved_database_url, busy_timeout=settings.db_busy_timeout_seconds
+        ),
         keystore=keystore,
         authority=authority,
         publisher=Publisher(
@@ -79,4 +84,6 @@ def build_services(settings: Settings) -> Services:
         login_limiter=SharedRateLimiter(
             limits, bucket="login-address", limit=settings.login_rate_per_minute
         ),
+        pdf_pool=PdfWorkerPool(settings, limits_from(settings), size=settings.pdf_workers),
+        seal_pool=PdfWorkerPool(settings, limits_from(settings), size=settings.seal_workers),
     )

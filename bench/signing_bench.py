@@ -80,6 +80,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--pages", type=int, nargs="+", default=[1, 100])
     args = parser.parse_args()
 
     font = find_cjk_font()
@@ -93,7 +94,7 @@ def main() -> None:
             font_path=font.path,
             font_number=font.index,
         )
-        for pages in (1, 100)
+        for pages in args.pages
     }
 
     rows: list[tuple[int, PadesLevel, float, float, float]] = []

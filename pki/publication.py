@@ -70,6 +70,12 @@ class Publisher:
 
     def current_crl(self, session: Session, ca: str) -> bytes:
         """The CA's current CRL; a new one is issued when the stored one nears nextUpdate."""
+        stored = self.stored_crl(session, ca)
+        return stored if stored is not None else self.refresh_crl(session, ca)
+
+    def stored_crl(self, session: Session, ca: str) -> bytes | None:
+        """The stored CRL while it is fresh enough to hand out (None: issue a new one); reads
+        only, so callers can try it without a write transaction."""
         name = self._crl_issuer(ca)
         state = session.get(CrlState, name)
         now = self.authority.clock()
@@ -79,7 +85,7 @@ class Publisher:
             or state.next_update is None
             or state.next_update - now <= self.policy.crl_refresh_before
         ):
-            return self.refresh_crl(session, name)
+            return None
         return state.crl_der
 
     def refresh_crl(self, session: Session, ca: str) -> bytes:

@@ -9,6 +9,8 @@ command -v qpdf >/dev/null 2>&1 || need+=(qpdf)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v certutil >/dev/null 2>&1 || need+=(libnss3-tools)
 fc-list :lang=zh 2>/dev/null | grep -qi "noto" || need+=(fonts-noto-cjk fontconfig)
+# a second, small CJK font: tests use it as a fast document font and as "a font besides the default"
+[ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need+=(fonts-wqy-zenhei)
 [ -x /usr/bin/chromium ] || need+=(chromium)  # the console's browser tests (Playwright)
 command -v gs >/dev/null 2>&1 || need+=(ghostscript)  # PDF/A-2b inputs in the sealing tests
 

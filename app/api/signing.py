@@ -13,6 +13,7 @@ from app.access import needs
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
 from app.errors import InvalidInput
 from app.schemas.signing import PLACEMENT
+from app.sealing_staged import seal_document_staged
 from app.security import Scope
 from seals.signing import DocMdpPermission, PadesLevel
 
@@ -69,8 +70,7 @@ def sign_document(
             errors=[{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()],
         ) from exc
     filename = file.filename or "document.pdf"
-    result = sealing.seal_document(
-        session,
+    result = seal_document_staged(
         services,
         principal=principal,
         request=sealing.SealRequest(

@@ -12,7 +12,7 @@ from app.access import public
 from app.clientaddr import client_address
 from app.deps import ServicesDep
 from app.errors import InvalidInput, RateLimited
-from app.verify import verification_session, verify_document
+from app.pdfwork import verify_isolated
 from app.verify_report_pdf import (
     PDF_MEDIA_TYPE,
     attachment,
@@ -68,12 +68,10 @@ async def verify(
     pdf = await read_pdf(request)
 
     def work() -> dict[str, Any]:
-        with verification_session(services) as session:
-            return verify_document(session, services, pdf=pdf).to_json()
+        return verify_isolated(services, pdf).to_json()
 
     def work_pdf() -> Response:
-        with verification_session(services) as session:
-            report = verify_document(session, services, pdf=pdf)
+        report = verify_isolated(services, pdf)
         return Response(
             render_report_pdf(services, report),
             media_type=PDF_MEDIA_TYPE,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from app import pdfwork
 from app.errors import InvalidInput, NotFound
 from app.models import StoredDocument
 from app.security import Principal, Scope
@@ -44,7 +45,7 @@ def store_upload(
     require(principal, Scope.seals_use)
     if not pdf.startswith(b"%PDF-"):
         raise InvalidInput("the file is not a PDF")
-    page_sizes(pdf)  # refuses what PDFium cannot open
+    pdfwork.page_sizes(services, pdf)  # refuses what PDFium cannot open (in a worker)
     document = StoredDocument(
         organization_id=organization_id,
         sha256=services.blobs.put(pdf),

@@ -18,9 +18,9 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from app import envelopes as service
-from app import seal_service, webhooks
+from app import pdfwork, seal_service, webhooks
 from app.access import console_needs
-from app.console import documents, queries
+from app.console import queries
 from app.console.i18n import LOCAL_TZ
 from app.console.web import DOMAIN_ERRORS, Ctx, CtxDep, check_csrf, failed, page, pager
 from app.envelopes import READ_SCOPES as ENVELOPE_READ_SCOPES
@@ -357,7 +357,7 @@ def _detail_page(ctx: Ctx, envelope_id: str) -> Response:
         _, current, pdf = service.revision_pdf(
             ctx.session, ctx.services, principal=ctx.principal, envelope_id=envelope_id, number=None
         )
-        pages = documents.page_sizes(pdf)
+        pages = pdfwork.page_sizes(ctx.services, pdf)
     except DOMAIN_ERRORS as exc:
         return failed(ctx, exc)
     envelope = view.envelope
@@ -502,7 +502,7 @@ def revision_page(envelope_id: str, number: int, page_number: int, ctx: CtxDep) 
             envelope_id=envelope_id,
             number=number,
         )
-        png = documents.page_png(pdf, sha256=row.sha256, number=page_number)
+        png = pdfwork.page_png(ctx.services, pdf, sha256=row.sha256, number=page_number)
     except DOMAIN_ERRORS as exc:
         return failed(ctx, exc)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=600"})

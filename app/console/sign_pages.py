@@ -10,7 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from app import seal_service, sealing
+from app import pdfwork, seal_service, sealing
 from app.access import console_needs
 from app.console import documents, queries
 from app.console.web import DOMAIN_ERRORS, Ctx, CtxDep, check_csrf, failed, page
@@ -76,7 +76,7 @@ def _document_page(ctx: Ctx, document_id: str, template: str) -> Response:
         document, pdf = documents.visible_document(
             ctx.session, ctx.services, principal=ctx.principal, document_id=document_id
         )
-        pages = documents.page_sizes(pdf)
+        pages = pdfwork.page_sizes(ctx.services, pdf)
     except DOMAIN_ERRORS as exc:
         return failed(ctx, exc)
     extra: dict[str, Any] = {}
@@ -140,7 +140,7 @@ def page_image(document_id: str, number: int, ctx: CtxDep) -> Response:
         document, pdf = documents.visible_document(
             ctx.session, ctx.services, principal=ctx.principal, document_id=document_id
         )
-        png = documents.page_png(pdf, sha256=document.sha256, number=number)
+        png = pdfwork.page_png(ctx.services, pdf, sha256=document.sha256, number=number)
     except DOMAIN_ERRORS as exc:
         return failed(ctx, exc)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=600"})

@@ -36,9 +36,10 @@ from app.db import unit_of_work
 from app.deps import ServicesDep
 from app.errors import InvalidInput, PayloadTooLarge, RateLimited
 from app.models import StoredDocument
+from app.pdfwork import verify_isolated
 from app.public.cache import ReportCache
 from app.public.view import ReportView, build_view
-from app.verify import verification_session, verify_document
+from app.verify import verification_session
 from app.verify_report_pdf import (
     JSON_MEDIA_TYPE,
     PDF_MEDIA_TYPE,
@@ -145,8 +146,8 @@ def _cross_site(request: Request, services: Services) -> bool:
 def _verify_and_render(
     services: Services, pdf: bytes, *, thumbnail_seconds: float
 ) -> tuple[VerificationReport, ReportView]:
+    report = verify_isolated(services, pdf)
     with verification_session(services) as session:
-        report = verify_document(session, services, pdf=pdf)
         view = build_view(session, report, pdf=pdf, thumbnail_seconds=thumbnail_seconds)
     return report, view
 
@@ -308,8 +309,7 @@ async def stored_report(
         return _rate_limited(request, services, exc)
 
     def work() -> Response:
-        with verification_session(services) as session:
-            report = verify_document(session, services, pdf=pdf)
+        report = verify_isolated(services, pdf)
         return _download(services, report, kind, STORED_SOURCE)
 
     return await run_in_threadpool(work)

@@ -1,0 +1,133 @@
+"""Caps on how complex a PDF may be before anyone parses or renders it.
+
+A 19 MiB incremental update of 300,000 tiny objects, a million objects in object streams, a
+2 MB file whose content inflates to 2 GiB, a page of 14400 pt x 14400 pt: each is a small
+upload that costs gigabytes in pyhanko or PDFium. `check_structure` scans the raw bytes once
+(regular expressions and zlib with an output budget; no object graph is built) and refuses
+such files by naming the limit they exceed. It runs inside the bounded worker process, in
+front of the real parse, which the worker's memory and CPU limits bound in any case.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass
+
+from seals.errors import SealError
+
+_EOF = re.compile(rb"%%EOF")
+_OBJ = re.compile(rb"(?<![0-9])[0-9]{1,10}\s+[0-9]{1,5}\s+obj\b")
+_OBJSTM_N = re.compile(
+    rb"/Type\s*/ObjStm\b[^>]{0,400}?/N\s+([0-9]{1,12})|/N\s+([0-9]{1,12})[^>]{0,400}?/Type\s*/ObjStm\b"
+)
+_PAGE = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
+_BOX = re.compile(
+    rb"/(?:MediaBox|CropBox)\s*\[\s*(-?[0-9.]+)\s+(-?[0-9.]+)\s+(-?[0-9.]+)\s+(-?[0-9.]+)\s*\]"
+)
+_STREAM = re.compile(rb"stream\r?\n")
+_ENDSTREAM = b"endstream"
+
+
+class DocumentTooComplexError(SealError):
+    """The document exceeds one of the configured limits; `limit` names it."""
+
+    code = "document-too-complex"
+
+
+@dataclass(frozen=True)
+class PdfLimits:
+    """What a document may contain; every figure is a setting (see app.settings)."""
+
+    max_objects_per_revision: int = 100_000
+    max_decompressed_bytes: int = 256 * 1024 * 1024
+    max_pages: int = 2_000
+    max_page_side_pt: float = 5_080.0  # 1.8 m; ISO A0 is 3370 pt tall
+    memory_bytes: int = 1024 * 1024 * 1024
+    cpu_seconds: int = 30
+    wall_seconds: float = 40.0
+
+
+def _too_complex(limit: str, value: float, allowed: float, what: str) -> DocumentTooComplexError:
+    return DocumentTooComplexError(
+        f"the document exceeds the limit '{limit}' ({what}: {value:,.0f}, allowed: {allowed:,.0f})",
+        limit=limit,
+        value=value,
+        allowed=allowed,
+    )
+
+
+def check_structure(pdf: bytes, limits: PdfLimits) -> None:
+    """Raise `DocumentTooComplexError` when `pdf` exceeds a structural limit."""
+    _check_objects(pdf, limits)
+    _check_pages(pdf, limits)
+    _check_decompressed(pdf, limits)
+
+
+def _check_objects(pdf: bytes, limits: PdfLimits) -> None:
+    start = 0
+    ends = [m.end() for m in _EOF.finditer(pdf)] or [len(pdf)]
+    if ends[-1] < len(pdf):
+        ends.append(len(pdf))
+    for end in ends:
+        revision = pdf[start:end]
+        count = sum(1 for _ in _OBJ.finditer(revision))
+        for match in _OBJSTM_N.finditer(revision):
+            count += int(match.group(1) or match.group(2))
+        if count > limits.max_objects_per_revision:
+            raise _too_complex(
+                "max_objects_per_revision", count, limits.max_objects_per_revision, "objects"
+            )
+        start = end
+
+
+def _check_pages(pdf: bytes, limits: PdfLimits) -> None:
+    pages = sum(1 for _ in _PAGE.finditer(pdf))
+    if pages > limits.max_pages:
+        raise _too_complex("max_pages", pages, limits.max_pages, "pages")
+    for match in _BOX.finditer(pdf):
+        try:
+            x0, y0, x1, y1 = (float(v) for v in match.groups())
+        except ValueError:
+            continue
+        side = max(abs(x1 - x0), abs(y1 - y0))
+        if side > limits.max_page_side_pt:
+            raise _too_complex("max_page_side_pt", side, limits.max_page_side_pt, "page side (pt)")
+
+
+def _check_decompressed(pdf: bytes, limits: PdfLimits) -> None:
+    """Inflate every stream that inflates, within one budget for the whole document."""
+    budget = limits.max_decompressed_bytes
+    used = 0
+    position = 0
+    while True:
+        match = _STREAM.search(pdf, position)
+        if match is None:
+            return
+        end = pdf.find(_ENDSTREAM, match.end())
+        if end < 0:
+            return
+        position = end + len(_ENDSTREAM)
+        used += _inflated_size(pdf, match.end(), end, budget - used + 1)
+        if used > budget:
+            raise _too_complex("max_decompressed_bytes", used, budget, "bytes after decompression")
+
+
+def _inflated_size(pdf: bytes, start: int, end: int, cap: int) -> int:
+    """How many bytes the zlib data at pdf[start:end] inflates to, counting at most `cap`."""
+    inflater = zlib.decompressobj()
+    size = 0
+    chunk = 1 << 20
+    data = memoryview(pdf)[start:end]
+    try:
+        for offset in range(0, len(data), chunk):
+            piece: bytes = bytes(data[offset : offset + chunk])
+            while piece and size < cap:
+                out = inflater.decompress(piece, min(cap - size, 1 << 22))
+                size += len(out)
+                piece = inflater.unconsumed_tail
+            if size >= cap or inflater.eof:
+                return size
+    except zlib.error:
+        return size  # not deflate (or damaged): the parser will say so
+    return size
