@@ -57,6 +57,8 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         if migrate_on_start:
             migrate(settings.resolved_database_url)
         worker.start()
+        services.pdf_pool.open()
+        services.seal_pool.open()
         if settings.pdf_workers_prestart:
             services.pdf_pool.prestart()
             services.seal_pool.prestart()

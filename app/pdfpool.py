@@ -70,12 +70,20 @@ class PdfWorkerPool:
         self._live = 0
         self._starting = 0
         self._closed = False
+        self._users = 0
         self._ctx = _context()
 
     @property
     def live(self) -> int:
         """How many worker processes exist now (at most `size`)."""
         return self._live
+
+    def open(self) -> None:
+        """Accept tasks (counted: an app whose lifespan is entered twice, as tests and some
+        servers do, keeps its workers until the last `close`)."""
+        with self._lock:
+            self._users += 1
+            self._closed = False
 
     def prestart(self) -> None:
         """Start every worker now, in the background, so the first requests after start-up
@@ -219,8 +227,12 @@ class PdfWorkerPool:
         worker.process.close()
 
     def close(self) -> None:
-        """Stop every idle worker; busy ones stop when their task returns."""
+        """At the last user's close, stop every idle worker; busy ones stop when their task
+        returns."""
         with self._lock:
+            self._users = max(0, self._users - 1)
+            if self._users:
+                return
             self._closed = True
         while True:
             try:
