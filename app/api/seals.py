@@ -9,10 +9,11 @@ from fastapi import APIRouter, FastAPI, File, Form, Query, Request, Response, Up
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from app import seal_service
+from app import licences, seal_service
 from app.db import unit_of_work
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
 from app.errors import InvalidInput, problem_response
+from app.schemas.licences import LicencePublic
 from app.schemas.seals import (
     Decision,
     EnterpriseRegister,
@@ -565,8 +566,12 @@ def register_enterprise(
     principal: CurrentPrincipal,
 ) -> EnterpriseRegistered:
     """Register an enterprise in one call: the organization, a certificate and key per seal,
-    and the active standard seal set (公章, 合同专用章, 财务专用章, 发票专用章, 法定代表人名章).
-    All or nothing."""
+    and the active standard seal set (公章, 合同专用章, 财务专用章, 发票专用章, 法定代表人名章);
+    with `licence`, also the electronic business licence certified by the authority's seal
+    (the caller needs `seals:use` and a grant on it). All or nothing."""
+    wanted = licences.LicenceRequest(**body.licence.model_dump()) if body.licence else None
+    if wanted is not None:
+        licences.agree(wanted, name=body.name, uscc=body.uscc)
     done = seal_service.register_enterprise(
         session,
         services,
@@ -578,6 +583,19 @@ def register_enterprise(
         key_algorithm=body.key_algorithm,
     )
     org = done.organization
+    licence = None
+    if wanted is not None:
+        issued = licences.issue_with_registration(
+            session, services, principal=principal, organization=org, request=wanted
+        )
+        licence = LicencePublic(
+            document_id=issued.document_id,
+            document_url=f"/api/v1/documents/{issued.document_id}",
+            verify_url=issued.verify_url,
+            seal_id=issued.seal_id,
+            seal_code=issued.seal_code,
+            authority=issued.authority,
+        )
     return EnterpriseRegistered(
         organization_id=org.id,
         name=org.name,
@@ -596,6 +614,7 @@ def register_enterprise(
             )
             for s in done.seals
         ],
+        licence=licence,
     )
 
 
@@ -619,6 +638,7 @@ def public_seal_status(code: str, session: SessionDep, services: ServicesDep) ->
         status_changed_at=seal.status_changed_at,
         certificate_serial=found.certificate_serial,
         certificate_fingerprint_sha256=found.certificate_fingerprint_sha256,
+        licence=licences.public_reference(session, services, seal.organization_id),
     )
 
 

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.schemas.licences import LicenceIn, LicencePublic, LicenceReference
 from pki.keys import KeyAlgorithm
 from seals.authorization import CallerKind
 from seals.kinds import SealKind, SealShape
@@ -114,6 +115,9 @@ class SealStatusPublic(BaseModel):
     status_changed_at: datetime
     certificate_serial: str
     certificate_fingerprint_sha256: str
+    licence: LicenceReference | None = Field(
+        default=None, description="the owner's electronic business licence, when issued here"
+    )
 
 
 class GrantCreate(BaseModel):
@@ -209,6 +213,10 @@ class EnterpriseRegister(BaseModel):
     legal_representative: str = Field(min_length=1, max_length=20)
     lifetime_days: int | None = Field(default=None, ge=1, le=1826)
     key_algorithm: KeyAlgorithm = KeyAlgorithm.EC_P256
+    licence: LicenceIn | None = Field(
+        default=None,
+        description="issue the electronic business licence in the same transaction",
+    )
 
 
 class RegisteredSeal(BaseModel):
@@ -228,3 +236,4 @@ class EnterpriseRegistered(BaseModel):
     uscc: str
     legal_representative: str
     seals: list[RegisteredSeal]
+    licence: LicencePublic | None = None

@@ -1,0 +1,57 @@
+"""enterprise licences and audit checkpoints
+
+Revision ID: c15a0e1a7d01
+Revises: 75584737dfd9
+Create Date: 2026-11-30 15:20:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "c15a0e1a7d01"
+down_revision: str | None = "75584737dfd9"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "enterprise_licence",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("organization_id", sa.String(length=32), nullable=False),
+        sa.Column("document_id", sa.String(length=32), nullable=False),
+        sa.Column("authority_organization_id", sa.String(length=32), nullable=False),
+        sa.Column("seal_id", sa.String(length=32), nullable=False),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["authority_organization_id"], ["organization.id"]),
+        sa.ForeignKeyConstraint(["document_id"], ["storeddocument.id"]),
+        sa.ForeignKeyConstraint(["organization_id"], ["organization.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("enterprise_licence", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_enterprise_licence_organization_id"), ["organization_id"], unique=False
+        )
+    op.create_table(
+        "audit_checkpoint",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("head_hash", sa.String(length=64), nullable=False),
+        sa.Column("timestamp_token", sa.LargeBinary(), nullable=False),
+        sa.Column("created_by", sa.String(length=120), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("audit_checkpoint", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_audit_checkpoint_seq"), ["seq"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("audit_checkpoint", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_audit_checkpoint_seq"))
+    op.drop_table("audit_checkpoint")
+    with op.batch_alter_table("enterprise_licence", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_enterprise_licence_organization_id"))
+    op.drop_table("enterprise_licence")

@@ -1,0 +1,45 @@
+"""Tables of the policy scenarios: the electronic business licence issued with a
+registration, and time-stamped checkpoints of the audit chain's head."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, LargeBinary
+from sqlmodel import Field, SQLModel
+
+from app.models import new_id, utcnow
+from pki.dbtypes import UtcDateTime
+
+
+def _ts() -> Column[datetime]:
+    return Column(UtcDateTime(), nullable=False)
+
+
+class EnterpriseLicence(SQLModel, table=True):
+    """The electronic business licence an enterprise received at registration: the sealed
+    document (kept by the registration authority that sealed it) and the seal used."""
+
+    __tablename__ = "enterprise_licence"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    organization_id: str = Field(foreign_key="organization.id", index=True, max_length=32)
+    document_id: str = Field(foreign_key="storeddocument.id", max_length=32)
+    authority_organization_id: str = Field(foreign_key="organization.id", max_length=32)
+    seal_id: str = Field(max_length=32)
+    issued_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """The audit chain's head at one moment (``seq``, ``head_hash``), time-stamped by our TSA
+    over SHA-256 of `app.checkpoints.checkpoint_bytes`: a chain that later ends before
+    ``seq`` or has another hash there was truncated or rewritten."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    seq: int = Field(index=True)
+    head_hash: str = Field(max_length=64)
+    timestamp_token: bytes = Field(sa_column=Column(LargeBinary(), nullable=False))
+    created_by: str = Field(max_length=120)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
