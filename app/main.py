@@ -9,10 +9,12 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app import envelopes, health, protocols, webhooks
+from app import checkpoints, envelopes, health, protocols, webhooks
 from app.api import audit as audit_api
+from app.api import audit_checkpoints as audit_checkpoints_api
 from app.api import certificates as certificates_api
 from app.api import envelopes as envelopes_api
+from app.api import evidence as evidence_api
 from app.api import jobs as jobs_api
 from app.api import organizations
 from app.api import seals as seals_api
@@ -45,7 +47,8 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
 
     # webhook delivery and envelope expiry, in process, state in the database
     worker = webhooks.Worker(
-        webhooks.Sender(services.engine, settings), tasks=[envelopes.expiry_task(services)]
+        webhooks.Sender(services.engine, settings),
+        tasks=[envelopes.expiry_task(services), checkpoints.periodic_task(services)],
     )
 
     @asynccontextmanager
@@ -79,6 +82,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.include_router(organizations.router)
     app.include_router(certificates_api.router)
     app.include_router(audit_api.router)
+    app.include_router(audit_checkpoints_api.router)
     app.include_router(trust_api.router)
     app.include_router(verify_api.router)
     public_page.install(app)  # GET/POST /verify, static under /public-static
@@ -87,6 +91,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.include_router(templates_api.router)
     app.include_router(jobs_api.router)
     app.include_router(envelopes_api.router)
+    app.include_router(evidence_api.router)
     app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeadersMiddleware)

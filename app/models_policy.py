@@ -40,6 +40,7 @@ class AuditCheckpoint(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     seq: int = Field(index=True)
     head_hash: str = Field(max_length=64)
+    merkle_root: str = Field(max_length=64)
     timestamp_token: bytes = Field(sa_column=Column(LargeBinary(), nullable=False))
     created_by: str = Field(max_length=120)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
         "(our own certificates are always answered in process)",
     )
     verify_network_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    audit_checkpoint_minutes: int = Field(
+        default=60,
+        ge=0,
+        description="time-stamp the audit chain's head this often (0: only on demand)",
+    )
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
