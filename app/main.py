@@ -17,6 +17,7 @@ from app.api import envelopes as envelopes_api
 from app.api import evidence as evidence_api
 from app.api import jobs as jobs_api
 from app.api import organizations
+from app.api import seal_kinds as seal_kinds_api
 from app.api import seals as seals_api
 from app.api import signing as signing_api
 from app.api import templates as templates_api
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.include_router(verify_api.router)
     public_page.install(app)  # GET/POST /verify, static under /public-static
     seals_api.install(app)
+    app.include_router(seal_kinds_api.router)
     app.include_router(signing_api.router)
     app.include_router(templates_api.router)
     app.include_router(jobs_api.router)

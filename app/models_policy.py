@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, LargeBinary
+from sqlalchemy import Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.models import new_id, utcnow
@@ -44,3 +44,27 @@ class AuditCheckpoint(SQLModel, table=True):
     timestamp_token: bytes = Field(sa_column=Column(LargeBinary(), nullable=False))
     created_by: str = Field(max_length=120)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class CustomSealKind(SQLModel, table=True):
+    """A business seal kind an organization named itself (人事专用章, 医保结算专用章 …): its
+    seals are rendered with this inscription and shown and verified under this name."""
+
+    __tablename__ = "custom_seal_kind"
+    __table_args__ = (UniqueConstraint("organization_id", "label"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    organization_id: str = Field(foreign_key="organization.id", index=True, max_length=32)
+    label: str = Field(max_length=12)
+    label_en: str | None = Field(default=None, max_length=60)
+    created_by: str = Field(max_length=120)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class SealCustomKind(SQLModel, table=True):
+    """Which custom kind a business seal is (one row per such seal)."""
+
+    __tablename__ = "seal_custom_kind"
+
+    seal_id: str = Field(primary_key=True, foreign_key="seal.id", max_length=32)
+    custom_kind_id: str = Field(foreign_key="custom_seal_kind.id", index=True, max_length=32)

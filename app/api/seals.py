@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI, File, Form, Query, Request, Response, Up
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from app import licences, seal_service
+from app import licences, seal_kinds, seal_service
 from app.db import unit_of_work
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
 from app.errors import InvalidInput, problem_response
@@ -629,7 +629,7 @@ def public_seal_status(code: str, session: SessionDep, services: ServicesDep) ->
     return SealStatusPublic(
         code=seal.code,
         kind=seal.kind,
-        kind_label=KIND_SPECS[seal.kind].label_zh,
+        kind_label=seal_kinds.label_of(session, seal.id) or KIND_SPECS[seal.kind].label_zh,
         owner=found.owner,
         organization=found.organization,
         status=seal.status.value,

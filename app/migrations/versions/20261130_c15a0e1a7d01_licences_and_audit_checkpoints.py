@@ -1,4 +1,4 @@
-"""enterprise licences and audit checkpoints
+"""enterprise licences, audit checkpoints, custom seal kinds
 
 Revision ID: c15a0e1a7d01
 Revises: 75584737dfd9
@@ -47,9 +47,43 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("audit_checkpoint", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_checkpoint_seq"), ["seq"], unique=False)
+    op.create_table(
+        "custom_seal_kind",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("organization_id", sa.String(length=32), nullable=False),
+        sa.Column("label", sa.String(length=12), nullable=False),
+        sa.Column("label_en", sa.String(length=60), nullable=True),
+        sa.Column("created_by", sa.String(length=120), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["organization_id"], ["organization.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("organization_id", "label"),
+    )
+    with op.batch_alter_table("custom_seal_kind", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_custom_seal_kind_organization_id"), ["organization_id"], unique=False
+        )
+    op.create_table(
+        "seal_custom_kind",
+        sa.Column("seal_id", sa.String(length=32), nullable=False),
+        sa.Column("custom_kind_id", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(["custom_kind_id"], ["custom_seal_kind.id"]),
+        sa.ForeignKeyConstraint(["seal_id"], ["seal.id"]),
+        sa.PrimaryKeyConstraint("seal_id"),
+    )
+    with op.batch_alter_table("seal_custom_kind", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_seal_custom_kind_custom_kind_id"), ["custom_kind_id"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("seal_custom_kind", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_seal_custom_kind_custom_kind_id"))
+    op.drop_table("seal_custom_kind")
+    with op.batch_alter_table("custom_seal_kind", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_custom_seal_kind_organization_id"))
+    op.drop_table("custom_seal_kind")
     with op.batch_alter_table("audit_checkpoint", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_checkpoint_seq"))
     op.drop_table("audit_checkpoint")
