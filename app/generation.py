@@ -32,6 +32,7 @@ from app.errors import Conflict, InvalidInput, NotFound
 from app.licence_holder import check_holder
 from app.models import Organization, new_id
 from app.models_jobs import GeneratedDocument
+from app.schemas.policy_templates import EnforcementRecordIn, SettlementFormIn
 from app.schemas.templates import DATA_MODELS, BidGuaranteeIn, BusinessLicenceIn
 from app.seal_service import visible_seal
 from app.security import Principal, Scope
@@ -151,6 +152,10 @@ def _guarantor(model: BidGuaranteeIn, org: Organization) -> Party:
 def _domain(spec: TemplateSpec, model: BaseModel, org: Organization) -> object:
     if isinstance(model, BidGuaranteeIn):
         return model.to_domain(guarantor=_guarantor(model, org))
+    if isinstance(model, EnforcementRecordIn):
+        return model.to_domain(agency=org.name)  # the agency whose seal is applied
+    if isinstance(model, SettlementFormIn):
+        return model.to_domain(hospital=org.name)
     to_domain = getattr(model, "to_domain")  # noqa: B009 - every data model has one
     return to_domain()
 
