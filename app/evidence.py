@@ -28,7 +28,7 @@ from app.wiring import Services
 from pki.publication import CRL_ISSUERS, OCSP_RESPONDERS
 from pki.timestamp_tokens import stamp
 from seals import evidence
-from seals.envelopes import EnvelopeStatus, effective_status
+from seals.envelopes import EnvelopeStatus, effective_status, revisions
 from seals.reports import VerificationReport
 from seals.verification import verify_pdf
 
@@ -210,8 +210,14 @@ def for_envelope(
         "title": envelope.title,
         "sha256": revision.sha256,
     }
+    documents = [r.document_id for r in revisions(session, envelope.id)]
     return build(
-        session, services, principal=principal, subject=subject, subject_ids=[envelope.id], pdf=pdf
+        session,
+        services,
+        principal=principal,
+        subject=subject,
+        subject_ids=[envelope.id, *documents],
+        pdf=pdf,
     )
 
 

@@ -13,6 +13,7 @@ from app import checkpoints, envelopes, health, protocols, webhooks
 from app.api import audit as audit_api
 from app.api import audit_checkpoints as audit_checkpoints_api
 from app.api import certificates as certificates_api
+from app.api import directory as directory_api
 from app.api import envelopes as envelopes_api
 from app.api import evidence as evidence_api
 from app.api import jobs as jobs_api
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.include_router(jobs_api.router)
     app.include_router(envelopes_api.router)
     app.include_router(evidence_api.router)
+    app.include_router(directory_api.router)
     app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeadersMiddleware)

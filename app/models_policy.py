@@ -1,5 +1,6 @@
 """Tables of the policy scenarios: the electronic business licence issued with a
-registration, and time-stamped checkpoints of the audit chain's head."""
+registration, time-stamped checkpoints of the audit chain's head, custom seal kinds and the
+counterparty directory with its envelope invitations."""
 
 from __future__ import annotations
 
@@ -68,3 +69,35 @@ class SealCustomKind(SQLModel, table=True):
 
     seal_id: str = Field(primary_key=True, foreign_key="seal.id", max_length=32)
     custom_kind_id: str = Field(foreign_key="custom_seal_kind.id", index=True, max_length=32)
+
+
+class DirectoryListing(SQLModel, table=True):
+    """An organization seal listed in the counterparty directory: others may find it by the
+    organization's credit code or name and invite it into their envelopes."""
+
+    __tablename__ = "directory_listing"
+
+    seal_id: str = Field(primary_key=True, foreign_key="seal.id", max_length=32)
+    organization_id: str = Field(foreign_key="organization.id", index=True, max_length=32)
+    listed_by: str = Field(max_length=120)
+    listed_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class EnvelopeInvitation(SQLModel, table=True):
+    """A participant invited from another organization (found by credit code): it accepts
+    or declines before its turn."""
+
+    __tablename__ = "envelope_invitation"
+
+    participant_id: str = Field(
+        primary_key=True, foreign_key="envelope_participant.id", max_length=32
+    )
+    envelope_id: str = Field(foreign_key="envelope.id", index=True, max_length=32)
+    organization_id: str = Field(foreign_key="organization.id", index=True, max_length=32)
+    status: str = Field(max_length=16, description="'invited', 'accepted' or 'declined'")
+    invited_by: str = Field(max_length=120)
+    invited_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    decided_by: str | None = Field(default=None, max_length=120)
+    decided_at: datetime | None = Field(
+        default=None, sa_column=Column(UtcDateTime(), nullable=True)
+    )

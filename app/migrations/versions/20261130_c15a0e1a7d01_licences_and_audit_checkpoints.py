@@ -1,4 +1,4 @@
-"""enterprise licences, audit checkpoints, custom seal kinds
+"""enterprise licences, audit checkpoints, custom seal kinds, counterparty directory
 
 Revision ID: c15a0e1a7d01
 Revises: 75584737dfd9
@@ -76,8 +76,52 @@ def upgrade() -> None:
             batch_op.f("ix_seal_custom_kind_custom_kind_id"), ["custom_kind_id"], unique=False
         )
 
+    op.create_table(
+        "directory_listing",
+        sa.Column("seal_id", sa.String(length=32), nullable=False),
+        sa.Column("organization_id", sa.String(length=32), nullable=False),
+        sa.Column("listed_by", sa.String(length=120), nullable=False),
+        sa.Column("listed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["organization_id"], ["organization.id"]),
+        sa.ForeignKeyConstraint(["seal_id"], ["seal.id"]),
+        sa.PrimaryKeyConstraint("seal_id"),
+    )
+    with op.batch_alter_table("directory_listing", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_directory_listing_organization_id"), ["organization_id"], unique=False
+        )
+    op.create_table(
+        "envelope_invitation",
+        sa.Column("participant_id", sa.String(length=32), nullable=False),
+        sa.Column("envelope_id", sa.String(length=32), nullable=False),
+        sa.Column("organization_id", sa.String(length=32), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("invited_by", sa.String(length=120), nullable=False),
+        sa.Column("invited_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("decided_by", sa.String(length=120), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["envelope_id"], ["envelope.id"]),
+        sa.ForeignKeyConstraint(["organization_id"], ["organization.id"]),
+        sa.ForeignKeyConstraint(["participant_id"], ["envelope_participant.id"]),
+        sa.PrimaryKeyConstraint("participant_id"),
+    )
+    with op.batch_alter_table("envelope_invitation", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_envelope_invitation_envelope_id"), ["envelope_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_envelope_invitation_organization_id"), ["organization_id"], unique=False
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("envelope_invitation", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_envelope_invitation_organization_id"))
+        batch_op.drop_index(batch_op.f("ix_envelope_invitation_envelope_id"))
+    op.drop_table("envelope_invitation")
+    with op.batch_alter_table("directory_listing", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_directory_listing_organization_id"))
+    op.drop_table("directory_listing")
     with op.batch_alter_table("seal_custom_kind", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_seal_custom_kind_custom_kind_id"))
     op.drop_table("seal_custom_kind")
