@@ -23,6 +23,7 @@ from app.api import seals as seals_api
 from app.api import signing as signing_api
 from app.api import templates as templates_api
 from app.api import trust as trust_api
+from app.api import usage_documents as usage_documents_api
 from app.api import verify as verify_api
 from app.console import routes as console
 from app.db import migrate
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     public_page.install(app)  # GET/POST /verify, static under /public-static
     seals_api.install(app)
     app.include_router(seal_kinds_api.router)
+    app.include_router(usage_documents_api.router)
     app.include_router(signing_api.router)
     app.include_router(templates_api.router)
     app.include_router(jobs_api.router)
