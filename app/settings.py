@@ -70,6 +70,12 @@ class Settings(BaseSettings):
         "(our own certificates are always answered in process)",
     )
     verify_network_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    seal_code_region: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{6}$",
+        description="the 6-digit division code every new seal code starts with (a registry "
+        "serving one region); default: the owner's credit code positions 3-8",
+    )
     audit_checkpoint_minutes: int = Field(
         default=60,
         ge=0,

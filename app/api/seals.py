@@ -35,6 +35,7 @@ from app.schemas.seals import (
     UseCheck,
     UseCheckPublic,
 )
+from app.seal_codes import registry_of
 from app.wiring import Services
 from pki.keys import KeyAlgorithm
 from seals import access
@@ -639,6 +640,7 @@ def public_seal_status(code: str, session: SessionDep, services: ServicesDep) ->
         certificate_serial=found.certificate_serial,
         certificate_fingerprint_sha256=found.certificate_fingerprint_sha256,
         licence=licences.public_reference(session, services, seal.organization_id),
+        registry=registry_of(seal.code, services.settings.public_base_url),
     )
 
 

@@ -101,6 +101,15 @@ class SealPublic(BaseModel):
     revocation_reason: str | None
 
 
+class SealRegistryPublic(BaseModel):
+    """Which registry holds a seal code: its region (from a structured code) and where."""
+
+    region: str | None = Field(description="6-digit division code; None for a legacy code")
+    region_name: str | None = Field(description="province-level name of the region")
+    url: str = Field(description="the registry that answered (this service)")
+    structured_code: bool
+
+
 class SealStatusPublic(BaseModel):
     """What anyone may learn about a seal from its code (no personal data, no secrets)."""
 
@@ -118,6 +127,7 @@ class SealStatusPublic(BaseModel):
     licence: LicenceReference | None = Field(
         default=None, description="the owner's electronic business licence, when issued here"
     )
+    registry: SealRegistryPublic | None = None
 
 
 class GrantCreate(BaseModel):
