@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
@@ -13,6 +10,7 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from app import checkpoints
+from app.audit_export import MAX_EXPORT, render_export
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
 from app.errors import NotFound
 from app.models import AuditEvent
@@ -21,20 +19,6 @@ from app.security import Principal, Scope
 from app.tenancy import require
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
-EXPORT_FIELDS = (
-    "seq",
-    "occurred_at",
-    "actor",
-    "organization_id",
-    "action",
-    "target_type",
-    "target_id",
-    "details",
-    "prev_hash",
-    "hash",
-)
-MAX_EXPORT = 50_000
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 class CheckpointPublic(BaseModel):
@@ -147,20 +131,6 @@ def export_rows(
     if until is not None:
         query = query.where(col(AuditEvent.occurred_at) < until)
     return list(session.exec(query.order_by(col(AuditEvent.seq)).limit(limit)).all())
-
-
-def render_export(rows: list[AuditEvent], fmt: str) -> tuple[bytes, str]:
-    records = [{f: getattr(r, f) for f in EXPORT_FIELDS} for r in rows]
-    for record in records:  # the chain's own form, so each row can be re-hashed
-        record["occurred_at"] = record["occurred_at"].astimezone(UTC).strftime(TIME_FORMAT)
-    if fmt == "json":
-        return json.dumps(records, ensure_ascii=False, indent=1).encode(), "application/json"
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
-    writer.writeheader()
-    writer.writerows(records)
-    # a BOM so spreadsheet programs read the Chinese text as UTF-8
-    return ("\ufeff" + out.getvalue()).encode(), "text/csv; charset=utf-8"
 
 
 @router.get(

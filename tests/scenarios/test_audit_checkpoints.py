@@ -24,6 +24,7 @@ from app.models import AuditEvent
 from app.settings import Settings
 from app.tenancy import create_api_client
 from tests.conftest import auth, make_uscc
+from tests.console.conftest import signed_in as signed_in  # the fixture
 from tests.dbutil import drop_database, fresh_database_url
 
 
@@ -188,3 +189,21 @@ def test_export_as_csv_and_json_with_filters(
     assert client.get("/api/v1/audit/export").status_code == 401
     no_scope = org_key(mine["id"], scopes=("seals:read",))
     assert client.get("/api/v1/audit/export", headers=auth(no_scope)).status_code == 403
+
+
+def test_the_console_exports_the_filtered_audit_log(
+    client: TestClient, platform_key: str, signed_in: Any
+) -> None:
+    from tests.console.conftest import make_console_org
+
+    org = make_console_org(client, platform_key, "杭州导出审计有限公司")
+    browser = signed_in(org.users["auditor"])
+    page = browser.get("/console/audit?action=member.add")
+    assert page.status_code == 200 and "/console/audit/export?" in page.text
+    exported = browser.get("/console/audit/export?format=csv&action=member.add")
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert len(rows) == 4 and {r["action"] for r in rows} == {"member.add"}
+    as_json = browser.get("/console/audit/export?format=json").json()
+    assert {e["organization_id"] for e in as_json} == {org.id}
+    assert [e["seq"] for e in as_json] == sorted(e["seq"] for e in as_json)
