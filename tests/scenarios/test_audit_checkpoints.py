@@ -189,6 +189,9 @@ def test_export_as_csv_and_json_with_filters(
     assert client.get("/api/v1/audit/export").status_code == 401
     no_scope = org_key(mine["id"], scopes=("seals:read",))
     assert client.get("/api/v1/audit/export", headers=auth(no_scope)).status_code == 403
+    # an organization's auditor checks against checkpoints but does not make them
+    assert client.post("/api/v1/audit/checkpoints", headers=auth(key)).status_code == 403
+    assert client.get("/api/v1/audit/checkpoints/verify", headers=auth(key)).status_code == 200
 
 
 def test_the_console_exports_the_filtered_audit_log(

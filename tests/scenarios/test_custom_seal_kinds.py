@@ -60,13 +60,14 @@ def test_a_settlement_seal_is_shown_and_verified_by_its_own_name(
     page = client.post("/verify", files={"file": ("a.pdf", signed.content, "application/pdf")})
     assert page.status_code == 200 and "医保结算专用章" in page.text
     assert "合同专用章" not in page.text
-    if shutil.which("pdftotext"):
-        report_pdf = client.post("/api/v1/verify?format=pdf", content=signed.content).content
-        (tmp_path / "r.pdf").write_bytes(report_pdf)
-        text = subprocess.run(
-            ["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True, check=True
-        ).stdout
-        assert "医保结算专用章" in text
+    # the PDF report too (pdftotext comes with poppler-utils, which the tests install)
+    assert shutil.which("pdftotext"), "pdftotext (poppler-utils) is missing"
+    report_pdf = client.post("/api/v1/verify?format=pdf", content=signed.content).content
+    (tmp_path / "r.pdf").write_bytes(report_pdf)
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "医保结算专用章" in text
 
 
 def test_kind_names_are_checked_and_stay_within_their_organization(
