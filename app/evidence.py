@@ -6,7 +6,6 @@ CRLs and OCSP responses the verification used — and time-stamp the manifest.""
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +28,7 @@ from pki.publication import CRL_ISSUERS, OCSP_RESPONDERS
 from pki.timestamp_tokens import stamp
 from seals import evidence
 from seals.envelopes import EnvelopeStatus, effective_status, revisions
-from seals.reports import VerificationReport
+from seals.reports import SealInfo, VerificationReport
 from seals.verification import verify_pdf
 
 
@@ -72,7 +71,7 @@ def _verify(session: Session, services: Services, pdf: bytes, used: _Used) -> Ve
             used.add_certificate(certificate)
         return found
 
-    def lookup(certificate: x509.Certificate) -> object:
+    def lookup(certificate: x509.Certificate) -> SealInfo | None:
         used.add_certificate(certificate)
         return seal_info(session, services, certificate)
 
@@ -80,7 +79,7 @@ def _verify(session: Session, services: Services, pdf: bytes, used: _Used) -> Ve
         pdf=pdf,
         trust=trust_store(session, services),
         now=datetime.now(UTC),
-        seal_lookup=lookup,  # type: ignore[arg-type]
+        seal_lookup=lookup,
         revocation_lookup=revocation,
         max_seconds=services.settings.verify_max_seconds,
     )
@@ -219,11 +218,3 @@ def for_envelope(
         subject_ids=[envelope.id, *documents],
         pdf=pdf,
     )
-
-
-def manifest_of(package: bytes) -> dict[str, object]:
-    import io
-    import zipfile
-
-    with zipfile.ZipFile(io.BytesIO(package)) as archive:
-        return dict(json.loads(archive.read(evidence.MANIFEST)))
