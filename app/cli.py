@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from app import cli_evidence
 from app.bootstrap import ADMIN_USERNAME, initialise
 from app.db import make_engine, unit_of_work
 from app.errors import AppError
@@ -102,8 +103,33 @@ def _cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
         engine.dispose()
     if report.intact:
         print(f"audit chain intact: {report.events} events")
-        return 0
+        return _cmd_audit_checkpoint(args, settings, create=False)
     print(f"audit chain BROKEN at event {report.first_broken_seq}: {report.reason}")
+    return 1
+
+
+def _cmd_audit_checkpoint(args: argparse.Namespace, settings: Settings, *, create: bool) -> int:
+    """Check the chain against its last checkpoint, or time-stamp its head now."""
+    from app import checkpoints
+    from app.wiring import build_services
+
+    services = build_services(settings)
+    try:
+        with unit_of_work(services.engine) as session:
+            if create:
+                made = checkpoints.create(session, services, actor="operator:cli")
+                print(f"checkpoint at event {made.seq}: head {made.head_hash}")
+                return 0
+            check = checkpoints.verify(session, services)
+    finally:
+        services.engine.dispose()
+    if check.checkpoint_seq is None:
+        print("no checkpoint yet (eseal audit checkpoint makes one)")
+        return 0
+    if check.holds:
+        print(f"checkpoint of {check.checkpoint_at} (event {check.checkpoint_seq}) holds")
+        return 0
+    print(f"audit chain does NOT match its checkpoint: {check.reason}")
     return 1
 
 
@@ -132,11 +158,15 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="the audit log")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser("verify", help="check the whole hash chain; exit 1 if broken")
+    audit_sub.add_parser("checkpoint", help="time-stamp the chain's head now")
+    cli_evidence.add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "evidence":
+        return cli_evidence.run(args)  # offline: no settings, no database
     settings = Settings()
     if args.command in ("init", "serve"):
         from sqlalchemy.exc import SQLAlchemyError
@@ -153,6 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     if args.command == "client":
         return _cmd_client_create(args, settings)
+    if args.command == "audit" and args.audit_command == "checkpoint":
+        return _cmd_audit_checkpoint(args, settings, create=True)
     if args.command == "audit":
         return _cmd_audit_verify(args, settings)
     return 2

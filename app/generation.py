@@ -29,9 +29,11 @@ from sqlmodel import Session, select
 
 from app import audit, sealing
 from app.errors import Conflict, InvalidInput, NotFound
+from app.licence_holder import check_holder
 from app.models import Organization, new_id
 from app.models_jobs import GeneratedDocument
-from app.schemas.templates import DATA_MODELS, BidGuaranteeIn
+from app.schemas.policy_templates import EnforcementRecordIn, SettlementFormIn
+from app.schemas.templates import DATA_MODELS, BidGuaranteeIn, BusinessLicenceIn
 from app.seal_service import visible_seal
 from app.security import Principal, Scope
 from app.tenancy import require
@@ -118,6 +120,12 @@ def parse_data(template: str, data: Mapping[str, Any]) -> BaseModel:
         ) from exc
 
 
+def check_data(session: Session, model: BaseModel) -> None:
+    """Checks of a template's data against the registry (a licence's holder)."""
+    if isinstance(model, BusinessLicenceIn):
+        check_holder(session, name=model.name, uscc=model.uscc)
+
+
 def data_reference(spec: TemplateSpec, data: BaseModel) -> str | None:
     """The document's number straight from validated data (before it becomes a domain
     object)."""
@@ -144,6 +152,10 @@ def _guarantor(model: BidGuaranteeIn, org: Organization) -> Party:
 def _domain(spec: TemplateSpec, model: BaseModel, org: Organization) -> object:
     if isinstance(model, BidGuaranteeIn):
         return model.to_domain(guarantor=_guarantor(model, org))
+    if isinstance(model, EnforcementRecordIn):
+        return model.to_domain(agency=org.name)  # the agency whose seal is applied
+    if isinstance(model, SettlementFormIn):
+        return model.to_domain(hospital=org.name)
     to_domain = getattr(model, "to_domain")  # noqa: B009 - every data model has one
     return to_domain()
 
@@ -180,6 +192,7 @@ def prepare(
     spec = template_spec(request.template)
     model = parse_data(spec.name, request.data)
     require(principal, Scope.seals_use)
+    check_data(session, model)
     seal = visible_seal(session, services, principal, request.seal_id)
     org = session.get(Organization, seal.organization_id)
     if org is None:

@@ -186,6 +186,7 @@ def create_job(
         )
         try:
             model: BaseModel = generation.parse_data(spec.name, data)
+            generation.check_data(session, model)
             record.reference = generation.data_reference(spec, model)
         except InvalidInput as exc:
             invalid += 1

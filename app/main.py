@@ -9,18 +9,23 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app import envelopes, health, protocols, webhooks
+from app import checkpoints, envelopes, health, protocols, webhooks
 from app.access import ConsoleRefused, public
 from app.admission import AdmissionMiddleware, gates_from
 from app.api import audit as audit_api
+from app.api import audit_checkpoints as audit_checkpoints_api
 from app.api import certificates as certificates_api
+from app.api import directory as directory_api
 from app.api import envelopes as envelopes_api
+from app.api import evidence as evidence_api
 from app.api import jobs as jobs_api
 from app.api import organizations
+from app.api import seal_kinds as seal_kinds_api
 from app.api import seals as seals_api
 from app.api import signing as signing_api
 from app.api import templates as templates_api
 from app.api import trust as trust_api
+from app.api import usage_documents as usage_documents_api
 from app.api import verify as verify_api
 from app.console import routes as console
 from app.console import web as console_web
@@ -49,7 +54,8 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
 
     # webhook delivery and envelope expiry, in process, state in the database
     worker = webhooks.Worker(
-        webhooks.Sender(services.engine, settings), tasks=[envelopes.expiry_task(services)]
+        webhooks.Sender(services.engine, settings),
+        tasks=[envelopes.expiry_task(services), checkpoints.periodic_task(services)],
     )
 
     @asynccontextmanager
@@ -91,14 +97,19 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.include_router(organizations.router)
     app.include_router(certificates_api.router)
     app.include_router(audit_api.router)
+    app.include_router(audit_checkpoints_api.router)
     app.include_router(trust_api.router)
     app.include_router(verify_api.router)
     public_page.install(app)  # GET/POST /verify, static under /public-static
     seals_api.install(app)
+    app.include_router(seal_kinds_api.router)
+    app.include_router(usage_documents_api.router)
     app.include_router(signing_api.router)
     app.include_router(templates_api.router)
     app.include_router(jobs_api.router)
     app.include_router(envelopes_api.router)
+    app.include_router(evidence_api.router)
+    app.include_router(directory_api.router)
     app.include_router(console.router)
     app.add_exception_handler(ConsoleRefused, console_web.refused_page)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -19,7 +19,7 @@ from app.security import Principal, Scope
 from app.tenancy import _flush_or_conflict, confirmed_member, require, visible_organization
 from app.wiring import Services
 from pki.authority import EnterpriseIdentity, PersonIdentity
-from pki.identifiers import validate_uscc
+from pki.identifiers import division_code, validate_uscc
 from pki.keys import KeyAlgorithm
 from pki.models import CertificateRecord
 from seals import access
@@ -47,7 +47,11 @@ PREVIEW_CODE = "0" * SEAL_CODE_LENGTH
 
 
 def registry(services: Services) -> SealRegistry:
-    return SealRegistry(authority=services.authority, font_path=services.settings.seal_font)
+    return SealRegistry(
+        authority=services.authority,
+        font_path=services.settings.seal_font,
+        code_region=services.settings.seal_code_region,
+    )
 
 
 def _scope(principal: Principal) -> str | None:
@@ -224,6 +228,7 @@ def create_seal(
             key_algorithm=key_algorithm,
             print_code=print_code,
             dpi=dpi,
+            code_region=division_code(org.uscc),
         ),
         created_by=principal.actor,
     )

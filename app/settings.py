@@ -148,6 +148,17 @@ class Settings(BaseSettings):
     pdf_max_decompressed_bytes: int = Field(default=256 * MiB, ge=1)
     pdf_max_pages: int = Field(default=2_000, ge=1)
     pdf_max_page_side_pt: float = Field(default=5_080.0, gt=0)
+    seal_code_region: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{6}$",
+        description="the 6-digit division code every new seal code starts with (a registry "
+        "serving one region); default: the owner's credit code positions 3-8",
+    )
+    audit_checkpoint_minutes: int = Field(
+        default=60,
+        ge=0,
+        description="time-stamp the audit chain's head this often (0: only on demand)",
+    )
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:

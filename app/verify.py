@@ -11,6 +11,7 @@ from cryptography import x509
 from sqlmodel import Session
 
 from app.db import reading, unit_of_work
+from app.seal_kinds import label_of
 from app.seal_service import public_owner, registry
 from app.trust_anchors import trust_store
 from app.wiring import Services
@@ -67,4 +68,5 @@ def seal_info(
         kind=seal.kind.value,
         owner=public_owner(session, seal),
         status=seal.status.value,
+        kind_label=label_of(session, seal.id),
     )

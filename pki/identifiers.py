@@ -188,3 +188,29 @@ def mask_resident_id(number: str) -> str:
 def mask_phone(number: str) -> str:
     """`13812345678` -> `138****5678`."""
     return mask(number.strip(), keep_start=3, keep_end=4)
+
+
+PROVINCE_NAMES = {
+    "11": "北京市", "12": "天津市", "13": "河北省", "14": "山西省", "15": "内蒙古自治区",
+    "21": "辽宁省", "22": "吉林省", "23": "黑龙江省", "31": "上海市", "32": "江苏省",
+    "33": "浙江省", "34": "安徽省", "35": "福建省", "36": "江西省", "37": "山东省",
+    "41": "河南省", "42": "湖北省", "43": "湖南省", "44": "广东省", "45": "广西壮族自治区",
+    "46": "海南省", "50": "重庆市", "51": "四川省", "52": "贵州省", "53": "云南省",
+    "54": "西藏自治区", "61": "陕西省", "62": "甘肃省", "63": "青海省", "64": "宁夏回族自治区",
+    "65": "新疆维吾尔自治区", "71": "台湾省", "81": "香港特别行政区", "82": "澳门特别行政区",
+}  # fmt: skip
+"""GB/T 2260 province-level divisions by their two-digit prefix."""
+
+
+def division_code(uscc: str) -> str:
+    """The administrative division code (GB/T 2260, 6 digits) of the registration authority
+    that issued a unified social credit code: its positions 3-8 (GB 32100-2015 §4.2).
+    ``100000`` marks organizations registered nationally. Validates the code first."""
+    return validate_uscc(uscc)[2:8]
+
+
+def province_of(division: str) -> str | None:
+    """The province-level name of a division code (None when not a known prefix)."""
+    if division.startswith("10"):
+        return "全国"
+    return PROVINCE_NAMES.get(division[:2])

@@ -1,10 +1,14 @@
-"""Seal codes: 13 digits, like the national 防伪码 printed along a seal's bottom arc.
+"""Seal codes, like the national 防伪码 printed along a seal's bottom arc.
 
-Twelve random digits (from `secrets`, so codes reveal nothing about the owner, the region or
-the order of issue and cannot be enumerated: 10^12 possibilities) and one Damm check digit,
-which catches every single-digit error and every adjacent transposition (ISO/IEC 7064
-MOD 11,10 misses about 2% of transpositions), so a mistyped code is rejected before any
-lookup.
+Structured codes (15 digits, issued now): the 6-digit administrative division code of the
+region (GB/T 2260; a verifier in another province sees which registry holds the seal),
+8 random digits and a Damm check digit. Legacy codes (13 digits, still valid): twelve
+random digits and a Damm check digit.
+
+Serials come from `secrets`, not a counter: codes reveal nothing about the order of issue
+and cannot be enumerated (10^8 per region; legacy codes 10^12). The Damm check digit catches
+every single-digit error and every adjacent transposition (ISO/IEC 7064 MOD 11,10 misses
+about 2% of transpositions), so a mistyped code is rejected before any lookup.
 """
 
 from __future__ import annotations
@@ -14,6 +18,10 @@ import secrets
 from seals.errors import SealInputError
 
 SEAL_CODE_LENGTH = 13
+"""Legacy codes (random)."""
+STRUCTURED_CODE_LENGTH = 15
+"""Region (6) + serial (8) + check digit (1)."""
+REGION_LENGTH = 6
 
 
 _DAMM = (
@@ -39,25 +47,44 @@ def check_digit(body: str) -> str:
     return str(interim)
 
 
-def new_seal_code() -> str:
-    body = "".join(secrets.choice("0123456789") for _ in range(SEAL_CODE_LENGTH - 1))
+def _digits(n: int) -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(n))
+
+
+def new_seal_code(region: str | None = None) -> str:
+    """A structured code under ``region`` (6 digits), or a legacy random one without."""
+    if region is None:
+        body = _digits(SEAL_CODE_LENGTH - 1)
+    else:
+        if len(region) != REGION_LENGTH or not (region.isascii() and region.isdigit()):
+            raise SealInputError("a seal code region is a 6-digit administrative division code")
+        body = region + _digits(STRUCTURED_CODE_LENGTH - REGION_LENGTH - 1)
     return body + check_digit(body)
 
 
 def is_valid_seal_code(code: str) -> bool:
     return (
-        len(code) == SEAL_CODE_LENGTH
+        len(code) in (SEAL_CODE_LENGTH, STRUCTURED_CODE_LENGTH)
         and code.isascii()
         and code.isdigit()
         and check_digit(code[:-1]) == code[-1]
     )
 
 
+def region_of(code: str) -> str | None:
+    """The division code a structured seal code starts with (None for a legacy code)."""
+    return code[:REGION_LENGTH] if len(code) == STRUCTURED_CODE_LENGTH else None
+
+
 def validate_seal_code(code: str) -> str:
     """The code with surrounding spaces removed, or `SealInputError` saying what is wrong."""
     value = code.strip()
-    if len(value) != SEAL_CODE_LENGTH or not (value.isascii() and value.isdigit()):
-        raise SealInputError(f"a seal code is {SEAL_CODE_LENGTH} digits")
+    lengths = (SEAL_CODE_LENGTH, STRUCTURED_CODE_LENGTH)
+    if len(value) not in lengths or not (value.isascii() and value.isdigit()):
+        raise SealInputError(
+            f"a seal code is {STRUCTURED_CODE_LENGTH} digits (or {SEAL_CODE_LENGTH} for codes "
+            "issued before regions)"
+        )
     if check_digit(value[:-1]) != value[-1]:
         raise SealInputError("the seal code's check digit does not match (mistyped?)")
     return value

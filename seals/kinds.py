@@ -40,6 +40,9 @@ class SealKind(StrEnum):
     INVOICE = "invoice"
     LEGAL_REPRESENTATIVE = "legal_representative"
     PERSONAL = "personal"
+    BUSINESS = "business"
+    """A business seal (业务专用章) whose inscription an organization names itself (人事专用章,
+    医保结算专用章, 执法专用章 …): the contract seal's layout with its own words."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -148,6 +151,20 @@ KIND_SPECS: Mapping[SealKind, KindSpec] = MappingProxyType(
             has_star=False,
             accepts_seal_code=False,
             accepts_uploaded_image=True,
+        ),
+        SealKind.BUSINESS: KindSpec(
+            kind=SealKind.BUSINESS,
+            shape=SealShape.ROUND,
+            width_mm=42.0,
+            height_mm=42.0,
+            border_mm=1.2,
+            holder=SealHolder.ORGANIZATION,
+            label_zh="业务专用章",
+            label_en="Business seal",
+            inscription="业务专用章",
+            has_star=True,
+            accepts_seal_code=True,
+            accepts_uploaded_image=False,
         ),
     }
 )

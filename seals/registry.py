@@ -86,6 +86,9 @@ class NewSeal:
     """Draw the seal code along the bottom arc where the kind has room for it."""
     activate: bool = False
     dpi: int = 600
+    code_region: str | None = None
+    """The seal code's region (6-digit division code); default: the registry's, else the
+    owner's credit code's (positions 3-8)."""
 
 
 @dataclass(frozen=True)
@@ -107,8 +110,11 @@ class SealRegistry:
         font_path: str | PathLike[str] | None = None,
         clock: Clock | None = None,
         pin_policy: pins.PinPolicy | None = None,
+        code_region: str | None = None,
     ) -> None:
         self.authority = authority
+        self.code_region = code_region
+        """Every code's region when this registry serves one region (a setting)."""
         self.font_path = font_path
         self.clock: Clock = clock or authority.clock
         self.pin_policy = pin_policy or pins.PinPolicy()
@@ -132,7 +138,7 @@ class SealRegistry:
             raise SealInputError("the image spec is for another kind of seal")
         if new.kind in ONE_LIVE_PER_ORGANIZATION:
             self._refuse_second_live(session, new)
-        code = self._unused_code(session)
+        code = self._unused_code(session, self._region(new))
         name = (new.name if new.name is not None else _default_name(new)).strip()
         if not name or len(name) > MAX_NAME:
             raise SealInputError(f"a seal name is 1 to {MAX_NAME} characters")
@@ -188,9 +194,18 @@ class SealRegistry:
         rendered = render_seal(spec=spec, font_path=self.font_path, dpi=new.dpi)
         return rendered.png, rendered.dpi, "rendered"
 
-    def _unused_code(self, session: Session) -> str:
+    def _region(self, new: NewSeal) -> str | None:
+        if self.code_region is not None:
+            return self.code_region
+        if new.code_region is not None:
+            return new.code_region
+        if isinstance(new.identity, EnterpriseIdentity):
+            return new.identity.uscc[2:8]
+        return None
+
+    def _unused_code(self, session: Session, region: str | None = None) -> str:
         for _ in range(8):
-            code = new_seal_code()
+            code = new_seal_code(region)
             if session.exec(select(Seal.id).where(Seal.code == code)).first() is None:
                 return code
         raise SealConflictError("could not draw an unused seal code")  # pragma: no cover

@@ -350,7 +350,8 @@ def _signature(layout: _Layout, number: int, sig: SignatureReport, *, zone: tzin
     if sig.seal is not None:
         row(
             "印章 Seal",
-            f"{sig.seal.code} · {seal_kind_label(sig.seal.kind)} · {sig.seal.owner} · "
+            f"{sig.seal.code} · {sig.seal.kind_label or seal_kind_label(sig.seal.kind)} · "
+            f"{sig.seal.owner} · "
             f"{_SEAL_STATUS.get(sig.seal.status, sig.seal.status)}",
         )
     else:

@@ -132,9 +132,14 @@ class SealInfo:
     kind: str
     owner: str
     status: str
+    kind_label: str | None = None
+    """The kind's own name when the organization named it (医保结算专用章); None: standard."""
 
     def to_json(self) -> dict[str, str]:
-        return {"code": self.code, "kind": self.kind, "owner": self.owner, "status": self.status}
+        found = {"code": self.code, "kind": self.kind, "owner": self.owner, "status": self.status}
+        if self.kind_label is not None:
+            found["kind_label"] = self.kind_label
+        return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Body, File, Form, Header, Query, Request, Respons
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from app import directory, webhooks
 from app import envelopes as service
-from app import webhooks
 from app.access import needs
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
 from app.envelopes import READ_SCOPES
@@ -44,7 +44,9 @@ ENVELOPE_FIELD_DOC = (
     '"participants": [{"organization_id": "...", "seal_id": "...", "placement": '
     '{"type": "keyword", "keyword": "乙方（盖章）"}, "level": "B-LT", "label": "乙方"}], '
     '"expires_at": "2026-12-31T00:00:00Z", "webhook": {"url": "https://...", '
-    '"secret": "at least 16 characters"}, "send": true}'
+    '"secret": "at least 16 characters"}, "send": true}. A party of another organization '
+    'may be invited by credit code: {"organization_uscc": "91330106...", "seal_id": "..." '
+    "(one of its seals listed in the directory; optional when it lists one)}"
 )
 
 
@@ -138,6 +140,7 @@ def create_envelope(
 ) -> EnvelopePublic:
     """Create an envelope (org admin, or a client with `envelopes:write`). Every participant's
     seal and placement is checked against the document now, so no turn fails on them later."""
+    envelope, invited = directory.resolve_invitations(session, principal, envelope)
     try:
         spec = ENVELOPE_CREATE.validate_json(envelope)
     except ValidationError as exc:
@@ -154,6 +157,10 @@ def create_envelope(
         spec=spec,
         idempotency_key=idempotency_key,
     )
+    if invited and not created.replayed:
+        directory.invite(
+            session, principal=principal, envelope_id=created.view.envelope.id, positions=invited
+        )
     response.headers["Location"] = f"/api/v1/envelopes/{created.view.envelope.id}"
     if created.replayed:
         response.headers["Idempotent-Replayed"] = "true"

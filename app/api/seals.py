@@ -9,11 +9,12 @@ from fastapi import APIRouter, FastAPI, File, Form, Query, Request, Response, Up
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from app import refusals, seal_service
+from app import licences, refusals, seal_kinds, seal_service
 from app.access import authenticated, needs, public
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
 from app.errors import InvalidInput, problem_response, status_for
 from app.pin_check import count_wrong_pin, refusal_detail
+from app.schemas.licences import LicencePublic
 from app.schemas.seals import (
     Decision,
     EnterpriseRegister,
@@ -35,6 +36,7 @@ from app.schemas.seals import (
     UseCheck,
     UseCheckPublic,
 )
+from app.seal_codes import registry_of
 from app.security import Scope
 from app.wiring import Services
 from pki.keys import KeyAlgorithm
@@ -600,8 +602,12 @@ def register_enterprise(
     principal: CurrentPrincipal,
 ) -> EnterpriseRegistered:
     """Register an enterprise in one call: the organization, a certificate and key per seal,
-    and the active standard seal set (公章, 合同专用章, 财务专用章, 发票专用章, 法定代表人名章).
-    All or nothing."""
+    and the active standard seal set (公章, 合同专用章, 财务专用章, 发票专用章, 法定代表人名章);
+    with `licence`, also the electronic business licence certified by the authority's seal
+    (the caller needs `seals:use` and a grant on it). All or nothing."""
+    wanted = licences.LicenceRequest(**body.licence.model_dump()) if body.licence else None
+    if wanted is not None:
+        licences.agree(wanted, name=body.name, uscc=body.uscc)
     done = seal_service.register_enterprise(
         session,
         services,
@@ -613,6 +619,19 @@ def register_enterprise(
         key_algorithm=body.key_algorithm,
     )
     org = done.organization
+    licence = None
+    if wanted is not None:
+        issued = licences.issue_with_registration(
+            session, services, principal=principal, organization=org, request=wanted
+        )
+        licence = LicencePublic(
+            document_id=issued.document_id,
+            document_url=f"/api/v1/documents/{issued.document_id}",
+            verify_url=issued.verify_url,
+            seal_id=issued.seal_id,
+            seal_code=issued.seal_code,
+            authority=issued.authority,
+        )
     return EnterpriseRegistered(
         organization_id=org.id,
         name=org.name,
@@ -631,6 +650,7 @@ def register_enterprise(
             )
             for s in done.seals
         ],
+        licence=licence,
     )
 
 
@@ -645,7 +665,7 @@ def public_seal_status(code: str, session: SessionDep, services: ServicesDep) ->
     return SealStatusPublic(
         code=seal.code,
         kind=seal.kind,
-        kind_label=KIND_SPECS[seal.kind].label_zh,
+        kind_label=seal_kinds.label_of(session, seal.id) or KIND_SPECS[seal.kind].label_zh,
         owner=found.owner,
         organization=found.organization,
         status=seal.status.value,
@@ -654,6 +674,8 @@ def public_seal_status(code: str, session: SessionDep, services: ServicesDep) ->
         status_changed_at=seal.status_changed_at,
         certificate_serial=found.certificate_serial,
         certificate_fingerprint_sha256=found.certificate_fingerprint_sha256,
+        licence=licences.public_reference(session, services, seal.organization_id),
+        registry=registry_of(seal.code, services.settings.public_base_url),
     )
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import Response
 
 from app import audit
 from app.access import console_needs
+from app.audit_export import MAX_EXPORT, render_export
 from app.console import queries
 from app.console.web import CtxDep, check_csrf, is_htmx, page, pager
 from app.security import Scope
@@ -82,6 +83,35 @@ def log(
         date_to=_parse_day(date_to),
     )
     return _log_page(ctx, where, page_number)
+
+
+@router.get("/export", dependencies=console_needs(Scope.audit_read))
+def export(
+    ctx: CtxDep,
+    format: Annotated[Literal["csv", "json"], Query()] = "csv",
+    actor: Annotated[str, Query(max_length=120)] = "",
+    target: Annotated[str, Query(max_length=80)] = "",
+    action: Annotated[str, Query(max_length=80)] = "",
+    date_from: Annotated[str, Query(max_length=10)] = "",
+    date_to: Annotated[str, Query(max_length=10)] = "",
+) -> Response:
+    """The filtered events as a file (oldest first, up to the API's export limit)."""
+    where = queries.AuditFilter(
+        actor=actor.strip(),
+        target=target.strip(),
+        action=action.strip(),
+        date_from=_parse_day(date_from),
+        date_to=_parse_day(date_to),
+    )
+    rows = queries.search_audit(
+        ctx.session, principal=ctx.principal, where=where, offset=0, limit=MAX_EXPORT
+    )
+    body, media_type = render_export(sorted(rows, key=lambda e: e.seq), format)
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="audit-events.{format}"'},
+    )
 
 
 @router.post("/verify", dependencies=console_needs(Scope.audit_read))

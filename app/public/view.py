@@ -125,7 +125,7 @@ def _signature_view(session: Session, number: int, sig: SignatureReport) -> Sign
         tone=tone_of(sig.indication),
         indication_zh=zh,
         indication_en=en,
-        seal_kind=seal_kind_label(sig.seal.kind) if sig.seal else None,
+        seal_kind=(sig.seal.kind_label or seal_kind_label(sig.seal.kind)) if sig.seal else None,
         seal_status=seal_status_text(sig.seal.status) if sig.seal else None,
         seal_image=_seal_image(session, sig.seal.code) if sig.seal else None,
         claimed_time=local_time(sig.claimed_signing_time),

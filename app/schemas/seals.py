@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.schemas.licences import LicenceIn, LicencePublic, LicenceReference
 from pki.keys import KeyAlgorithm
 from seals.authorization import CallerKind
 from seals.kinds import SealKind, SealShape
@@ -100,6 +101,15 @@ class SealPublic(BaseModel):
     revocation_reason: str | None
 
 
+class SealRegistryPublic(BaseModel):
+    """Which registry holds a seal code: its region (from a structured code) and where."""
+
+    region: str | None = Field(description="6-digit division code; None for a legacy code")
+    region_name: str | None = Field(description="province-level name of the region")
+    url: str = Field(description="the registry that answered (this service)")
+    structured_code: bool
+
+
 class SealStatusPublic(BaseModel):
     """What anyone may learn about a seal from its code (no personal data, no secrets)."""
 
@@ -114,6 +124,10 @@ class SealStatusPublic(BaseModel):
     status_changed_at: datetime
     certificate_serial: str
     certificate_fingerprint_sha256: str
+    licence: LicenceReference | None = Field(
+        default=None, description="the owner's electronic business licence, when issued here"
+    )
+    registry: SealRegistryPublic | None = None
 
 
 class GrantCreate(BaseModel):
@@ -215,6 +229,10 @@ class EnterpriseRegister(BaseModel):
     legal_representative: str = Field(min_length=1, max_length=20)
     lifetime_days: int | None = Field(default=None, ge=1, le=1826)
     key_algorithm: KeyAlgorithm = KeyAlgorithm.EC_P256
+    licence: LicenceIn | None = Field(
+        default=None,
+        description="issue the electronic business licence in the same transaction",
+    )
 
 
 class RegisteredSeal(BaseModel):
@@ -234,3 +252,4 @@ class EnterpriseRegistered(BaseModel):
     uscc: str
     legal_representative: str
     seals: list[RegisteredSeal]
+    licence: LicencePublic | None = None

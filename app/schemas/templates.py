@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.schemas.policy_templates import EnforcementRecordIn, SettlementFormIn
 from app.schemas.signing import PlacementIn
 from seals.signing import DocMdpPermission, PadesLevel
 from seals.templates import BidGuarantee, BusinessLicence, Party, TwoPartyContract
@@ -120,6 +121,8 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "bid-guarantee": BidGuaranteeIn,
     "business-licence": BusinessLicenceIn,
     "two-party-contract": TwoPartyContractIn,
+    "enforcement-record": EnforcementRecordIn,
+    "medical-settlement": SettlementFormIn,
 }
 
 

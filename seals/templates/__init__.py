@@ -15,7 +15,7 @@ from typing import Any
 
 from seals.placement import KeywordPlacement, Placement
 from seals.signing import DocMdpPermission
-from seals.templates import contract, guarantee, licence
+from seals.templates import contract, enforcement, guarantee, licence, settlement
 from seals.templates._base import (
     RenderContext,
     TemplateDataError,
@@ -107,6 +107,33 @@ TEMPLATES: dict[str, TemplateSpec] = {
             reference_label="contract_number",
             unique_reference=False,
             default_placement=KeywordPlacement(keyword=contract.PARTY_A_KEYWORD.rstrip("：")),
+        ),
+        TemplateSpec(
+            name="enforcement-record",
+            title="行政执法文书",
+            description="Administrative law-enforcement record (现场检查笔录 or 行政处罚决定书): "
+            "the agency's official seal at 执法机关（印章） (and as a riding seal across the "
+            "pages), the two officers' personal signatures with PIN at 执法人员一/二（签名）; "
+            "the record number is unique per agency.",
+            data_type=enforcement.EnforcementRecord,
+            render=enforcement.render,
+            reference=enforcement.reference,
+            reference_label="record_number",
+            unique_reference=True,
+            default_placement=enforcement.SEAL_PLACEMENT,
+        ),
+        TemplateSpec(
+            name="medical-settlement",
+            title="医保结算单",
+            description="Medical-insurance settlement form (医疗保障基金结算清单): costs by "
+            "category, fund and personal payment; sealed by the hospital's settlement seal "
+            "(医保结算专用章) at 医疗机构（盖章）; the settlement number is unique per hospital.",
+            data_type=settlement.SettlementForm,
+            render=settlement.render,
+            reference=settlement.reference,
+            reference_label="settlement_number",
+            unique_reference=True,
+            default_placement=settlement.SEAL_PLACEMENT,
         ),
     )
 }
