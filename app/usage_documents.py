@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from app.console.documents import page_png, page_sizes
+from app import pdfwork
 from app.errors import InvalidInput, NotFound
 from app.models import StoredDocument
 from app.seal_service import file_usage_request, get_usage_request, visible_seal
@@ -39,7 +39,7 @@ def file_with_document(
     seal = visible_seal(session, services, principal, seal_id)
     if not pdf.startswith(b"%PDF-"):
         raise InvalidInput("the file is not a PDF")
-    pages = page_sizes(pdf)  # refuses what PDFium cannot open
+    pages = pdfwork.page_sizes(services, pdf)  # refuses what PDFium cannot open (in a worker)
     digest = services.blobs.put(pdf)
     request = file_usage_request(
         session,
@@ -87,4 +87,4 @@ def request_page(
     _, document, pdf = request_document(
         session, services, principal=principal, request_id=request_id
     )
-    return page_png(pdf, sha256=document.sha256, number=number)
+    return pdfwork.page_png(services, pdf, sha256=document.sha256, number=number)
