@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app import envelopes, health, protocols, webhooks
+from app import envelopes, health, protocols, stat_counters, webhooks
 from app.api import audit as audit_api
 from app.api import certificates as certificates_api
 from app.api import envelopes as envelopes_api
@@ -17,6 +17,7 @@ from app.api import jobs as jobs_api
 from app.api import organizations
 from app.api import seals as seals_api
 from app.api import signing as signing_api
+from app.api import statistics as statistics_api
 from app.api import templates as templates_api
 from app.api import trust as trust_api
 from app.api import verify as verify_api
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     settings = settings or Settings()
     configure_logging(settings.log_level)
     services = build_services(settings)
+    stat_counters.install()  # statistics counters in the transaction of each act
 
     # webhook delivery and envelope expiry, in process, state in the database
     worker = webhooks.Worker(
@@ -87,6 +89,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.include_router(templates_api.router)
     app.include_router(jobs_api.router)
     app.include_router(envelopes_api.router)
+    app.include_router(statistics_api.router)
     app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeadersMiddleware)

@@ -11,6 +11,7 @@ MODEL_MODULES = (
     "seals.models",
     "seals.models_envelopes",
     "app.models_webhooks",
+    "app.models_agency",
 )
 
 

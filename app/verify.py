@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from cryptography import x509
 from sqlmodel import Session
 
+from app import stat_counters
 from app.db import reading, unit_of_work
 from app.seal_service import public_owner, registry
 from app.trust_anchors import trust_store
@@ -22,10 +23,12 @@ from seals.verification import verify_pdf
 @contextmanager
 def verification_session(services: Services) -> Iterator[Session]:
     """A read-only unit of work for verification. The CRLs it may hand out are brought up
-    to date first in a short write transaction, so the verification itself never writes."""
+    to date first in a short write transaction, so the verification itself never writes;
+    that transaction also counts the request for the statistics (division unknown)."""
     with unit_of_work(services.engine) as session:
         for ca in CRL_ISSUERS:
             services.publisher.current_crl(session, ca)
+        stat_counters.count_verification(session)
     with unit_of_work(reading(services.engine)) as session:
         yield session
 

@@ -1,0 +1,48 @@
+"""Statistics for the administrating agency: JSON or CSV, per region and period."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, Response
+
+from app import statistics
+from app.deps import CurrentPrincipal, SessionDep
+from app.regions import RegionLevel
+
+router = APIRouter(prefix="/api/v1", tags=["statistics"])
+
+
+@router.get(
+    "/statistics",
+    responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
+)
+def get_statistics(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    granularity: statistics.Granularity = statistics.Granularity.month,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+    level: RegionLevel = RegionLevel.province,
+    region: Annotated[str | None, Query(max_length=6)] = None,
+    format: Literal["json", "csv"] = "json",
+) -> Response:
+    """Enterprises, the distribution rate, seals by kind and status, uses by kind and
+    document type, envelopes, deliveries (the delivery rate) and verification requests per
+    region (province, city or county of the credit code) and per Asia/Shanghai day or month.
+    Scope: `enterprises:register` (agencies) or `platform`."""
+    statistics.require_reader(principal)
+    query = statistics.Query.of(
+        granularity=granularity, start=start, end=end, level=level, region=region
+    )
+    found = statistics.report(session, principal=principal, query=query)
+    if format == "csv":
+        name = f"eseal-statistics-{query.start}-{query.end}.csv"
+        return Response(
+            found.to_csv(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return JSONResponse(found.to_json())
