@@ -60,7 +60,8 @@ class SealFiling(SQLModel, table=True):
 
     seal_id: str = Field(primary_key=True, foreign_key="seal.id", max_length=32)
     application_id: str = Field(foreign_key="seal_application.id", unique=True, max_length=32)
-    approved_by: str = Field(max_length=120)
+    approved_by: str = Field(max_length=120, description="the approver as the audit names it")
+    authority: str = Field(max_length=200, description="the approving body, shown publicly")
     approved_at: datetime = Field(sa_type=UtcDateTime)
 
 

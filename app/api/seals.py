@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from app import seal_service
+from app.api.applications import filing_of
 from app.db import unit_of_work
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
 from app.errors import InvalidInput, problem_response
@@ -619,6 +620,7 @@ def public_seal_status(code: str, session: SessionDep, services: ServicesDep) ->
         status_changed_at=seal.status_changed_at,
         certificate_serial=found.certificate_serial,
         certificate_fingerprint_sha256=found.certificate_fingerprint_sha256,
+        filing=filing_of(session, seal.id),
     )
 
 

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.schemas.applications import FilingPublic
 from pki.keys import KeyAlgorithm
 from seals.authorization import CallerKind
 from seals.kinds import SealKind, SealShape
@@ -114,6 +115,9 @@ class SealStatusPublic(BaseModel):
     status_changed_at: datetime
     certificate_serial: str
     certificate_fingerprint_sha256: str
+    filing: FilingPublic | None = Field(
+        default=None, description="备案: the approval of the application it was made on"
+    )
 
 
 class GrantCreate(BaseModel):

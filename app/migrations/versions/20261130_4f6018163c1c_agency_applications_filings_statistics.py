@@ -1,8 +1,8 @@
 """agency applications filings statistics
 
-Revision ID: 47775f50702d
+Revision ID: 4f6018163c1c
 Revises: 75584737dfd9
-Create Date: 2026-11-30 15:05:14.173849
+Create Date: 2026-11-30 15:11:05.883966
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "47775f50702d"
+revision: str = "4f6018163c1c"
 down_revision: str | None = "75584737dfd9"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -111,6 +111,7 @@ def upgrade() -> None:
         sa.Column("seal_id", sa.String(length=32), nullable=False),
         sa.Column("application_id", sa.String(length=32), nullable=False),
         sa.Column("approved_by", sa.String(length=120), nullable=False),
+        sa.Column("authority", sa.String(length=200), nullable=False),
         sa.Column("approved_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["application_id"],
