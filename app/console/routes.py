@@ -11,12 +11,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app import tenancy, trust_anchors
 from app.console import (
+    application_pages,
     approval_pages,
     audit_pages,
     certificate_pages,
     envelope_pages,
     seal_pages,
     sign_pages,
+    statistics_pages,
 )
 from app.console.auth import (
     LOGIN_CSRF_COOKIE,
@@ -300,5 +302,7 @@ for _module in (
     sign_pages,
     envelope_pages,
     audit_pages,
+    application_pages,
+    statistics_pages,
 ):
     router.include_router(_module.router)
