@@ -125,7 +125,7 @@ def test_apply_send_back_resubmit_approve_in_the_browser(
 
 
 def test_statistics_dashboard_on_a_phone(
-    open_page: Callable[..., Any], platform_user: str, artifacts: Path
+    open_page: Callable[..., Any], platform_user: str, artifacts: Path, console_org: ConsoleOrg
 ) -> None:
     page = open_page(platform_user)
     page.set_viewport_size({"width": 390, "height": 844})
