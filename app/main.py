@@ -13,6 +13,7 @@ from app import envelopes, health, protocols, stat_counters, webhooks
 from app.api import applications as applications_api
 from app.api import audit as audit_api
 from app.api import certificates as certificates_api
+from app.api import deliveries as deliveries_api
 from app.api import envelopes as envelopes_api
 from app.api import jobs as jobs_api
 from app.api import organizations
@@ -92,6 +93,8 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.include_router(envelopes_api.router)
     app.include_router(statistics_api.router)
     app.include_router(applications_api.router)
+    app.include_router(deliveries_api.router)
+    app.include_router(deliveries_api.link_router)
     app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeadersMiddleware)

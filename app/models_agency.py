@@ -93,3 +93,54 @@ class StatCounter(SQLModel, table=True):
     dim1: str = Field(primary_key=True, sa_type=sa.String(64))
     dim2: str = Field(primary_key=True, sa_type=sa.String(64))
     value: int = Field(sa_type=sa.BigInteger)
+
+
+class Delivery(SQLModel, table=True):
+    """电子送达: one sealed document sent to an organization or to a person (by link)."""
+
+    __tablename__ = "delivery"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    organization_id: str = Field(foreign_key="organization.id", index=True, max_length=32)
+    document_id: str = Field(foreign_key="storeddocument.id", index=True, max_length=32)
+    document_sha256: str = Field(max_length=64)
+    title: str = Field(max_length=200)
+    recipient_organization_id: str | None = Field(
+        default=None, foreign_key="organization.id", index=True, max_length=32
+    )
+    recipient_name: str = Field(max_length=200)
+    token_hash: str | None = Field(default=None, max_length=64, unique=True)
+    expires_at: datetime = Field(sa_type=UtcDateTime)
+    status: str = Field(sa_type=sa.String(16), index=True, description="sent/opened/acknowledged")
+    sent_by: str = Field(max_length=120)
+    sent_at: datetime = Field(sa_type=UtcDateTime, index=True)
+    opened_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    acknowledged_by: str | None = Field(default=None, max_length=200)
+
+
+class DeliveryReceipt(SQLModel, table=True):
+    """One state of a delivery, time-stamped by our TSA: `record` is the canonical JSON the
+    RFC 3161 token's message imprint (SHA-256) covers."""
+
+    __tablename__ = "delivery_receipt"
+    __table_args__ = (sa.UniqueConstraint("delivery_id", "event"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    delivery_id: str = Field(foreign_key="delivery.id", index=True, max_length=32)
+    event: str = Field(max_length=20)
+    record: str = Field(sa_type=sa.Text)
+    timestamp_reply: bytes = Field(sa_type=sa.LargeBinary)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class DeliveryWebhook(SQLModel, table=True):
+    """Where the sender hears of each state; the secret encrypted as envelopes' are."""
+
+    __tablename__ = "delivery_webhook"
+
+    delivery_id: str = Field(primary_key=True, foreign_key="delivery.id", max_length=32)
+    url: str = Field(max_length=2000)
+    secret_nonce: bytes = Field(sa_type=sa.LargeBinary)
+    secret_ciphertext: bytes = Field(sa_type=sa.LargeBinary)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

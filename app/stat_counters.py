@@ -23,7 +23,7 @@ from sqlalchemy.orm import UOWTransaction
 from sqlmodel import Session, col, func, select
 
 from app.models import Organization, OrganizationKind
-from app.models_agency import StatCounter
+from app.models_agency import Delivery, StatCounter
 from app.regions import UNKNOWN_DIVISION, division_of
 from seals.models import Seal, SealUsage
 from seals.models_envelopes import Envelope
@@ -32,6 +32,7 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 STATE = "*"
 ACTIVE = "active"
 COMPLETED = "completed"
+ACKNOWLEDGED = "acknowledged"
 
 Key = tuple[str, str, str, str, str]  # metric, division, period, dim1, dim2
 
@@ -130,10 +131,31 @@ def _collect(session: OrmSession) -> tuple[Counter[Key], Counter[str]]:
             division = _division(session, obj.organization_id, divisions)
             if division:
                 deltas[(Metric.ENVELOPES, division, local_day(finished), "", "")] += 1
+    _deliveries(session, deltas)
     for org_id, moved in active_change.items():
         if moved:
             _enterprise_activity(session, org_id, moved, divisions, deltas)
     return deltas, active_change
+
+
+def _deliveries(session: OrmSession, deltas: Counter[Key]) -> None:
+    """Deliveries count in the sender's division, whatever kind of organization sends."""
+    for obj in session.new:
+        if isinstance(obj, Delivery):
+            division = _sender_division(session, obj.organization_id)
+            deltas[(Metric.DELIVERIES_SENT, division, local_day(obj.sent_at), "", "")] += 1
+    for obj in session.dirty:
+        if isinstance(obj, Delivery):
+            history = sa.inspect(obj).attrs.status.history
+            if history.added and history.added[0] == ACKNOWLEDGED:
+                division = _sender_division(session, obj.organization_id)
+                day = local_day(obj.acknowledged_at)
+                deltas[(Metric.DELIVERIES_ACKNOWLEDGED, division, day, "", "")] += 1
+
+
+def _sender_division(session: OrmSession, organization_id: str) -> str:
+    org = session.get(Organization, organization_id)
+    return division_of(org.uscc if org else None)
 
 
 def _envelope_completed(envelope: Envelope) -> datetime | None:

@@ -19,9 +19,9 @@ MUTED = "#646a73"
 
 
 def _nice_max(value: int) -> int:
-    """A round axis maximum at or above `value` (1, 2, 5 × 10^n)."""
-    if value <= 0:
-        return 1
+    """A round axis maximum at or above `value` (4, or 1, 2, 5 × 10^n)."""
+    if value <= 4:
+        return 4  # whole-number ticks for small counts
     step = 1
     while True:
         for factor in (1, 2, 5):

@@ -4,6 +4,7 @@ an enterprise with an applicant key, and small real supporting documents."""
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -88,4 +89,8 @@ def events(client: TestClient, platform_key: str, target_id: str) -> list[dict[s
         "/api/v1/audit/events", params={"target_id": target_id}, headers=auth(platform_key)
     )
     assert response.status_code == 200, response.text
-    return list(response.json())
+    found = list(response.json())
+    for event in found:  # details are canonical JSON text
+        if isinstance(event["details"], str):
+            event["details"] = json.loads(event["details"])
+    return found

@@ -1,8 +1,8 @@
-"""agency applications filings statistics
+"""agency applications filings statistics deliveries
 
-Revision ID: 4f6018163c1c
+Revision ID: 3daba7fde76f
 Revises: 75584737dfd9
-Create Date: 2026-11-30 15:11:05.883966
+Create Date: 2026-11-30 15:19:29.884808
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "4f6018163c1c"
+revision: str = "3daba7fde76f"
 down_revision: str | None = "75584737dfd9"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -44,6 +44,51 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("organization_id"),
     )
+    op.create_table(
+        "delivery",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("organization_id", sa.String(length=32), nullable=False),
+        sa.Column("document_id", sa.String(length=32), nullable=False),
+        sa.Column("document_sha256", sa.String(length=64), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("recipient_organization_id", sa.String(length=32), nullable=True),
+        sa.Column("recipient_name", sa.String(length=200), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=True),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("sent_by", sa.String(length=120), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("opened_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("acknowledged_by", sa.String(length=200), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["document_id"],
+            ["storeddocument.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organization.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["recipient_organization_id"],
+            ["organization.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("token_hash"),
+    )
+    with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_delivery_document_id"), ["document_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_delivery_organization_id"), ["organization_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_delivery_recipient_organization_id"),
+            ["recipient_organization_id"],
+            unique=False,
+        )
+        batch_op.create_index(batch_op.f("ix_delivery_sent_at"), ["sent_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_delivery_status"), ["status"], unique=False)
+
     op.create_table(
         "seal_application",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -83,6 +128,39 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_seal_application_status"), ["status"], unique=False)
 
+    op.create_table(
+        "delivery_receipt",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("delivery_id", sa.String(length=32), nullable=False),
+        sa.Column("event", sa.String(length=20), nullable=False),
+        sa.Column("record", sa.Text(), nullable=False),
+        sa.Column("timestamp_reply", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["delivery_id"],
+            ["delivery.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("delivery_id", "event"),
+    )
+    with op.batch_alter_table("delivery_receipt", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_delivery_receipt_delivery_id"), ["delivery_id"], unique=False
+        )
+
+    op.create_table(
+        "delivery_webhook",
+        sa.Column("delivery_id", sa.String(length=32), nullable=False),
+        sa.Column("url", sa.String(length=2000), nullable=False),
+        sa.Column("secret_nonce", sa.LargeBinary(), nullable=False),
+        sa.Column("secret_ciphertext", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["delivery_id"],
+            ["delivery.id"],
+        ),
+        sa.PrimaryKeyConstraint("delivery_id"),
+    )
     op.create_table(
         "seal_application_document",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -124,21 +202,50 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("seal_id"),
         sa.UniqueConstraint("application_id"),
     )
+    with op.batch_alter_table("webhook_delivery", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("delivery_id", sa.String(length=32), nullable=True))
+        batch_op.alter_column("envelope_id", existing_type=sa.VARCHAR(length=32), nullable=True)
+        batch_op.create_index(
+            batch_op.f("ix_webhook_delivery_delivery_id"), ["delivery_id"], unique=False
+        )
+        batch_op.create_foreign_key(
+            "fk_webhook_delivery_delivery_id_delivery", "delivery", ["delivery_id"], ["id"]
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("webhook_delivery", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_webhook_delivery_delivery_id_delivery", type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_webhook_delivery_delivery_id"))
+        batch_op.alter_column("envelope_id", existing_type=sa.VARCHAR(length=32), nullable=False)
+        batch_op.drop_column("delivery_id")
+
     op.drop_table("seal_filing")
     with op.batch_alter_table("seal_application_document", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_seal_application_document_application_id"))
 
     op.drop_table("seal_application_document")
+    op.drop_table("delivery_webhook")
+    with op.batch_alter_table("delivery_receipt", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_delivery_receipt_delivery_id"))
+
+    op.drop_table("delivery_receipt")
     with op.batch_alter_table("seal_application", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_seal_application_status"))
         batch_op.drop_index(batch_op.f("ix_seal_application_organization_id"))
 
     op.drop_table("seal_application")
+    with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_delivery_status"))
+        batch_op.drop_index(batch_op.f("ix_delivery_sent_at"))
+        batch_op.drop_index(batch_op.f("ix_delivery_recipient_organization_id"))
+        batch_op.drop_index(batch_op.f("ix_delivery_organization_id"))
+        batch_op.drop_index(batch_op.f("ix_delivery_document_id"))
+
+    op.drop_table("delivery")
     op.drop_table("trusted_applicant")
     with op.batch_alter_table("stat_counter", schema=None) as batch_op:
         batch_op.drop_index("ix_stat_counter_metric_period")
