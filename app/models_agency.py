@@ -76,18 +76,21 @@ class TrustedApplicant(SQLModel, table=True):
 
 
 class StatCounter(SQLModel, table=True):
-    """One figure for one division, period and breakdown.
+    """One figure for one region, period and breakdown.
 
-    `period` is the Asia/Shanghai day (YYYY-MM-DD) for flows (registrations, uses, ...) and
-    '*' for current state (seals by status, enterprises with an active seal). `dim1`/`dim2`
-    break a metric down (seal kind, document type, status); '' when unused. Updated by
-    upserts in the transaction of the act, so reading a figure never scans the acts.
+    Every act is counted at each region level (province: 2 digits, city: 4, county: 6) and
+    for both its Asia/Shanghai day (YYYY-MM-DD) and month (YYYY-MM), so a report reads only
+    the rows of the level and periods it shows, however many acts and counties there are.
+    Current state (seals by status, enterprises with an active seal) has the period '*'.
+    `dim1`/`dim2` break a metric down (seal kind, document type, status); '' when unused.
+    Updated by upserts in the transaction of the act.
     """
 
     __tablename__ = "stat_counter"
-    __table_args__ = (sa.Index("ix_stat_counter_metric_period", "metric", "period", "division"),)
+    __table_args__ = (sa.Index("ix_stat_counter_report", "metric", "level", "period", "division"),)
 
     metric: str = Field(primary_key=True, sa_type=sa.String(40))
+    level: str = Field(primary_key=True, sa_type=sa.String(8))
     division: str = Field(primary_key=True, sa_type=sa.String(6))
     period: str = Field(primary_key=True, sa_type=sa.String(10))
     dim1: str = Field(primary_key=True, sa_type=sa.String(64))

@@ -24,7 +24,7 @@ from sqlmodel import Session, col, func, select
 
 from app.models import Organization, OrganizationKind
 from app.models_agency import Delivery, StatCounter
-from app.regions import UNKNOWN_DIVISION, division_of
+from app.regions import DIGITS, UNKNOWN_DIVISION, division_of
 from seals.models import Seal, SealUsage
 from seals.models_envelopes import Envelope
 
@@ -33,6 +33,10 @@ STATE = "*"
 ACTIVE = "active"
 COMPLETED = "completed"
 ACKNOWLEDGED = "acknowledged"
+
+ALL = "*"
+"""dim1 and dim2 of the rows that sum a broken-down flow over its breakdown: totals then read
+one row per region and period, whatever the number of kinds and document types."""
 
 Key = tuple[str, str, str, str, str]  # metric, division, period, dim1, dim2
 
@@ -49,6 +53,9 @@ class Metric:
     VERIFICATIONS = "verification_requests"
 
 
+BROKEN_DOWN = (Metric.USES, Metric.SEALS_MADE)
+
+
 def local_day(moment: datetime | None) -> str:
     """The Asia/Shanghai calendar day of a UTC instant (naive values are UTC)."""
     moment = moment or datetime.now(UTC)
@@ -57,11 +64,28 @@ def local_day(moment: datetime | None) -> str:
     return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d")
 
 
+def expand(deltas: Counter[Key]) -> Counter[tuple[str, ...]]:
+    """Each county/day delta as the rows it changes: every region level, day and month, and
+    the breakdown's total row."""
+    rows: Counter[tuple[str, ...]] = Counter()
+    for (metric, division, period, dim1, dim2), value in deltas.items():
+        if not value:
+            continue
+        periods = (STATE,) if period == STATE else (period, period[:7])
+        dims = [(dim1, dim2), (ALL, ALL)] if metric in BROKEN_DOWN else [(dim1, dim2)]
+        for level, digits in DIGITS.items():
+            for when in periods:
+                for d1, d2 in dims:
+                    rows[(metric, level.value, division[:digits], when, d1, d2)] += value
+    return rows
+
+
 def upsert(connection: sa.Connection, deltas: Counter[Key]) -> None:
     """Add `deltas` to the counters (insert or increment), on this connection."""
+    names = ("metric", "level", "division", "period", "dim1", "dim2")
     rows = [
-        {"metric": k[0], "division": k[1], "period": k[2], "dim1": k[3], "dim2": k[4], "value": v}
-        for k, v in sorted(deltas.items())
+        dict(zip(names, k, strict=True)) | {"value": v}
+        for k, v in sorted(expand(deltas).items())
         if v
     ]
     if not rows:
@@ -70,7 +94,7 @@ def upsert(connection: sa.Connection, deltas: Counter[Key]) -> None:
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     statement = insert(table)
     statement = statement.on_conflict_do_update(
-        index_elements=["metric", "division", "period", "dim1", "dim2"],
+        index_elements=list(names),
         set_={"value": table.c.value + statement.excluded.value},
     )
     connection.execute(statement, rows)

@@ -17,11 +17,13 @@ from sqlmodel import Session
 
 from app.models import Organization
 from app.models_agency import Delivery, StatCounter
-from app.stat_counters import STATE, Metric
+from app.regions import DIGITS, RegionLevel
+from app.stat_counters import ALL, BROKEN_DOWN, STATE, Metric
 from seals.models import Seal, SealUsage
 from seals.models_envelopes import Envelope
 
-COLUMNS = ["metric", "division", "period", "dim1", "dim2", "value"]
+COLUMNS = ["metric", "level", "division", "period", "dim1", "dim2", "value"]
+COUNTY = RegionLevel.county.value
 
 
 def _t(model: Any) -> sa.Table:
@@ -44,7 +46,7 @@ def _selects(dialect: str) -> list[sa.Select[Any]]:
     def figure(metric: str, period: Any, dim1: Any, dim2: Any, source: Any) -> sa.Select[Any]:
         keys = [k for k in (div, period, dim1, dim2) if k is not blank and k is not state]
         return (
-            sa.select(sa.literal(metric), div, period, dim1, dim2, count)
+            sa.select(sa.literal(metric), sa.literal(COUNTY), div, period, dim1, dim2, count)
             .select_from(source)
             .group_by(*keys)
         )
@@ -64,6 +66,7 @@ def _selects(dialect: str) -> list[sa.Select[Any]]:
         ),
         sa.select(
             sa.literal(Metric.ENTERPRISES_ACTIVE),
+            sa.literal(COUNTY),
             div,
             state,
             blank,
@@ -102,3 +105,42 @@ def rebuild(session: Session) -> None:
     session.execute(sa.delete(counters).where(counters.c.metric != Metric.VERIFICATIONS))
     for select in _selects(dialect):
         session.execute(counters.insert().from_select(COLUMNS, select))
+    for select in _roll_ups(counters):
+        session.execute(counters.insert().from_select(COLUMNS, select))
+
+
+def _roll_ups(c: sa.Table) -> list[sa.Select[Any]]:
+    """From the county/day rows: breakdown totals, county/month, then city and province for
+    every period."""
+    counted = sa.and_(c.c.level == COUNTY, c.c.metric != Metric.VERIFICATIONS)
+    month = func.substr(c.c.period, 1, 7)
+    star = sa.literal(ALL)
+    totals = (
+        sa.select(c.c.metric, c.c.level, c.c.division, c.c.period, star, star, func.sum(c.c.value))
+        .where(counted, c.c.metric.in_(BROKEN_DOWN))
+        .group_by(c.c.metric, c.c.level, c.c.division, c.c.period)
+    )
+    by_month = (
+        sa.select(
+            c.c.metric, c.c.level, c.c.division, month, c.c.dim1, c.c.dim2, func.sum(c.c.value)
+        )
+        .where(counted, c.c.period != STATE)
+        .group_by(c.c.metric, c.c.level, c.c.division, month, c.c.dim1, c.c.dim2)
+    )
+    selects = [totals, by_month]
+    for level in (RegionLevel.city, RegionLevel.province):
+        region = func.substr(c.c.division, 1, DIGITS[level])
+        selects.append(
+            sa.select(
+                c.c.metric,
+                sa.literal(level.value),
+                region,
+                c.c.period,
+                c.c.dim1,
+                c.c.dim2,
+                func.sum(c.c.value),
+            )
+            .where(counted)
+            .group_by(c.c.metric, region, c.c.period, c.c.dim1, c.c.dim2)
+        )
+    return selects

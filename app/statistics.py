@@ -23,7 +23,7 @@ from app.errors import Forbidden, InvalidInput
 from app.models_agency import StatCounter
 from app.regions import DIGITS, RegionLevel
 from app.security import Principal, Scope
-from app.stat_counters import LOCAL_TZ, STATE, Metric
+from app.stat_counters import ALL, BROKEN_DOWN, LOCAL_TZ, STATE, Metric
 
 MAX_DAYS = 400
 MAX_MONTHS = 120
@@ -119,6 +119,7 @@ class Summary:
     seals: dict[str, dict[str, int]] = field(default_factory=dict)  # kind -> status -> n
     seals_made: int = 0
     seal_uses: int = 0
+    seals_made_by_kind: dict[str, int] = field(default_factory=dict)
     uses_by_kind: dict[str, int] = field(default_factory=dict)
     uses_by_document_type: dict[str, int] = field(default_factory=dict)
     envelopes_completed: int = 0
@@ -143,6 +144,7 @@ class Summary:
             "enterprises_registered": self.enterprises_registered,
             "seals": self.seals,
             "seals_made": self.seals_made,
+            "seals_made_by_kind": self.seals_made_by_kind,
             "seal_uses": self.seal_uses,
             "uses_by_kind": self.uses_by_kind,
             "uses_by_document_type": self.uses_by_document_type,
@@ -160,7 +162,7 @@ def _rate(part: int, whole: int) -> float | None:
 
 @dataclass(frozen=True)
 class Row:
-    """One figure: CSV line and the raw material of the JSON."""
+    """One figure of the CSV export."""
 
     period: str
     region: str
@@ -173,16 +175,13 @@ class Row:
 @dataclass
 class Report:
     query: Query
-    rows: list[Row]
+    series_by_metric: dict[str, dict[str, int]]
     regions: list[Summary]
     totals: Summary
 
     def series(self, metric: str) -> list[tuple[str, int]]:
         """`metric` per period over every region (zeros included): what a chart draws."""
-        sums: dict[str, int] = defaultdict(int)
-        for row in self.rows:
-            if row.metric == metric and row.period != STATE:
-                sums[row.period] += row.value
+        sums = self.series_by_metric.get(metric, {})
         return [(p, sums.get(p, 0)) for p in self.query.periods()]
 
     def to_json(self) -> dict[str, object]:
@@ -198,70 +197,111 @@ class Report:
             "totals": self.totals.to_json(),
             "regions": [r.to_json() for r in self.regions],
             "series": {m: dict(self.series(m)) for m in FLOWS},
-            "rows": [r.__dict__ for r in self.rows],
         }
 
-    def to_csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(["period", "region", "metric", "dim1", "dim2", "value"])
-        for row in self.rows:
-            writer.writerow([row.period, row.region, row.metric, row.dim1, row.dim2, row.value])
-        return out.getvalue()
 
-
-def statements(query: Query) -> tuple[sa.Select[Any], sa.Select[Any]]:
-    """The two statements a report runs (the benchmark prints their plans)."""
+def _period_and_level(query: Query) -> sa.ColumnElement[bool]:
     t = COUNTERS
-    region = func.substr(t.c.division, 1, DIGITS[query.level]).label("region")
-    width = 10 if query.granularity is Granularity.day else 7
-    period = func.substr(t.c.period, 1, width).label("p")
-    total = func.sum(t.c.value).label("value")
-    flows = (
-        sa.select(t.c.metric, period, region, t.c.dim1, t.c.dim2, total)
+    return sa.and_(t.c.level == query.level.value, t.c.period.in_(query.periods()))
+
+
+def _in_region(query: Query, statement: sa.Select[Any]) -> sa.Select[Any]:
+    if not query.region:
+        return statement
+    return statement.where(COUNTERS.c.division.startswith(query.region, autoescape=True))
+
+
+def statements(query: Query) -> dict[str, sa.Select[Any]]:
+    """The statements a report runs (the benchmark prints their plans). Each reads one
+    region level and the periods shown through the (metric, level, period, division) index;
+    totals use the rows summed over breakdowns (dim1 '' or '*'), so their cost does not grow
+    with the number of seal kinds and document types."""
+    t = COUNTERS
+    totals = (t.c.dim1 == "") | (t.c.dim1 == ALL)
+    flows = sa.select(t.c.metric, t.c.period, t.c.division, t.c.value).where(
+        t.c.metric.in_(FLOWS), _period_and_level(query), totals
+    )
+    states = sa.select(t.c.metric, t.c.division, t.c.dim1, t.c.dim2, t.c.value).where(
+        t.c.metric.in_(STATES), t.c.level == query.level.value, t.c.period == STATE
+    )
+    # the breakdown of the whole selection: read at the coarsest level that answers it
+    coarse = {2: RegionLevel.province, 4: RegionLevel.city, 6: RegionLevel.county}.get(
+        len(query.region), RegionLevel.province
+    )
+    value = func.sum(t.c.value).label("value")
+    breakdown = (
+        sa.select(t.c.metric, t.c.dim1, t.c.dim2, value)
         .where(
-            t.c.metric.in_(FLOWS),
-            t.c.period >= query.start.isoformat(),
-            t.c.period <= query.end.isoformat(),
+            t.c.metric.in_(BROKEN_DOWN),
+            t.c.level == coarse.value,
+            t.c.period.in_(query.periods()),
+            t.c.dim1 != ALL,
         )
-        .group_by(t.c.metric, period, region, t.c.dim1, t.c.dim2)
+        .group_by(t.c.metric, t.c.dim1, t.c.dim2)
     )
-    states = (
-        sa.select(t.c.metric, region, t.c.dim1, t.c.dim2, total)
-        .where(t.c.metric.in_(STATES), t.c.period == STATE)
-        .group_by(t.c.metric, region, t.c.dim1, t.c.dim2)
+    return {
+        "flows": _in_region(query, flows),
+        "states": _in_region(query, states),
+        "breakdown": _in_region(query, breakdown),
+    }
+
+
+def detail_statement(query: Query) -> sa.Select[Any]:
+    """Every figure with its breakdown, per period and region (the CSV export)."""
+    t = COUNTERS
+    flows = sa.select(t.c.period, t.c.division, t.c.metric, t.c.dim1, t.c.dim2, t.c.value).where(
+        t.c.metric.in_(FLOWS), _period_and_level(query), t.c.dim1 != ALL
     )
-    if query.region:
-        prefix = t.c.division.startswith(query.region, autoescape=True)
-        flows, states = flows.where(prefix), states.where(prefix)
-    return flows, states
+    states = sa.select(t.c.period, t.c.division, t.c.metric, t.c.dim1, t.c.dim2, t.c.value).where(
+        t.c.metric.in_(STATES), t.c.level == query.level.value, t.c.period == STATE
+    )
+    return sa.union_all(_in_region(query, states), _in_region(query, flows)).subquery().select()
 
 
 def report(session: Session, *, principal: Principal, query: Query) -> Report:
     require_reader(principal)
-    flows, states = statements(query)
-    rows: list[Row] = []
+    found = statements(query)
     summaries: dict[str, Summary] = {}
     totals = Summary(region=query.region or "*")
+    series: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
     def summary(region: str) -> Summary:
         return summaries.setdefault(region, Summary(region=region))
 
-    for metric, region, dim1, dim2, value in session.execute(states).all():
-        rows.append(Row(STATE, region, metric, dim1, dim2, int(value)))
+    for metric, region, dim1, dim2, value in session.execute(found["states"]).all():
         for s in (summary(region), totals):
             _add_state(s, metric, dim1, dim2, int(value))
-    for metric, period, region, dim1, dim2, value in session.execute(flows).all():
-        rows.append(Row(period, region, metric, dim1, dim2, int(value)))
+    for metric, period, region, value in session.execute(found["flows"]).all():
+        series[metric][period] += int(value)
         for s in (summary(region), totals):
-            _add_flow(s, metric, dim1, dim2, int(value))
-    rows.sort(key=lambda r: (r.period != STATE, r.period, r.region, r.metric, r.dim1, r.dim2))
+            _add_flow(s, metric, int(value))
+    for metric, dim1, dim2, value in session.execute(found["breakdown"]).all():
+        _add_breakdown(totals, metric, dim1, dim2, int(value))
     return Report(
         query=query,
-        rows=[r for r in rows if r.value],
+        series_by_metric={m: dict(v) for m, v in series.items()},
         regions=[summaries[k] for k in sorted(summaries)],
         totals=totals,
     )
+
+
+def export_csv(session: Session, *, principal: Principal, query: Query) -> str:
+    """period, region, metric, dim1, dim2, value: current state first ('*'), then flows."""
+    require_reader(principal)
+    rows = [
+        Row(period, region, metric, dim1, dim2, int(value))
+        for period, region, metric, dim1, dim2, value in session.execute(
+            detail_statement(query)
+        ).all()
+        if value
+    ]
+    rows.sort(key=lambda r: (r.period != STATE, r.period, r.region, r.metric, r.dim1, r.dim2))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["period", "region", "metric", "dim1", "dim2", "value"])
+    for row in rows:
+        writer.writerow([row.period, row.region, row.metric, row.dim1, row.dim2, row.value])
+    return out.getvalue()
 
 
 def _add_state(s: Summary, metric: str, dim1: str, dim2: str, value: int) -> None:
@@ -274,21 +314,26 @@ def _add_state(s: Summary, metric: str, dim1: str, dim2: str, value: int) -> Non
         by_status[dim2] = by_status.get(dim2, 0) + value
 
 
-def _add_flow(s: Summary, metric: str, dim1: str, dim2: str, value: int) -> None:
-    if metric == Metric.ENTERPRISES:
-        s.enterprises_registered += value
-    elif metric == Metric.SEALS_MADE:
-        s.seals_made += value
-    elif metric == Metric.USES:
-        s.seal_uses += value
+FLOW_FIELDS = {
+    Metric.ENTERPRISES: "enterprises_registered",
+    Metric.SEALS_MADE: "seals_made",
+    Metric.USES: "seal_uses",
+    Metric.ENVELOPES: "envelopes_completed",
+    Metric.DELIVERIES_SENT: "deliveries_sent",
+    Metric.DELIVERIES_ACKNOWLEDGED: "deliveries_acknowledged",
+    Metric.VERIFICATIONS: "verification_requests",
+}
+
+
+def _add_flow(s: Summary, metric: str, value: int) -> None:
+    field_name = FLOW_FIELDS[metric]
+    setattr(s, field_name, getattr(s, field_name) + value)
+
+
+def _add_breakdown(s: Summary, metric: str, dim1: str, dim2: str, value: int) -> None:
+    if metric == Metric.USES and value:
         s.uses_by_kind[dim1] = s.uses_by_kind.get(dim1, 0) + value
         doc = dim2 or "-"
         s.uses_by_document_type[doc] = s.uses_by_document_type.get(doc, 0) + value
-    elif metric == Metric.ENVELOPES:
-        s.envelopes_completed += value
-    elif metric == Metric.DELIVERIES_SENT:
-        s.deliveries_sent += value
-    elif metric == Metric.DELIVERIES_ACKNOWLEDGED:
-        s.deliveries_acknowledged += value
-    elif metric == Metric.VERIFICATIONS:
-        s.verification_requests += value
+    elif metric == Metric.SEALS_MADE and value:
+        s.seals_made_by_kind[dim1] = s.seals_made_by_kind.get(dim1, 0) + value

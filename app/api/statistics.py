@@ -37,12 +37,12 @@ def get_statistics(
     query = statistics.Query.of(
         granularity=granularity, start=start, end=end, level=level, region=region
     )
-    found = statistics.report(session, principal=principal, query=query)
     if format == "csv":
         name = f"eseal-statistics-{query.start}-{query.end}.csv"
         return Response(
-            found.to_csv(),
+            statistics.export_csv(session, principal=principal, query=query),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
+    found = statistics.report(session, principal=principal, query=query)
     return JSONResponse(found.to_json())

@@ -112,12 +112,12 @@ def dashboard_csv(
     try:
         statistics.require_reader(ctx.principal)
         query = _query(granularity, start, end, level, region)
-        found = statistics.report(ctx.session, principal=ctx.principal, query=query)
+        text = statistics.export_csv(ctx.session, principal=ctx.principal, query=query)
     except DOMAIN_ERRORS as exc:
         return failed(ctx, exc)
     name = f"eseal-statistics-{query.start}-{query.end}.csv"
     return Response(
-        found.to_csv(),
+        text,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -164,8 +164,12 @@ def test_monthly_figures_by_city_match_the_hand_count(
         for kind in ("official", "contract", "finance", "invoice", "legal_representative")
     }
     assert ili["seal_uses"] == 4
-    assert ili["uses_by_kind"] == {"contract": 2, "official": 2}
-    assert ili["uses_by_document_type"] == {"contract": 2, "notice": 1, "-": 1}
+    only_ili = _stats(
+        client, platform_key, granularity="month", level="city", **{**WINDOW, "region": "6590"}
+    )
+    assert only_ili["totals"]["uses_by_kind"] == {"contract": 2, "official": 2}
+    assert only_ili["totals"]["uses_by_document_type"] == {"contract": 2, "notice": 1, "-": 1}
+    assert only_ili["totals"]["seals_made"] == 0  # made today, outside the window
     totals = report["totals"]
     assert totals["enterprises"] == 7
     assert totals["enterprises_with_active_seal"] == 1
@@ -270,10 +274,14 @@ def test_a_rebuild_from_the_acts_gives_the_maintained_figures(
     them all from their rows must give the same figures, for every region and period."""
     params = {"granularity": "day", "from": "2025-03-01", "to": "2026-04-01", "level": "county"}
     params_now = {"granularity": "month", "level": "county"}
-    before = [_stats(client, platform_key, **p) for p in (params, params_now)]
+    every = [params, params_now, {**params_now, "level": "city"}, {"level": "province"}]
+    before = [_stats(client, platform_key, **p) for p in every]
+    csv_params = {**params_now, "format": "csv"}
+    csv_before = client.get("/api/v1/statistics", params=csv_params, headers=auth(platform_key))
     with unit_of_work(engine) as session:
         rebuild(session)
-    after = [_stats(client, platform_key, **p) for p in (params, params_now)]
-    assert after[0]["rows"] == before[0]["rows"]
-    assert after[1]["rows"] == before[1]["rows"]
+    after = [_stats(client, platform_key, **p) for p in every]
+    assert after == before
+    csv_after = client.get("/api/v1/statistics", params=csv_params, headers=auth(platform_key))
+    assert csv_after.text == csv_before.text
     assert after[1]["totals"]["enterprises"] >= 7

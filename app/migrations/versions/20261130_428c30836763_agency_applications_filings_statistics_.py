@@ -1,8 +1,8 @@
 """agency applications filings statistics deliveries
 
-Revision ID: 3daba7fde76f
+Revision ID: 428c30836763
 Revises: 75584737dfd9
-Create Date: 2026-11-30 15:19:29.884808
+Create Date: 2026-11-30 15:26:25.867619
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "3daba7fde76f"
+revision: str = "428c30836763"
 down_revision: str | None = "75584737dfd9"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -21,16 +21,17 @@ def upgrade() -> None:
     op.create_table(
         "stat_counter",
         sa.Column("metric", sa.String(length=40), nullable=False),
+        sa.Column("level", sa.String(length=8), nullable=False),
         sa.Column("division", sa.String(length=6), nullable=False),
         sa.Column("period", sa.String(length=10), nullable=False),
         sa.Column("dim1", sa.String(length=64), nullable=False),
         sa.Column("dim2", sa.String(length=64), nullable=False),
         sa.Column("value", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("metric", "division", "period", "dim1", "dim2"),
+        sa.PrimaryKeyConstraint("metric", "level", "division", "period", "dim1", "dim2"),
     )
     with op.batch_alter_table("stat_counter", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_stat_counter_metric_period", ["metric", "period", "division"], unique=False
+            "ix_stat_counter_report", ["metric", "level", "period", "division"], unique=False
         )
 
     op.create_table(
@@ -248,7 +249,7 @@ def downgrade() -> None:
     op.drop_table("delivery")
     op.drop_table("trusted_applicant")
     with op.batch_alter_table("stat_counter", schema=None) as batch_op:
-        batch_op.drop_index("ix_stat_counter_metric_period")
+        batch_op.drop_index("ix_stat_counter_report")
 
     op.drop_table("stat_counter")
     # ### end Alembic commands ###
