@@ -65,18 +65,24 @@ def local_day(moment: datetime | None) -> str:
 
 
 def expand(deltas: Counter[Key]) -> Counter[tuple[str, ...]]:
-    """Each county/day delta as the rows it changes: every region level, day and month, and
-    the breakdown's total row."""
+    """Each county/day delta as the rows it changes: every region level, its day and month.
+    Broken-down flows (uses by kind and document type, seals made by kind) keep their
+    breakdown per month and only a total ('*') per day: days x counties x kinds x document
+    types would otherwise outnumber the acts themselves."""
     rows: Counter[tuple[str, ...]] = Counter()
     for (metric, division, period, dim1, dim2), value in deltas.items():
         if not value:
             continue
-        periods = (STATE,) if period == STATE else (period, period[:7])
-        dims = [(dim1, dim2), (ALL, ALL)] if metric in BROKEN_DOWN else [(dim1, dim2)]
+        if period == STATE:
+            cells = [(STATE, dim1, dim2)]
+        elif metric in BROKEN_DOWN:
+            month = period[:7]
+            cells = [(period, ALL, ALL), (month, ALL, ALL), (month, dim1, dim2)]
+        else:
+            cells = [(period, dim1, dim2), (period[:7], dim1, dim2)]
         for level, digits in DIGITS.items():
-            for when in periods:
-                for d1, d2 in dims:
-                    rows[(metric, level.value, division[:digits], when, d1, d2)] += value
+            for when, d1, d2 in cells:
+                rows[(metric, level.value, division[:digits], when, d1, d2)] += value
     return rows
 
 

@@ -107,6 +107,10 @@ def rebuild(session: Session) -> None:
         session.execute(counters.insert().from_select(COLUMNS, select))
     for select in _roll_ups(counters):
         session.execute(counters.insert().from_select(COLUMNS, select))
+    daily = func.length(counters.c.period) == 10
+    session.execute(  # per day, broken-down flows keep only their total
+        sa.delete(counters).where(counters.c.metric.in_(BROKEN_DOWN), daily, counters.c.dim1 != ALL)
+    )
 
 
 def _roll_ups(c: sa.Table) -> list[sa.Select[Any]]:

@@ -238,7 +238,7 @@ def statements(query: Query) -> dict[str, sa.Select[Any]]:
             t.c.dim1 != ALL,
         )
         .group_by(t.c.metric, t.c.dim1, t.c.dim2)
-    )
+    )  # kept per month only: a daily report has no breakdown
     return {
         "flows": _in_region(query, flows),
         "states": _in_region(query, states),
@@ -249,8 +249,10 @@ def statements(query: Query) -> dict[str, sa.Select[Any]]:
 def detail_statement(query: Query) -> sa.Select[Any]:
     """Every figure with its breakdown, per period and region (the CSV export)."""
     t = COUNTERS
+    # monthly: the breakdown (its '*' totals left out); daily: the totals ('*') only exist
+    shown = t.c.dim1 != ALL if query.granularity is Granularity.month else sa.true()
     flows = sa.select(t.c.period, t.c.division, t.c.metric, t.c.dim1, t.c.dim2, t.c.value).where(
-        t.c.metric.in_(FLOWS), _period_and_level(query), t.c.dim1 != ALL
+        t.c.metric.in_(FLOWS), _period_and_level(query), shown
     )
     states = sa.select(t.c.period, t.c.division, t.c.metric, t.c.dim1, t.c.dim2, t.c.value).where(
         t.c.metric.in_(STATES), t.c.level == query.level.value, t.c.period == STATE

@@ -58,7 +58,7 @@ SELECT md5('org' || g), 'bench enterprise ' || g, 'enterprise',
        '91' || (string_to_array('{PROVINCES}', ' '))[1 + g %% 31]
             || lpad((1 + (g / 31) %% 10)::text, 2, '0') || lpad((1 + (g / 310) %% 8)::text, 2, '0')
             || lpad(g::text, 9, '0') || 'Y',
-       'bench', now() - ((g * 7919) %% ({DAYS} * 86400)) * interval '1 second'
+       'bench', now() - ((g::bigint * 7919) %% ({DAYS} * 86400)) * interval '1 second'
 FROM generate_series(1, %(n)s) g
 """
 CERTIFICATES = """
@@ -80,7 +80,7 @@ SELECT md5('seal' || g), lpad(g::text, 13, '0'), md5('org' || (1 + (g - 1) %% %(
        CASE WHEN g %% 10 = 0 THEN 'revoked' WHEN g %% 37 = 0 THEN 'suspended' ELSE 'active' END,
        '\\x00', md5('img'), 'rendered', 72, md5('cert' || g), 'bench-key',
        now() - interval '400 days', now() + interval '3 years', false, 0, 0, 'bench',
-       now() - ((g * 104729) %% ({DAYS} * 86400)) * interval '1 second', now()
+       now() - ((g::bigint * 104729) %% ({DAYS} * 86400)) * interval '1 second', now()
 FROM generate_series(1, %(n)s) g
 WHERE (1 + (g - 1) %% %(orgs)s) %% 11 <> 0
 """
