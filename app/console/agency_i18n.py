@@ -72,6 +72,20 @@ ZH = {
     "stats.uses_by_type": "用印（按文件类型）",
     "stats.region_col": "区域",
     "stats.tz": "时间按北京时间（Asia/Shanghai）统计；验证请求不分区域。",
+    "nav.deliveries": "电子送达",
+    "dlv.title": "电子送达",
+    "dlv.received": "送达本单位的文书",
+    "dlv.undelivered": "本单位发出、尚未签收的文书",
+    "dlv.subject": "文书",
+    "dlv.sender": "送达单位",
+    "dlv.recipient": "受送达人",
+    "dlv.sent_at": "送达时间",
+    "dlv.age": "已送达时长",
+    "dlv.open": "查看文书",
+    "dlv.acknowledge": "确认签收",
+    "dlv.status.sent": "已送达",
+    "dlv.status.opened": "已查看",
+    "dlv.status.acknowledged": "已签收",
 }
 
 EN = {
@@ -141,6 +155,20 @@ EN = {
     "stats.uses_by_type": "Uses by document type",
     "stats.region_col": "Region",
     "stats.tz": "Periods are Beijing time (Asia/Shanghai); verification requests have no region.",
+    "nav.deliveries": "Deliveries",
+    "dlv.title": "Electronic delivery",
+    "dlv.received": "Delivered to us",
+    "dlv.undelivered": "Sent by us, not yet acknowledged",
+    "dlv.subject": "Document",
+    "dlv.sender": "Sender",
+    "dlv.recipient": "Recipient",
+    "dlv.sent_at": "Sent",
+    "dlv.age": "Waiting for",
+    "dlv.open": "Open",
+    "dlv.acknowledge": "Acknowledge receipt",
+    "dlv.status.sent": "Sent",
+    "dlv.status.opened": "Opened",
+    "dlv.status.acknowledged": "Acknowledged",
 }
 
 for _key, _text in ZH.items():

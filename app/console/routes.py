@@ -15,6 +15,7 @@ from app.console import (
     approval_pages,
     audit_pages,
     certificate_pages,
+    delivery_pages,
     envelope_pages,
     seal_pages,
     sign_pages,
@@ -304,5 +305,6 @@ for _module in (
     audit_pages,
     application_pages,
     statistics_pages,
+    delivery_pages,
 ):
     router.include_router(_module.router)

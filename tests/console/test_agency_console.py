@@ -23,7 +23,8 @@ from app.models import Person
 from app.tenancy import create_account
 from seals.documents import make_document
 from seals.fonts import find_cjk_font
-from tests.console.conftest import PASSWORD, ConsoleOrg, csrf_of
+from tests.conftest import auth
+from tests.console.conftest import PASSWORD, ConsoleOrg, csrf_of, make_seal
 
 
 @pytest.fixture(scope="module")
@@ -172,3 +173,112 @@ def test_pages_refuse_what_the_user_may_not_do(
     assert "only PDF, PNG and JPEG" in refused.text
     csv = admin.get("/console/statistics.csv")
     assert csv.status_code == 403
+
+
+@pytest.fixture(scope="module")
+def sealed_notice(
+    client: TestClient, platform_key: str, console_org: ConsoleOrg, documents: tuple[Path, Path]
+) -> tuple[str, str]:
+    """A key of the console organization that may send, and a document it sealed."""
+    made = client.post(
+        f"/api/v1/organizations/{console_org.id}/clients",
+        json={
+            "name": f"delivery-{secrets.token_hex(3)}",
+            "scopes": ["envelopes:write", "seals:use", "seals:read"],
+        },
+        headers=auth(platform_key),
+    ).json()
+    seal = make_seal(client, platform_key, console_org.id, "送达用合同章")
+    granted = client.post(
+        f"/api/v1/seals/{seal['id']}/grants",
+        json={"grantee_kind": "client", "grantee_id": made["id"]},
+        headers=auth(platform_key),
+    )
+    assert granted.status_code == 201, granted.text
+    signed = client.post(
+        f"/api/v1/seals/{seal['id']}/sign",
+        files={"file": ("通知书.pdf", documents[0].read_bytes(), "application/pdf")},
+        data={"placement": '{"type": "invisible"}', "level": "B-B"},
+        headers=auth(made["api_key"]),
+    )
+    assert signed.status_code == 200, signed.text
+    return made["api_key"], signed.headers["X-Eseal-Document-Id"]
+
+
+def test_a_person_acknowledges_through_the_link_in_the_browser(
+    chromium: Any,
+    client: TestClient,
+    live_server: str,
+    console_org: ConsoleOrg,
+    sealed_notice: tuple[str, str],
+    artifacts: Path,
+) -> None:
+    key, document_id = sealed_notice
+    sent = client.post(
+        f"/api/v1/organizations/{console_org.id}/deliveries",
+        json={"document_id": document_id, "title": "限期整改通知书", "recipient_name": "张三"},
+        headers=auth(key),
+    ).json()
+    path = sent["link"].split("/delivery/", 1)[1]
+    context = chromium.new_context(
+        base_url=live_server,
+        locale="zh-CN",
+        viewport={"width": 390, "height": 844},
+        accept_downloads=True,
+    )
+    try:
+        page = context.new_page()
+        page.goto(f"/delivery/{path}")
+        assert page.locator("#delivery-title").inner_text() == "限期整改通知书"
+        with page.expect_download() as download:
+            page.locator("#delivery-download").click()
+        assert Path(download.value.path()).read_bytes()[:5] == b"%PDF-"
+        page.get_by_label("签收人姓名").fill("张三")
+        page.get_by_role("button", name="确认签收").click()
+        page.locator("#delivery-acknowledged").wait_for()
+        shot(page, artifacts, "23-delivery-acknowledged")
+        page.goto(f"/delivery/{path}")
+        assert page.locator("#link-error").is_visible()  # the link is spent
+    finally:
+        context.close()
+    state = client.get(f"/api/v1/deliveries/{sent['id']}", headers=auth(key)).json()
+    assert [r["event"] for r in state["receipts"]] == ["sent", "opened", "acknowledged"]
+
+
+def test_the_recipient_organization_opens_and_acknowledges_in_the_console(
+    client: TestClient,
+    signed_in: Callable[[str], TestClient],
+    console_org: ConsoleOrg,
+    sealed_notice: tuple[str, str],
+) -> None:
+    key, document_id = sealed_notice
+    sent = client.post(
+        f"/api/v1/organizations/{console_org.id}/deliveries",
+        json={
+            "document_id": document_id,
+            "title": "行政许可决定书",
+            "recipient_organization_id": console_org.id,
+        },
+        headers=auth(key),
+    ).json()
+    admin = signed_in(console_org.users["org_admin"])
+    listed = admin.get("/console/deliveries")
+    assert listed.status_code == 200
+    received = listed.text.split('id="received"', 1)[1].split("</table>", 1)[0]
+    waiting = listed.text.split('id="undelivered"', 1)[1].split("</table>", 1)[0]
+    assert sent["id"] in received and sent["id"] in waiting
+    assert "分钟" in waiting  # the age of what is not yet acknowledged
+    pdf = admin.get(f"/console/deliveries/{sent['id']}/document")
+    assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
+    done = admin.post(
+        f"/console/deliveries/{sent['id']}/acknowledge",
+        data={"csrf_token": csrf_of(listed.text)},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    after = admin.get("/console/deliveries").text
+    assert sent["id"] not in after.split('id="undelivered"', 1)[1]
+    state = client.get(f"/api/v1/deliveries/{sent['id']}", headers=auth(key)).json()
+    assert state["status"] == "acknowledged"
+    signer = signed_in(console_org.users["auditor"])
+    assert signer.get("/console/deliveries").status_code == 403
