@@ -204,6 +204,11 @@ def _enterprise_activity(
 ) -> None:
     """+1/-1 on 'enterprises with an active seal' when the flush moved the organization's
     count of active seals across zero (one indexed count, after the flush)."""
+    # the organization's row lock orders concurrent flushes of its seals, so each one counts
+    # the others' committed changes (READ COMMITTED) and the crossing is counted once
+    session.execute(
+        select(Organization.id).where(col(Organization.id) == organization_id).with_for_update()
+    )
     now = session.execute(
         select(func.count())
         .select_from(Seal)

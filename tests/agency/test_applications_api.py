@@ -244,3 +244,28 @@ def test_who_may_see_and_decide(
     assert client.get("/api/v1/seal-applications", headers=auth(firm.key)).status_code == 403
     reader = make_party("丽水莲都竹木有限公司", "enterprise", ("seals:read",))
     assert _apply(client, reader, [("l.pdf", licence_pdf)], kind="contract").status_code == 403
+
+
+def test_change_of_inscription_replaces_the_seal(
+    client: TestClient, make_party: Callable[..., Party], agency: Party, licence_pdf: bytes
+) -> None:
+    firm = make_party("台州椒江船舶有限公司")
+    first = _apply(client, firm, [("licence.pdf", licence_pdf)], kind="contract").json()
+    old_id = _decide(client, agency, first["id"], "approve").json()["seal_id"]
+    old = client.get(f"/api/v1/seals/{old_id}", headers=auth(firm.key)).json()
+    change = _apply(
+        client,
+        firm,
+        [("变更登记通知书.pdf", licence_pdf)],
+        purpose="change",
+        replaces_seal_id=old_id,
+        inscription="合同专用章（2）",
+        reason="印章文字变更",
+    ).json()
+    assert change["kind"] == "contract" and change["replaces_seal_id"] == old_id
+    made = _decide(client, agency, change["id"], "approve", "同意变更").json()
+    new = client.get(f"/api/v1/seals/{made['seal_id']}", headers=auth(firm.key)).json()
+    assert new["status"] == "active" and new["image_sha256"] != old["image_sha256"]
+    assert client.get(f"/api/v1/public/seals/{old['code']}").json()["status"] == "revoked"
+    cert = client.get(f"/api/v1/certificates/{old['certificate_id']}", headers=auth(firm.key))
+    assert cert.json()["revocation_reason"] in ("superseded", "Superseded")
