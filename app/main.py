@@ -9,12 +9,14 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app import checkpoints, envelopes, health, protocols, webhooks
+from app import checkpoints, envelopes, health, protocols, stat_counters, webhooks
 from app.access import ConsoleRefused, public
 from app.admission import AdmissionMiddleware, gates_from
+from app.api import applications as applications_api
 from app.api import audit as audit_api
 from app.api import audit_checkpoints as audit_checkpoints_api
 from app.api import certificates as certificates_api
+from app.api import deliveries as deliveries_api
 from app.api import directory as directory_api
 from app.api import envelopes as envelopes_api
 from app.api import evidence as evidence_api
@@ -23,6 +25,7 @@ from app.api import organizations
 from app.api import seal_kinds as seal_kinds_api
 from app.api import seals as seals_api
 from app.api import signing as signing_api
+from app.api import statistics as statistics_api
 from app.api import templates as templates_api
 from app.api import trust as trust_api
 from app.api import usage_documents as usage_documents_api
@@ -51,6 +54,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     settings = settings or Settings()
     configure_logging(settings.log_level)
     services = build_services(settings)
+    stat_counters.install()  # statistics counters in the transaction of each act
 
     # webhook delivery and envelope expiry, in process, state in the database
     worker = webhooks.Worker(
@@ -76,6 +80,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         if jobs_worker is not None:
             jobs_worker.stop()
         worker.stop()
+        stat_counters.verification_tally.flush(services.engine)
         services.pdf_pool.close()
         services.seal_pool.close()
         services.engine.dispose()
@@ -110,6 +115,10 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.include_router(envelopes_api.router)
     app.include_router(evidence_api.router)
     app.include_router(directory_api.router)
+    app.include_router(statistics_api.router)
+    app.include_router(applications_api.router)
+    app.include_router(deliveries_api.router)
+    app.include_router(deliveries_api.link_router)
     app.include_router(console.router)
     app.add_exception_handler(ConsoleRefused, console_web.refused_page)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

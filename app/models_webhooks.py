@@ -32,7 +32,16 @@ class WebhookDelivery(SQLModel, table=True):
     __tablename__ = "webhook_delivery"
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
-    envelope_id: str = Field(foreign_key="envelope.id", index=True, max_length=32)
+    envelope_id: str | None = Field(
+        default=None, foreign_key="envelope.id", index=True, max_length=32
+    )
+    delivery_id: str | None = Field(
+        default=None,
+        foreign_key="delivery.id",
+        index=True,
+        max_length=32,
+        description="set instead of envelope_id for an electronic delivery's events",
+    )
     event: str = Field(max_length=40)
     url: str = Field(max_length=2000)
     body: str = Field(sa_type=sa.Text)

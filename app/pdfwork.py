@@ -10,6 +10,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from app import stat_counters
 from app.errors import Overloaded
 from app.pdfpool import PdfWorkerPool, PoolBusy
 from app.wiring import Services
@@ -36,7 +37,10 @@ def _call(services: Services, kind: str, payload: Any, *, pool: PdfWorkerPool | 
 
 
 def verify_isolated(services: Services, pdf: bytes) -> VerificationReport:
-    """`app.verify.verify_document` in a worker; over a limit: a FORMAT_FAILURE report."""
+    """`app.verify.verify_document` in a worker; over a limit: a FORMAT_FAILURE report. The
+    request is counted for the statistics here, in the service's process (in memory, written
+    a few times a minute at most: verification never queues for the write lock)."""
+    stat_counters.verification_tally.add(services.engine)
     try:
         return cast(VerificationReport, _call(services, "verify", pdf))
     except DocumentTooComplexError as exc:

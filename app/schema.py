@@ -12,6 +12,7 @@ MODEL_MODULES = (
     "seals.models_envelopes",
     "app.models_webhooks",
     "app.models_policy",
+    "app.models_agency",
 )
 
 

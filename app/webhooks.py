@@ -42,6 +42,7 @@ from sqlmodel import Session, col, select
 
 from app.db import unit_of_work
 from app.errors import InvalidInput
+from app.models_agency import DeliveryWebhook
 from app.models_webhooks import EnvelopeWebhook, WebhookAttempt, WebhookDelivery
 from app.settings import Settings
 
@@ -224,18 +225,51 @@ def enqueue(
     hook = session.get(EnvelopeWebhook, envelope_id)
     if hook is None:
         return None
-    delivery = WebhookDelivery(
-        envelope_id=envelope_id,
-        event=event,
-        url=hook.url,
-        body="",
-        status=PENDING,
-        next_attempt_at=now,
-        created_at=now,
+    return _queue(
+        session,
+        WebhookDelivery(
+            envelope_id=envelope_id,
+            event=event,
+            url=hook.url,
+            body="",
+            status=PENDING,
+            next_attempt_at=now,
+            created_at=now,
+        ),
+        data=data,
+        now=now,
     )
+
+
+def enqueue_for_delivery(
+    session: Session, *, delivery_id: str, event: str, data: dict[str, Any], now: datetime
+) -> WebhookDelivery | None:
+    """Queue `event` for an electronic delivery's webhook (None when it has none)."""
+    hook = session.get(DeliveryWebhook, delivery_id)
+    if hook is None:
+        return None
+    return _queue(
+        session,
+        WebhookDelivery(
+            delivery_id=delivery_id,
+            event=event,
+            url=hook.url,
+            body="",
+            status=PENDING,
+            next_attempt_at=now,
+            created_at=now,
+        ),
+        data=data,
+        now=now,
+    )
+
+
+def _queue(
+    session: Session, delivery: WebhookDelivery, *, data: dict[str, Any], now: datetime
+) -> WebhookDelivery:
     payload = {
         "id": delivery.id,
-        "event": event,
+        "event": delivery.event,
         "timestamp": int(now.timestamp()),
         "occurred_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "data": data,
@@ -278,6 +312,17 @@ def deliveries(
 
 
 # --- delivery (outside any request transaction) ----------------------------------------------
+
+
+def _subscription(session: Session, row: WebhookDelivery) -> tuple[str, bytes, bytes] | None:
+    """(the id the secret is bound to, nonce, ciphertext) of an envelope's or a delivery's
+    webhook."""
+    hook: EnvelopeWebhook | DeliveryWebhook | None = None
+    if row.envelope_id is not None:
+        hook, owner = session.get(EnvelopeWebhook, row.envelope_id), row.envelope_id
+    elif row.delivery_id is not None:
+        hook, owner = session.get(DeliveryWebhook, row.delivery_id), row.delivery_id
+    return (owner, hook.secret_nonce, hook.secret_ciphertext) if hook is not None else None
 
 
 @dataclass(frozen=True)
@@ -334,15 +379,13 @@ class Sender:
                 .with_for_update(skip_locked=True)
             ).all()
             for row in due:
-                hook = session.get(EnvelopeWebhook, row.envelope_id)
+                hook = _subscription(session, row)
                 if hook is None:  # pragma: no cover - rows are never deleted
                     row.status, row.last_error = FAILED, "the webhook is gone"
                     session.add(row)
                     continue
                 try:
-                    secret = self.box.open(
-                        row.envelope_id, hook.secret_nonce, hook.secret_ciphertext
-                    )
+                    secret = self.box.open(*hook)
                 except ValueError as exc:  # another master key: never deliverable
                     row.status, row.last_error = FAILED, str(exc)
                     session.add(row)
@@ -352,7 +395,7 @@ class Sender:
                 claimed.append(
                     _Claimed(
                         id=row.id,
-                        envelope_id=row.envelope_id,
+                        envelope_id=row.envelope_id or row.delivery_id or "",
                         event=row.event,
                         url=row.url,
                         body=row.body.encode(),

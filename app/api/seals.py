@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app import licences, refusals, seal_kinds, seal_service
 from app.access import authenticated, needs, public
+from app.api.applications import filing_of
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
 from app.errors import InvalidInput, problem_response, status_for
 from app.pin_check import count_wrong_pin, refusal_detail
@@ -676,6 +677,7 @@ def public_seal_status(code: str, session: SessionDep, services: ServicesDep) ->
         certificate_fingerprint_sha256=found.certificate_fingerprint_sha256,
         licence=licences.public_reference(session, services, seal.organization_id),
         registry=registry_of(seal.code, services.settings.public_base_url),
+        filing=filing_of(session, seal.id),
     )
 
 

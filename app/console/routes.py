@@ -13,13 +13,16 @@ from app import tenancy, trust_anchors
 from app.access import console_needs, public, signed_in
 from app.clientaddr import client_address
 from app.console import (
+    application_pages,
     approval_pages,
     audit_pages,
     certificate_pages,
+    delivery_pages,
     envelope_pages,
     invitation_pages,
     seal_pages,
     sign_pages,
+    statistics_pages,
 )
 from app.console.auth import (
     LOGIN_CSRF_COOKIE,
@@ -316,5 +319,8 @@ for _module in (
     envelope_pages,
     audit_pages,
     invitation_pages,
+    application_pages,
+    statistics_pages,
+    delivery_pages,
 ):
     router.include_router(_module.router)

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.schemas.applications import FilingPublic
 from app.schemas.licences import LicenceIn, LicencePublic, LicenceReference
 from pki.keys import KeyAlgorithm
 from seals.authorization import CallerKind
@@ -128,6 +129,9 @@ class SealStatusPublic(BaseModel):
         default=None, description="the owner's electronic business licence, when issued here"
     )
     registry: SealRegistryPublic | None = None
+    filing: FilingPublic | None = Field(
+        default=None, description="备案: the approval of the application it was made on"
+    )
 
 
 class GrantCreate(BaseModel):

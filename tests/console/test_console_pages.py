@@ -91,6 +91,10 @@ FORMS: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = [
     ("/console/envelopes/{fake}/participants/{fake}/sign", {}, None),
     ("/console/envelopes/{fake}/participants/{fake}/decline", {"reason": "不同意"}, None),
     ("/console/envelopes/{fake}/participants/{fake}/request", {"purpose": "用印"}, None),
+    ("/console/applications", {"reason": "新刻", "kind": "contract"}, None),
+    ("/console/applications/{fake}/decide", {"decision": "approve"}, None),
+    ("/console/applications/{fake}/resubmit", {"reason": "补正"}, None),
+    ("/console/deliveries/{fake}/acknowledge", {}, None),
 ]
 
 
