@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app import envelopes, health, protocols, webhooks
+from app import api_docs, envelopes, health, protocols, webhooks
 from app.api import audit as audit_api
 from app.api import certificates as certificates_api
 from app.api import envelopes as envelopes_api
@@ -69,11 +69,14 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         description="Electronic seals: certificate authority, seal registry, PAdES sealing "
         "and verification.",
         lifespan=lifespan,
+        docs_url=None,  # app.api_docs serves them from local assets
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.services = services
     app.state.webhook_worker = worker
     install_error_handlers(app)
+    api_docs.install(app)
     app.include_router(health.router)
     app.include_router(protocols.router)
     app.include_router(organizations.router)

@@ -372,7 +372,7 @@ def _signature(layout: _Layout, number: int, sig: SignatureReport, *, zone: tzin
     if sig.certification:
         row("认证签名 Certification", sig.certification)
     if sig.positions:
-        pages = sorted({p.page + 1 for p in sig.positions})
+        pages = sorted({p.page_number for p in sig.positions})
         row("位置 On pages", "第 " + ", ".join(str(p) for p in pages) + " 页")
     if sig.findings:
         layout.findings(sig.findings)

@@ -139,16 +139,24 @@ class SealInfo:
 class SealPosition:
     """Where a signature shows on a page: one widget annotation of its field.
 
-    `page` counts from 0; `rect` is (x1, y1, x2, y2) in PDF user space (points, origin at the
-    bottom left of the page's media box), normalised so that x1 <= x2 and y1 <= y2. A riding
-    (cross-page) seal has one position per page it runs over; an invisible signature none.
+    `page` is the index in the page tree (from 0, as PDF libraries count); everything a person
+    or a client reads counts pages from 1, like placements do, so the JSON form carries
+    `page_number`'s value under ``page``. `rect` is (x1, y1, x2, y2) in PDF user space (points,
+    origin at the bottom left of the page's media box), normalised so that x1 <= x2 and
+    y1 <= y2. A riding (cross-page) seal has one position per page it runs over; an invisible
+    signature none.
     """
 
     page: int
     rect: tuple[float, float, float, float]
 
+    @property
+    def page_number(self) -> int:
+        """The page as people count it (the first page is 1)."""
+        return self.page + 1
+
     def to_json(self) -> dict[str, Any]:
-        return {"page": self.page, "rect": list(self.rect)}
+        return {"page": self.page_number, "rect": list(self.rect)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -644,14 +644,14 @@ def install(app: FastAPI) -> None:
                 code="seal-locked",
                 detail="wrong PIN; too many failures: the seal is locked until "
                 f"{failure.locked_until.isoformat()}",
-                extra={"locked_until": failure.locked_until.isoformat()},
+                extra={**exc.extra, "locked_until": failure.locked_until.isoformat()},
             )
         return problem_response(
             request,
             status=403,
             code=exc.code,
             detail=f"wrong PIN ({failure.attempts_left} attempts left before the seal locks)",
-            extra={"attempts_left": failure.attempts_left},
+            extra={**exc.extra, "attempts_left": failure.attempts_left},
         )
 
     app.include_router(router)

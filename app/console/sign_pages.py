@@ -236,10 +236,13 @@ def sign(
     except WrongPinError as exc:
         ctx.session.rollback()
         with unit_of_work(ctx.services.engine) as counting:
-            seal_service.record_pin_failure(counting, ctx.services, exc)
-        return failed(ctx, exc)
+            failure = seal_service.record_pin_failure(counting, ctx.services, exc)
+        exc.extra.update(attempts_left=failure.attempts_left)
+        if failure.locked_until is not None:
+            exc.extra.update(locked_until=failure.locked_until.isoformat())
+        return failed(ctx, exc, seal_id=seal_id)
     except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+        return failed(ctx, exc, seal_id=seal_id)
     return RedirectResponse(f"/console/documents/{result.document_id}", status_code=303)
 
 

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from app.console.auth import SESSION_COOKIE, tokens_match
 from app.console.i18n import LANG_COOKIE, LANGS, local_time, pick_lang, translator
+from app.console.problem_pages import explain
 from app.deps import ServicesDep, SessionDep
 from app.envelopes import READ_SCOPES as ENVELOPE_READ_SCOPES
 from app.errors import AppError, Forbidden, status_for
@@ -224,11 +225,24 @@ def page(ctx: Ctx, name: str, *, status: int = 200, **context: Any) -> HTMLRespo
     )
 
 
-def failed(ctx: Ctx, error: Exception) -> HTMLResponse:
-    """A refused or failed action: nothing of it is kept, and the page says why."""
+def failed(ctx: Ctx, error: Exception, *, seal_id: str | None = None) -> HTMLResponse:
+    """A refused or failed action: nothing of it is kept, and the page says why in the
+    reader's language, what to do next and where (the seal, approvals, sign-in)."""
     ctx.session.rollback()
-    detail = getattr(error, "detail", None) or str(error)
-    return page(ctx, "error.html", status=status_for(error), detail=detail)
+    said = explain(
+        ctx.session,
+        error,
+        lang=ctx.lang,
+        organization_id=ctx.principal.organization_id,
+        seal_id=seal_id,
+    )
+    return page(
+        ctx,
+        "error.html",
+        status=status_for(error),
+        detail=said["detail"],
+        problem=said,
+    )
 
 
 def is_htmx(request: Request) -> bool:

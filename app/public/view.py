@@ -118,7 +118,7 @@ def build_view(
 
 def _signature_view(session: Session, number: int, sig: SignatureReport) -> SignatureView:
     zh, en = indication_label(sig.indication)
-    pages = sorted({p.page + 1 for p in sig.positions})
+    pages = sorted({p.page_number for p in sig.positions})
     return SignatureView(
         number=number,
         sig=sig,

@@ -198,7 +198,7 @@ def test_sealed_document_shows_verdict_seal_and_marked_thumbnail(
         .json()
     )
     positions = api["signatures"][0]["positions"]
-    assert len(positions) == 1 and positions[0]["page"] == 0
+    assert len(positions) == 1 and positions[0]["page"] == 1  # pages count from 1, as in placements
     x1, y1, x2, y2 = positions[0]["rect"]
 
     thumbs = _thumbnails(html)
