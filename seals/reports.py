@@ -15,6 +15,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from seals import report_text
+
 __all__ = [
     "Coverage",
     "DocumentFindings",
@@ -119,7 +121,8 @@ class Finding:
     en: str
 
     def to_json(self) -> dict[str, str]:
-        return {"code": self.code, "zh": self.zh, "en": self.en}
+        """Chinese without embedded English library text; that text is kept in `details`."""
+        return report_text.finding_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,10 +312,15 @@ class VerificationReport:
         return {
             "indication": self.indication.value,
             "sub_indication": self.sub_indication.value if self.sub_indication else None,
-            "verdict_zh": self.verdict_zh,
+            "verdict_zh": report_text.split_library_text(self.verdict_zh)[0],
             "verdict_en": self.verdict_en,
             "validation_time": _iso(self.validation_time),
-            "document": self.document.to_json(),
+            "document": {
+                **self.document.to_json(),
+                # one answer to "was it changed after signing?": also when a signature's own
+                # bytes were altered (modified_after_last_signature only looks past the last)
+                "changed_after_signing": report_text.document_changed(self),
+            },
             "signatures": [s.to_json() for s in self.signatures],
         }
 

@@ -280,6 +280,18 @@ ZH: dict[str, str] = {
     "sign.more_pages": "仅显示前 {n} 页。",
     "sign.request_help": "若印章需要审批，请先为此文件提交用印申请。",
     "sign.sha256": "文件摘要（SHA-256）",
+    "sign.no_usable_seal": (
+        "您目前没有可用的印章授权。请联系本单位的印章管理员在印章详情页为您授权。"
+    ),
+    "sign.without_grant": "您没有以下印章的用印授权，如需使用请联系印章管理员：{seals}",
+    "sign.no_approval_needed": "您可用的印章都无需逐份审批，可直接签章。",
+    "sign.page_no": "页码",
+    "sign.x_mm": "距左边（毫米）",
+    "sign.y_mm": "距上边（毫米）",
+    "sign.coords_hint": "点击页面后可在此微调印章中心的位置。",
+    "sign.offset_x": "向右偏移（毫米）",
+    "sign.offset_y": "向下偏移（毫米）",
+    "sign.offset_hint": "印章默认盖在关键字中心；负数表示向左或向上，可避开已有的印章。",
     "audit.title": "审计日志",
     "audit.actor": "操作人",
     "audit.target": "对象（ID 或印章编码）",
@@ -604,6 +616,28 @@ EN: dict[str, str] = {
     "sign.more_pages": "Only the first {n} pages are shown.",
     "sign.request_help": "If the seal needs approval, request it for this document first.",
     "sign.sha256": "Document SHA-256",
+    "sign.no_usable_seal": (
+        "You hold no grant for any seal yet. Ask "
+        "your organization's seal administrator to "
+        "grant you one on the seal's page."
+    ),
+    "sign.without_grant": (
+        "You hold no grant for these seals; ask the seal administrator if you need them: {seals}"
+    ),
+    "sign.no_approval_needed": (
+        "None of your seals needs an approval per document; you can sign directly."
+    ),
+    "sign.page_no": "Page",
+    "sign.x_mm": "From the left (mm)",
+    "sign.y_mm": "From the top (mm)",
+    "sign.coords_hint": "After clicking on a page you can fine-tune the seal's centre here.",
+    "sign.offset_x": "Move right (mm)",
+    "sign.offset_y": "Move down (mm)",
+    "sign.offset_hint": (
+        "The seal is centred on the keyword; negative "
+        "values move it left or up, e.g. away from "
+        "a seal already there."
+    ),
     "audit.title": "Audit log",
     "audit.actor": "Actor",
     "audit.target": "Target (id or seal code)",
