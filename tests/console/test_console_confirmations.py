@@ -1,0 +1,52 @@
+"""Every revocation in the console asks once more, saying what will stop working (API keys,
+grants, trust anchors); scopes read as words; English mode names grantees in English."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from tests.console.conftest import ConsoleOrg, csrf_of, grant_person, make_seal
+
+Login = Callable[[str], TestClient]
+
+
+def _confirm_block(html: str, action: str) -> str:
+    """The <details> that holds the form posting to `action` (fails if the form stands alone)."""
+    for block in re.findall(r'<details class="confirm">(.*?)</details>', html, re.S):
+        if f'action="{action}"' in block:
+            return str(block)
+    raise AssertionError(f"no confirmation step around {action}")
+
+
+def test_revocations_ask_first_and_scopes_read_as_words(
+    client: TestClient, platform_key: str, console_org: ConsoleOrg, signed_in: Login
+) -> None:
+    admin = signed_in(console_org.users["org_admin"])
+    home = admin.get("/console/")
+    created = admin.post(
+        "/console/clients",
+        data={"name": "社保窗口", "scopes": ["seals:use"], "csrf_token": csrf_of(home.text)},
+    )
+    assert created.status_code == 200
+    listed = admin.get("/console/").text
+    client_id = re.search(r'action="/console/clients/([0-9a-f]{32})/revoke"', listed)
+    assert client_id
+    block = _confirm_block(listed, f"/console/clients/{client_id.group(1)}/revoke")
+    assert "<summary" in block and "社保窗口" in block and "确认撤销" in block
+    assert '<span class="tag" title="seals:use">使用印章</span>' in listed
+
+    seal = make_seal(client, platform_key, console_org.id, "青禾合同章（确认）")
+    grant_person(client, platform_key, seal["id"], console_org.people["signer"])
+    detail = admin.get(f"/console/seals/{seal['id']}").text
+    grant = re.search(rf'action="(/console/seals/{seal["id"]}/grants/[0-9a-f]{{32}}/revoke)"', detail)
+    assert grant
+    block = _confirm_block(detail, grant.group(1))
+    assert "李娜" in block and "青禾合同章（确认）" in block  # who loses what
+
+    admin.get("/console/?lang=en")
+    english = admin.get(f"/console/seals/{seal['id']}").text
+    assert "成员" not in english and "Member" in english and "Yes, revoke" in english
+    admin.get("/console/?lang=zh-CN")
