@@ -171,7 +171,10 @@ ZH: dict[str, str] = {
     "anchors.add": "添加信任锚",
     "anchors.file": "CA 证书文件（PEM 或 DER）",
     "anchors.remove": "移除",
-    "webhooks.later": "Webhook 通知尚未开放。",
+    "webhooks.later": (
+        "Webhook 通知随多方签章流程设置：通过接口创建签署流程时填写回调地址和密钥，"
+        "每一步都会推送带签名的通知（见 /docs 中的 envelopes 接口）。"
+    ),
     "certs.title": "数字证书",
     "certs.serial": "序列号",
     "certs.subject": "主题",
@@ -324,6 +327,7 @@ ZH: dict[str, str] = {
     "scope.enterprises:register": "登记企业",
     "scope.envelopes:read": "查看签署流程",
     "scope.envelopes:write": "发起签署流程",
+    "common.date_format": "年-月-日，如 2026-05-01",
     "confirm.revoke": "确认撤销",
     "confirm.remove": "确认移除",
     "confirm.client_revoke": "撤销后，接口密钥“{name}”立即失效，使用它的系统将无法再调用接口。",
@@ -526,7 +530,10 @@ EN: dict[str, str] = {
     "anchors.add": "Add trust anchor",
     "anchors.file": "CA certificate (PEM or DER)",
     "anchors.remove": "Remove",
-    "webhooks.later": "Webhook notifications are not available yet.",
+    "webhooks.later": (
+        "Webhooks are set per envelope: give a callback URL and secret when creating an "
+        "envelope through the API, and each step is pushed, signed (see envelopes in /docs)."
+    ),
     "certs.title": "Certificates",
     "certs.serial": "Serial",
     "certs.subject": "Subject",
@@ -691,6 +698,7 @@ EN: dict[str, str] = {
     "scope.enterprises:register": "Register enterprises",
     "scope.envelopes:read": "Read envelopes",
     "scope.envelopes:write": "Manage envelopes",
+    "common.date_format": "YYYY-MM-DD, e.g. 2026-05-01",
     "confirm.revoke": "Yes, revoke",
     "confirm.remove": "Yes, remove",
     "confirm.client_revoke": (

@@ -19,7 +19,7 @@ from app.console.problem_pages import explain
 from app.deps import ServicesDep, SessionDep
 from app.envelopes import READ_SCOPES as ENVELOPE_READ_SCOPES
 from app.errors import AppError, Forbidden, status_for
-from app.models import ConsoleSession, Membership, Organization, UserAccount
+from app.models import ConsoleSession, Membership, Organization, Person, UserAccount
 from app.security import Principal, Scope, load_session, user_principal
 from app.tenancy import list_organizations
 from app.wiring import Services
@@ -120,6 +120,12 @@ class Ctx:
         return self.user.session.csrf_token
 
     @property
+    def display_name(self) -> str:
+        """The person's name for greetings (the login name when the person has none)."""
+        person = self.session.get(Person, self.user.account.person_id)
+        return person.name if person is not None and person.name else self.user.account.username
+
+    @property
     def org_id(self) -> str:
         """The chosen organization (pages that need one are only reachable with one)."""
         if self.org is None:
@@ -218,6 +224,7 @@ def page(ctx: Ctx, name: str, *, status: int = 200, **context: Any) -> HTMLRespo
         status=status,
         ctx=ctx,
         user=ctx.user.account,
+        display_name=ctx.display_name,
         csrf_token=ctx.csrf,
         can=ctx.can,
         org=ctx.org,

@@ -41,7 +41,9 @@ def test_revocations_ask_first_and_scopes_read_as_words(
     seal = make_seal(client, platform_key, console_org.id, "青禾合同章（确认）")
     grant_person(client, platform_key, seal["id"], console_org.people["signer"])
     detail = admin.get(f"/console/seals/{seal['id']}").text
-    grant = re.search(rf'action="(/console/seals/{seal["id"]}/grants/[0-9a-f]{{32}}/revoke)"', detail)
+    grant = re.search(
+        rf'action="(/console/seals/{seal["id"]}/grants/[0-9a-f]{{32}}/revoke)"', detail
+    )
     assert grant
     block = _confirm_block(detail, grant.group(1))
     assert "李娜" in block and "青禾合同章（确认）" in block  # who loses what
@@ -50,3 +52,16 @@ def test_revocations_ask_first_and_scopes_read_as_words(
     english = admin.get(f"/console/seals/{seal['id']}").text
     assert "成员" not in english and "Member" in english and "Yes, revoke" in english
     admin.get("/console/?lang=zh-CN")
+
+
+def test_greetings_use_the_persons_name_and_dates_read_year_month_day(
+    console_org: ConsoleOrg, signed_in: Login
+) -> None:
+    admin = signed_in(console_org.users["org_admin"])
+    home = admin.get("/console/").text
+    assert "欢迎，王敏" in home and f'title="{console_org.users["org_admin"]}"' in home
+    assert "Webhook 通知尚未开放" not in home
+    audit = admin.get("/console/audit").text
+    dates = re.findall(r'<input id="f-(?:from|to)"[^>]*>', audit)
+    assert len(dates) == 2 and all('placeholder="年-月-日' in d for d in dates)
+    assert all('type="date"' not in d for d in dates)  # no mm/dd/yyyy from the browser
