@@ -328,6 +328,8 @@ ZH: dict[str, str] = {
     "scope.envelopes:read": "查看签署流程",
     "scope.envelopes:write": "发起签署流程",
     "common.date_format": "年-月-日，如 2026-05-01",
+    "audit.raw": "原始数据",
+    "audit.export": "导出 CSV",
     "confirm.revoke": "确认撤销",
     "confirm.remove": "确认移除",
     "confirm.client_revoke": "撤销后，接口密钥“{name}”立即失效，使用它的系统将无法再调用接口。",
@@ -699,6 +701,8 @@ EN: dict[str, str] = {
     "scope.envelopes:read": "Read envelopes",
     "scope.envelopes:write": "Manage envelopes",
     "common.date_format": "YYYY-MM-DD, e.g. 2026-05-01",
+    "audit.raw": "Raw data",
+    "audit.export": "Export CSV",
     "confirm.revoke": "Yes, revoke",
     "confirm.remove": "Yes, remove",
     "confirm.client_revoke": (
