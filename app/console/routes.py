@@ -9,12 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app import tenancy, trust_anchors
+from app import seal_service, tenancy, trust_anchors
 from app.console import (
     approval_pages,
     audit_pages,
     certificate_pages,
     envelope_pages,
+    my_turn,
     seal_pages,
     sign_pages,
 )
@@ -182,9 +183,14 @@ def _overview(ctx: CtxDep, **extra: Any) -> HTMLResponse:
                 ctx.session, principal=ctx.principal, organization_id=ctx.org.id
             )
     anchors = trust_anchors.list_anchors(ctx.session) if ctx.can.platform else []
+    waiting: list[my_turn.Waiting] = []
+    if ctx.org is not None and ctx.can.sign:
+        caller = seal_service.caller_of(ctx.session, ctx.principal)
+        waiting = my_turn.waiting_for(ctx.session, caller=caller, organization_id=ctx.org.id)
     return page(
         ctx,
         "home.html",
+        my_turn=waiting,
         members=members,
         clients=clients,
         anchors=anchors,

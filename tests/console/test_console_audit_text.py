@@ -34,7 +34,8 @@ def test_audit_details_are_sentences_with_the_json_behind_a_toggle(
     sentence = re.search(r'<span class="sentence">(.*?)</span>', row.group(1), re.S)
     assert sentence
     assert "状态 正常 → 已暂停" in sentence.group(1)
-    assert f"印章编码：{seal['code']}" in sentence.group(1) and "原因：印章交接" in sentence.group(1)
+    said = sentence.group(1)
+    assert f"印章编码：{seal['code']}" in said and "原因：印章交接" in said
     assert '<details class="raw">' in row.group(1) and "&#34;reason&#34;" in row.group(1)
 
     exported = auditor.get(f"/console/audit/export.csv?target={seal['id']}")
