@@ -16,6 +16,7 @@ from app.console import (
     certificate_pages,
     envelope_pages,
     my_turn,
+    platform_pages,
     seal_pages,
     sign_pages,
 )
@@ -306,5 +307,6 @@ for _module in (
     sign_pages,
     envelope_pages,
     audit_pages,
+    platform_pages,
 ):
     router.include_router(_module.router)

@@ -87,6 +87,7 @@ def _pages(
         ("envelopes", "/console/envelopes"),
         ("envelope-new", "/console/envelopes/new"),
         ("audit-admin", "/console/audit"),
+        ("webhooks", "/console/webhooks"),
     ]
     if cert:
         admin_pages.append(("certificate-revoke", cert.group(1)))
@@ -98,6 +99,7 @@ def _pages(
             ("sign", f"/console/sign/{document_id}"),
             ("document", f"/console/documents/{signed_id}"),
             ("approvals-signer", "/console/approvals"),
+            ("templates", "/console/templates"),
             ("error", f"/console/seals/{'0' * 32}"),
         ],
         "auditor": [("audit", "/console/audit")],
