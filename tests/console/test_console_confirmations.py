@@ -65,3 +65,27 @@ def test_greetings_use_the_persons_name_and_dates_read_year_month_day(
     dates = re.findall(r'<input id="f-(?:from|to)"[^>]*>', audit)
     assert len(dates) == 2 and all('placeholder="年-月-日' in d for d in dates)
     assert all('type="date"' not in d for d in dates)  # no mm/dd/yyyy from the browser
+
+
+def test_english_mode_shows_no_chinese_interface_text(
+    console_org: ConsoleOrg, signed_in: Login
+) -> None:
+    """Every page of the admin and the auditor in English: Chinese appears only in data
+    (organization, people and seal names), never in the interface's own words."""
+    data = {console_org.name, "王敏", "李娜", "赵强", "陈静", "张伟", "社保窗口"}
+    for role in ("org_admin", "auditor"):
+        browser = signed_in(console_org.users[role])
+        browser.get("/console/?lang=en")
+        for path in ("/console/", "/console/seals", "/console/certificates", "/console/audit",
+                     "/console/approvals", "/console/envelopes"):  # fmt: skip
+            html = browser.get(path).text
+            text = re.sub(r"<(script|style)[^>]*>.*?</\1>|<[^>]+>", " ", html, flags=re.S)
+            text = re.sub(r'title="[^"]*"', " ", text)
+            for value in data:
+                text = text.replace(value, " ")
+            # seal names, seal kinds shown as data and the other language's switch link
+            leftovers = re.findall(r"[\u4e00-\u9fff][\u4e00-\u9fff（）·、]*", text)
+            allowed = {"中文", "印", "合同专用章", "公章", "财务专用章", "发票专用章"}
+            strange = [w for w in leftovers if w not in allowed and not w.startswith("青禾")]
+            assert not strange, (role, path, strange[:20])
+        browser.get("/console/?lang=zh-CN")
