@@ -261,6 +261,9 @@ def test_envelope_draft_send_turns_approval_and_signing(
 
     final = admin.get(url)
     assert 'id="envelope-status">已完成<' in final.text and "下载最终文件" in final.text
+    verify_link = re.search(r'id="verify-final" href="(/verify\?d=[0-9a-f]{32})"', final.text)
+    assert verify_link  # opens the final document's result, not an empty form
+    assert "验证通过" in admin.get(verify_link.group(1)).text
     actions = re.findall(r'<li data-action="(envelope\.[a-z]+)"', final.text)
     assert actions == [
         "envelope.create",
