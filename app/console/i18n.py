@@ -343,6 +343,16 @@ ZH: dict[str, str] = {
     "ent.done": "已登记：{name}",
     "ent.open": "进入该单位",
     "tpl.title": "模板出证",
+    "tpl.desc.bid-guarantee": (
+        "电子投标保函：担保银行向招标人承诺在有效期内按金额（小写与大写）承担保证责任，"
+        "加盖担保行合同专用章。"
+    ),
+    "tpl.desc.business-licence": (
+        "电子营业执照（或版式相同的行政许可证书），由登记机关加盖公章并作认证签名（禁止修改）。"
+    ),
+    "tpl.desc.two-party-contract": (
+        "甲乙双方合同，条款自动编号；签章区的“甲方（盖章）”“乙方（盖章）”即双方盖章的关键字。"
+    ),
     "tpl.data": "数据（JSON）",
     "tpl.data_hint": ("一个 JSON 对象生成一份文件；一个对象数组生成多份（批量任务，可查看进度）。"),
     "tpl.many_example": "批量示例",
@@ -790,6 +800,15 @@ EN: dict[str, str] = {
     "ent.done": "Registered: {name}",
     "ent.open": "Open this organization",
     "tpl.title": "Documents from templates",
+    "tpl.desc.bid-guarantee": (
+        "Electronic bid guarantee, sealed by the guarantor bank's contract seal."
+    ),
+    "tpl.desc.business-licence": (
+        "Electronic business licence, certified by the registration authority."
+    ),
+    "tpl.desc.two-party-contract": (
+        "Contract between 甲方 and 乙方; its signature blocks carry the keywords."
+    ),
     "tpl.data": "Data (JSON)",
     "tpl.data_hint": (
         "A JSON object makes one document; an array of objects makes many (a bulk job "

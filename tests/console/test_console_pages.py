@@ -89,7 +89,11 @@ FORMS: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = [
     ("/console/envelopes/{fake}/participants/{fake}/sign", {}, None),
     ("/console/envelopes/{fake}/participants/{fake}/decline", {"reason": "不同意"}, None),
     ("/console/envelopes/{fake}/participants/{fake}/request", {"purpose": "用印"}, None),
-]
+    ("/console/enterprises", {"name": "某公司", "uscc": "9" * 18, "legal_representative": "张伟"},
+     None),
+    ("/console/templates/generate", {"template": "two-party-contract", "seal_id": FAKE,
+     "data": "{}"}, None),
+]  # fmt: skip
 
 
 def _console_posts(router: Any, prefix: str = "") -> list[str]:

@@ -73,6 +73,7 @@ def test_templates_make_one_document_or_a_bulk_job_with_progress(
     signer = signed_in(console_org.users["signer"])
     page = signer.get("/console/templates?name=two-party-contract")
     assert page.status_code == 200 and "合同" in page.text and seal["id"] in page.text
+    assert "电子投标保函" in page.text and "Electronic letter of guarantee" not in page.text
     sample = re.search(r'<textarea id="tpl-data"[^>]*>(.*?)</textarea>', page.text, re.S)
     assert sample and "contract_number" in sample.group(1)
 
