@@ -1,4 +1,4 @@
-"""The ``eseal`` command: init, serve, API clients, audit checks."""
+"""The ``eseal`` command: init, serve, API clients, audit checks, password resets."""
 
 from __future__ import annotations
 
@@ -133,6 +133,28 @@ def _cmd_audit_checkpoint(args: argparse.Namespace, settings: Settings, *, creat
     return 1
 
 
+def _cmd_admin(args: argparse.Namespace, settings: Settings) -> int:
+    from app.admin_ops import UnknownAccountError, reset_password
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with unit_of_work(engine) as session:
+            new_password = reset_password(session, username=args.username, password=password)
+    except UnknownAccountError:
+        print(f"error: no console account named '{args.username}'", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(f"Password of '{args.username}' reset; its console sessions were ended.")
+    if password is None:
+        print(f"New password (shown once): {new_password}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="eseal", description="eseal electronic seal service")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -160,6 +182,19 @@ def build_parser() -> argparse.ArgumentParser:
     audit_sub.add_parser("verify", help="check the whole hash chain; exit 1 if broken")
     audit_sub.add_parser("checkpoint", help="time-stamp the chain's head now")
     cli_evidence.add_parser(sub)
+
+    admin = sub.add_parser("admin", help="console accounts, on the server itself")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
+    reset = admin_sub.add_parser(
+        "reset-password",
+        help="set a new console password (random, printed once), lift a lockout, end sessions",
+    )
+    reset.add_argument("--username", default=ADMIN_USERNAME)
+    reset.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the new password from standard input instead of generating one",
+    )
     return parser
 
 
@@ -187,6 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cmd_audit_checkpoint(args, settings, create=True)
     if args.command == "audit":
         return _cmd_audit_verify(args, settings)
+    if args.command == "admin":
+        return _cmd_admin(args, settings)
     return 2
 
 

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app import problem_texts
 from pki import errors as pki_errors
 from seals import envelopes as envelope_errors
 from seals import errors as seal_errors
@@ -160,7 +161,30 @@ def problem_response(
             body["request_id"] = request_id
     if extra:
         body.update({k: v for k, v in extra.items() if k not in body})
+    lang = problem_texts.negotiate(request.headers.get("accept-language")) if request else None
+    if lang is not None:
+        # people asked for a language: the title and detail say what to do next, in it; the
+        # technical English sentence stays available as `details`
+        said = problem_texts.localise(code, status, lang, problem_context(lang, extra or {}))
+        body["details"] = body["detail"]
+        body["title"], body["detail"] = said.title, said.detail
+        headers = {**(headers or {}), "Content-Language": lang, "Vary": "Accept-Language"}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def problem_context(lang: problem_texts.Lang, extra: dict[str, Any]) -> dict[str, Any]:
+    """The placeholders of a problem text from a problem's extra members."""
+    context: dict[str, Any] = {
+        "seal": problem_texts.seal_label(
+            lang, name=extra.get("seal_name"), code=extra.get("seal_code")
+        ),
+        "attempts_left": extra.get("attempts_left"),
+        "retry_after": extra.get("retry_after"),
+    }
+    locked_until = extra.get("locked_until")
+    if isinstance(locked_until, str):
+        context["locked_until"] = problem_texts.local_time(locked_until)
+    return context
 
 
 _HTTP_CODES = {

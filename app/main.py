@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app import checkpoints, envelopes, health, protocols, stat_counters, webhooks
+from app import api_docs, checkpoints, envelopes, health, protocols, stat_counters, webhooks
 from app.access import ConsoleRefused, public
 from app.admission import AdmissionMiddleware, gates_from
 from app.api import applications as applications_api
@@ -91,12 +91,15 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
         description="Electronic seals: certificate authority, seal registry, PAdES sealing "
         "and verification.",
         lifespan=lifespan,
+        docs_url=None,  # app.api_docs serves them from local assets
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.services = services
     app.state.webhook_worker = worker
     install_error_handlers(app)
     install_fault_handlers(app, retry_after=settings.retry_after_seconds)
+    api_docs.install(app)
     app.include_router(health.router, dependencies=public("liveness and readiness probes"))
     app.include_router(protocols.router, dependencies=public("CA certificates, CRL, OCSP, TSA"))
     app.include_router(organizations.router)

@@ -7,6 +7,8 @@ need=()
 command -v pdfsig >/dev/null 2>&1 || need+=(poppler-utils)
 command -v qpdf >/dev/null 2>&1 || need+=(qpdf)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v curl >/dev/null 2>&1 || need+=(curl)  # scripts/tour.sh
+command -v jq >/dev/null 2>&1 || need+=(jq)  # scripts/tour.sh reads JSON answers with it
 command -v certutil >/dev/null 2>&1 || need+=(libnss3-tools)
 fc-list :lang=zh 2>/dev/null | grep -qi "noto" || need+=(fonts-noto-cjk fontconfig)
 # a second, small CJK font: tests use it as a fast document font and as "a font besides the default"

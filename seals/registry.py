@@ -38,6 +38,7 @@ from seals.errors import (
     PinNotSetError,
     PinRequiredError,
     SealConflictError,
+    SealError,
     SealInputError,
     SealLockedError,
     SealNotFoundError,
@@ -446,13 +447,19 @@ class SealRegistry:
             now=now,
             document_type_established=document_type_established and doc_type is not None,
         )
-        evidence = (policy or default_policy(facts)).check(session, ctx)
-        checks = evidence.passed
-        if facts.needs_pin:
-            self._verify_pin(seal, pin, what="using the seal")
-            if seal.pin_failures:
-                pins.reset_failures(session, seal_id=seal.id)
-            checks += ("owner PIN",)
+        try:
+            evidence = (policy or default_policy(facts)).check(session, ctx)
+            checks = evidence.passed
+            if facts.needs_pin:
+                self._verify_pin(seal, pin, what="using the seal")
+                if seal.pin_failures:
+                    pins.reset_failures(session, seal_id=seal.id)
+                checks += ("owner PIN",)
+        except SealError as exc:
+            # a refusal names the seal as people know it (name and code), never by its id
+            exc.extra.setdefault("seal_code", facts.code)
+            exc.extra.setdefault("seal_name", facts.name)
+            raise
         return SealUse(
             seal=facts,
             caller=caller,

@@ -13,6 +13,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from seals import report_text
 from seals.errors import SealError
 from seals.fonts import CjkFont, find_cjk_font
 from seals.kinds import KIND_SPECS, SealKind
@@ -246,7 +247,8 @@ class _Layout:
         sub = f" / {report.sub_indication.value}" if report.sub_indication else ""
         top = pdf.get_y()
         pdf.set_text_color(*rgb)
-        for value, size, h in ((report.verdict_zh, 12.5, 6.5), (report.verdict_en, 9, 4.8)):
+        verdict_zh = report_text.split_library_text(report.verdict_zh)[0]
+        for value, size, h in ((verdict_zh, 12.5, 6.5), (report.verdict_en, 9, 4.8)):
             pdf.set_x(pdf.l_margin + 5)
             pdf.set_font("cjk", size=size)
             pdf.multi_cell(
@@ -314,7 +316,7 @@ class _Layout:
     def findings(self, items: Iterable[Finding]) -> None:
         self.pdf.ln(1.5)
         for finding in items:
-            self.text(f"• {finding.zh}", 8.5, h=4.6)
+            self.text(f"• {report_text.finding_zh(finding)}", 8.5, h=4.6)
             self.text(f"  {finding.en}", 7.5, color=_GREY, h=4.0)
 
 
@@ -331,10 +333,7 @@ def _document(
     layout.row("页数 Pages", _num(doc.page_count))
     layout.row("修订版本 Revisions", _num(doc.revisions))
     layout.row("签名数 Signatures", str(doc.signatures))
-    layout.row(
-        "最后签名后修改 Changed after last signature",
-        "是 / yes" if doc.modified_after_last_signature else "否 / no",
-    )
+    layout.row("签署后修改 Changed after signing", report_text.document_changed_text(report))
     layout.row("验证时间 Validation time", local_time(report.validation_time, zone))
     if doc.modifications:
         layout.findings(doc.modifications)
@@ -347,19 +346,12 @@ def _signature(layout: _Layout, number: int, sig: SignatureReport, *, zone: tzin
     layout.heading(f"签名 {number} Signature {number}：{sig.field_name}")
     row("结论 Indication", f"{zh} {en} · {sig.indication.value}{sub}")
     row("签署人 Signer", sig.signer.summary if sig.signer else "—")
-    if sig.seal is not None:
-        row(
-            "印章 Seal",
-            f"{sig.seal.code} · {sig.seal.kind_label or seal_kind_label(sig.seal.kind)} · "
-            f"{sig.seal.owner} · "
-            f"{_SEAL_STATUS.get(sig.seal.status, sig.seal.status)}",
-        )
-    else:
-        row("印章 Seal", "非本平台登记的印章 / not a seal registered here")
+    kind = (sig.seal.kind_label or seal_kind_label(sig.seal.kind)) if sig.seal else None
+    row("印章 Seal", report_text.seal_text(sig, kind_label=kind))
     row("声称签署时间 Claimed signing time", local_time(sig.claimed_signing_time, zone))
     ts = local_time(sig.timestamp_time, zone)
     row("时间戳 Time-stamp", f"{ts} · {sig.tsa}" if sig.tsa and sig.timestamp_time else ts)
-    row("级别 Level", f"PAdES {sig.pades_level}" if sig.pades_level else "—")
+    row("级别 Level", report_text.level_text(sig))
     integrity = {
         None: "未能计算 / not computed",
         True: "完好 / intact",
@@ -372,14 +364,11 @@ def _signature(layout: _Layout, number: int, sig: SignatureReport, *, zone: tzin
     row("信任锚 Trust anchor", anchor)
     row("吊销状态 Revocation", revocation_text(sig, zone))
     row("覆盖范围 Coverage", _COVERAGE.get(sig.coverage.value, sig.coverage.value))
-    row(
-        "签署后修改 Changes after",
-        _MODIFICATIONS.get(sig.modifications_after.value, sig.modifications_after.value),
-    )
+    row("签署后修改 Changes after", modifications_text(sig))
     if sig.certification:
         row("认证签名 Certification", sig.certification)
     if sig.positions:
-        pages = sorted({p.page + 1 for p in sig.positions})
+        pages = sorted({p.page_number for p in sig.positions})
         row("位置 On pages", "第 " + ", ".join(str(p) for p in pages) + " 页")
     if sig.findings:
         layout.findings(sig.findings)
@@ -401,7 +390,8 @@ def coverage_text(sig: SignatureReport) -> str:
 
 
 def modifications_text(sig: SignatureReport) -> str:
-    return _MODIFICATIONS.get(sig.modifications_after.value, sig.modifications_after.value)
+    said = _MODIFICATIONS.get(sig.modifications_after.value, sig.modifications_after.value)
+    return report_text.changes_after_text(sig, said)
 
 
 def seal_status_text(status: str) -> str:

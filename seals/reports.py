@@ -15,6 +15,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from seals import report_text
+
 __all__ = [
     "Coverage",
     "DocumentFindings",
@@ -121,7 +123,8 @@ class Finding:
     en: str
 
     def to_json(self) -> dict[str, str]:
-        return {"code": self.code, "zh": self.zh, "en": self.en}
+        """Chinese without embedded English library text; that text is kept in `details`."""
+        return report_text.finding_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,16 +149,24 @@ class SealInfo:
 class SealPosition:
     """Where a signature shows on a page: one widget annotation of its field.
 
-    `page` counts from 0; `rect` is (x1, y1, x2, y2) in PDF user space (points, origin at the
-    bottom left of the page's media box), normalised so that x1 <= x2 and y1 <= y2. A riding
-    (cross-page) seal has one position per page it runs over; an invisible signature none.
+    `page` is the index in the page tree (from 0, as PDF libraries count); everything a person
+    or a client reads counts pages from 1, like placements do, so the JSON form carries
+    `page_number`'s value under ``page``. `rect` is (x1, y1, x2, y2) in PDF user space (points,
+    origin at the bottom left of the page's media box), normalised so that x1 <= x2 and
+    y1 <= y2. A riding (cross-page) seal has one position per page it runs over; an invisible
+    signature none.
     """
 
     page: int
     rect: tuple[float, float, float, float]
 
+    @property
+    def page_number(self) -> int:
+        """The page as people count it (the first page is 1)."""
+        return self.page + 1
+
     def to_json(self) -> dict[str, Any]:
-        return {"page": self.page, "rect": list(self.rect)}
+        return {"page": self.page_number, "rect": list(self.rect)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,10 +320,15 @@ class VerificationReport:
         return {
             "indication": self.indication.value,
             "sub_indication": self.sub_indication.value if self.sub_indication else None,
-            "verdict_zh": self.verdict_zh,
+            "verdict_zh": report_text.split_library_text(self.verdict_zh)[0],
             "verdict_en": self.verdict_en,
             "validation_time": _iso(self.validation_time),
-            "document": self.document.to_json(),
+            "document": {
+                **self.document.to_json(),
+                # one answer to "was it changed after signing?": also when a signature's own
+                # bytes were altered (modified_after_last_signature only looks past the last)
+                "changed_after_signing": report_text.document_changed(self),
+            },
             "signatures": [s.to_json() for s in self.signatures],
         }
 

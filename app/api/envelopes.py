@@ -321,7 +321,11 @@ def current_document(
     envelope, row, pdf = service.revision_pdf(
         session, services, principal=principal, envelope_id=envelope_id, number=None
     )
-    return _pdf(pdf, filename=envelope.filename, sha256=row.sha256, revision=row.number)
+    final = envelope.status == "completed" and row.number == envelope.current_revision
+    return _pdf(
+        pdf, filename=revision_filename(envelope.filename, row.number, final=final),
+        sha256=row.sha256, revision=row.number,
+    )  # fmt: skip
 
 
 @router.get(
@@ -340,7 +344,20 @@ def revision_document(
     envelope, row, pdf = service.revision_pdf(
         session, services, principal=principal, envelope_id=envelope_id, number=number
     )
-    return _pdf(pdf, filename=envelope.filename, sha256=row.sha256, revision=row.number)
+    final = envelope.status == "completed" and row.number == envelope.current_revision
+    return _pdf(
+        pdf, filename=revision_filename(envelope.filename, row.number, final=final),
+        sha256=row.sha256, revision=row.number,
+    )  # fmt: skip
+
+
+def revision_filename(filename: str, number: int, *, final: bool) -> str:
+    """Each revision downloads under a name of its own: 合同-原件.pdf, 合同-第1版.pdf, …,
+    合同-最终版.pdf (not three files called 合同.pdf)."""
+    stem = filename[:-4] if filename.lower().endswith(".pdf") else filename
+    if final:
+        return f"{stem}-最终版.pdf"
+    return f"{stem}-原件.pdf" if number == 0 else f"{stem}-第{number}版.pdf"
 
 
 def _event(event: AuditEvent) -> TimelineEvent:

@@ -698,14 +698,14 @@ def install(app: FastAPI) -> None:
                 status=423,
                 code="seal-locked",
                 detail=refusal_detail(failure),
-                extra={"locked_until": failure.locked_until.isoformat()},
+                extra={**exc.extra, "locked_until": failure.locked_until.isoformat()},
             )
         return problem_response(
             request,
             status=403,
             code=exc.code,
             detail=refusal_detail(failure),
-            extra={"attempts_left": failure.attempts_left},
+            extra={**exc.extra, "attempts_left": failure.attempts_left},
         )
 
     app.include_router(router)

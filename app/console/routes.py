@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app import tenancy, trust_anchors
+from app import seal_service, tenancy, trust_anchors
 from app.access import console_needs, public, signed_in
 from app.clientaddr import client_address
 from app.console import (
@@ -20,6 +20,8 @@ from app.console import (
     delivery_pages,
     envelope_pages,
     invitation_pages,
+    my_turn,
+    platform_pages,
     seal_pages,
     sign_pages,
     statistics_pages,
@@ -200,9 +202,14 @@ def _overview(ctx: CtxDep, **extra: Any) -> HTMLResponse:
                 ctx.session, principal=ctx.principal, organization_id=ctx.org.id
             )
     anchors = trust_anchors.list_anchors(ctx.session) if ctx.can.platform else []
+    waiting: list[my_turn.Waiting] = []
+    if ctx.org is not None and ctx.can.sign:
+        caller = seal_service.caller_of(ctx.session, ctx.principal)
+        waiting = my_turn.waiting_for(ctx.session, caller=caller, organization_id=ctx.org.id)
     return page(
         ctx,
         "home.html",
+        my_turn=waiting,
         members=members,
         clients=clients,
         anchors=anchors,
@@ -322,5 +329,6 @@ for _module in (
     application_pages,
     statistics_pages,
     delivery_pages,
+    platform_pages,
 ):
     router.include_router(_module.router)

@@ -12,10 +12,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from app import pdfwork, seal_service, sealing
 from app.access import console_needs
-from app.console import documents, queries
+from app.console import documents, queries, seal_choice
 from app.console.web import DOMAIN_ERRORS, Ctx, CtxDep, check_csrf, failed, page
 from app.errors import InvalidInput
 from app.security import Scope
+from seals.authorization import SealFacts
 from seals.kinds import kind_spec
 from seals.placement import CoordinatePlacement, CrossPagePlacement, KeywordPlacement, Placement
 from seals.signing import PadesLevel
@@ -26,7 +27,7 @@ MAX_PDF_BYTES = 20 * 1024 * 1024
 SEAL_CHOICES = 200
 
 
-def _seal_choices(ctx: Ctx) -> list[object]:
+def _seal_choices(ctx: Ctx) -> list[SealFacts]:
     seals = seal_service.list_seals(
         ctx.session,
         ctx.services,
@@ -94,8 +95,11 @@ def _document_page(ctx: Ctx, document_id: str, template: str) -> Response:
             )
             if r.document_sha256 == document.sha256
         ]
+        offered = seal_choice.choices(ctx.session, me, _seal_choices(ctx) if ctx.can.sign else [])
         extra = {
-            "seals": _seal_choices(ctx) if ctx.can.sign else [],
+            "seals": offered.usable,
+            "request_seals": offered.to_request,
+            "seals_without_grant": offered.without_grant,
             "requests": requests,
             "seal_names": queries.seals_by_id(
                 ctx.session,
@@ -197,7 +201,12 @@ def request_approval(
 
 
 def _placement(
-    mode: str, page_number: int | None, x_mm: float | None, y_mm: float | None, keyword: str
+    mode: str,
+    page_number: int | None,
+    x_mm: float | None,
+    y_mm: float | None,
+    keyword: str,
+    offset: tuple[float, float] = (0.0, 0.0),
 ) -> Placement:
     if mode == "click":
         if page_number is None or x_mm is None or y_mm is None:
@@ -206,7 +215,9 @@ def _placement(
     if mode == "keyword":
         if not keyword.strip():
             raise InvalidInput("enter the keyword to place the seal on")
-        return KeywordPlacement(keyword=keyword.strip())
+        return KeywordPlacement(
+            keyword=keyword.strip(), offset_x_mm=offset[0], offset_y_mm=offset[1]
+        )
     return CrossPagePlacement()
 
 
@@ -221,6 +232,8 @@ def sign(
     x_mm: Annotated[float | None, Form(ge=0, le=5000)] = None,
     y_mm: Annotated[float | None, Form(ge=0, le=5000)] = None,
     keyword: Annotated[str, Form(max_length=100)] = "",
+    offset_x_mm: Annotated[float, Form(ge=-500, le=500)] = 0.0,
+    offset_y_mm: Annotated[float, Form(ge=-500, le=500)] = 0.0,
     level: Annotated[PadesLevel, Form()] = PadesLevel.B_LT,
     pin: Annotated[str | None, Form(max_length=64)] = None,
 ) -> Response:
@@ -237,13 +250,15 @@ def sign(
                 seal_id=seal_id,
                 pdf=pdf,
                 filename=_signed_name(document.filename),
-                placement=_placement(mode, page_number, x_mm, y_mm, keyword),
+                placement=_placement(
+                    mode, page_number, x_mm, y_mm, keyword, (offset_x_mm, offset_y_mm)
+                ),
                 level=level,
                 pin=pin or None,
             ),
         )
     except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+        return failed(ctx, exc, seal_id=seal_id)
     return RedirectResponse(f"/console/documents/{result.document_id}", status_code=303)
 
 

@@ -16,11 +16,12 @@ from sqlmodel import Session, col, select
 from app import refusals
 from app.console.auth import SESSION_COOKIE, tokens_match
 from app.console.i18n import LANG_COOKIE, LANGS, local_time, pick_lang, translator
+from app.console.problem_pages import explain
 from app.deps import ServicesDep, SessionDep
 from app.envelopes import READ_SCOPES as ENVELOPE_READ_SCOPES
 from app.errors import AppError, Forbidden, status_for
-from app.models import ConsoleSession, Membership, Organization, UserAccount
-from app.pin_check import count_wrong_pin, refusal_detail
+from app.models import ConsoleSession, Membership, Organization, Person, UserAccount
+from app.pin_check import count_wrong_pin
 from app.security import Principal, Scope, load_session, user_principal
 from app.tenancy import list_organizations
 from app.wiring import Services
@@ -119,6 +120,12 @@ class Ctx:
     @property
     def csrf(self) -> str:
         return self.user.session.csrf_token
+
+    @property
+    def display_name(self) -> str:
+        """The person's name for greetings (the login name when the person has none)."""
+        person = self.session.get(Person, self.user.account.person_id)
+        return person.name if person is not None and person.name else self.user.account.username
 
     @property
     def org_id(self) -> str:
@@ -222,6 +229,7 @@ def page(ctx: Ctx, name: str, *, status: int = 200, **context: Any) -> HTMLRespo
         status=status,
         ctx=ctx,
         user=ctx.user.account,
+        display_name=ctx.display_name,
         csrf_token=ctx.csrf,
         can=ctx.can,
         org=ctx.org,
@@ -229,18 +237,28 @@ def page(ctx: Ctx, name: str, *, status: int = 200, **context: Any) -> HTMLRespo
     )
 
 
-def failed(ctx: Ctx, error: Exception) -> HTMLResponse:
-    """A refused or failed action: nothing of it is kept, and the page says why. A wrong
-    PIN is counted here (after the rollback), so no console form can skip the count."""
+def failed(ctx: Ctx, error: Exception, *, seal_id: str | None = None) -> HTMLResponse:
+    """A refused or failed action: nothing of it is kept, and the page says why in the
+    reader's language, what to do next and where (the seal, approvals, sign-in). A refused
+    use is audited and a wrong PIN counted here (after the rollback), so no console form can
+    skip either."""
     ctx.session.rollback()
     refusals.record(ctx.services, error)
-    detail = getattr(error, "detail", None) or str(error)
     status = status_for(error)
     if isinstance(error, WrongPinError):
         counted = count_wrong_pin(ctx.services, error)
-        detail = refusal_detail(counted)
-        status = 423 if counted.locked_until is not None else status
-    return page(ctx, "error.html", status=status, detail=detail)
+        error.extra.update(attempts_left=counted.attempts_left)
+        if counted.locked_until is not None:
+            error.extra.update(locked_until=counted.locked_until.isoformat())
+            status = 423
+    said = explain(
+        ctx.session,
+        error,
+        lang=ctx.lang,
+        organization_id=ctx.principal.organization_id,
+        seal_id=seal_id,
+    )
+    return page(ctx, "error.html", status=status, detail=said["detail"], problem=said)
 
 
 def is_htmx(request: Request) -> bool:

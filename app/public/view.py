@@ -15,6 +15,7 @@ from PIL import Image
 from sqlmodel import Session, select
 
 from app.verify_render import render_isolated
+from seals import report_text
 from seals.models import Seal
 from seals.report_pdf import (
     coverage_text,
@@ -60,6 +61,11 @@ class SignatureView:
     coverage: str
     modifications: str
     pages: str | None
+    seal_missing: str
+    """Why no seal is shown: not registered here, or the signature is broken."""
+    level: str
+    findings: tuple[tuple[str, str], ...]
+    """(Chinese, English) of each finding, the Chinese free of library text."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +87,10 @@ class ReportView:
     signatures: tuple[SignatureView, ...]
     thumbnails: tuple[ThumbnailView, ...]
     pages_not_shown: int
+    verdict_zh: str
+    changed: bool
+    changed_text: str
+    document_findings: tuple[tuple[str, str], ...]
 
 
 def tone_of(indication: Indication) -> str:
@@ -113,12 +123,18 @@ def build_view(
         signatures=signatures,
         thumbnails=thumbnails,
         pages_not_shown=max(0, page_count - len(thumbnails)) if thumbnails else 0,
+        verdict_zh=report_text.split_library_text(report.verdict_zh)[0],
+        changed=report_text.document_changed(report),
+        changed_text=report_text.document_changed_text(report),
+        document_findings=tuple(
+            (report_text.finding_zh(f), f.en) for f in report.document.modifications
+        ),
     )
 
 
 def _signature_view(session: Session, number: int, sig: SignatureReport) -> SignatureView:
     zh, en = indication_label(sig.indication)
-    pages = sorted({p.page + 1 for p in sig.positions})
+    pages = sorted({p.page_number for p in sig.positions})
     return SignatureView(
         number=number,
         sig=sig,
@@ -134,6 +150,9 @@ def _signature_view(session: Session, number: int, sig: SignatureReport) -> Sign
         coverage=coverage_text(sig),
         modifications=modifications_text(sig),
         pages=_page_list(pages) if pages else None,
+        seal_missing=report_text.seal_text(sig),
+        level=report_text.level_text(sig),
+        findings=tuple((report_text.finding_zh(f), f.en) for f in sig.findings),
     )
 
 

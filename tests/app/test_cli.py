@@ -104,3 +104,62 @@ def test_admin_password_is_argon2_hashed(tmp_path: Path) -> None:
         assert password not in account.password_hash
     finally:
         drop_database(url)
+
+
+def _console_login(client: TestClient, username: str, password: str) -> int:
+    import re
+
+    form = client.get("/console/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token, form.text[:300]
+    response = client.post(
+        "/console/login",
+        data={"username": username, "password": password, "csrf_token": token.group(1)},
+        follow_redirects=False,
+    )
+    return response.status_code
+
+
+def test_admin_reset_password_lets_the_admin_back_in(tmp_path: Path) -> None:
+    """A forgotten or locked-out admin password: `eseal admin reset-password` on the server
+    prints a new one, lifts the lockout and signs out every old session."""
+    url = fresh_database_url(tmp_path)
+    env = {**os.environ, "ESEAL_DATA_DIR": str(tmp_path / "var"), "ESEAL_DATABASE_URL": url}
+    try:
+        old = _eseal(env, "init").stdout.split("password '")[1].split("'")[0]
+        settings = Settings(data_dir=tmp_path / "var", database_url=url)
+        app = create_app(settings)
+        with TestClient(app, base_url="https://testserver") as browser:
+            assert _console_login(browser, "admin", old) == 303
+            assert browser.get("/console/", follow_redirects=False).status_code == 200
+            with TestClient(app, base_url="https://testserver") as other:
+                for _ in range(settings.login_max_failures):
+                    _console_login(other, "admin", "not the password")
+                assert _console_login(other, "admin", old) != 303  # locked out now
+
+                reset = _eseal(env, "admin", "reset-password")
+                assert reset.returncode == 0, reset.stderr
+                new = reset.stdout.split("New password (shown once): ")[1].strip()
+                assert new != old and len(new) >= 12
+
+                assert _console_login(other, "admin", old) != 303
+                assert _console_login(other, "admin", new) == 303  # lockout lifted
+            # the session opened with the old password is over
+            assert browser.get("/console/", follow_redirects=False).status_code in (302, 303)
+
+        chosen = subprocess.run(
+            [sys.executable, "-m", "app.cli", "admin", "reset-password", "--password-stdin"],
+            env=env,
+            input="a chosen long password\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert chosen.returncode == 0 and "shown once" not in chosen.stdout
+        unknown = _eseal(env, "admin", "reset-password", "--username", "nobody")
+        assert unknown.returncode == 2 and "nobody" in unknown.stderr
+        audit_ok = _eseal(env, "audit", "verify")
+        assert audit_ok.returncode == 0, audit_ok.stdout
+    finally:
+        drop_database(url)

@@ -209,6 +209,7 @@ def test_envelope_draft_send_turns_approval_and_signing(
 
     # 甲方's signer signs its step (keyword placement) in turn.
     signer_a = signed_in(console_org.users["signer"])
+    assert envelope_id in _my_turn(signer_a) and envelope_id not in _my_turn(signer_b)
     page_a = signer_a.get(url)
     first = _participant(page_a.text, 1)
     assert f"/participants/{first}/sign" in page_a.text
@@ -219,6 +220,8 @@ def test_envelope_draft_send_turns_approval_and_signing(
         follow_redirects=False,
     )
     assert signed.status_code == 303, signed.text
+
+    assert envelope_id not in _my_turn(signer_a) and envelope_id in _my_turn(signer_b)
 
     # 乙方's seal needs approval for exactly revision 1: asked for here, approved in the inbox.
     page_b = signer_b.get(url)
@@ -254,8 +257,13 @@ def test_envelope_draft_send_turns_approval_and_signing(
     )
     assert done.status_code == 303, done.text
 
+    assert envelope_id not in _my_turn(signer_b)
+
     final = admin.get(url)
     assert 'id="envelope-status">已完成<' in final.text and "下载最终文件" in final.text
+    verify_link = re.search(r'id="verify-final" href="(/verify\?d=[0-9a-f]{32})"', final.text)
+    assert verify_link  # opens the final document's result, not an empty form
+    assert "验证通过" in admin.get(verify_link.group(1)).text
     actions = re.findall(r'<li data-action="(envelope\.[a-z]+)"', final.text)
     assert actions == [
         "envelope.create",
@@ -343,4 +351,11 @@ def test_decline_cancel_and_roles(
 def test_every_message_has_both_languages() -> None:
     from app.console.i18n import EN, ZH
 
-    assert {k for k in ZH if not k.startswith("action.")} == set(EN)  # actions: codes in English
+    assert set(ZH) == set(EN)  # audit actions too: English mode reads words, not codes
+
+
+def _my_turn(browser: TestClient) -> str:
+    """The 待我签署 section of the signer's home page."""
+    home = browser.get("/console/").text
+    assert 'id="my-turn"' in home and "待我签署" in home
+    return home.split('id="my-turn"', 1)[1].split("</section>", 1)[0]

@@ -95,7 +95,11 @@ FORMS: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = [
     ("/console/applications/{fake}/decide", {"decision": "approve"}, None),
     ("/console/applications/{fake}/resubmit", {"reason": "补正"}, None),
     ("/console/deliveries/{fake}/acknowledge", {}, None),
-]
+    ("/console/enterprises", {"name": "某公司", "uscc": "9" * 18, "legal_representative": "张伟"},
+     None),
+    ("/console/templates/generate", {"template": "two-party-contract", "seal_id": FAKE,
+     "data": "{}"}, None),
+]  # fmt: skip
 
 
 def _console_posts(router: Any, prefix: str = "") -> list[str]:
