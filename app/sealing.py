@@ -275,7 +275,7 @@ def visible_document(
     if not (
         principal.has(Scope.documents_read)
         or document.created_by == principal.actor
-        or _granted_on(session, principal, document)
+        or granted_on(session, principal, document)
     ):
         raise Forbidden(
             "reading this document needs the scope 'documents:read' or a grant on its seal"
@@ -283,7 +283,7 @@ def visible_document(
     return document, services.blobs.get(document.sha256)
 
 
-def _granted_on(session: Session, principal: Principal, document: StoredDocument) -> bool:
+def granted_on(session: Session, principal: Principal, document: StoredDocument) -> bool:
     hashes = [h for h in (document.sha256, document.source_sha256) if h]
     seals_used = select(SealUsage.seal_id).where(
         SealUsage.organization_id == document.organization_id,

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from app import pdfwork
 from app.errors import InvalidInput, NotFound
 from app.models import StoredDocument
+from app.sealing import granted_on
 from app.security import Principal, Scope
 from app.tenancy import require, visible_organization
 from app.wiring import Services
@@ -64,6 +65,14 @@ def visible_document(
     document = session.get(StoredDocument, document_id)
     if document is None or (
         principal.organization_id != document.organization_id and not principal.is_platform
+    ):
+        raise NotFound(f"document {document_id} not found")
+    # As in the API (app.sealing.visible_document), plus approvers, who decide on documents.
+    if not (
+        principal.has(Scope.documents_read)
+        or principal.has(Scope.approvals_write)
+        or document.created_by == principal.actor
+        or granted_on(session, principal, document)
     ):
         raise NotFound(f"document {document_id} not found")
     return document, services.blobs.get(document.sha256)

@@ -205,3 +205,42 @@ def test_a_seal_keeper_still_opens_the_seal_gallery_with_the_member_list(
     gallery = signed_in(username).get("/console/seals")
     assert gallery.status_code == 200, gallery.text[:300]
     assert f'value="{org.people["signer"]}"' in gallery.text  # personal seals for members
+
+
+def test_console_documents_are_not_shared_among_all_signers(
+    client: TestClient, platform_key: str, signed_in: Any, contract_pdf: bytes
+) -> None:
+    """Another signer of the same organization (no grant on the seal, no documents:read)
+    cannot open a colleague's upload; approvers, who decide on documents, can."""
+    from tests.conftest import make_resident_id
+    from tests.console.conftest import PASSWORD, csrf_of, make_console_org
+
+    org = make_console_org(client, platform_key, "文件隔离测试有限公司")
+    colleague = f"colleague-{org.id[:6]}"
+    added = client.post(
+        f"/api/v1/organizations/{org.id}/members",
+        json={
+            "name": "钱七",
+            "resident_id": make_resident_id(),
+            "roles": ["signer"],
+            "username": colleague,
+            "password": PASSWORD,
+        },
+        headers=auth(platform_key),
+    )
+    assert added.status_code == 201, added.text
+    signer = signed_in(org.users["signer"])
+    uploaded = signer.post(
+        "/console/sign/upload",
+        data={"csrf_token": csrf_of(signer.get("/console/sign").text)},
+        files={"file": ("内部合同.pdf", contract_pdf, "application/pdf")},
+        follow_redirects=False,
+    )
+    assert uploaded.status_code == 303, uploaded.text
+    document_id = uploaded.headers["location"].rstrip("/").split("/")[-1]
+    assert signer.get(f"/console/documents/{document_id}").status_code == 200
+    other = signed_in(colleague)
+    for path in ("", "/pages/1.png", "/download"):
+        assert other.get(f"/console/documents/{document_id}{path}").status_code == 404, path
+    approver = signed_in(org.users["approver"])
+    assert approver.get(f"/console/documents/{document_id}").status_code == 200
