@@ -10,8 +10,12 @@ from sqlmodel import Session, col, select
 
 from app import audit
 from app.bootstrap import ADMIN_USERNAME
+from app.console.auth import Throttles
 from app.models import ConsoleSession, UserAccount
+from app.ratelimit_shared import SharedRateLimiter
 from app.security import hash_password
+from app.settings import Settings
+from app.wiring import rate_limit_file
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -51,3 +55,11 @@ def reset_password(
         },
     )
     return new_password
+
+
+def forget_sign_in_failures(settings: Settings, username: str) -> None:
+    """Lift the account's sign-in hold from every address (kept in the rate-limit file)."""
+    throttles = Throttles.of(
+        SharedRateLimiter(rate_limit_file(settings), bucket="login-address", limit=0), settings
+    )
+    throttles.account.reset_prefix(f"{username}\n")

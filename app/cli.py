@@ -134,13 +134,14 @@ def _cmd_audit_checkpoint(args: argparse.Namespace, settings: Settings, *, creat
 
 
 def _cmd_admin(args: argparse.Namespace, settings: Settings) -> int:
-    from app.admin_ops import UnknownAccountError, reset_password
+    from app.admin_ops import UnknownAccountError, forget_sign_in_failures, reset_password
 
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
     engine = make_engine(settings.resolved_database_url)
     try:
         with unit_of_work(engine) as session:
             new_password = reset_password(session, username=args.username, password=password)
+        forget_sign_in_failures(settings, args.username)
     except UnknownAccountError:
         print(f"error: no console account named '{args.username}'", file=sys.stderr)
         return 2

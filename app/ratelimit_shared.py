@@ -102,3 +102,12 @@ class SharedRateLimiter:
     def reset(self, key: str) -> None:
         db = self._connection()
         db.execute("DELETE FROM hit WHERE bucket = ? AND key = ?", (self.bucket, key))
+
+    def reset_prefix(self, prefix: str) -> None:
+        """Forget every key that starts with ``prefix`` (an account's failures from any
+        address, when an operator resets its password)."""
+        db = self._connection()
+        db.execute(
+            "DELETE FROM hit WHERE bucket = ? AND substr(key, 1, ?) = ?",
+            (self.bucket, len(prefix), prefix),
+        )

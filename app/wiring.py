@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography import x509
 from sqlalchemy import Engine
@@ -52,9 +53,14 @@ def hierarchy_config(settings: Settings) -> HierarchyConfig:
     )
 
 
+def rate_limit_file(settings: Settings) -> Path:
+    """The side database of rate limits and sign-in throttles, shared by every worker."""
+    return settings.data_dir / "ratelimits.db"
+
+
 def build_services(settings: Settings) -> Services:
     prepare_data_folder(settings)  # 0700 folder, 0600 database files (issue 10)
-    limits = settings.data_dir / "ratelimits.db"
+    limits = rate_limit_file(settings)
     keystore = SoftwareKeyStore(master_key(settings))
     policy = x509.ObjectIdentifier(settings.policy_oid)
     authority = Authority(

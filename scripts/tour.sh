@@ -3,7 +3,9 @@
 # examples/contract.pdf, verify it, then every capability once (console login, templates,
 # PINs, approvals, bulk jobs, envelopes with a webhook, trust anchors, the audit log).
 #
-#   make run                 # in one terminal (or any running service)
+#   ESEAL_OUTBOUND_ALLOWED_HOSTS='["127.0.0.1"]' make run   # in one terminal; the envelope
+#                            # step's webhook goes to a receiver on 127.0.0.1, and webhooks to
+#                            # loopback are refused unless allowed
 #   scripts/tour.sh          # in another, from the repository
 #
 # ESEAL_URL (default http://127.0.0.1:8000) is the service. The first step runs the `eseal`

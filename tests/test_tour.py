@@ -40,6 +40,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
         "ESEAL_DATABASE_URL": url,
         "ESEAL_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "ESEAL_LOG_LEVEL": "WARNING",
+        # as the README says to start it: the envelope step's webhook receiver is on loopback
+        "ESEAL_OUTBOUND_ALLOWED_HOSTS": '["127.0.0.1"]',
     }
     eseal = str(Path(sys.executable).parent / "eseal")
     server = subprocess.Popen(
