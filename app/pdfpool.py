@@ -162,8 +162,7 @@ class PdfWorkerPool:
 
     def _checkout(self, wait_seconds: float) -> _Worker:
         with self._lock:
-            if self._closed:
-                raise PoolBusy("the PDF worker pool is shut down")
+            self._closed = False  # a call after `close` (an app started twice) reopens the pool
             try:
                 return self._idle.get_nowait()
             except queue.Empty:
@@ -219,7 +218,8 @@ class PdfWorkerPool:
         worker.process.close()
 
     def close(self) -> None:
-        """Stop every idle worker; busy ones stop when their task returns."""
+        """Stop every idle worker; busy ones stop when their task returns. A later `call`
+        starts new workers (tests run one app's lifespan more than once)."""
         with self._lock:
             self._closed = True
         while True:
