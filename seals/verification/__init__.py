@@ -142,12 +142,12 @@ from seals.reports import (
     VerificationReport,
     overall_indication,
 )
-from seals.verification_annotations import judge_annotations
-from seals.verification_bytes import unaccounted_finding, unaccounted_objects
-from seals.verification_cms import keep_the_signer_info_that_signed
-from seals.verification_positions import annotation_pages, page_count, widget_positions
-from seals.verification_reader import open_reader
-from seals.verification_rules import DIFF_POLICY
+from seals.verification.annotations import judge_annotations
+from seals.verification.bytes import unaccounted_finding, unaccounted_objects
+from seals.verification.cms import keep_the_signer_info_that_signed
+from seals.verification.positions import annotation_pages, page_count, widget_positions
+from seals.verification.reader import open_reader
+from seals.verification.rules import DIFF_POLICY
 
 __all__ = ["SealLookup", "async_verify_pdf", "verify_pdf"]
 
@@ -1078,7 +1078,7 @@ class _Verifier:
 
     def _annotations(self, acc: _Acc, emb: EmbeddedPdfSignature) -> None:
         """Annotations added after signing: reported, a failure where one covers signed
-        content (seals/verification_annotations.py)."""
+        content (seals/verification/annotations.py)."""
         assert self.reader is not None and self.revisions is not None
         signed_end = _signed_end(emb)
         signed_pdf = self.pdf[:signed_end] if signed_end is not None else None
