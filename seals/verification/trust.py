@@ -1,0 +1,367 @@
+"""Trust at the proven signing time: path building, revocation gathering and judgement."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from asn1crypto import x509 as asn1_x509
+from pyhanko.sign.general import find_unique_cms_attribute
+from pyhanko.sign.validation import EmbeddedPdfSignature
+from pyhanko_certvalidator import CertificateValidator
+from pyhanko_certvalidator.errors import (
+    DisallowedAlgorithmError,
+    ExpiredError,
+    InsufficientRevinfoError,
+    InvalidCertificateError,
+    NotYetValidError,
+    PathBuildingError,
+    PathValidationError,
+    RevokedError,
+    ValidationError,
+)
+from pyhanko_certvalidator.path import ValidationPath
+
+from pki.trust import RevinfoKind, RevocationMaterial, classify_revinfo
+from seals.pinned import assess_pinned
+from seals.reports import RevocationInfo, RevocationSource, RevocationStatus, SubIndication
+from seals.verification.findings import Acc, fmt, msg, revoked_later, short
+from seals.verification.signer import anchor_subject, chain_subjects, to_crypto
+from seals.verification.state import VerifierState
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CertAssessment:
+    chain: tuple[str, ...] = ()
+    anchor: str | None = None
+    anchor_ours: bool = False
+    revocation: RevocationInfo = field(
+        default_factory=lambda: RevocationInfo(
+            status=RevocationStatus.NOT_CHECKED, source=RevocationSource.NONE
+        )
+    )
+    embedded_revinfo_for_leaf: bool = False
+
+
+def anchor_is_ours(state: VerifierState, path: ValidationPath | None) -> bool:
+    if path is None:
+        return False
+    try:
+        anchor_cert = getattr(path.trust_anchor, "certificate", None)
+        if anchor_cert is None:
+            return False
+        anchor = state.trust.anchor_for(anchor_cert)
+    except Exception:
+        return False
+    return anchor is not None and anchor.ours
+
+
+async def assess_certificate(
+    state: VerifierState,
+    acc: Acc,
+    cert: asn1_x509.Certificate,
+    *,
+    other_certs: list[asn1_x509.Certificate],
+    embedded: RevocationMaterial,
+    poe: datetime | None,
+) -> CertAssessment:
+    result = CertAssessment()
+    moment = poe if poe is not None and poe <= state.now else state.now
+    key_usage_check(acc, cert)
+    # 1. find a path to one of our anchors (no revocation yet)
+    probe = state.trust.validation_context(
+        moment=moment,
+        other_certs=other_certs,
+        require_revocation=False,
+        fetcher_backend=state.backend,
+    )
+    try:
+        paths = await probe.path_builder.async_build_paths(cert)
+    except (PathBuildingError, Exception) as exc:
+        logger.debug("no path: %s", exc)
+        paths = []
+    if not paths:
+        acc.indeterminate(
+            SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
+            msg(
+                "untrusted-ca",
+                "签署者证书不是由本平台或受认可的电子认证服务机构签发的，无法确认签署者身份。",
+                "The signer's certificate was not issued by this platform or by a "
+                "recognised certification authority; the signer cannot be confirmed.",
+            ),
+        )
+        return result
+    path = paths[0]
+    result.chain = chain_subjects(path)
+    result.anchor = anchor_subject(path)
+    result.anchor_ours = anchor_is_ours(state, path)
+    if state.trust.anchor_for(cert) is not None:
+        outcome = assess_pinned(cert, moment=moment, poe=poe)
+        for finding in outcome.findings:
+            acc.add(finding)
+        if outcome.failure is not None:
+            (acc.fail if outcome.failure_is_total else acc.indeterminate)(*outcome.failure)
+        result.revocation = outcome.revocation
+        return result
+
+    # 2. revocation material: ours from the service, others from the document
+    material = embedded
+    service = RevocationMaterial()
+    source = RevocationSource.NONE
+    leaf_service: RevinfoKind | None = None
+    if result.anchor_ours and state.revocation_lookup is not None:
+        certs = list(path.iter_certs(include_root=True))
+        for issuer, subject in itertools.pairwise(certs):
+            der = state.revocation_lookup(to_crypto(issuer), to_crypto(subject))
+            if der is None:
+                continue
+            kind = classify_revinfo(der)
+            if kind is RevinfoKind.OCSP:
+                service = service + RevocationMaterial(ocsps=(der,))
+            elif kind is RevinfoKind.CRL:
+                service = service + RevocationMaterial(crls=(der,))
+            if subject.dump() == cert.dump():
+                leaf_service = kind
+        material = material + service
+    result.embedded_revinfo_for_leaf = covers(embedded, cert)
+    if leaf_service is RevinfoKind.OCSP:
+        source = RevocationSource.SERVICE
+    elif leaf_service is RevinfoKind.CRL:
+        source = RevocationSource.CRL
+    elif result.embedded_revinfo_for_leaf:
+        source = RevocationSource.EMBEDDED_DSS
+
+    # 3. validate the path at the proven signing time (or now), revocation required
+    at_poe = await validate_at(state, cert, other_certs, material, moment)
+    revoked_at: datetime | None = None
+    if isinstance(at_poe, RevokedError):
+        revoked_at = at_poe.revocation_dt
+        ca = is_ca_revocation(at_poe)
+        if poe is not None and moment == poe:
+            acc.fail(
+                SubIndication.REVOKED,
+                msg(
+                    "revoked",
+                    f"{'CA ' if ca else ''}证书在签署时间（{fmt(poe)}）之前已于 "
+                    f"{fmt(revoked_at)} 被吊销。",
+                    f"The {'CA' if ca else 'signer'} certificate was revoked on "
+                    f"{fmt(revoked_at)}, before the proven signing time {fmt(poe)}.",
+                ),
+            )
+        else:
+            acc.indeterminate(
+                SubIndication.REVOKED_CA_NO_POE if ca else SubIndication.REVOKED_NO_POE,
+                msg(
+                    "revoked-no-poe",
+                    f"证书已于 {fmt(revoked_at)} 被吊销，且没有时间戳证明签名早于吊销时间。",
+                    f"The certificate was revoked on {fmt(revoked_at)} and no time-stamp "
+                    "proves the signature was made before that.",
+                ),
+            )
+        result.revocation = RevocationInfo(
+            status=RevocationStatus.REVOKED,
+            source=source,
+            revoked_at=revoked_at,
+            checked_at=moment,
+        )
+        return result
+    if isinstance(at_poe, ExpiredError | NotYetValidError):
+        expired = isinstance(at_poe, ExpiredError)
+        if poe is not None:
+            acc.fail(
+                SubIndication.EXPIRED if expired else SubIndication.NOT_YET_VALID,
+                msg(
+                    "cert-out-of-validity",
+                    f"证书在签署时间（{fmt(poe)}）{'已过期' if expired else '尚未生效'}。",
+                    f"The certificate was {'expired' if expired else 'not yet valid'} at "
+                    f"the proven signing time {fmt(poe)}.",
+                ),
+            )
+        else:
+            acc.indeterminate(
+                SubIndication.OUT_OF_BOUNDS_NO_POE,
+                msg(
+                    "cert-out-of-validity-no-poe",
+                    f"证书当前{'已过期' if expired else '尚未生效'}，且没有时间戳证明签署时间。",
+                    f"The certificate is {'expired' if expired else 'not yet valid'} now and "
+                    "no time-stamp proves when the signature was made.",
+                ),
+            )
+        return result
+    if isinstance(at_poe, InsufficientRevinfoError):
+        # revoked only after the proven signing time? then the signature stands.
+        later = None
+        if poe is not None and moment < state.now:
+            later = await validate_at(state, cert, other_certs, material, state.now)
+        if isinstance(later, RevokedError) and poe is not None and later.revocation_dt > poe:
+            acc.add(revoked_later(later.revocation_dt, poe))
+            result.revocation = RevocationInfo(
+                status=RevocationStatus.REVOKED_AFTER_SIGNING,
+                source=source,
+                revoked_at=later.revocation_dt,
+                checked_at=moment,
+            )
+            return result
+        acc.indeterminate(
+            SubIndication.TRY_LATER,
+            msg(
+                "no-revocation-info",
+                "无法获得签署者证书在签署时间的吊销状态（文档中未嵌入，也无法从服务获取）。",
+                "The revocation status of the signer's certificate at the signing time is "
+                "not available (not embedded in the document, not obtainable).",
+            ),
+        )
+        result.revocation = RevocationInfo(
+            status=RevocationStatus.UNKNOWN, source=RevocationSource.NONE, checked_at=moment
+        )
+        return result
+    if isinstance(at_poe, DisallowedAlgorithmError):
+        acc.indeterminate(
+            SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
+            msg(
+                "weak-algorithm",
+                "证书链使用了不再安全的算法。",
+                "The certificate chain uses an algorithm no longer considered secure.",
+            ),
+        )
+        return result
+    if isinstance(at_poe, Exception):
+        acc.indeterminate(
+            SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE,
+            msg(
+                "chain-invalid",
+                f"证书链验证失败：{short(at_poe)}",
+                f"The certificate chain does not validate: {short(at_poe)}",
+            ),
+        )
+        return result
+    # good at the signing time; say so if it was revoked since
+    status = RevocationStatus.GOOD
+    if poe is not None and moment < state.now:
+        # Today's status: for our own certificates the service's answer is authoritative;
+        # a still-fresh "good" embedded at signing time must not hide a later revocation.
+        current = service if leaf_service is not None else material
+        later = await validate_at(state, cert, other_certs, current, state.now)
+        if isinstance(later, RevokedError) and later.revocation_dt > poe:
+            acc.add(revoked_later(later.revocation_dt, poe))
+            status = RevocationStatus.REVOKED_AFTER_SIGNING
+            revoked_at = later.revocation_dt
+    result.revocation = RevocationInfo(
+        status=status, source=source, revoked_at=revoked_at, checked_at=moment
+    )
+    if result.anchor_ours:
+        acc.add(
+            msg(
+                "trusted-ours",
+                "签署者证书由本平台电子认证服务签发，证书链完整。",
+                "The signer's certificate was issued by this platform's CA; the chain is complete.",
+            )
+        )
+    else:
+        acc.add(
+            msg(
+                "trusted-recognised",
+                f"签署者证书由受认可的电子认证服务机构签发（{result.anchor}）。",
+                f"The signer's certificate was issued by a recognised CA ({result.anchor}).",
+            )
+        )
+    return result
+
+
+async def validate_at(
+    state: VerifierState,
+    cert: asn1_x509.Certificate,
+    other_certs: list[asn1_x509.Certificate],
+    material: RevocationMaterial,
+    moment: datetime,
+) -> ValidationPath | Exception:
+    vc = state.trust.validation_context(
+        moment=moment,
+        other_certs=other_certs,
+        revocation=material,
+        require_revocation=True,
+        fetcher_backend=state.backend,
+    )
+    validator = CertificateValidator(cert, other_certs, validation_context=vc)
+    try:
+        return await validator.async_validate_path()
+    except (PathValidationError, PathBuildingError, InvalidCertificateError) as exc:
+        return exc
+    except ValidationError as exc:
+        return exc
+    except Exception as exc:
+        logger.info("path validation failed unexpectedly: %s", exc)
+        return exc
+
+
+def key_usage_check(acc: Acc, cert: asn1_x509.Certificate) -> None:
+    try:
+        usage = cert.key_usage_value
+    except Exception:
+        return
+    if usage is None:
+        return
+    bits = set(usage.native)
+    if not bits & {"digital_signature", "non_repudiation"}:
+        acc.indeterminate(
+            SubIndication.CHAIN_CONSTRAINTS_FAILURE,
+            msg(
+                "key-usage",
+                "签署者证书的密钥用途不允许签名。",
+                "The signer's certificate key usage does not allow signing.",
+            ),
+        )
+
+
+def is_ca_revocation(exc: RevokedError) -> bool:
+    """Whether the revoked certificate is a CA in the path rather than the signer's own."""
+    state = getattr(exc, "proc_state", None)
+    try:
+        return state is not None and not state.is_ee_cert
+    except Exception:
+        return False
+
+
+def covers(material: RevocationMaterial, cert: asn1_x509.Certificate) -> bool:
+    """Whether embedded material names the certificate (OCSP by serial, CRL by issuer)."""
+    from asn1crypto import crl as asn1_crl
+    from asn1crypto import ocsp as asn1_ocsp
+
+    serial = cert.serial_number
+    issuer = cert.issuer
+    for der in material.ocsps:
+        try:
+            basic = asn1_ocsp.OCSPResponse.load(der)["response_bytes"]["response"].parsed
+            for single in basic["tbs_response_data"]["responses"]:
+                if single["cert_id"]["serial_number"].native == serial:
+                    return True
+        except Exception:  # noqa: S112
+            continue
+    for der in material.crls:
+        try:
+            if asn1_crl.CertificateList.load(der)["tbs_cert_list"]["issuer"] == issuer:
+                return True
+        except Exception:  # noqa: S112
+            continue
+    return False
+
+
+def cms_revinfo(emb: EmbeddedPdfSignature) -> RevocationMaterial:
+    """Revocation data in the CMS adbe-revocationInfoArchival signed attribute."""
+    try:
+        archival = find_unique_cms_attribute(
+            emb.signer_info["signed_attrs"], "adobe_revocation_info_archival"
+        )
+    except Exception:
+        return RevocationMaterial()
+    try:
+        return RevocationMaterial(
+            ocsps=tuple(o.dump() for o in archival["ocsp"] or ()),
+            crls=tuple(c.dump() for c in archival["crl"] or ()),
+        )
+    except Exception:
+        return RevocationMaterial()
