@@ -26,7 +26,7 @@ from pyhanko_certvalidator.path import ValidationPath
 
 from pki.trust import RevinfoKind, RevocationMaterial, classify_revinfo
 from seals.pinned import assess_pinned
-from seals.reports import RevocationInfo, RevocationSource, RevocationStatus, SubIndication
+from seals.reports import Finding, RevocationInfo, RevocationSource, RevocationStatus, SubIndication
 from seals.verification.findings import Acc, fmt, msg, revoked_later, short
 from seals.verification.signer import anchor_subject, chain_subjects, to_crypto
 from seals.verification.state import VerifierState
@@ -60,6 +60,27 @@ def anchor_is_ours(state: VerifierState, path: ValidationPath | None) -> bool:
     return anchor is not None and anchor.ours
 
 
+@dataclass
+class Revinfo:
+    """Revocation material gathered for one signer certificate, and where the leaf's came from."""
+
+    material: RevocationMaterial
+    service: RevocationMaterial
+    source: RevocationSource
+    leaf_service: RevinfoKind | None
+    embedded_for_leaf: bool
+
+
+@dataclass
+class Judging:
+    """The certificate under judgement and the moment it is judged at."""
+
+    cert: asn1_x509.Certificate
+    other_certs: list[asn1_x509.Certificate]
+    moment: datetime
+    poe: datetime | None
+
+
 async def assess_certificate(
     state: VerifierState,
     acc: Acc,
@@ -69,10 +90,41 @@ async def assess_certificate(
     embedded: RevocationMaterial,
     poe: datetime | None,
 ) -> CertAssessment:
+    """Path, revocation and judgement of the signer's certificate at the proven signing time
+    (`poe`), or now when nothing proves when it signed."""
     result = CertAssessment()
     moment = poe if poe is not None and poe <= state.now else state.now
     key_usage_check(acc, cert)
-    # 1. find a path to one of our anchors (no revocation yet)
+    path = await build_path(state, acc, cert, other_certs, moment)
+    if path is None:
+        return result
+    result.chain = chain_subjects(path)
+    result.anchor = anchor_subject(path)
+    result.anchor_ours = anchor_is_ours(state, path)
+    if state.trust.anchor_for(cert) is not None:
+        outcome = assess_pinned(cert, moment=moment, poe=poe)
+        for finding in outcome.findings:
+            acc.add(finding)
+        if outcome.failure is not None:
+            (acc.fail if outcome.failure_is_total else acc.indeterminate)(*outcome.failure)
+        result.revocation = outcome.revocation
+        return result
+    revinfo = gather_revocation(state, cert, path, embedded, anchor_ours=result.anchor_ours)
+    result.embedded_revinfo_for_leaf = revinfo.embedded_for_leaf
+    judging = Judging(cert=cert, other_certs=other_certs, moment=moment, poe=poe)
+    await judge_at_signing_time(state, acc, result, judging, revinfo)
+    return result
+
+
+async def build_path(
+    state: VerifierState,
+    acc: Acc,
+    cert: asn1_x509.Certificate,
+    other_certs: list[asn1_x509.Certificate],
+    moment: datetime,
+) -> ValidationPath | None:
+    """A path to one of the recognised anchors (no revocation yet), or None with a finding."""
+
     probe = state.trust.validation_context(
         moment=moment,
         other_certs=other_certs,
@@ -94,26 +146,24 @@ async def assess_certificate(
                 "recognised certification authority; the signer cannot be confirmed.",
             ),
         )
-        return result
-    path = paths[0]
-    result.chain = chain_subjects(path)
-    result.anchor = anchor_subject(path)
-    result.anchor_ours = anchor_is_ours(state, path)
-    if state.trust.anchor_for(cert) is not None:
-        outcome = assess_pinned(cert, moment=moment, poe=poe)
-        for finding in outcome.findings:
-            acc.add(finding)
-        if outcome.failure is not None:
-            (acc.fail if outcome.failure_is_total else acc.indeterminate)(*outcome.failure)
-        result.revocation = outcome.revocation
-        return result
+        return None
+    return paths[0]
 
-    # 2. revocation material: ours from the service, others from the document
+
+def gather_revocation(
+    state: VerifierState,
+    cert: asn1_x509.Certificate,
+    path: ValidationPath,
+    embedded: RevocationMaterial,
+    *,
+    anchor_ours: bool,
+) -> Revinfo:
+    """Revocation material: ours from the service, others from the document."""
     material = embedded
     service = RevocationMaterial()
     source = RevocationSource.NONE
     leaf_service: RevinfoKind | None = None
-    if result.anchor_ours and state.revocation_lookup is not None:
+    if anchor_ours and state.revocation_lookup is not None:
         certs = list(path.iter_certs(include_root=True))
         for issuer, subject in itertools.pairwise(certs):
             der = state.revocation_lookup(to_crypto(issuer), to_crypto(subject))
@@ -127,99 +177,36 @@ async def assess_certificate(
             if subject.dump() == cert.dump():
                 leaf_service = kind
         material = material + service
-    result.embedded_revinfo_for_leaf = covers(embedded, cert)
+    embedded_for_leaf = covers(embedded, cert)
     if leaf_service is RevinfoKind.OCSP:
         source = RevocationSource.SERVICE
     elif leaf_service is RevinfoKind.CRL:
         source = RevocationSource.CRL
-    elif result.embedded_revinfo_for_leaf:
+    elif embedded_for_leaf:
         source = RevocationSource.EMBEDDED_DSS
+    return Revinfo(
+        material=material,
+        service=service,
+        source=source,
+        leaf_service=leaf_service,
+        embedded_for_leaf=embedded_for_leaf,
+    )
 
-    # 3. validate the path at the proven signing time (or now), revocation required
-    at_poe = await validate_at(state, cert, other_certs, material, moment)
-    revoked_at: datetime | None = None
+
+async def judge_at_signing_time(
+    state: VerifierState, acc: Acc, result: CertAssessment, judging: Judging, revinfo: Revinfo
+) -> None:
+    """Validate the path at the proven signing time (or now), revocation required, and judge
+    the outcome: revoked, out of validity, no revocation data, weak algorithm, or good."""
+    cert, other_certs, moment = judging.cert, judging.other_certs, judging.moment
+    at_poe = await validate_at(state, cert, other_certs, revinfo.material, moment)
     if isinstance(at_poe, RevokedError):
-        revoked_at = at_poe.revocation_dt
-        ca = is_ca_revocation(at_poe)
-        if poe is not None and moment == poe:
-            acc.fail(
-                SubIndication.REVOKED,
-                msg(
-                    "revoked",
-                    f"{'CA ' if ca else ''}证书在签署时间（{fmt(poe)}）之前已于 "
-                    f"{fmt(revoked_at)} 被吊销。",
-                    f"The {'CA' if ca else 'signer'} certificate was revoked on "
-                    f"{fmt(revoked_at)}, before the proven signing time {fmt(poe)}.",
-                ),
-            )
-        else:
-            acc.indeterminate(
-                SubIndication.REVOKED_CA_NO_POE if ca else SubIndication.REVOKED_NO_POE,
-                msg(
-                    "revoked-no-poe",
-                    f"证书已于 {fmt(revoked_at)} 被吊销，且没有时间戳证明签名早于吊销时间。",
-                    f"The certificate was revoked on {fmt(revoked_at)} and no time-stamp "
-                    "proves the signature was made before that.",
-                ),
-            )
-        result.revocation = RevocationInfo(
-            status=RevocationStatus.REVOKED,
-            source=source,
-            revoked_at=revoked_at,
-            checked_at=moment,
-        )
-        return result
-    if isinstance(at_poe, ExpiredError | NotYetValidError):
-        expired = isinstance(at_poe, ExpiredError)
-        if poe is not None:
-            acc.fail(
-                SubIndication.EXPIRED if expired else SubIndication.NOT_YET_VALID,
-                msg(
-                    "cert-out-of-validity",
-                    f"证书在签署时间（{fmt(poe)}）{'已过期' if expired else '尚未生效'}。",
-                    f"The certificate was {'expired' if expired else 'not yet valid'} at "
-                    f"the proven signing time {fmt(poe)}.",
-                ),
-            )
-        else:
-            acc.indeterminate(
-                SubIndication.OUT_OF_BOUNDS_NO_POE,
-                msg(
-                    "cert-out-of-validity-no-poe",
-                    f"证书当前{'已过期' if expired else '尚未生效'}，且没有时间戳证明签署时间。",
-                    f"The certificate is {'expired' if expired else 'not yet valid'} now and "
-                    "no time-stamp proves when the signature was made.",
-                ),
-            )
-        return result
-    if isinstance(at_poe, InsufficientRevinfoError):
-        # revoked only after the proven signing time? then the signature stands.
-        later = None
-        if poe is not None and moment < state.now:
-            later = await validate_at(state, cert, other_certs, material, state.now)
-        if isinstance(later, RevokedError) and poe is not None and later.revocation_dt > poe:
-            acc.add(revoked_later(later.revocation_dt, poe))
-            result.revocation = RevocationInfo(
-                status=RevocationStatus.REVOKED_AFTER_SIGNING,
-                source=source,
-                revoked_at=later.revocation_dt,
-                checked_at=moment,
-            )
-            return result
-        acc.indeterminate(
-            SubIndication.TRY_LATER,
-            msg(
-                "no-revocation-info",
-                "无法获得签署者证书在签署时间的吊销状态（文档中未嵌入，也无法从服务获取）。",
-                "The revocation status of the signer's certificate at the signing time is "
-                "not available (not embedded in the document, not obtainable).",
-            ),
-        )
-        result.revocation = RevocationInfo(
-            status=RevocationStatus.UNKNOWN, source=RevocationSource.NONE, checked_at=moment
-        )
-        return result
-    if isinstance(at_poe, DisallowedAlgorithmError):
+        result.revocation = judge_revoked(acc, at_poe, judging, revinfo.source)
+    elif isinstance(at_poe, ExpiredError | NotYetValidError):
+        judge_out_of_validity(acc, at_poe, judging.poe)
+    elif isinstance(at_poe, InsufficientRevinfoError):
+        result.revocation = await judge_no_revinfo(state, acc, judging, revinfo)
+    elif isinstance(at_poe, DisallowedAlgorithmError):
         acc.indeterminate(
             SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
             msg(
@@ -228,8 +215,7 @@ async def assess_certificate(
                 "The certificate chain uses an algorithm no longer considered secure.",
             ),
         )
-        return result
-    if isinstance(at_poe, Exception):
+    elif isinstance(at_poe, Exception):
         acc.indeterminate(
             SubIndication.CERTIFICATE_CHAIN_GENERAL_FAILURE,
             msg(
@@ -238,38 +224,141 @@ async def assess_certificate(
                 f"The certificate chain does not validate: {short(at_poe)}",
             ),
         )
-        return result
-    # good at the signing time; say so if it was revoked since
+    else:
+        result.revocation = await judge_good(state, acc, judging, revinfo)
+        acc.add(trusted_finding(result))
+
+
+def judge_revoked(
+    acc: Acc, at_poe: RevokedError, judging: Judging, source: RevocationSource
+) -> RevocationInfo:
+    """Revoked before the proven signing time fails; revoked with no proof is undetermined."""
+    moment, poe = judging.moment, judging.poe
+    revoked_at = at_poe.revocation_dt
+    ca = is_ca_revocation(at_poe)
+    if poe is not None and moment == poe:
+        acc.fail(
+            SubIndication.REVOKED,
+            msg(
+                "revoked",
+                f"{'CA ' if ca else ''}证书在签署时间（{fmt(poe)}）之前已于 "
+                f"{fmt(revoked_at)} 被吊销。",
+                f"The {'CA' if ca else 'signer'} certificate was revoked on "
+                f"{fmt(revoked_at)}, before the proven signing time {fmt(poe)}.",
+            ),
+        )
+    else:
+        acc.indeterminate(
+            SubIndication.REVOKED_CA_NO_POE if ca else SubIndication.REVOKED_NO_POE,
+            msg(
+                "revoked-no-poe",
+                f"证书已于 {fmt(revoked_at)} 被吊销，且没有时间戳证明签名早于吊销时间。",
+                f"The certificate was revoked on {fmt(revoked_at)} and no time-stamp "
+                "proves the signature was made before that.",
+            ),
+        )
+    return RevocationInfo(
+        status=RevocationStatus.REVOKED,
+        source=source,
+        revoked_at=revoked_at,
+        checked_at=moment,
+    )
+
+
+def judge_out_of_validity(
+    acc: Acc, at_poe: ExpiredError | NotYetValidError, poe: datetime | None
+) -> None:
+    """Outside its validity at a proven signing time fails; without proof, undetermined."""
+    expired = isinstance(at_poe, ExpiredError)
+    if poe is not None:
+        acc.fail(
+            SubIndication.EXPIRED if expired else SubIndication.NOT_YET_VALID,
+            msg(
+                "cert-out-of-validity",
+                f"证书在签署时间（{fmt(poe)}）{'已过期' if expired else '尚未生效'}。",
+                f"The certificate was {'expired' if expired else 'not yet valid'} at "
+                f"the proven signing time {fmt(poe)}.",
+            ),
+        )
+    else:
+        acc.indeterminate(
+            SubIndication.OUT_OF_BOUNDS_NO_POE,
+            msg(
+                "cert-out-of-validity-no-poe",
+                f"证书当前{'已过期' if expired else '尚未生效'}，且没有时间戳证明签署时间。",
+                f"The certificate is {'expired' if expired else 'not yet valid'} now and "
+                "no time-stamp proves when the signature was made.",
+            ),
+        )
+
+
+async def judge_no_revinfo(
+    state: VerifierState, acc: Acc, judging: Judging, revinfo: Revinfo
+) -> RevocationInfo:
+    """No revocation data at the signing time: the signature still stands when today's data
+    shows a revocation only after the proven signing time."""
+    cert, other_certs, moment, poe = judging.cert, judging.other_certs, judging.moment, judging.poe
+    material, source = revinfo.material, revinfo.source
+    later = None
+    if poe is not None and moment < state.now:
+        later = await validate_at(state, cert, other_certs, material, state.now)
+    if isinstance(later, RevokedError) and poe is not None and later.revocation_dt > poe:
+        acc.add(revoked_later(later.revocation_dt, poe))
+        return RevocationInfo(
+            status=RevocationStatus.REVOKED_AFTER_SIGNING,
+            source=source,
+            revoked_at=later.revocation_dt,
+            checked_at=moment,
+        )
+    acc.indeterminate(
+        SubIndication.TRY_LATER,
+        msg(
+            "no-revocation-info",
+            "无法获得签署者证书在签署时间的吊销状态（文档中未嵌入，也无法从服务获取）。",
+            "The revocation status of the signer's certificate at the signing time is "
+            "not available (not embedded in the document, not obtainable).",
+        ),
+    )
+    return RevocationInfo(
+        status=RevocationStatus.UNKNOWN, source=RevocationSource.NONE, checked_at=moment
+    )
+
+
+async def judge_good(
+    state: VerifierState, acc: Acc, judging: Judging, revinfo: Revinfo
+) -> RevocationInfo:
+    """Good at the signing time; say so if it was revoked since."""
+    cert, other_certs, moment, poe = judging.cert, judging.other_certs, judging.moment, judging.poe
+    service, material = revinfo.service, revinfo.material
+    revoked_at: datetime | None = None
     status = RevocationStatus.GOOD
     if poe is not None and moment < state.now:
         # Today's status: for our own certificates the service's answer is authoritative;
         # a still-fresh "good" embedded at signing time must not hide a later revocation.
-        current = service if leaf_service is not None else material
+        current = service if revinfo.leaf_service is not None else material
         later = await validate_at(state, cert, other_certs, current, state.now)
         if isinstance(later, RevokedError) and later.revocation_dt > poe:
             acc.add(revoked_later(later.revocation_dt, poe))
             status = RevocationStatus.REVOKED_AFTER_SIGNING
             revoked_at = later.revocation_dt
-    result.revocation = RevocationInfo(
-        status=status, source=source, revoked_at=revoked_at, checked_at=moment
+    return RevocationInfo(
+        status=status, source=revinfo.source, revoked_at=revoked_at, checked_at=moment
     )
+
+
+def trusted_finding(result: CertAssessment) -> Finding:
+    """Whose CA issued the certificate that passed."""
     if result.anchor_ours:
-        acc.add(
-            msg(
-                "trusted-ours",
-                "签署者证书由本平台电子认证服务签发，证书链完整。",
-                "The signer's certificate was issued by this platform's CA; the chain is complete.",
-            )
+        return msg(
+            "trusted-ours",
+            "签署者证书由本平台电子认证服务签发，证书链完整。",
+            "The signer's certificate was issued by this platform's CA; the chain is complete.",
         )
-    else:
-        acc.add(
-            msg(
-                "trusted-recognised",
-                f"签署者证书由受认可的电子认证服务机构签发（{result.anchor}）。",
-                f"The signer's certificate was issued by a recognised CA ({result.anchor}).",
-            )
-        )
-    return result
+    return msg(
+        "trusted-recognised",
+        f"签署者证书由受认可的电子认证服务机构签发（{result.anchor}）。",
+        f"The signer's certificate was issued by a recognised CA ({result.anchor}).",
+    )
 
 
 async def validate_at(
