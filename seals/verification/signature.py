@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.validation import EmbeddedPdfSignature, KeyUsageConstraints
 from pyhanko.sign.validation.pdf_embedded import (
     async_validate_pdf_signature,
@@ -18,6 +19,7 @@ from pyhanko.sign.validation.status import (
     TimestampSignatureStatus,
 )
 
+from pki.trust import RevocationMaterial
 from seals.indications import FindingClass
 from seals.reports import (
     Coverage,
@@ -149,6 +151,7 @@ async def verify_doc_timestamp(
 async def verify_signature(
     state: VerifierState, cand: SigCandidate, emb: EmbeddedPdfSignature
 ) -> SignatureReport:
+    """One approval or certification signature: pyhanko's validation, then our own checks."""
     acc = Acc()
     for note in cand.notes:
         acc.add(note)
@@ -159,26 +162,7 @@ async def verify_signature(
     )
     embedded_material = state.dss_material + cms_revinfo(emb)
     other_certs = [*emb.other_embedded_certs, *embedded_material.certs]
-    status: PdfSignatureStatus | None = None
-    try:
-        status = await async_validate_pdf_signature(
-            emb,
-            signer_validation_context=state.trust.validation_context(
-                moment=state.now, other_certs=other_certs, require_revocation=False
-            ),
-            ts_validation_context=ts_context(state, emb),
-            diff_policy=DIFF_POLICY,
-            key_usage_settings=KeyUsageConstraints(
-                key_usage={"digital_signature", "non_repudiation"},
-                match_all_key_usages=False,
-            ),
-        )
-    except Exception as exc:
-        if is_network_failure(exc):
-            acc.indeterminate(SubIndication.TRY_LATER, network_finding(exc))
-        else:
-            acc.apply(FindingClass.PROCESSING_FAILED, processing_failed(exc))
-
+    status = await validate_with_pyhanko(state, acc, emb, other_certs)
     if cand.hidden_since is not None:
         acc.apply(FindingClass.SIGNATURE_HIDDEN, hidden_finding(cand))
     mods = ModificationsAfter.NONE
@@ -191,92 +175,13 @@ async def verify_signature(
             state, acc, emb, certification=docmdp if is_certification else None, is_timestamp=False
         )
         claimed = status.signer_reported_dt or claimed
-        tsv: TimestampSignatureStatus | None = status.timestamp_validity
-        if tsv is not None:
-            ts_time = tsv.timestamp
-            tsa_name = signer_info(tsv.signing_cert).summary
-            if not (tsv.intact and tsv.valid):
-                acc.fail(
-                    SubIndication.HASH_FAILURE,
-                    msg(
-                        "timestamp-broken",
-                        "签名时间戳与签名不匹配或已被篡改。",
-                        "The signature time-stamp does not match the signature or was "
-                        "tampered with.",
-                    ),
-                )
-                ts_time = None
-            elif not tsv.trusted:
-                acc.add(
-                    msg(
-                        "timestamp-untrusted",
-                        "签名时间戳的签发机构不受信任，不能作为签署时间的证明。",
-                        "The time-stamping authority is not trusted; the time-stamp is not "
-                        "accepted as proof of the signing time.",
-                    )
-                )
-                ts_time = None
+        ts_time, tsa_name = judge_signature_timestamp(acc, status.timestamp_validity)
     coverage_check(acc, emb)
-    if subfilter not in ("/ETSI.CAdES.detached", "/adbe.pkcs7.detached"):
-        acc.fail(
-            SubIndication.FORMAT_FAILURE,
-            msg(
-                "unsupported-subfilter",
-                f"不支持的签名格式 {subfilter or '(无)'}。",
-                f"Unsupported signature format {subfilter or '(none)'}.",
-            ),
-        )
-
-    # proof of existence: the signature time-stamp, else a later valid document time-stamp
-    poe = ts_time
-    if poe is None:
-        later = [d for d in state.doc_timestamps if d.ok and d.revision > emb.signed_revision]
-        if later:
-            poe = min(d.time for d in later)
-            acc.add(
-                msg(
-                    "poe-doc-timestamp",
-                    "签署时间由其后的文档时间戳证明。",
-                    "The signing time is proven by a later document time-stamp.",
-                )
-            )
-
-    signer: SignerInfo | None = None
-    seal: SealInfo | None = None
-    cert_result = CertAssessment()
-    if has_cert(emb):
-        signer_cert = emb.signer_cert
-        signer = signer_info(signer_cert)
-        if status is not None and status.intact and status.valid:
-            cert_result = await assess_certificate(
-                state,
-                acc,
-                signer_cert,
-                other_certs=other_certs,
-                embedded=embedded_material,
-                poe=poe,
-            )
-            if cert_result.anchor_ours and state.seal_lookup is not None:
-                seal = state.seal_lookup(to_crypto(signer_cert))
-                if seal is not None and seal.status not in ("active", "ACTIVE"):
-                    acc.add(
-                        msg(
-                            "seal-status",
-                            f"印章当前状态：{seal.status}（不影响签署时的有效性）。",
-                            f"The seal's current status is {seal.status} (this does not "
-                            "change validity at signing time).",
-                        )
-                    )
-    else:
-        acc.indeterminate(
-            SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
-            msg(
-                "no-signer-cert",
-                "签名中找不到签署者证书。",
-                "The signer's certificate is not in the signature.",
-            ),
-        )
-
+    subfilter_check(acc, subfilter)
+    poe = proof_of_existence(state, acc, emb, ts_time)
+    signer, seal, cert_result = await check_signer(
+        state, acc, emb, status, other_certs=other_certs, embedded=embedded_material, poe=poe
+    )
     level = pades_level(
         state,
         subfilter=subfilter,
@@ -284,17 +189,7 @@ async def verify_signature(
         signed_revision=emb.signed_revision,
         embedded_leaf_revinfo=cert_result.embedded_revinfo_for_leaf,
     )
-    indication = acc.indication or Indication.TOTAL_PASSED
-    if indication is Indication.TOTAL_PASSED:
-        acc.findings.insert(
-            0,
-            msg(
-                "signature-ok",
-                "签名完整有效，签署后文档未被篡改。",
-                "The signature is intact and valid; the document was not tampered with "
-                "after signing.",
-            ),
-        )
+    indication = indication_of(acc)
     return SignatureReport(
         field_name=cand.field_name,
         kind=SignatureKind.CERTIFICATION if is_certification else SignatureKind.APPROVAL,
@@ -317,6 +212,165 @@ async def verify_signature(
         sub_indication=acc.sub,
         findings=acc.ordered(),
     )
+
+
+async def validate_with_pyhanko(
+    state: VerifierState,
+    acc: Acc,
+    emb: EmbeddedPdfSignature,
+    other_certs: list[asn1_x509.Certificate],
+) -> PdfSignatureStatus | None:
+    """pyhanko's validation (digest, CMS signature, time-stamp, diff analysis); a network
+    failure while fetching is 'try later', any other failure a malformed signature."""
+    status: PdfSignatureStatus | None = None
+    try:
+        status = await async_validate_pdf_signature(
+            emb,
+            signer_validation_context=state.trust.validation_context(
+                moment=state.now, other_certs=other_certs, require_revocation=False
+            ),
+            ts_validation_context=ts_context(state, emb),
+            diff_policy=DIFF_POLICY,
+            key_usage_settings=KeyUsageConstraints(
+                key_usage={"digital_signature", "non_repudiation"},
+                match_all_key_usages=False,
+            ),
+        )
+    except Exception as exc:
+        if is_network_failure(exc):
+            acc.indeterminate(SubIndication.TRY_LATER, network_finding(exc))
+        else:
+            acc.apply(FindingClass.PROCESSING_FAILED, processing_failed(exc))
+    return status
+
+
+def judge_signature_timestamp(
+    acc: Acc, tsv: TimestampSignatureStatus | None
+) -> tuple[datetime | None, str | None]:
+    """The signature time-stamp's time, kept only when it is intact and trusted, and its TSA."""
+    ts_time: datetime | None = None
+    tsa_name: str | None = None
+    if tsv is not None:
+        ts_time = tsv.timestamp
+        tsa_name = signer_info(tsv.signing_cert).summary
+        if not (tsv.intact and tsv.valid):
+            acc.fail(
+                SubIndication.HASH_FAILURE,
+                msg(
+                    "timestamp-broken",
+                    "签名时间戳与签名不匹配或已被篡改。",
+                    "The signature time-stamp does not match the signature or was tampered with.",
+                ),
+            )
+            ts_time = None
+        elif not tsv.trusted:
+            acc.add(
+                msg(
+                    "timestamp-untrusted",
+                    "签名时间戳的签发机构不受信任，不能作为签署时间的证明。",
+                    "The time-stamping authority is not trusted; the time-stamp is not "
+                    "accepted as proof of the signing time.",
+                )
+            )
+            ts_time = None
+    return ts_time, tsa_name
+
+
+def subfilter_check(acc: Acc, subfilter: str) -> None:
+    if subfilter not in ("/ETSI.CAdES.detached", "/adbe.pkcs7.detached"):
+        acc.fail(
+            SubIndication.FORMAT_FAILURE,
+            msg(
+                "unsupported-subfilter",
+                f"不支持的签名格式 {subfilter or '(无)'}。",
+                f"Unsupported signature format {subfilter or '(none)'}.",
+            ),
+        )
+
+
+def proof_of_existence(
+    state: VerifierState, acc: Acc, emb: EmbeddedPdfSignature, ts_time: datetime | None
+) -> datetime | None:
+    """Proof of existence: the signature time-stamp, else a later valid document time-stamp."""
+    poe = ts_time
+    if poe is None:
+        later = [d for d in state.doc_timestamps if d.ok and d.revision > emb.signed_revision]
+        if later:
+            poe = min(d.time for d in later)
+            acc.add(
+                msg(
+                    "poe-doc-timestamp",
+                    "签署时间由其后的文档时间戳证明。",
+                    "The signing time is proven by a later document time-stamp.",
+                )
+            )
+    return poe
+
+
+async def check_signer(
+    state: VerifierState,
+    acc: Acc,
+    emb: EmbeddedPdfSignature,
+    status: PdfSignatureStatus | None,
+    *,
+    other_certs: list[asn1_x509.Certificate],
+    embedded: RevocationMaterial,
+    poe: datetime | None,
+) -> tuple[SignerInfo | None, SealInfo | None, CertAssessment]:
+    """Who signed; trust in their certificate (only for an intact, valid signature); the seal
+    it belongs to when our CA issued it."""
+    signer: SignerInfo | None = None
+    seal: SealInfo | None = None
+    cert_result = CertAssessment()
+    if has_cert(emb):
+        signer_cert = emb.signer_cert
+        signer = signer_info(signer_cert)
+        if status is not None and status.intact and status.valid:
+            cert_result = await assess_certificate(
+                state,
+                acc,
+                signer_cert,
+                other_certs=other_certs,
+                embedded=embedded,
+                poe=poe,
+            )
+            if cert_result.anchor_ours and state.seal_lookup is not None:
+                seal = state.seal_lookup(to_crypto(signer_cert))
+                if seal is not None and seal.status not in ("active", "ACTIVE"):
+                    acc.add(
+                        msg(
+                            "seal-status",
+                            f"印章当前状态：{seal.status}（不影响签署时的有效性）。",
+                            f"The seal's current status is {seal.status} (this does not "
+                            "change validity at signing time).",
+                        )
+                    )
+    else:
+        acc.indeterminate(
+            SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
+            msg(
+                "no-signer-cert",
+                "签名中找不到签署者证书。",
+                "The signer's certificate is not in the signature.",
+            ),
+        )
+    return signer, seal, cert_result
+
+
+def indication_of(acc: Acc) -> Indication:
+    """The signature's indication; a passed signature's findings open by saying so."""
+    indication = acc.indication or Indication.TOTAL_PASSED
+    if indication is Indication.TOTAL_PASSED:
+        acc.findings.insert(
+            0,
+            msg(
+                "signature-ok",
+                "签名完整有效，签署后文档未被篡改。",
+                "The signature is intact and valid; the document was not tampered with "
+                "after signing.",
+            ),
+        )
+    return indication
 
 
 def integrity(acc: Acc, intact: bool, valid: bool) -> None:
