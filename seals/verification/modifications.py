@@ -27,6 +27,8 @@ def modifications(
     certification: MDPPerm | None,
     is_timestamp: bool,
 ) -> ModificationsAfter:
+    """What changed after `emb` was signed, judged against what its signer or the document's
+    certification allowed; the level of the change is returned for the report."""
     signed_end = signed_end_of(emb)
     stray = [o for o in state.unaccounted if signed_end is None or o >= signed_end]
     if stray:
@@ -70,62 +72,14 @@ def modifications(
                 f"({certification.name}).",
             ),
         )
-    sig_fields = signature_field_names(
-        state,
-    )
+    sig_fields = signature_field_names(state)
     changed = set(diff.changed_form_fields)
     non_sig = sorted(n for n in changed if n not in sig_fields)
     if level == ModificationLevel.ANNOTATIONS:
         annotations_check(state, acc, emb)
         return ModificationsAfter.ANNOTATIONS
     if level == ModificationLevel.FORM_FILLING:
-        if non_sig:
-            names = ", ".join(non_sig[:5])
-            lock = safe(lambda: emb.fieldmdp)
-            unlocked = lock is not None and not any(lock.is_locked(n) for n in non_sig)
-            if unlocked:
-                acc.apply(
-                    FindingClass.FORM_FILLED_PERMITTED,
-                    msg(
-                        "form-filled-allowed",
-                        f"签署后填写了表单域（{names}），签署者的字段锁定（SigFieldLock）"
-                        "未锁定这些字段。",
-                        f"Form fields were filled after signing ({names}); the signer's "
-                        "field lock (SigFieldLock) leaves them open.",
-                    ),
-                )
-            elif state.certified_allows_forms and (
-                certification is None or certification.value >= MDPPerm.FILL_FORMS.value
-            ):
-                acc.add(
-                    msg(
-                        "form-filled-allowed",
-                        f"签署后填写了表单域（{names}），认证签名允许此类修改。",
-                        f"Form fields were filled after signing ({names}); the "
-                        "certification signature allows this.",
-                    )
-                )
-            else:
-                acc.indeterminate(
-                    SubIndication.SIG_CONSTRAINTS_FAILURE,
-                    msg(
-                        "form-changed-after-signing",
-                        f"签署后表单域的值被修改（{names}），签署者并未允许："
-                        "页面显示的内容可能已不同于签署时。",
-                        f"Form field values were changed after signing ({names}) without "
-                        "the signer's permission: the page may no longer show what was "
-                        "signed.",
-                    ),
-                )
-            return ModificationsAfter.FORM_FILLING
-        acc.add(
-            msg(
-                "later-signatures",
-                "签署后仅添加了其他签名。",
-                "Only further signatures were added after this one.",
-            )
-        )
-        return ModificationsAfter.FORM_FILLING
+        return form_filling(state, acc, emb, non_sig, certification)
     if level == ModificationLevel.LTA_UPDATES:
         acc.add(
             msg(
@@ -136,6 +90,64 @@ def modifications(
             )
         )
     return ModificationsAfter.NONE
+
+
+def form_filling(
+    state: VerifierState,
+    acc: Acc,
+    emb: EmbeddedPdfSignature,
+    non_sig: list[str],
+    certification: MDPPerm | None,
+) -> ModificationsAfter:
+    """Form fields filled after signing: allowed by the signer's field lock or the document's
+    certification, otherwise a shadow attack's hallmark (undetermined); or only new signatures."""
+    if non_sig:
+        names = ", ".join(non_sig[:5])
+        lock = safe(lambda: emb.fieldmdp)
+        unlocked = lock is not None and not any(lock.is_locked(n) for n in non_sig)
+        if unlocked:
+            acc.apply(
+                FindingClass.FORM_FILLED_PERMITTED,
+                msg(
+                    "form-filled-allowed",
+                    f"签署后填写了表单域（{names}），签署者的字段锁定（SigFieldLock）"
+                    "未锁定这些字段。",
+                    f"Form fields were filled after signing ({names}); the signer's "
+                    "field lock (SigFieldLock) leaves them open.",
+                ),
+            )
+        elif state.certified_allows_forms and (
+            certification is None or certification.value >= MDPPerm.FILL_FORMS.value
+        ):
+            acc.add(
+                msg(
+                    "form-filled-allowed",
+                    f"签署后填写了表单域（{names}），认证签名允许此类修改。",
+                    f"Form fields were filled after signing ({names}); the "
+                    "certification signature allows this.",
+                )
+            )
+        else:
+            acc.indeterminate(
+                SubIndication.SIG_CONSTRAINTS_FAILURE,
+                msg(
+                    "form-changed-after-signing",
+                    f"签署后表单域的值被修改（{names}），签署者并未允许："
+                    "页面显示的内容可能已不同于签署时。",
+                    f"Form field values were changed after signing ({names}) without "
+                    "the signer's permission: the page may no longer show what was "
+                    "signed.",
+                ),
+            )
+        return ModificationsAfter.FORM_FILLING
+    acc.add(
+        msg(
+            "later-signatures",
+            "签署后仅添加了其他签名。",
+            "Only further signatures were added after this one.",
+        )
+    )
+    return ModificationsAfter.FORM_FILLING
 
 
 def annotations_check(state: VerifierState, acc: Acc, emb: EmbeddedPdfSignature) -> None:
