@@ -79,6 +79,18 @@ class Verifier(VerifierState):
         )
 
     async def run(self) -> VerificationReport:
+        """Read the document, then verify every signature: a document that cannot be read
+        gives a report saying why, never an exception."""
+        unreadable_document = self._read()
+        if unreadable_document is not None:
+            return unreadable_document
+        await self._verify_all(self._open_signatures())
+        summarise_last_signature(self)
+        return self._finish()
+
+    def _read(self) -> VerificationReport | None:
+        """Open the PDF and collect its signatures, DSS and certification; a report when the
+        document is not a PDF, damaged, encrypted or unsigned."""
         if b"%PDF-" not in self.pdf[:1024]:
             return self._document_report(
                 "not_pdf",
@@ -138,7 +150,12 @@ class Verifier(VerifierState):
             )
         read_dss(self, reader)
         read_certification(self, reader)
+        return None
 
+    def _open_signatures(self) -> list[tuple[SigCandidate, EmbeddedPdfSignature]]:
+        """The signatures pyhanko can open, in signing order; the others reported already."""
+        reader = self.reader
+        assert reader is not None
         embedded: list[tuple[SigCandidate, EmbeddedPdfSignature]] = []
         for cand in self.candidates[:MAX_SIGNATURES]:
             try:
@@ -163,6 +180,9 @@ class Verifier(VerifierState):
                 )
             )
         embedded.sort(key=lambda item: item[1].signed_revision)
+        return embedded
+
+    async def _verify_all(self, embedded: list[tuple[SigCandidate, EmbeddedPdfSignature]]) -> None:
         # document time-stamps first: they are proofs of existence for earlier signatures
         for cand, emb in embedded:
             if emb.sig_object_type == "/DocTimeStamp":
@@ -184,10 +204,6 @@ class Verifier(VerifierState):
                 except Exception as exc:  # a signature pyhanko cannot even open: never a crash
                     logger.info("signature %s unreadable: %s", cand.field_name, exc)
                     self.reports.append(unreadable(self, cand, exc))
-        summarise_last_signature(
-            self,
-        )
-        return self._finish()
 
     def _finish(self) -> VerificationReport:
         reports = tuple(sorted(self.reports, key=lambda r: (r.signed_revision or 0, r.field_name)))
