@@ -51,6 +51,13 @@ Exceptions raised by the caller's own callables (`seal_lookup`, `revocation_look
 Time budget: `max_seconds` is checked between steps (cooperatively); signatures not reached in
 time are INDETERMINATE/GENERIC. Stream decoding is bounded by pyhanko's `DecodeLimits`. For
 hard isolation against pathological files, run it in a worker process.
+
+Layout, by stage: `verifier` runs the steps over the shared `state`; `document` reads the
+candidates, DSS and certification (with `reader`, `cms`, `bytes`); `signature` checks one
+signature or document time-stamp; `modifications` judges changes after signing (with `rules`,
+`annotations`, `structure`); `trust` builds the path, gathers revocation data and judges at the
+proven signing time; `signer` names who signed; `positions` places seals on pages; `findings`
+holds the bilingual findings and the verdict.
 """
 
 from __future__ import annotations
