@@ -1,6 +1,8 @@
 """The bilingual (Chinese/English) findings of a verification, and the verdict that sums them up.
 
-Each finding has a stable `code`; the texts say what was found and why it matters.
+Each finding has a stable `code`; the texts say what was found and why it matters. Fixed texts
+are in `TEXTS` keyed by code (`finding(code)`); texts naming a field, a time or an error are
+built by the functions here or where the check is made.
 """
 
 from __future__ import annotations
@@ -25,6 +27,112 @@ passes (the evidence is a signature or certification the attacker took away)."""
 
 def msg(code: str, zh: str, en: str) -> Finding:
     return Finding(code=code, zh=zh, en=en)
+
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "ltv-updates": (
+        "签署后仅添加了长期验证数据（DSS）或文档时间戳。",
+        "Only long-term validation data (DSS) or document time-stamps were added after signing.",
+    ),
+    "later-signatures": (
+        "签署后仅添加了其他签名。",
+        "Only further signatures were added after this one.",
+    ),
+    "ltv-after-last": (
+        "最后一个签名之后仅添加了长期验证数据。",
+        "After the last signature only long-term validation data was added.",
+    ),
+    "tsa-untrusted": (
+        "文档时间戳的签发机构（TSA）证书无法链接到受信任的根证书。",
+        "The certificate of the time-stamping authority does not chain to a recognised trust "
+        "anchor.",
+    ),
+    "doc-timestamp-ok": (
+        "文档时间戳有效，证明此前的文档内容在该时间已存在。",
+        "The document time-stamp is valid: it proves the earlier revisions existed at that time.",
+    ),
+    "timestamp-broken": (
+        "签名时间戳与签名不匹配或已被篡改。",
+        "The signature time-stamp does not match the signature or was tampered with.",
+    ),
+    "timestamp-untrusted": (
+        "签名时间戳的签发机构不受信任，不能作为签署时间的证明。",
+        "The time-stamping authority is not trusted; the time-stamp is not accepted as proof of "
+        "the signing time.",
+    ),
+    "poe-doc-timestamp": (
+        "签署时间由其后的文档时间戳证明。",
+        "The signing time is proven by a later document time-stamp.",
+    ),
+    "no-signer-cert": (
+        "签名中找不到签署者证书。",
+        "The signer's certificate is not in the signature.",
+    ),
+    "signature-ok": (
+        "签名完整有效，签署后文档未被篡改。",
+        "The signature is intact and valid; the document was not tampered with after signing.",
+    ),
+    "digest-mismatch": (
+        "签名覆盖的字节与签名时不一致：文档在签署后被改动（或 ByteRange 被改写）。",
+        "The signed bytes do not match the signature's digest: the document was altered after "
+        "signing (or its ByteRange was rewritten).",
+    ),
+    "signature-invalid": (
+        "签名值无法用签署者证书的公钥验证通过。",
+        "The signature value does not verify with the signer's public key.",
+    ),
+    "coverage-anomalous": (
+        "签名的字节范围（ByteRange）没有完整覆盖其所属的文档版本，或指向了别处：这是签名包装攻击的特征。",
+        "The signature's ByteRange does not cover its whole document revision or points elsewhere:"
+        " a hallmark of a signature-wrapping attack.",
+    ),
+    "untrusted-ca": (
+        "签署者证书不是由本平台或受认可的电子认证服务机构签发的，无法确认签署者身份。",
+        "The signer's certificate was not issued by this platform or by a recognised certification"
+        " authority; the signer cannot be confirmed.",
+    ),
+    "weak-algorithm": (
+        "证书链使用了不再安全的算法。",
+        "The certificate chain uses an algorithm no longer considered secure.",
+    ),
+    "no-revocation-info": (
+        "无法获得签署者证书在签署时间的吊销状态（文档中未嵌入，也无法从服务获取）。",
+        "The revocation status of the signer's certificate at the signing time is not available "
+        "(not embedded in the document, not obtainable).",
+    ),
+    "trusted-ours": (
+        "签署者证书由本平台电子认证服务签发，证书链完整。",
+        "The signer's certificate was issued by this platform's CA; the chain is complete.",
+    ),
+    "key-usage": (
+        "签署者证书的密钥用途不允许签名。",
+        "The signer's certificate key usage does not allow signing.",
+    ),
+    "not-a-pdf": (
+        "文件不是 PDF 文档。",
+        "The file is not a PDF document.",
+    ),
+    "encrypted": (
+        "PDF 文件已加密，无法验证其中的签名。",
+        "The PDF is encrypted; its signatures cannot be verified.",
+    ),
+    "no-signatures": (
+        "文件中没有签名或印章。",
+        "The document carries no signatures.",
+    ),
+    "too-many-signatures": (
+        "签名数量超过上限，未验证。",
+        "Too many signatures; this one was not verified.",
+    ),
+}
+"""The fixed Chinese and English texts of the findings, keyed by code (findings whose
+text names a field, a time or an error are built where they are found)."""
+
+
+def finding(code: str) -> Finding:
+    """The finding `code` with its fixed texts."""
+    zh, en = TEXTS[code]
+    return msg(code, zh, en)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from seals.indications import FindingClass
 from seals.reports import Coverage, ModificationsAfter, SubIndication
 from seals.verification.annotations import judge_annotations
 from seals.verification.bytes import unaccounted_finding
-from seals.verification.findings import Acc, msg, safe, short
+from seals.verification.findings import Acc, finding, msg, safe, short
 from seals.verification.state import VerifierState
 
 logger = logging.getLogger(__name__)
@@ -81,14 +81,7 @@ def modifications(
     if level == ModificationLevel.FORM_FILLING:
         return form_filling(state, acc, emb, non_sig, certification)
     if level == ModificationLevel.LTA_UPDATES:
-        acc.add(
-            msg(
-                "ltv-updates",
-                "签署后仅添加了长期验证数据（DSS）或文档时间戳。",
-                "Only long-term validation data (DSS) or document time-stamps were added "
-                "after signing.",
-            )
-        )
+        acc.add(finding("ltv-updates"))
     return ModificationsAfter.NONE
 
 
@@ -140,13 +133,7 @@ def form_filling(
                 ),
             )
         return ModificationsAfter.FORM_FILLING
-    acc.add(
-        msg(
-            "later-signatures",
-            "签署后仅添加了其他签名。",
-            "Only further signatures were added after this one.",
-        )
-    )
+    acc.add(finding("later-signatures"))
     return ModificationsAfter.FORM_FILLING
 
 
@@ -170,13 +157,7 @@ def summarise_last_signature(state: VerifierState) -> None:
     last = max(reports, key=lambda r: r.signed_revision or 0)
     if last.modifications_after is ModificationsAfter.NONE:
         if last.coverage is Coverage.ENTIRE_REVISION:
-            state.doc_findings.append(
-                msg(
-                    "ltv-after-last",
-                    "最后一个签名之后仅添加了长期验证数据。",
-                    "After the last signature only long-term validation data was added.",
-                )
-            )
+            state.doc_findings.append(finding("ltv-after-last"))
         return
     state.doc_findings.append(
         msg(

@@ -38,6 +38,7 @@ from seals.reports import (
 from seals.verification.document import is_certification_ref
 from seals.verification.findings import (
     Acc,
+    finding,
     hidden_finding,
     msg,
     network_finding,
@@ -98,12 +99,7 @@ async def verify_doc_timestamp(
         if not status.trusted:
             acc.indeterminate(
                 SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
-                msg(
-                    "tsa-untrusted",
-                    "文档时间戳的签发机构（TSA）证书无法链接到受信任的根证书。",
-                    "The certificate of the time-stamping authority does not chain to a "
-                    "recognised trust anchor.",
-                ),
+                finding("tsa-untrusted"),
             )
     coverage_check(acc, emb)
     if cand.hidden_since is not None:
@@ -113,14 +109,7 @@ async def verify_doc_timestamp(
     if ts_time is not None:
         state.doc_timestamps.append(DocTsRecord(revision=emb.signed_revision, time=ts_time, ok=ok))
     if ok:
-        acc.add(
-            msg(
-                "doc-timestamp-ok",
-                "文档时间戳有效，证明此前的文档内容在该时间已存在。",
-                "The document time-stamp is valid: it proves the earlier revisions existed "
-                "at that time.",
-            )
-        )
+        acc.add(finding("doc-timestamp-ok"))
     signer = signer_info(emb.signer_cert) if has_cert(emb) else None
     return SignatureReport(
         field_name=cand.field_name,
@@ -256,22 +245,11 @@ def judge_signature_timestamp(
         if not (tsv.intact and tsv.valid):
             acc.fail(
                 SubIndication.HASH_FAILURE,
-                msg(
-                    "timestamp-broken",
-                    "签名时间戳与签名不匹配或已被篡改。",
-                    "The signature time-stamp does not match the signature or was tampered with.",
-                ),
+                finding("timestamp-broken"),
             )
             ts_time = None
         elif not tsv.trusted:
-            acc.add(
-                msg(
-                    "timestamp-untrusted",
-                    "签名时间戳的签发机构不受信任，不能作为签署时间的证明。",
-                    "The time-stamping authority is not trusted; the time-stamp is not "
-                    "accepted as proof of the signing time.",
-                )
-            )
+            acc.add(finding("timestamp-untrusted"))
             ts_time = None
     return ts_time, tsa_name
 
@@ -297,13 +275,7 @@ def proof_of_existence(
         later = [d for d in state.doc_timestamps if d.ok and d.revision > emb.signed_revision]
         if later:
             poe = min(d.time for d in later)
-            acc.add(
-                msg(
-                    "poe-doc-timestamp",
-                    "签署时间由其后的文档时间戳证明。",
-                    "The signing time is proven by a later document time-stamp.",
-                )
-            )
+            acc.add(finding("poe-doc-timestamp"))
     return poe
 
 
@@ -348,11 +320,7 @@ async def check_signer(
     else:
         acc.indeterminate(
             SubIndication.NO_SIGNING_CERTIFICATE_FOUND,
-            msg(
-                "no-signer-cert",
-                "签名中找不到签署者证书。",
-                "The signer's certificate is not in the signature.",
-            ),
+            finding("no-signer-cert"),
         )
     return signer, seal, cert_result
 
@@ -363,12 +331,7 @@ def indication_of(acc: Acc) -> Indication:
     if indication is Indication.TOTAL_PASSED:
         acc.findings.insert(
             0,
-            msg(
-                "signature-ok",
-                "签名完整有效，签署后文档未被篡改。",
-                "The signature is intact and valid; the document was not tampered with "
-                "after signing.",
-            ),
+            finding("signature-ok"),
         )
     return indication
 
@@ -377,21 +340,12 @@ def integrity(acc: Acc, intact: bool, valid: bool) -> None:
     if not intact:
         acc.apply(
             FindingClass.DIGEST_MISMATCH,
-            msg(
-                "digest-mismatch",
-                "签名覆盖的字节与签名时不一致：文档在签署后被改动（或 ByteRange 被改写）。",
-                "The signed bytes do not match the signature's digest: the document was "
-                "altered after signing (or its ByteRange was rewritten).",
-            ),
+            finding("digest-mismatch"),
         )
     elif not valid:
         acc.apply(
             FindingClass.SIGNATURE_INVALID,
-            msg(
-                "signature-invalid",
-                "签名值无法用签署者证书的公钥验证通过。",
-                "The signature value does not verify with the signer's public key.",
-            ),
+            finding("signature-invalid"),
         )
 
 
@@ -402,13 +356,7 @@ def coverage_check(acc: Acc, emb: EmbeddedPdfSignature) -> None:
     if level < SignatureCoverageLevel.ENTIRE_REVISION:
         acc.fail(
             SubIndication.FORMAT_FAILURE,
-            msg(
-                "coverage-anomalous",
-                "签名的字节范围（ByteRange）没有完整覆盖其所属的文档版本，或指向了别处："
-                "这是签名包装攻击的特征。",
-                "The signature's ByteRange does not cover its whole document revision or "
-                "points elsewhere: a hallmark of a signature-wrapping attack.",
-            ),
+            finding("coverage-anomalous"),
         )
 
 

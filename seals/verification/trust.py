@@ -27,7 +27,7 @@ from pyhanko_certvalidator.path import ValidationPath
 from pki.trust import RevinfoKind, RevocationMaterial, classify_revinfo
 from seals.pinned import assess_pinned
 from seals.reports import Finding, RevocationInfo, RevocationSource, RevocationStatus, SubIndication
-from seals.verification.findings import Acc, fmt, msg, revoked_later, short
+from seals.verification.findings import Acc, finding, fmt, msg, revoked_later, short
 from seals.verification.signer import anchor_subject, chain_subjects, to_crypto
 from seals.verification.state import VerifierState
 
@@ -139,12 +139,7 @@ async def build_path(
     if not paths:
         acc.indeterminate(
             SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
-            msg(
-                "untrusted-ca",
-                "签署者证书不是由本平台或受认可的电子认证服务机构签发的，无法确认签署者身份。",
-                "The signer's certificate was not issued by this platform or by a "
-                "recognised certification authority; the signer cannot be confirmed.",
-            ),
+            finding("untrusted-ca"),
         )
         return None
     return paths[0]
@@ -209,11 +204,7 @@ async def judge_at_signing_time(
     elif isinstance(at_poe, DisallowedAlgorithmError):
         acc.indeterminate(
             SubIndication.CRYPTO_CONSTRAINTS_FAILURE_NO_POE,
-            msg(
-                "weak-algorithm",
-                "证书链使用了不再安全的算法。",
-                "The certificate chain uses an algorithm no longer considered secure.",
-            ),
+            finding("weak-algorithm"),
         )
     elif isinstance(at_poe, Exception):
         acc.indeterminate(
@@ -312,12 +303,7 @@ async def judge_no_revinfo(
         )
     acc.indeterminate(
         SubIndication.TRY_LATER,
-        msg(
-            "no-revocation-info",
-            "无法获得签署者证书在签署时间的吊销状态（文档中未嵌入，也无法从服务获取）。",
-            "The revocation status of the signer's certificate at the signing time is "
-            "not available (not embedded in the document, not obtainable).",
-        ),
+        finding("no-revocation-info"),
     )
     return RevocationInfo(
         status=RevocationStatus.UNKNOWN, source=RevocationSource.NONE, checked_at=moment
@@ -349,11 +335,7 @@ async def judge_good(
 def trusted_finding(result: CertAssessment) -> Finding:
     """Whose CA issued the certificate that passed."""
     if result.anchor_ours:
-        return msg(
-            "trusted-ours",
-            "签署者证书由本平台电子认证服务签发，证书链完整。",
-            "The signer's certificate was issued by this platform's CA; the chain is complete.",
-        )
+        return finding("trusted-ours")
     return msg(
         "trusted-recognised",
         f"签署者证书由受认可的电子认证服务机构签发（{result.anchor}）。",
@@ -398,11 +380,7 @@ def key_usage_check(acc: Acc, cert: asn1_x509.Certificate) -> None:
     if not bits & {"digital_signature", "non_repudiation"}:
         acc.indeterminate(
             SubIndication.CHAIN_CONSTRAINTS_FAILURE,
-            msg(
-                "key-usage",
-                "签署者证书的密钥用途不允许签名。",
-                "The signer's certificate key usage does not allow signing.",
-            ),
+            finding("key-usage"),
         )
 
 

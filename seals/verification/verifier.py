@@ -24,7 +24,7 @@ from seals.verification.document import (
     read_certification,
     read_dss,
 )
-from seals.verification.findings import DOC_FATAL, msg, short, verdict_text
+from seals.verification.findings import DOC_FATAL, finding, msg, short, verdict_text
 from seals.verification.modifications import summarise_last_signature
 from seals.verification.positions import page_count, with_positions
 from seals.verification.reader import open_reader
@@ -94,7 +94,7 @@ class Verifier(VerifierState):
         if b"%PDF-" not in self.pdf[:1024]:
             return self._document_report(
                 "not_pdf",
-                msg("not-a-pdf", "文件不是 PDF 文档。", "The file is not a PDF document."),
+                finding("not-a-pdf"),
             )
         try:
             reader, tolerant = open_reader(self.pdf, limits=DECODE_LIMITS)
@@ -117,11 +117,7 @@ class Verifier(VerifierState):
         if encrypted:
             return self._document_report(
                 "encrypted",
-                msg(
-                    "encrypted",
-                    "PDF 文件已加密，无法验证其中的签名。",
-                    "The PDF is encrypted; its signatures cannot be verified.",
-                ),
+                finding("encrypted"),
             )
         self.reader = reader
         try:
@@ -144,9 +140,7 @@ class Verifier(VerifierState):
         if not self.candidates:
             return self._document_report(
                 "unsigned",
-                msg(
-                    "no-signatures", "文件中没有签名或印章。", "The document carries no signatures."
-                ),
+                finding("no-signatures"),
             )
         read_dss(self, reader)
         read_certification(self, reader)
@@ -172,11 +166,7 @@ class Verifier(VerifierState):
                     cand.field_name,
                     Indication.INDETERMINATE,
                     SubIndication.GENERIC,
-                    msg(
-                        "too-many-signatures",
-                        "签名数量超过上限，未验证。",
-                        "Too many signatures; this one was not verified.",
-                    ),
+                    finding("too-many-signatures"),
                 )
             )
         embedded.sort(key=lambda item: item[1].signed_revision)
