@@ -33,8 +33,8 @@ from pyhanko.sign.diff_analysis.rules_api import (
     ReferenceUpdate,
 )
 
-from seals.verification_annotations import AnnotationAdditionRule
-from seals.verification_structure import StructTreeAdditionRule
+from seals.verification.annotations import AnnotationAdditionRule
+from seals.verification.structure import StructTreeAdditionRule
 
 _ENCODING_KEYS = frozenset({"/Type", "/Differences", "/BaseEncoding"})
 

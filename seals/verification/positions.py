@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import replace
 from typing import Any
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from seals.reports import SealPosition
+from seals.reports import SealPosition, SignatureReport
+from seals.verification.state import VerifierState
 
 logger = logging.getLogger(__name__)
 _MAX_PAGES_FOR_POSITIONS = 10_000
@@ -93,3 +95,24 @@ def page_count(reader: PdfFileReader) -> int | None:
         return int(reader.root["/Pages"]["/Count"])
     except Exception:
         return None
+
+
+def with_positions(
+    state: VerifierState, reports: tuple[SignatureReport, ...]
+) -> tuple[SignatureReport, ...]:
+    """Each signature's widget rectangles and pages in the final revision (best effort:
+    a page tree or widget that cannot be read leaves the positions empty)."""
+    if state.reader is None or not reports:
+        return reports
+    try:
+        pages = annotation_pages(state.reader)
+    except Exception as exc:
+        logger.info("page tree unreadable for seal positions: %s", exc)
+        return reports
+    fields = {c.field_name: c.field for c in state.candidates if c.hidden_since is None}
+    out: list[SignatureReport] = []
+    for report in reports:
+        fld = fields.get(report.field_name)
+        positions = widget_positions(fld, pages) if fld is not None else ()
+        out.append(replace(report, positions=positions) if positions else report)
+    return tuple(out)

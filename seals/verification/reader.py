@@ -9,7 +9,7 @@ documents damaged, so the verifier retries without strict mode and says it did (
 `tolerant-parsing`, reported only).
 
 Tolerance does not lower the bar for tampering: difference analysis still runs on every
-revision the reader found, and `seals.verification_bytes` flags any object in the file that no
+revision the reader found, and `seals.verification.bytes` flags any object in the file that no
 parsed cross-reference section accounts for.
 """
 
