@@ -18,6 +18,7 @@ from app.seal_service import authorize_use, record_use, registry
 from app.security import Principal, Scope
 from app.wiring import Services
 from pki.timestamper import InProcessTimeStamper
+from seals.authorization import SealUse
 from seals.kinds import SealKind, kind_spec
 from seals.models import Seal, SealGrant, SealUsage
 from seals.placement import InvisiblePlacement, Placement
@@ -25,6 +26,7 @@ from seals.signing import (
     DocMdpPermission,
     PadesLevel,
     SealAppearance,
+    SignedPdf,
     SigningIdentity,
     ValidationMaterial,
     sign_pdf,
@@ -228,10 +230,33 @@ def seal_document(
         location=request.location,
         vri=services.settings.pades_vri,
     )
+    return keep_sealed(
+        session,
+        principal=principal,
+        request=request,
+        use=use,
+        signed=signed,
+        stored_sha256=services.blobs.put(signed.pdf),
+        claimed=claimed,
+    )
+
+
+def keep_sealed(
+    session: Session,
+    *,
+    principal: Principal,
+    request: SealRequest,
+    use: SealUse,
+    signed: SignedPdf,
+    stored_sha256: str,
+    claimed: IdempotencyRecord | None,
+) -> SealedDocument:
+    """Record the signed document, spend the use with its audit event and bind the claimed
+    Idempotency-Key to the document: the one ending of every signing path."""
     document = StoredDocument(
         id=request.document_id or new_id(),
         organization_id=use.seal.organization_id,
-        sha256=services.blobs.put(signed.pdf),
+        sha256=stored_sha256,
         size=len(signed.pdf),
         filename=request.filename[:255] or "document.pdf",
         source_sha256=use.document_sha256,
@@ -246,7 +271,7 @@ def seal_document(
         details={
             "document_id": document.id,
             "signed_sha256": signed.sha256,
-            "level": level.value,
+            "level": request.level.value,
             "field": signed.field_name,
             "certify": request.certify.value if request.certify else None,
         },

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from app.db import reading, unit_of_work
-from app.models import IdempotencyRecord, StoredDocument, new_id
+from app.models import IdempotencyRecord
 from app.pdfwork import sign_isolated
-from app.seal_service import authorize_use, record_use, registry
+from app.seal_service import authorize_use, registry
 from app.sealing import (
     NEEDS_TIMESTAMP,
     NEEDS_VALIDATION,
@@ -32,6 +32,7 @@ from app.sealing import (
     SealRequest,
     _claim_key,
     _replay,
+    keep_sealed,
     seal_appearance,
     signing_identity,
     timestamper,
@@ -143,36 +144,12 @@ def seal_document_staged(
             )
             if not ours:  # a concurrent request with this key was recorded first
                 return _replay(session, services, claimed, fingerprint)
-        document = StoredDocument(
-            id=request.document_id or new_id(),
-            organization_id=use.seal.organization_id,
-            sha256=stored_sha256,
-            size=len(signed.pdf),
-            filename=request.filename[:255] or "document.pdf",
-            source_sha256=document_sha256,
-            created_by=principal.actor,
-        )
-        session.add(document)
-        session.flush()
-        record_use(
+        return keep_sealed(
             session,
             principal=principal,
+            request=request,
             use=use,
-            details={
-                "document_id": document.id,
-                "signed_sha256": signed.sha256,
-                "level": request.level.value,
-                "field": signed.field_name,
-                "certify": request.certify.value if request.certify else None,
-            },
+            signed=signed,
+            stored_sha256=stored_sha256,
+            claimed=claimed,
         )
-        if claimed is not None:
-            claimed.document_id = document.id
-            session.add(claimed)
-    return SealedDocument(
-        document_id=document.id,
-        pdf=signed.pdf,
-        sha256=signed.sha256,
-        field_name=signed.field_name,
-        replayed=False,
-    )

@@ -79,7 +79,7 @@ class Receiver:
         return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/eseal?tenant=1"
 
     def wait_for(
-        self, count: int, timeout: float = 20.0
+        self, count: int, timeout: float = 60.0
     ) -> list[tuple[dict[str, str], bytes, bool]]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
