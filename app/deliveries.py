@@ -22,6 +22,7 @@ from asn1crypto import tsp
 from sqlmodel import Session, col, select
 
 from app import audit, webhooks
+from app.db import unit_of_work
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import Organization, StoredDocument
 from app.models_agency import Delivery, DeliveryReceipt, DeliveryWebhook
@@ -258,8 +259,24 @@ def _transition(
     return delivery
 
 
-def for_recipient(session: Session, principal: Principal, delivery_id: str) -> Delivery:
-    delivery = session.get(Delivery, delivery_id, with_for_update=True)
+def _record_opened(services: Services, delivery: Delivery, *, actor: str) -> Delivery:
+    """Opening is a GET, whose session only reads (it never takes SQLite's write lock, and a
+    write from a read snapshot fails at once when another writer got in first): the record
+    of the opening is written in a short write transaction of its own."""
+    if delivery.opened_at is not None:
+        return delivery
+    with unit_of_work(services.engine) as writing:
+        current = writing.get(Delivery, delivery.id, with_for_update=True)
+        assert current is not None  # found by the caller a moment ago; deliveries stay
+        return _transition(writing, services, current, State.opened, actor=actor)
+
+
+def for_recipient(
+    session: Session, principal: Principal, delivery_id: str, *, lock: bool = True
+) -> Delivery:
+    """The delivery for its recipient; `lock` (the row, for a change in this session) is off
+    for reads whose change is written in a transaction of its own."""
+    delivery = session.get(Delivery, delivery_id, with_for_update=lock)
     if (
         delivery is None
         or delivery.recipient_organization_id is None
@@ -273,8 +290,8 @@ def for_recipient(session: Session, principal: Principal, delivery_id: str) -> D
 def open_document(
     session: Session, services: Services, *, principal: Principal, delivery_id: str
 ) -> tuple[Delivery, bytes]:
-    delivery = for_recipient(session, principal, delivery_id)
-    _transition(session, services, delivery, State.opened, actor=principal.actor)
+    delivery = for_recipient(session, principal, delivery_id, lock=False)
+    delivery = _record_opened(services, delivery, actor=principal.actor)
     return delivery, _document(session, services, delivery)
 
 
@@ -291,19 +308,18 @@ def _document(session: Session, services: Services, delivery: Delivery) -> bytes
     return services.blobs.get(document.sha256)
 
 
-def by_token(session: Session, token: str) -> Delivery:
+def by_token(session: Session, token: str, *, lock: bool = True) -> Delivery:
     """The delivery a link opens: unknown, spent and expired links are all refused alike."""
-    delivery = session.exec(
-        select(Delivery).where(Delivery.token_hash == token_hash(token)).with_for_update()
-    ).first()
+    query = select(Delivery).where(Delivery.token_hash == token_hash(token))
+    delivery = session.exec(query.with_for_update() if lock else query).first()
     if delivery is None or delivery.expires_at <= _now():
         raise LinkInvalid("this delivery link is not valid (unknown, used or expired)")
     return delivery
 
 
 def open_by_token(session: Session, services: Services, token: str) -> Delivery:
-    delivery = by_token(session, token)
-    return _transition(session, services, delivery, State.opened, actor=_link_actor(delivery))
+    delivery = by_token(session, token, lock=False)
+    return _record_opened(services, delivery, actor=_link_actor(delivery))
 
 
 def document_by_token(session: Session, services: Services, token: str) -> tuple[Delivery, bytes]:

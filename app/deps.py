@@ -48,6 +48,19 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+def get_writing_session(request: Request) -> Iterator[Session]:
+    """The unit of work of a GET that records something (an evidence export writes its
+    checkpoint and audit event): it takes the write lock at its first statement like any
+    POST, instead of writing from a read snapshot, which SQLite refuses at once when another
+    writer got in first."""
+    services: Services = request.app.state.services
+    with unit_of_work(services.engine) as session:
+        yield session
+
+
+WritingSessionDep = Annotated[Session, Depends(get_writing_session, scope="function")]
+
+
 def get_principal(request: Request) -> Principal:
     """The API key's caller, looked up in a read transaction of its own: authentication never
     takes SQLite's write lock, and the request's own transaction starts only when it needs to."""

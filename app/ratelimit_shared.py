@@ -23,6 +23,23 @@ _SCHEMA = (
 _INDEX = "CREATE INDEX IF NOT EXISTS hit_key ON hit (bucket, key, at)"
 
 
+def _prepare(connection: sqlite3.Connection, attempts: int = 50) -> None:
+    """WAL mode and the table. Switching the journal mode takes an exclusive lock that
+    SQLite's busy timeout does not wait for, so two processes opening a new file at once
+    retry here instead of failing with "database is locked"."""
+    for attempt in range(attempts):
+        try:
+            if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute(_SCHEMA)
+            connection.execute(_INDEX)
+            return
+        except sqlite3.OperationalError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
+
+
 class SharedRateLimiter:
     """At most ``limit`` events per ``window_seconds`` per key, across processes."""
 
@@ -42,9 +59,7 @@ class SharedRateLimiter:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
             connection = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute(_SCHEMA)
-            connection.execute(_INDEX)
+            _prepare(connection)
             self._local.connection = connection
         return connection
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 
 from app import evidence
 from app.access import needs
-from app.deps import CurrentPrincipal, ServicesDep, SessionDep
+from app.deps import CurrentPrincipal, ServicesDep, WritingSessionDep
 from app.envelopes import READ_SCOPES
 from app.security import Scope
 
@@ -32,7 +32,7 @@ def _zip(package: evidence.Package) -> Response:
     responses={200: {"content": {ZIP: {}}, "description": "the evidence package"}},
 )
 def document_evidence(
-    document_id: str, session: SessionDep, services: ServicesDep, principal: CurrentPrincipal
+    document_id: str, session: WritingSessionDep, services: ServicesDep, principal: CurrentPrincipal
 ) -> Response:
     """One ZIP: the sealed PDF, its verification report (JSON and PDF), every audit event
     about it with its inclusion path into a fresh time-stamped checkpoint, the certificates,
@@ -50,7 +50,7 @@ def document_evidence(
     responses={200: {"content": {ZIP: {}}, "description": "the evidence package"}},
 )
 def envelope_evidence(
-    envelope_id: str, session: SessionDep, services: ServicesDep, principal: CurrentPrincipal
+    envelope_id: str, session: WritingSessionDep, services: ServicesDep, principal: CurrentPrincipal
 ) -> Response:
     """The evidence package of a completed envelope (its final revision)."""
     return _zip(
