@@ -17,8 +17,10 @@ import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
+
+from seals.report_text import LOCAL_TZ
 
 Lang = Literal["zh-CN", "en"]
 
@@ -707,9 +709,6 @@ _STATUS_FALLBACK = {
 }
 
 
-_BEIJING = timezone(timedelta(hours=8))
-
-
 def local_time(iso: str) -> str:
     """An ISO 8601 instant as people in China read it: 2026-05-01 14:30 (UTC+08:00)."""
     try:
@@ -718,4 +717,4 @@ def local_time(iso: str) -> str:
         return iso
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(_BEIJING).strftime("%Y-%m-%d %H:%M (UTC+08:00)")
+    return moment.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M (UTC+08:00)")

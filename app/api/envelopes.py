@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Body, File, Form, Header, Query, Request, Response, UploadFile
 from pydantic import ValidationError
@@ -13,6 +12,7 @@ from sqlmodel import Session
 
 from app.access import needs
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
+from app.downloads import attachment
 from app.errors import InvalidInput
 from app.models import AuditEvent
 from app.models_webhooks import WebhookAttempt, WebhookDelivery
@@ -119,7 +119,7 @@ def _pdf(pdf: bytes, *, filename: str, sha256: str, revision: int) -> Response:
         pdf,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+            **attachment(filename),
             "X-Eseal-Document-Sha256": sha256,
             "X-Eseal-Revision": str(revision),
         },

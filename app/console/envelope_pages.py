@@ -10,9 +10,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Annotated, Any
-from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
@@ -20,8 +19,16 @@ from sqlmodel import Session
 from app import pdfwork
 from app.access import console_needs
 from app.console import queries
-from app.console.i18n import LOCAL_TZ
-from app.console.web import DOMAIN_ERRORS, Ctx, CtxDep, check_csrf, failed, page, pager
+from app.console.web import (
+    Ctx,
+    CtxDep,
+    check_csrf,
+    console_router,
+    page,
+    pager,
+    read_pdf_upload,
+)
+from app.downloads import attachment
 from app.errors import InvalidInput
 from app.models import AuditEvent
 from app.schemas.envelopes import ENVELOPE_CREATE, EnvelopeCreate
@@ -34,12 +41,12 @@ from seals.envelopes import EnvelopeStatus, Routing
 from seals.kinds import SealKind
 from seals.models import Seal, SealUsageRequest
 from seals.models_envelopes import EnvelopeParticipant
+from seals.report_text import LOCAL_TZ
 from seals.signing import PadesLevel
 
-router = APIRouter(prefix="/envelopes")
+router = console_router(prefix="/envelopes")
 
 LIST_SIZE = 20
-MAX_PDF_BYTES = 20 * 1024 * 1024
 FORM_ROWS = 2
 MAX_FORM_ROWS = 20
 PAGES_SHOWN = 6
@@ -63,17 +70,14 @@ def list_envelopes(
     status: EnvelopeStatus | None = None,
     page_number: Annotated[int, Query(alias="page", ge=1)] = 1,
 ) -> Response:
-    try:
-        rows = service.list_envelopes(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            status=status,
-            offset=(page_number - 1) * LIST_SIZE,
-            limit=LIST_SIZE + 1,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    rows = service.list_envelopes(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        status=status,
+        offset=(page_number - 1) * LIST_SIZE,
+        limit=LIST_SIZE + 1,
+    )
     shown, pages = pager(page_number, rows, LIST_SIZE)
     return page(
         ctx,
@@ -263,36 +267,31 @@ def create(
     p_level: Annotated[list[str] | None, Form(max_length=8)] = None,
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    data = file.file.read(MAX_PDF_BYTES + 1)
-    try:
-        if len(data) > MAX_PDF_BYTES:
-            raise InvalidInput("the PDF is larger than 20 MiB")
-        spec = spec_from_form(
-            title=title,
-            routing=routing.value,
-            send=send is not None,
-            expires_on=expires_on,
-            organization_ids=p_org or [],
-            seal_ids=p_seal or [],
-            labels=p_label or [],
-            placements=p_placement or [],
-            keywords=p_keyword or [],
-            pages=p_page or [],
-            xs=p_x or [],
-            ys=p_y or [],
-            levels=p_level or [],
-        )
-        created = service.create_envelope(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            pdf=data,
-            filename=file.filename or "document.pdf",
-            spec=spec,
-            idempotency_key=None,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    data = read_pdf_upload(ctx, file)
+    spec = spec_from_form(
+        title=title,
+        routing=routing.value,
+        send=send is not None,
+        expires_on=expires_on,
+        organization_ids=p_org or [],
+        seal_ids=p_seal or [],
+        labels=p_label or [],
+        placements=p_placement or [],
+        keywords=p_keyword or [],
+        pages=p_page or [],
+        xs=p_x or [],
+        ys=p_y or [],
+        levels=p_level or [],
+    )
+    created = service.create_envelope(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        pdf=data,
+        filename=file.filename or "document.pdf",
+        spec=spec,
+        idempotency_key=None,
+    )
     _wake_webhooks(request, ctx.session)
     return RedirectResponse(f"/console/envelopes/{created.view.envelope.id}", status_code=303)
 
@@ -349,19 +348,16 @@ def _placement_of(raw: str) -> dict[str, Any]:
 
 
 def _detail_page(ctx: Ctx, envelope_id: str) -> Response:
-    try:
-        view = service.get_envelope(
-            ctx.session, ctx.services, principal=ctx.principal, envelope_id=envelope_id
-        )
-        events = service.timeline(
-            ctx.session, ctx.services, principal=ctx.principal, envelope_id=envelope_id
-        )
-        _, current, pdf = service.revision_pdf(
-            ctx.session, ctx.services, principal=ctx.principal, envelope_id=envelope_id, number=None
-        )
-        pages = pdfwork.page_sizes(ctx.services, pdf)
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    view = service.get_envelope(
+        ctx.session, ctx.services, principal=ctx.principal, envelope_id=envelope_id
+    )
+    events = service.timeline(
+        ctx.session, ctx.services, principal=ctx.principal, envelope_id=envelope_id
+    )
+    _, current, pdf = service.revision_pdf(
+        ctx.session, ctx.services, principal=ctx.principal, envelope_id=envelope_id, number=None
+    )
+    pages = pdfwork.page_sizes(ctx.services, pdf)
     envelope = view.envelope
     org_id = ctx.org.id if ctx.org else None
     mine = [p for p in view.participants if p.organization_id == org_id]
@@ -452,7 +448,7 @@ def _pdf_response(pdf: bytes, filename: str, sha256: str, revision: int) -> Resp
         pdf,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+            **attachment(filename),
             "X-Eseal-Document-Sha256": sha256,
             "X-Eseal-Revision": str(revision),
         },
@@ -476,16 +472,13 @@ def revision_document(envelope_id: str, number: int, ctx: CtxDep) -> Response:
 
 
 def _revision(ctx: Ctx, envelope_id: str, number: int | None) -> Response:
-    try:
-        envelope, row, pdf = service.revision_pdf(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            envelope_id=envelope_id,
-            number=number,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    envelope, row, pdf = service.revision_pdf(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        envelope_id=envelope_id,
+        number=number,
+    )
     final = envelope.status == EnvelopeStatus.COMPLETED and row.number == envelope.current_revision
     name = _revision_name(envelope.filename, row.number, final)
     return _pdf_response(pdf, name, row.sha256, row.number)
@@ -496,17 +489,14 @@ def _revision(ctx: Ctx, envelope_id: str, number: int | None) -> Response:
     dependencies=console_needs(*ENVELOPE_READ_SCOPES),
 )
 def revision_page(envelope_id: str, number: int, page_number: int, ctx: CtxDep) -> Response:
-    try:
-        _, row, pdf = service.revision_pdf(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            envelope_id=envelope_id,
-            number=number,
-        )
-        png = pdfwork.page_png(ctx.services, pdf, sha256=row.sha256, number=page_number)
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    _, row, pdf = service.revision_pdf(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        envelope_id=envelope_id,
+        number=number,
+    )
+    png = pdfwork.page_png(ctx.services, pdf, sha256=row.sha256, number=page_number)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=600"})
 
 
@@ -522,12 +512,9 @@ def send(
     envelope_id: str, ctx: CtxDep, csrf_token: Annotated[str, Form(max_length=100)]
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        service.send_envelope(
-            ctx.session, ctx.services, principal=ctx.principal, envelope_id=envelope_id
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    service.send_envelope(
+        ctx.session, ctx.services, principal=ctx.principal, envelope_id=envelope_id
+    )
     return _back(envelope_id)
 
 
@@ -540,16 +527,13 @@ def cancel(
     reason: Annotated[str | None, Form(max_length=500)] = None,
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        service.cancel_envelope(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            envelope_id=envelope_id,
-            reason=(reason or "").strip() or None,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    service.cancel_envelope(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        envelope_id=envelope_id,
+        reason=(reason or "").strip() or None,
+    )
     _wake_webhooks(request, ctx.session)
     return _back(envelope_id)
 
@@ -569,21 +553,18 @@ def sign(
     reason: Annotated[str | None, Form(max_length=200)] = None,
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        service.sign_participant(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            envelope_id=envelope_id,
-            participant_id=participant_id,
-            pin=pin or None,
-            reason=(reason or "").strip() or None,
-            location=None,
-            expected_revision=expected_revision,
-            idempotency_key=None,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    service.sign_participant(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        envelope_id=envelope_id,
+        participant_id=participant_id,
+        pin=pin or None,
+        reason=(reason or "").strip() or None,
+        location=None,
+        expected_revision=expected_revision,
+        idempotency_key=None,
+    )
     _wake_webhooks(request, ctx.session)
     return _back(envelope_id, f"#p-{participant_id}")
 
@@ -601,17 +582,14 @@ def decline(
     reason: Annotated[str, Form(min_length=1, max_length=500)],
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        service.decline_participant(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            envelope_id=envelope_id,
-            participant_id=participant_id,
-            reason=reason.strip(),
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    service.decline_participant(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        envelope_id=envelope_id,
+        participant_id=participant_id,
+        reason=reason.strip(),
+    )
     _wake_webhooks(request, ctx.session)
     return _back(envelope_id)
 
@@ -630,24 +608,21 @@ def request_approval(
     """File the usage request (用印申请) for this participant's seal and exactly the current
     revision: the one this participant will seal."""
     check_csrf(ctx.user, csrf_token)
-    try:
-        view = service.get_envelope(
-            ctx.session, ctx.services, principal=ctx.principal, envelope_id=envelope_id
-        )
-        part = next((p for p in view.participants if p.id == participant_id), None)
-        if part is None:
-            raise InvalidInput(f"participant {participant_id} is not in this envelope")
-        current = next(r for r in view.revisions if r.number == view.envelope.current_revision)
-        usage_requests.file_usage_request(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            seal_id=part.seal_id,
-            purpose=purpose.strip(),
-            document_sha256=current.sha256,
-            document_type=part.document_type,
-            copies=1,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    view = service.get_envelope(
+        ctx.session, ctx.services, principal=ctx.principal, envelope_id=envelope_id
+    )
+    part = next((p for p in view.participants if p.id == participant_id), None)
+    if part is None:
+        raise InvalidInput(f"participant {participant_id} is not in this envelope")
+    current = next(r for r in view.revisions if r.number == view.envelope.current_revision)
+    usage_requests.file_usage_request(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        seal_id=part.seal_id,
+        purpose=purpose.strip(),
+        document_sha256=current.sha256,
+        document_type=part.document_type,
+        copies=1,
+    )
     return _back(envelope_id, f"#p-{participant_id}")

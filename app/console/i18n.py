@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from zoneinfo import ZoneInfo
+
+from seals.report_text import LOCAL_TZ
 
 DEFAULT_LANG = "zh-CN"
 LANGS = ("zh-CN", "en")
 LANG_COOKIE = "eseal_lang"
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 ZH: dict[str, str] = {
     "app.title": "eseal 电子印章管理",

@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app import sealing
@@ -30,7 +29,7 @@ from app.models_webhooks import EnvelopeWebhook, WebhookAttempt, WebhookDelivery
 from app.schemas.envelopes import EnvelopeCreate
 from app.schemas.signing import PLACEMENT
 from app.security import Principal, Scope
-from app.services import audit, webhooks
+from app.services import audit, idempotency, webhooks
 from app.wiring import Services
 from seals import envelopes as domain
 from seals.envelopes import EnvelopeAction, EnvelopeStatus, ParticipantStatus
@@ -167,37 +166,6 @@ def _locked(session: Session, principal: Principal, envelope_id: str) -> Envelop
     return domain.lock(session, envelope_id)
 
 
-# --- idempotency -------------------------------------------------------------------------------
-
-
-def _idempotency_record(
-    session: Session, principal: Principal, key: str
-) -> IdempotencyRecord | None:
-    return session.exec(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.principal == principal.actor, IdempotencyRecord.key == key
-        )
-    ).first()
-
-
-def _claim(
-    session: Session, principal: Principal, key: str, fingerprint: str
-) -> IdempotencyRecord | None:
-    """Reserve the key in this transaction, or the record that already holds it."""
-    held = _idempotency_record(session, principal, key)
-    if held is not None:
-        return held
-    try:
-        with session.begin_nested():
-            session.add(
-                IdempotencyRecord(principal=principal.actor, key=key, request_sha256=fingerprint)
-            )
-            session.flush()
-    except IntegrityError:
-        return _idempotency_record(session, principal, key)
-    return None
-
-
 # --- create ------------------------------------------------------------------------------------
 
 
@@ -237,17 +205,21 @@ def create_envelope(
     if principal.organization_id is None:
         raise Forbidden("an envelope is created by an organization's client")
     now = _now(services)
+    claimed: IdempotencyRecord | None = None
     if idempotency_key:
         fingerprint = hashlib.sha256(
             hashlib.sha256(pdf).hexdigest().encode()
             + filename.encode()
             + spec.model_dump_json().encode()
         ).hexdigest()
-        held = _claim(session, principal, idempotency_key, fingerprint)
-        if held is not None:
+        held, ours = idempotency.claim(
+            session, actor=principal.actor, key=idempotency_key, fingerprint=fingerprint
+        )
+        if not ours:
             return Created(
                 view=_replay_created(session, principal, held, fingerprint, now), replayed=True
             )
+        claimed = held
     url = webhooks.check_url(spec.webhook.url, settings=services.settings) if spec.webhook else None
     planned = []
     participants = []
@@ -305,11 +277,9 @@ def create_envelope(
             url=url,
             secret=spec.webhook.secret,
         )
-    if idempotency_key:
-        record = _idempotency_record(session, principal, idempotency_key)
-        assert record is not None
-        record.document_id = document.id
-        session.add(record)
+    if claimed is not None:
+        claimed.document_id = document.id
+        session.add(claimed)
     _audit(
         session,
         principal.actor,
@@ -342,13 +312,10 @@ def create_envelope(
 def _replay_created(
     session: Session, principal: Principal, held: IdempotencyRecord, fingerprint: str, now: datetime
 ) -> EnvelopeView:
-    if held.request_sha256 != fingerprint:
-        raise Conflict("this Idempotency-Key was already used for a different request")
-    if held.document_id is None:
-        raise Conflict("a request with this Idempotency-Key is still being processed")
+    document_id = idempotency.first_document(held, fingerprint)
     first = session.exec(
         select(EnvelopeRevision).where(
-            EnvelopeRevision.document_id == held.document_id, EnvelopeRevision.number == 0
+            EnvelopeRevision.document_id == document_id, EnvelopeRevision.number == 0
         )
     ).first()
     if first is None:
@@ -527,7 +494,7 @@ def sign_participant(
     part, rows = _acting_participant(session, principal, envelope, participant_id)
     now = _now(services)
     if idempotency_key:
-        held = _idempotency_record(session, principal, idempotency_key)
+        held = idempotency.held(session, actor=principal.actor, key=idempotency_key)
         if held is not None:
             return _replay_signed(session, principal, envelope, part, held, now)
     domain.check_may_act(envelope, part, rows, action=EnvelopeAction.SIGN, now=now)
