@@ -33,6 +33,7 @@ from app.schemas.envelopes import (
 from app.security import Scope
 from app.services import directory, webhooks
 from app.services import envelopes as service
+from app.services.envelope_views import EnvelopeView
 from app.services.envelopes import READ_SCOPES
 from seals.envelopes import EnvelopeStatus, ParticipantStatus, Routing
 from seals.models_envelopes import EnvelopeRevision
@@ -66,7 +67,7 @@ def _placement(raw: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _public(view: service.EnvelopeView) -> EnvelopePublic:
+def _public(view: EnvelopeView) -> EnvelopePublic:
     envelope = view.envelope
     current = next(r for r in view.revisions if r.number == envelope.current_revision)
     return EnvelopePublic(

@@ -12,7 +12,6 @@ from sqlmodel import col, select
 
 from app.access import console_needs
 from app.api.applications import read_uploads
-from app.console import agency_i18n  # noqa: F401 (the pages' messages)
 from app.console.web import Ctx, CtxDep, check_csrf, console_router, page
 from app.downloads import attachment
 from app.models import Organization

@@ -11,7 +11,6 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import col, select
 
 from app.access import console_needs
-from app.console import agency_i18n  # noqa: F401 (the page's messages)
 from app.console.web import CtxDep, check_csrf, console_router, page
 from app.downloads import attachment
 from app.models import Organization

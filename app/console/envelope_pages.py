@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, time
 from typing import Annotated, Any
 
 from fastapi import File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 from sqlmodel import Session
 
 from app import pdfwork
 from app.access import console_needs
 from app.console import queries
+from app.console.envelope_forms import (
+    MAX_FORM_ROWS,
+    PLACEMENT_TYPES,
+    FormRow,
+    spec_from_form,
+)
 from app.console.web import (
     Ctx,
     CtxDep,
@@ -31,26 +35,23 @@ from app.console.web import (
 from app.downloads import attachment
 from app.errors import InvalidInput
 from app.models import AuditEvent
-from app.schemas.envelopes import ENVELOPE_CREATE, EnvelopeCreate
 from app.security import Scope
 from app.services import envelopes as service
 from app.services import seals as seal_service
 from app.services import usage_requests, webhooks
+from app.services.envelope_views import EnvelopeView
 from app.services.envelopes import READ_SCOPES as ENVELOPE_READ_SCOPES
 from seals.envelopes import EnvelopeStatus, Routing
 from seals.kinds import SealKind
 from seals.models import Seal, SealUsageRequest
 from seals.models_envelopes import EnvelopeParticipant
-from seals.report_text import LOCAL_TZ
 from seals.signing import PadesLevel
 
 router = console_router(prefix="/envelopes")
 
 LIST_SIZE = 20
 FORM_ROWS = 2
-MAX_FORM_ROWS = 20
 PAGES_SHOWN = 6
-PLACEMENT_TYPES = ("keyword", "coordinates", "cross_page")
 OPEN = (EnvelopeStatus.DRAFT, EnvelopeStatus.IN_PROGRESS)
 
 
@@ -92,22 +93,6 @@ def list_envelopes(
 
 
 # --- create ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FormRow:
-    """One participant row of the create form, as typed (re-shown after a refusal)."""
-
-    index: int
-    organization_id: str = ""
-    seal_id: str = ""
-    label: str = ""
-    placement: str = "keyword"
-    keyword: str = ""
-    page: str = ""
-    x_mm: str = ""
-    y_mm: str = ""
-    level: str = PadesLevel.B_LT.value
 
 
 def _form_page(ctx: Ctx, rows: int) -> Response:
@@ -153,97 +138,6 @@ def new_row(ctx: CtxDep, index: Annotated[int, Query(ge=0, lt=MAX_FORM_ROWS)]) -
         levels=[level.value for level in PadesLevel],
         oob=True,
     )
-
-
-def _number(text: str, what: str, kind: type[int] | type[float]) -> int | float:
-    try:
-        return kind(text.strip())
-    except ValueError as exc:
-        raise InvalidInput(f"{what} must be a number") from exc
-
-
-def _placement(kind: str, keyword: str, page_text: str, x: str, y: str, position: int) -> Any:
-    if kind == "keyword":
-        return {"type": "keyword", "keyword": keyword.strip()}
-    if kind == "coordinates":
-        return {
-            "type": "coordinates",
-            "page": _number(page_text, f"participant {position}: the page", int),
-            "x_mm": _number(x, f"participant {position}: x", float),
-            "y_mm": _number(y, f"participant {position}: y", float),
-        }
-    if kind == "cross_page":
-        return {"type": "cross_page"}
-    raise InvalidInput(f"participant {position}: unknown placement {kind!r}")
-
-
-def _column(values: list[str], index: int) -> str:
-    return values[index] if index < len(values) else ""
-
-
-def spec_from_form(
-    *,
-    title: str,
-    routing: str,
-    send: bool,
-    expires_on: str,
-    organization_ids: list[str],
-    seal_ids: list[str],
-    labels: list[str],
-    placements: list[str],
-    keywords: list[str],
-    pages: list[str],
-    xs: list[str],
-    ys: list[str],
-    levels: list[str],
-) -> EnvelopeCreate:
-    """The form's rows as the API's envelope request (rows left empty are skipped); the
-    service then checks it exactly as it checks the API's."""
-    participants: list[dict[str, Any]] = []
-    for i in range(len(organization_ids)):
-        org, seal = organization_ids[i].strip(), _column(seal_ids, i).strip()
-        if not org and not seal:
-            continue
-        position = len(participants) + 1
-        participants.append(
-            {
-                "organization_id": org,
-                "seal_id": seal,
-                "label": _column(labels, i).strip() or None,
-                "placement": _placement(
-                    _column(placements, i) or "keyword",
-                    _column(keywords, i),
-                    _column(pages, i),
-                    _column(xs, i),
-                    _column(ys, i),
-                    position,
-                ),
-                "level": _column(levels, i) or PadesLevel.B_LT.value,
-            }
-        )
-    if not participants:
-        raise InvalidInput("add at least one participant (organization and seal)")
-    expires_at = None
-    if expires_on.strip():
-        try:
-            day = datetime.strptime(expires_on.strip(), "%Y-%m-%d").date()
-        except ValueError as exc:
-            raise InvalidInput("a date is written YYYY-MM-DD") from exc
-        expires_at = datetime.combine(day, time.max, tzinfo=LOCAL_TZ).isoformat()
-    raw = {
-        "title": title.strip(),
-        "routing": routing,
-        "participants": participants,
-        "expires_at": expires_at,
-        "send": send,
-    }
-    try:
-        return ENVELOPE_CREATE.validate_python(raw)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise InvalidInput(f"the envelope is not valid: {problems}") from exc
 
 
 @router.post("", dependencies=console_needs(Scope.envelopes_write))
@@ -347,6 +241,38 @@ def _placement_of(raw: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _participant_rows(
+    ctx: Ctx,
+    view: EnvelopeView,
+    own_seals: dict[str, Seal],
+    requests: list[SealUsageRequest],
+    names: dict[str, str],
+) -> list[ParticipantRow]:
+    """Each participant as the page shows it: whose turn, and what this reader may do."""
+    org_id = ctx.org.id if ctx.org else None
+    in_progress = view.status is EnvelopeStatus.IN_PROGRESS
+    rows = []
+    for p in view.participants:
+        seal = own_seals.get(p.seal_id)
+        is_mine = p.organization_id == org_id
+        turn = p.id in view.turn
+        rows.append(
+            ParticipantRow(
+                part=p,
+                organization=names.get(p.organization_id, p.organization_id),
+                seal=seal,
+                placement=_placement_of(p.placement),
+                turn=turn,
+                mine=is_mine,
+                may_act=is_mine and turn and in_progress and ctx.can.sign,
+                needs_pin=seal is not None and seal.kind == SealKind.PERSONAL.value,
+                needs_approval=seal is not None and seal.requires_approval,
+                requests=[r for r in requests if r.seal_id == p.seal_id],
+            )
+        )
+    return rows
+
+
 def _detail_page(ctx: Ctx, envelope_id: str) -> Response:
     view = service.get_envelope(
         ctx.session, ctx.services, principal=ctx.principal, envelope_id=envelope_id
@@ -387,26 +313,7 @@ def _detail_page(ctx: Ctx, envelope_id: str) -> Response:
         | {p.organization_id for p in view.participants}
         | {e.organization_id for e in events if e.organization_id},
     )
-    in_progress = view.status is EnvelopeStatus.IN_PROGRESS
-    rows = []
-    for p in view.participants:
-        seal = own_seals.get(p.seal_id)
-        is_mine = p.organization_id == org_id
-        turn = p.id in view.turn
-        rows.append(
-            ParticipantRow(
-                part=p,
-                organization=names.get(p.organization_id, p.organization_id),
-                seal=seal,
-                placement=_placement_of(p.placement),
-                turn=turn,
-                mine=is_mine,
-                may_act=is_mine and turn and in_progress and ctx.can.sign,
-                needs_pin=seal is not None and seal.kind == SealKind.PERSONAL.value,
-                needs_approval=seal is not None and seal.requires_approval,
-                requests=[r for r in requests if r.seal_id == p.seal_id],
-            )
-        )
+    rows = _participant_rows(ctx, view, own_seals, requests, names)
     actors = queries.actor_names(ctx.session, {e.actor for e in events})
     timeline = [
         TimelineRow(

@@ -10,7 +10,6 @@ from fastapi import Query
 from fastapi.responses import Response
 
 from app.access import console_needs
-from app.console import agency_i18n  # noqa: F401 (the page's messages)
 from app.console.charts import bar_chart, rate_bars
 from app.console.web import Ctx, CtxDep, console_router, page
 from app.downloads import attachment
