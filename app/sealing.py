@@ -9,12 +9,12 @@ import json
 from dataclasses import dataclass
 
 from PIL import Image
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.errors import Conflict, Forbidden, NotFound
+from app.errors import Forbidden, NotFound
 from app.models import IdempotencyRecord, StoredDocument, UserAccount, new_id
 from app.security import Principal, Scope
+from app.services import idempotency
 from app.services.seals import authorize_use, record_use, registry
 from app.wiring import Services
 from pki.timestamper import InProcessTimeStamper
@@ -149,15 +149,11 @@ def seal_appearance(seal: Seal) -> SealAppearance:
     )
 
 
-def _replay(
+def replay(
     session: Session, services: Services, record: IdempotencyRecord, fingerprint: str
 ) -> SealedDocument:
     """The first result again, or a conflict when the key was used for another request."""
-    if record.request_sha256 != fingerprint:
-        raise Conflict("this Idempotency-Key was already used for a different request")
-    if record.document_id is None:
-        raise Conflict("a request with this Idempotency-Key is still being processed")
-    document = session.get(StoredDocument, record.document_id)
+    document = session.get(StoredDocument, idempotency.first_document(record, fingerprint))
     assert document is not None
     return SealedDocument(
         document_id=document.id,
@@ -166,31 +162,6 @@ def _replay(
         field_name=None,
         replayed=True,
     )
-
-
-def _claim_key(
-    session: Session, *, principal: Principal, key: str, fingerprint: str
-) -> tuple[IdempotencyRecord, bool]:
-    """Reserve the key in this transaction: (our new record, True), or (the record of whoever
-    holds it, False).
-
-    A concurrent request with the same key blocks on the unique index until the first one
-    commits (PostgreSQL) or waits for the write lock (SQLite), then sees its record.
-    """
-    query = select(IdempotencyRecord).where(
-        IdempotencyRecord.principal == principal.actor, IdempotencyRecord.key == key
-    )
-    existing = session.exec(query).first()
-    if existing is not None:
-        return existing, False
-    record = IdempotencyRecord(principal=principal.actor, key=key, request_sha256=fingerprint)
-    try:
-        with session.begin_nested():
-            session.add(record)
-            session.flush()
-    except IntegrityError:
-        return session.exec(query).one(), False
-    return record, True
 
 
 def seal_document(
@@ -204,11 +175,11 @@ def seal_document(
     fingerprint = request.fingerprint()
     claimed: IdempotencyRecord | None = None
     if request.idempotency_key:
-        record, ours = _claim_key(
-            session, principal=principal, key=request.idempotency_key, fingerprint=fingerprint
+        record, ours = idempotency.claim(
+            session, actor=principal.actor, key=request.idempotency_key, fingerprint=fingerprint
         )
         if not ours:
-            return _replay(session, services, record, fingerprint)
+            return replay(session, services, record, fingerprint)
         claimed = record
     use = authorize_use(
         session,

@@ -19,23 +19,20 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from sqlmodel import select
-
 from app.db import reading, unit_of_work
-from app.models import IdempotencyRecord
 from app.pdfwork import sign_isolated
 from app.sealing import (
     SealedDocument,
     SealRequest,
-    _claim_key,
-    _replay,
     keep_sealed,
+    replay,
     seal_appearance,
     signing_identity,
     timestamper,
     validation_material,
 )
 from app.security import Principal
+from app.services import idempotency
 from app.services.seals import authorize_use, registry
 from app.verification.verify import refresh_stale_crls
 from app.wiring import Services
@@ -86,14 +83,9 @@ def seal_document_staged(
     document_sha256 = hashlib.sha256(request.pdf).hexdigest()
     with unit_of_work(reading(services.engine)) as session:
         if request.idempotency_key:
-            earlier = session.exec(
-                select(IdempotencyRecord).where(
-                    IdempotencyRecord.principal == principal.actor,
-                    IdempotencyRecord.key == request.idempotency_key,
-                )
-            ).first()
+            earlier = idempotency.held(session, actor=principal.actor, key=request.idempotency_key)
             if earlier is not None:
-                return _replay(session, services, earlier, fingerprint)
+                return replay(session, services, earlier, fingerprint)
         use = authorize_use(
             session,
             services,
@@ -116,11 +108,11 @@ def seal_document_staged(
     with unit_of_work(services.engine) as session:
         claimed = None
         if request.idempotency_key:
-            claimed, ours = _claim_key(
-                session, principal=principal, key=request.idempotency_key, fingerprint=fingerprint
+            claimed, ours = idempotency.claim(
+                session, actor=principal.actor, key=request.idempotency_key, fingerprint=fingerprint
             )
             if not ours:  # a concurrent request with this key was recorded first
-                return _replay(session, services, claimed, fingerprint)
+                return replay(session, services, claimed, fingerprint)
         return keep_sealed(
             session,
             principal=principal,
