@@ -26,8 +26,9 @@ its appearance needs so the seal is upright on screen.
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -118,6 +119,36 @@ class InvisiblePlacement:
 
 
 Placement = CoordinatePlacement | KeywordPlacement | CrossPagePlacement | InvisiblePlacement
+
+_PLACEMENT_TYPES: dict[str, type] = {
+    "coordinates": CoordinatePlacement,
+    "keyword": KeywordPlacement,
+    "cross_page": CrossPagePlacement,
+    "invisible": InvisiblePlacement,
+}
+
+
+def placement_to_json(placement: Placement) -> dict[str, Any]:
+    """The placement as stored (envelopes, bulk jobs): its fields and a ``type`` naming it,
+    the same shape the API accepts."""
+    kind = next(name for name, cls in _PLACEMENT_TYPES.items() if isinstance(placement, cls))
+    fields = {f: getattr(placement, f) for f in getattr(placement, "__slots__", ())}
+    return {"type": kind, **fields}
+
+
+def placement_from_json(data: Mapping[str, Any] | str) -> Placement:
+    """A stored placement (`placement_to_json`'s shape, or its JSON text) back as the domain
+    value; `InvalidPlacementError` for an unknown type or fields. Bounds are checked where the
+    placement is resolved against the document (`resolve_placement`)."""
+    raw = json.loads(data) if isinstance(data, str) else dict(data)
+    cls = _PLACEMENT_TYPES.get(str(raw.pop("type", "")))
+    if cls is None:
+        raise InvalidPlacementError(f"Unknown placement type in {data!r}.")
+    try:
+        placement: Placement = cls(**raw)
+    except TypeError as exc:
+        raise InvalidPlacementError(f"The placement's fields are not valid: {exc}.") from exc
+    return placement
 
 
 # --------------------------------------------------------------------------- geometry

@@ -1,24 +1,42 @@
 """Size limits a reviewer checks, measured with `ast`: small modules, classes and functions.
 
-Applies to the packages already split to size (issue 13); add a package here once it holds.
+Every Python file git tracks, tests and benchmarks included, except the Alembic revisions
+(generated, one-off). `KNOWN` names what is still over, with the reason; an entry that has
+come under its limit fails the test until it is struck off, so the list only shrinks.
 """
 
 from __future__ import annotations
 
 import ast
+import subprocess
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("seals/verification", "seals/signing")
+EXEMPT = ("app/migrations/versions/",)
+KNOWN: dict[str, str] = {
+    # the key-signing seam (issue 13, other branch) is still being finished in these two
+    "pki/authority.py": "the CA; split once KeySigner signing has settled",
+    "seals/registry.py": "SealRegistry; split once KeyStore.signer has settled",
+}
 MAX_MODULE_LINES = 600
 MAX_CLASS_LINES = 300
 MAX_FUNCTION_LINES = 80
 
 
 def _modules() -> list[Path]:
-    return sorted(p for package in PACKAGES for p in (ROOT / package).rglob("*.py"))
+    """Every tracked (or new, not ignored) Python file outside the exempt folders."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "*.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return sorted(
+        ROOT / name for name in listed if not name.startswith(EXEMPT) and (ROOT / name).is_file()
+    )
 
 
 def _span(node: ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) -> int:
@@ -42,13 +60,20 @@ def oversized(source: str) -> list[str]:
     return found
 
 
-def test_the_checked_packages_exist() -> None:
-    assert len(_modules()) > 5
+def test_the_whole_tree_is_checked() -> None:
+    names = {str(p.relative_to(ROOT)) for p in _modules()}
+    assert len(names) > 300
+    assert {"app/main.py", "pki/keys.py", "tests/test_sizes.py", "bench/harness.py"} <= names
+    assert not any(name.startswith(EXEMPT) for name in names)
 
 
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_module_class_and_function_sizes(path: Path) -> None:
-    assert oversized(path.read_text(encoding="utf-8")) == []
+    found = oversized(path.read_text(encoding="utf-8"))
+    if str(path.relative_to(ROOT)) in KNOWN:
+        assert found, f"{path.relative_to(ROOT)} is within the limits now: strike it from KNOWN"
+    else:
+        assert found == []
 
 
 def test_the_check_catches_a_long_function_and_a_long_module() -> None:

@@ -16,15 +16,13 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from app import sealing
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, Forbidden, NotFound
 from app.models import AuditEvent, IdempotencyRecord, Organization, StoredDocument
 from app.models_webhooks import WebhookAttempt, WebhookDelivery
 from app.schemas.envelopes import EnvelopeCreate
-from app.schemas.signing import PLACEMENT
 from app.security import Principal, Scope
 from app.services import idempotency, webhooks
 from app.services.envelope_views import (
@@ -39,7 +37,7 @@ from seals import envelopes as domain
 from seals.envelopes import EnvelopeAction, EnvelopeStatus, ParticipantStatus
 from seals.models import Seal
 from seals.models_envelopes import Envelope, EnvelopeParticipant, EnvelopeRevision
-from seals.placement import InvisiblePlacement, Placement
+from seals.placement import InvisiblePlacement, placement_from_json
 from seals.signing import PadesLevel
 
 EVENT_COMPLETED = "envelope.completed"
@@ -47,13 +45,6 @@ EVENT_DECLINED = "envelope.declined"
 EVENT_EXPIRED = "envelope.expired"
 EVENT_CANCELLED = "envelope.cancelled"
 READ_SCOPES = (Scope.envelopes_read, Scope.envelopes_write, Scope.seals_use)
-
-
-def _placement(raw: str) -> Placement:
-    try:
-        return PLACEMENT.validate_json(raw).to_domain()
-    except ValidationError as exc:  # pragma: no cover - validated when the envelope was made
-        raise InvalidInput("the participant's stored placement is not valid") from exc
 
 
 def _visible(session: Session, principal: Principal, envelope_id: str) -> Envelope:
@@ -492,7 +483,7 @@ def sign_participant(
             seal_id=part.seal_id,
             pdf=services.blobs.get(base.sha256),
             filename=envelope.filename,
-            placement=_placement(part.placement),
+            placement=placement_from_json(part.placement),
             level=PadesLevel(part.level),
             document_type=part.document_type,
             document_type_established=True,  # fixed with the envelope, not by the signer

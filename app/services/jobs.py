@@ -49,7 +49,6 @@ from app.errors import AppError, Conflict, InvalidInput, NotAuthenticated, NotFo
 from app.errors import problem_type as problem_uri
 from app.models import ApiClient, UserAccount
 from app.models_jobs import BulkJob, BulkJobRecord, JobStatus, RecordStatus
-from app.schemas.signing import PLACEMENT
 from app.schemas.templates import DATA_MODELS
 from app.security import Principal, Scope, user_principal
 from app.services import audit, generation
@@ -58,6 +57,7 @@ from app.services.tenancy import require
 from app.wiring import Services
 from pki.errors import PkiError
 from seals.errors import SealError
+from seals.placement import placement_from_json
 from seals.signing import DocMdpPermission, PadesLevel
 
 log = logging.getLogger("eseal.jobs")
@@ -309,11 +309,7 @@ def job_principal(session: Session, job: BulkJob) -> Principal:
 
 def _generation_request(job: BulkJob, record: BulkJobRecord) -> generation.GenerationRequest:
     options = JobOptions.from_json(job.options)
-    placement = (
-        PLACEMENT.validate_python(options.placement).to_domain()
-        if options.placement is not None
-        else None
-    )
+    placement = placement_from_json(options.placement) if options.placement is not None else None
     return generation.GenerationRequest(
         template=job.template,
         data=json.loads(record.data),

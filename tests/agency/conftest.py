@@ -13,10 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from seals.documents import make_document
-from seals.fonts import find_cjk_font
 from tests.agency.util import uscc_in
 from tests.conftest import auth
+from tests.support.documents import contract_pdf
 
 
 @dataclass
@@ -28,13 +27,8 @@ class Party:
 
 @pytest.fixture(scope="module")
 def licence_pdf() -> bytes:
-    font = find_cjk_font()
-    return make_document(
-        title="营业执照（副本）",
-        paragraphs=["统一社会信用代码及登记事项，供制章申请审核。"],
-        pages=1,
-        font_path=font.path,
-        font_number=font.index,
+    return contract_pdf(
+        1, title="营业执照（副本）", paragraphs=("统一社会信用代码及登记事项，供制章申请审核。",)
     )
 
 

@@ -17,10 +17,9 @@ from app.security import Principal
 from app.services.envelopes import sign_participant
 from app.settings import Settings
 from app.wiring import build_services
-from seals.documents import make_document
-from seals.fonts import find_cjk_font
 from tests.conftest import auth
 from tests.seals_registry.util import make_org, sha
+from tests.support.documents import contract_pdf
 
 
 def _sign_in_process(
@@ -56,18 +55,12 @@ def _sign_in_process(
         services.engine.dispose()
 
 
-def test_two_parallel_signers_at_once_both_land_on_successive_revisions(
-    client: TestClient,
-    settings: Settings,
-    new_org: Any,
-    org_key: Any,
-    platform_key: str,
-) -> None:
-    font = find_cjk_font()
-    pdf = make_document(
-        title="联合审批意见", paragraphs=["县、市两级共同审批。"], pages=1,
-        font_path=font.path, font_number=font.index,
-    )  # fmt: skip
+def _parallel_envelope(
+    client: TestClient, new_org: Any, org_key: Any, platform_key: str
+) -> tuple[list[tuple[Any, str, str]], dict[str, Any]]:
+    """Two organizations, each with an official seal granted to a client, in one parallel
+    envelope: [(org, seal id, client id)], and the envelope."""
+    pdf = contract_pdf(1, title="联合审批意见", paragraphs=("县、市两级共同审批。",))
     parties = []
     for name in ("某县审批局", "某市审批局"):
         org = make_org(client, new_org, org_key, platform_key, name=name)
@@ -96,6 +89,17 @@ def test_two_parallel_signers_at_once_both_land_on_successive_revisions(
     )
     assert created.status_code == 201, created.text
     envelope = created.json()
+    return parties, envelope
+
+
+def test_two_parallel_signers_at_once_both_land_on_successive_revisions(
+    client: TestClient,
+    settings: Settings,
+    new_org: Any,
+    org_key: Any,
+    platform_key: str,
+) -> None:
+    parties, envelope = _parallel_envelope(client, new_org, org_key, platform_key)
 
     plain = {
         "data_dir": str(settings.data_dir),

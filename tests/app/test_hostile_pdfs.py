@@ -21,8 +21,6 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.settings import Settings
-from seals.documents import make_document
-from seals.fonts import find_cjk_font
 from tests.conftest import auth
 from tests.hostile_pdfs import (
     deflate_bomb,
@@ -31,6 +29,7 @@ from tests.hostile_pdfs import (
     object_stream_flood,
 )
 from tests.seals_registry.util import make_org
+from tests.support.documents import contract_pdf
 
 MiB = 1024 * 1024
 SERVICE_GROWTH_BOUND = 150 * MiB
@@ -69,14 +68,7 @@ def sealed(client: TestClient, platform_key: str) -> dict[str, Any]:
     seal = org.seal()
     client_id, key = org.key("seals:read", "seals:use")
     org.grant(seal["id"], "client", client_id)
-    font = find_cjk_font()
-    pdf = make_document(
-        title="采购合同",
-        paragraphs=["合同正文。"],
-        pages=1,
-        font_path=font.path,
-        font_number=font.index,
-    )
+    pdf = contract_pdf(1, title="采购合同", paragraphs=("合同正文。",))
     signed = _seal(client, key, seal["id"], pdf)
     assert signed.status_code == 200, signed.text
     return {"key": key, "seal_id": seal["id"], "pdf": signed.content}

@@ -30,10 +30,9 @@ from app.blobs import LocalBlobStore
 from app.main import create_app
 from app.models import AuditEvent, StoredDocument
 from app.settings import Settings
-from seals.documents import make_document
-from seals.fonts import find_cjk_font
 from tests.conftest import auth, make_uscc
 from tests.seals_registry.util import audit_actions, make_org, rows
+from tests.support.documents import contract_pdf
 
 PROBLEM = "application/problem+json"
 
@@ -163,14 +162,7 @@ def test_a_full_disk_is_507_and_nothing_is_half_written(
     seal = org.seal()
     client_id, key = org.key("seals:read", "seals:use")
     org.grant(seal["id"], "client", client_id)
-    font = find_cjk_font()
-    pdf = make_document(
-        title="结算单",
-        paragraphs=["本月结算。"],
-        pages=1,
-        font_path=font.path,
-        font_number=font.index,
-    )
+    pdf = contract_pdf(1, title="结算单", paragraphs=("本月结算。",))
 
     class FullDisk(LocalBlobStore):
         def put(self, data: bytes) -> str:

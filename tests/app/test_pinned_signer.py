@@ -14,11 +14,10 @@ from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 
 from pki.keys import MemoryKeySigner
-from seals.documents import make_document
-from seals.fonts import find_cjk_font
 from seals.placement import InvisiblePlacement
 from seals.signing import PadesLevel, SealingSpec, SigningIdentity, sign_pdf
 from tests.conftest import auth
+from tests.support.documents import contract_pdf
 
 _NON_REPUDIATION = x509.KeyUsage(
     digital_signature=False, content_commitment=True, key_encipherment=False,
@@ -62,14 +61,7 @@ def _verify(client: TestClient, pdf: bytes) -> dict[str, Any]:
 def test_pinned_signer_passes_with_revocation_not_applicable(
     client: TestClient, platform_key: str
 ) -> None:
-    font = find_cjk_font()
-    pdf = make_document(
-        title="个人声明",
-        paragraphs=["本人确认。"],
-        pages=1,
-        font_path=font.path,
-        font_number=font.index,
-    )
+    pdf = contract_pdf(1, title="个人声明", paragraphs=("本人确认。",))
     identity = _self_signed_signer()
     signed = sign_pdf(
         pdf=pdf,

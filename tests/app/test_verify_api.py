@@ -24,22 +24,16 @@ from pki.hierarchy import HierarchyConfig, ensure_hierarchy
 from pki.keys import SoftwareKeyStore
 from pki.publication import Publisher
 from pki.timestamper import InProcessTimeStamper
-from seals.documents import make_document
-from seals.fonts import find_cjk_font
 from seals.placement import InvisiblePlacement
 from seals.signing import PadesLevel, SealingSpec, SigningIdentity, ValidationMaterial, sign_pdf
 from tests.conftest import auth, make_uscc
+from tests.support.documents import contract_pdf
 
 
 @pytest.fixture(scope="module")
 def contract() -> bytes:
-    font = find_cjk_font()
-    return make_document(
-        title="政府采购合同",
-        paragraphs=["甲方与乙方就道路改造工程施工达成如下协议。"],
-        pages=2,
-        font_path=font.path,
-        font_number=font.index,
+    return contract_pdf(
+        2, title="政府采购合同", paragraphs=("甲方与乙方就道路改造工程施工达成如下协议。",)
     )
 
 

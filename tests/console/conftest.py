@@ -200,14 +200,16 @@ def signed_in_page(
 
 def upload_for_signing(
     browser: TestClient,
+    pdf: bytes | None = None,
     *,
     filename: str = "采购合同.pdf",
     title: str = "采购合同",
     paragraphs: tuple[str, ...] = ("采购内容见附件。",),
     pages: int = 1,
 ) -> str:
-    """Upload a contract on the sign page as the signed-in `browser`; the document's id."""
-    pdf = documents.contract_pdf(pages, title=title, paragraphs=paragraphs)
+    """Upload `pdf` (else a contract made from `title`, `paragraphs`, `pages`) on the sign
+    page as the signed-in `browser`; the document's id."""
+    pdf = pdf or documents.contract_pdf(pages, title=title, paragraphs=paragraphs)
     start = browser.get("/console/sign")
     uploaded = browser.post(
         "/console/sign/upload",

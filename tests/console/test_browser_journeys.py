@@ -36,17 +36,8 @@ def shot(page: Any, artifacts: Path, name: str) -> None:
     page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
 
 
-def test_seal_approval_signing_revocation_and_audit(
-    open_page: Any,
-    console_org: ConsoleOrg,
-    contract_pdf: Path,
-    live_server: str,
-    artifacts: Path,
-) -> None:
-    users = console_org.users
-
-    # --- the admin creates a contract seal, watching the live preview -----------------------
-    admin = open_page(users["org_admin"])
+def _admin_creates_a_seal(admin: Any, console_org: ConsoleOrg, artifacts: Path) -> tuple[str, str]:
+    """The admin creates a contract seal, watching the live preview."""
     assert admin.get_by_role("heading", name=console_org.name).is_visible()
     shot(admin, artifacts, "01-overview")
 
@@ -77,9 +68,11 @@ def test_seal_approval_signing_revocation_and_audit(
     admin.wait_for_url(f"**/console/seals/{seal_id}*")
     assert admin.locator("#grants tbody tr").filter(has_text="李娜").count() == 1
     shot(admin, artifacts, "03-seal-detail")
+    return seal_id, seal_code
 
-    # --- the signer uploads the contract and asks for approval ------------------------------
-    signer = open_page(users["signer"])
+
+def _signer_asks_for_approval(signer: Any, contract_pdf: Path, seal_id: str) -> str:
+    """The signer uploads the contract and asks for approval."""
     signer.get_by_role("link", name="文件签章").click()
     signer.get_by_label("PDF 文件").set_input_files(str(contract_pdf))
     signer.get_by_role("button", name="上传并预览").click()
@@ -90,9 +83,11 @@ def test_seal_approval_signing_revocation_and_audit(
     signer.get_by_role("button", name="申请用印").click()
     signer.wait_for_url(f"{sign_url}*")
     assert "待审批" in signer.locator("#requests").inner_text()
+    return sign_url
 
-    # --- the approver sees the document's first page and approves ---------------------------
-    approver = open_page(users["approver"])
+
+def _approver_approves(approver: Any, artifacts: Path) -> None:
+    """The approver sees the document's first page and approves."""
     approver.get_by_role("link", name="用印审批").click()
     request = approver.locator("li.request").filter(has_text="杭州市某道路改造工程施工合同用印")
     thumb = request.locator("img.doc-thumb")
@@ -107,7 +102,9 @@ def test_seal_approval_signing_revocation_and_audit(
         == 0
     )
 
-    # --- the signer places the seal by clicking on page 2 and signs -------------------------
+
+def _signer_places_and_signs(signer: Any, sign_url: str, seal_id: str, artifacts: Path) -> bytes:
+    """The signer places the seal by clicking on page 2 and signs."""
     signer.goto(sign_url)
     assert "已同意" in signer.locator("#requests").inner_text()
     page_two = signer.locator('.page-frame[data-page="2"] img')
@@ -136,11 +133,11 @@ def test_seal_approval_signing_revocation_and_audit(
     signed = Path(download_info.value.path()).read_bytes()
     assert signed.startswith(b"%PDF")
 
-    report = httpx.post(f"{live_server}/api/v1/verify", content=signed, timeout=60).json()
-    assert report["indication"] == "TOTAL_PASSED", report
-    assert report["signatures"][0]["seal"]["code"] == seal_code
+    return signed
 
-    # --- the admin issues a certificate and revokes it through the confirmation step --------
+
+def _admin_revokes_a_certificate(admin: Any, artifacts: Path) -> str:
+    """The admin issues a certificate and revokes it through the confirmation step."""
     admin.get_by_role("link", name="数字证书").click()
     before = admin.locator("tr[data-certificate]").count()
     admin.get_by_role("button", name="签发单位证书").click()
@@ -159,9 +156,13 @@ def test_seal_approval_signing_revocation_and_audit(
     revoked_row = admin.locator(f'tr[data-certificate="{certificate_id}"]')
     assert "已吊销" in revoked_row.inner_text() and "密钥泄露" in revoked_row.inner_text()
     shot(admin, artifacts, "08-certificates")
+    return str(certificate_id)
 
-    # --- the auditor finds the events and checks the chain -----------------------------------
-    auditor = open_page(users["auditor"])
+
+def _auditor_finds_the_events(
+    auditor: Any, seal_code: str, certificate_id: str, artifacts: Path
+) -> None:
+    """The auditor finds the events and checks the chain."""
     auditor.get_by_role("link", name="审计日志").click()
     auditor.get_by_label("对象（ID 或印章编码）").fill(seal_code)
     auditor.get_by_role("button", name="筛选").click()
@@ -181,6 +182,28 @@ def test_seal_approval_signing_revocation_and_audit(
     assert "哈希链完整" in result.inner_text()
     shot(auditor, artifacts, "09-audit-log")
 
+
+def test_seal_approval_signing_revocation_and_audit(
+    open_page: Any,
+    console_org: ConsoleOrg,
+    contract_pdf: Path,
+    live_server: str,
+    artifacts: Path,
+) -> None:
+    users = console_org.users
+    admin = open_page(users["org_admin"])
+    seal_id, seal_code = _admin_creates_a_seal(admin, console_org, artifacts)
+    signer = open_page(users["signer"])
+    sign_url = _signer_asks_for_approval(signer, contract_pdf, seal_id)
+    approver = open_page(users["approver"])
+    _approver_approves(approver, artifacts)
+    signed = _signer_places_and_signs(signer, sign_url, seal_id, artifacts)
+    report = httpx.post(f"{live_server}/api/v1/verify", content=signed, timeout=60).json()
+    assert report["indication"] == "TOTAL_PASSED", report
+    assert report["signatures"][0]["seal"]["code"] == seal_code
+    certificate_id = _admin_revokes_a_certificate(admin, artifacts)
+    auditor = open_page(users["auditor"])
+    _auditor_finds_the_events(auditor, seal_code, certificate_id, artifacts)
     for page in (admin, signer, approver, auditor):
         assert page.console_errors == [], page.console_errors
 
@@ -204,23 +227,16 @@ def party_b(client: TestClient, platform_key: str) -> ConsoleOrg:
     return make_console_org(client, platform_key, "苏州恒远建设工程有限公司")
 
 
-def test_envelope_two_organizations_sign_in_turn(
-    open_page: Any,
-    client: TestClient,
-    platform_key: str,
+def _admin_creates_the_envelope(
+    admin: Any,
     console_org: ConsoleOrg,
     party_b: ConsoleOrg,
+    seal_a: str,
+    seal_b: str,
     contract_pdf: Path,
-    live_server: str,
     artifacts: Path,
-) -> None:
-    seal_a = make_seal(client, platform_key, console_org.id, "青禾合同专用章")
-    seal_b = make_seal(client, platform_key, party_b.id, "恒远合同专用章")
-    grant_person(client, platform_key, seal_a["id"], console_org.people["signer"])
-    grant_person(client, platform_key, seal_b["id"], party_b.people["signer"])
-
-    # --- 甲方's admin creates the envelope: two participants, keyword placements --------------
-    admin = open_page(console_org.users["org_admin"])
+) -> str:
+    """甲方's admin creates the envelope: two participants, keyword placements; its URL."""
     admin.get_by_role("link", name="多方签章").click()
     admin.wait_for_url("**/console/envelopes")
     admin.get_by_role("link", name="发起多方签章").click()
@@ -228,12 +244,12 @@ def test_envelope_two_organizations_sign_in_turn(
     admin.get_by_label("标题").fill("杭州市某道路改造工程施工合同")
     first = admin.get_by_role("group", name="第 1 方")
     assert first.get_by_label("单位 ID").input_value() == console_org.id
-    first.get_by_label("印章 ID").fill(seal_a["id"])
+    first.get_by_label("印章 ID").fill(seal_a)
     first.get_by_label("称谓").fill("甲方")
     first.get_by_label("关键字").fill("甲方（盖章）")
     second = admin.get_by_role("group", name="第 2 方")
     second.get_by_label("单位 ID").fill(party_b.id)
-    second.get_by_label("印章 ID").fill(seal_b["id"])
+    second.get_by_label("印章 ID").fill(seal_b)
     second.get_by_label("称谓").fill("乙方")
     second.get_by_label("盖章方式").select_option("coordinates")
     assert (
@@ -249,6 +265,28 @@ def test_envelope_two_organizations_sign_in_turn(
     envelope_url = admin.url
     assert admin.locator("#envelope-status").inner_text() == "签章中"
     assert "轮到此方" in admin.locator('li[data-participant="1"]').inner_text()
+    return str(envelope_url)
+
+
+def test_envelope_two_organizations_sign_in_turn(
+    open_page: Any,
+    client: TestClient,
+    platform_key: str,
+    console_org: ConsoleOrg,
+    party_b: ConsoleOrg,
+    contract_pdf: Path,
+    live_server: str,
+    artifacts: Path,
+) -> None:
+    seal_a = make_seal(client, platform_key, console_org.id, "青禾合同专用章")
+    seal_b = make_seal(client, platform_key, party_b.id, "恒远合同专用章")
+    grant_person(client, platform_key, seal_a["id"], console_org.people["signer"])
+    grant_person(client, platform_key, seal_b["id"], party_b.people["signer"])
+
+    admin = open_page(console_org.users["org_admin"])
+    envelope_url = _admin_creates_the_envelope(
+        admin, console_org, party_b, seal_a["id"], seal_b["id"], contract_pdf, artifacts
+    )
 
     # --- each organization's signer signs when it is their turn -----------------------------
     signer_b = open_page(party_b.users["signer"])

@@ -14,9 +14,8 @@ from fastapi.testclient import TestClient
 
 from app.console.envelope_forms import spec_from_form
 from app.errors import InvalidInput
-from seals.documents import make_document
-from seals.fonts import find_cjk_font
 from tests.console.conftest import ConsoleOrg, csrf_of, grant_person, make_console_org, make_seal
+from tests.support.documents import contract_pdf
 
 Login = Callable[[str], TestClient]
 LEVEL = "B-B"  # the fastest level: these tests are about the console, not the signature
@@ -24,13 +23,8 @@ LEVEL = "B-B"  # the fastest level: these tests are about the console, not the s
 
 @pytest.fixture(scope="module")
 def contract() -> bytes:
-    font = find_cjk_font()
-    return make_document(
-        title="设备采购合同",
-        paragraphs=["甲方与乙方就办公设备采购达成如下协议。"],
-        pages=1,
-        font_path=font.path,
-        font_number=font.index,
+    return contract_pdf(
+        1, title="设备采购合同", paragraphs=("甲方与乙方就办公设备采购达成如下协议。",)
     )
 
 
@@ -161,6 +155,74 @@ def test_form_rows_become_the_api_request() -> None:
             spec_from_form(**args)
 
 
+def _b_asks_approval_then_signs_revision_1(
+    signed_in: Login, party_b: ConsoleOrg, signer_b: TestClient, url: str, second: str
+) -> None:
+    """乙方's seal needs approval for exactly revision 1: asked for on the envelope page,
+    approved in the inbox, then sealed (a stale expected revision is refused)."""
+    page_b = signer_b.get(url)
+    assert "此印章用印需审批" in page_b.text and f"/participants/{second}/sign" not in page_b.text
+    asked = signer_b.post(
+        f"{url}/participants/{second}/request",
+        data={"csrf_token": csrf_of(page_b.text), "purpose": "设备采购合同用印"},
+        follow_redirects=False,
+    )
+    assert asked.status_code == 303, asked.text
+    assert "待审批" in signer_b.get(url).text
+    approver_b = signed_in(party_b.users["approver"])
+    inbox = approver_b.get("/console/approvals")
+    request_id = re.search(r'action="/console/approvals/([0-9a-f]{32})/decide"', inbox.text)
+    assert request_id and "设备采购合同用印" in inbox.text
+    decided = approver_b.post(
+        f"/console/approvals/{request_id.group(1)}/decide",
+        data={"csrf_token": csrf_of(inbox.text), "decision": "approve", "note": "同意"},
+        follow_redirects=False,
+    )
+    assert decided.status_code == 303
+    page_b = signer_b.get(url)
+    assert f"/participants/{second}/sign" in page_b.text
+    stale = signer_b.post(
+        f"{url}/participants/{second}/sign",
+        data={"csrf_token": csrf_of(page_b.text), "expected_revision": "0"},
+    )
+    assert stale.status_code == 409  # revision 0 is no longer the one to seal
+    done = signer_b.post(
+        f"{url}/participants/{second}/sign",
+        data={"csrf_token": csrf_of(page_b.text), "expected_revision": "1"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+
+
+def _final_document_and_timeline(
+    admin: TestClient, signer_b: TestClient, url: str, contract: bytes
+) -> None:
+    """The completed envelope: its final document verifies, downloads, and every revision
+    and page stays readable; the timeline tells each step."""
+    final = admin.get(url)
+    assert 'id="envelope-status">已完成<' in final.text and "下载最终文件" in final.text
+    verify_link = re.search(r'id="verify-final" href="(/verify\?d=[0-9a-f]{32})"', final.text)
+    assert verify_link  # opens the final document's result, not an empty form
+    assert "验证通过" in admin.get(verify_link.group(1)).text
+    actions = re.findall(r'<li data-action="(envelope\.[a-z]+)"', final.text)
+    assert actions == [
+        "envelope.create",
+        "envelope.send",
+        "envelope.sign",
+        "envelope.sign",
+        "envelope.complete",
+    ]
+    assert "第 2 方签章，生成第 2 版" in final.text
+    pdf = admin.get(f"{url}/document")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["x-eseal-revision"] == "2"
+    assert "filename*=UTF-8''" in pdf.headers["content-disposition"]
+    original = signer_b.get(f"{url}/revisions/0")
+    assert original.content == contract
+    thumb = signer_b.get(f"{url}/revisions/2/pages/1.png")
+    assert thumb.headers["content-type"] == "image/png"
+
+
 def test_envelope_draft_send_turns_approval_and_signing(
     signed_in: Login,
     console_org: ConsoleOrg,
@@ -223,64 +285,11 @@ def test_envelope_draft_send_turns_approval_and_signing(
 
     assert envelope_id not in _my_turn(signer_a) and envelope_id in _my_turn(signer_b)
 
-    # 乙方's seal needs approval for exactly revision 1: asked for here, approved in the inbox.
-    page_b = signer_b.get(url)
-    assert "此印章用印需审批" in page_b.text and f"/participants/{second}/sign" not in page_b.text
-    asked = signer_b.post(
-        f"{url}/participants/{second}/request",
-        data={"csrf_token": csrf_of(page_b.text), "purpose": "设备采购合同用印"},
-        follow_redirects=False,
-    )
-    assert asked.status_code == 303, asked.text
-    assert "待审批" in signer_b.get(url).text
-    approver_b = signed_in(party_b.users["approver"])
-    inbox = approver_b.get("/console/approvals")
-    request_id = re.search(r'action="/console/approvals/([0-9a-f]{32})/decide"', inbox.text)
-    assert request_id and "设备采购合同用印" in inbox.text
-    decided = approver_b.post(
-        f"/console/approvals/{request_id.group(1)}/decide",
-        data={"csrf_token": csrf_of(inbox.text), "decision": "approve", "note": "同意"},
-        follow_redirects=False,
-    )
-    assert decided.status_code == 303
-    page_b = signer_b.get(url)
-    assert f"/participants/{second}/sign" in page_b.text
-    stale = signer_b.post(
-        f"{url}/participants/{second}/sign",
-        data={"csrf_token": csrf_of(page_b.text), "expected_revision": "0"},
-    )
-    assert stale.status_code == 409  # revision 0 is no longer the one to seal
-    done = signer_b.post(
-        f"{url}/participants/{second}/sign",
-        data={"csrf_token": csrf_of(page_b.text), "expected_revision": "1"},
-        follow_redirects=False,
-    )
-    assert done.status_code == 303, done.text
+    _b_asks_approval_then_signs_revision_1(signed_in, party_b, signer_b, url, second)
 
     assert envelope_id not in _my_turn(signer_b)
 
-    final = admin.get(url)
-    assert 'id="envelope-status">已完成<' in final.text and "下载最终文件" in final.text
-    verify_link = re.search(r'id="verify-final" href="(/verify\?d=[0-9a-f]{32})"', final.text)
-    assert verify_link  # opens the final document's result, not an empty form
-    assert "验证通过" in admin.get(verify_link.group(1)).text
-    actions = re.findall(r'<li data-action="(envelope\.[a-z]+)"', final.text)
-    assert actions == [
-        "envelope.create",
-        "envelope.send",
-        "envelope.sign",
-        "envelope.sign",
-        "envelope.complete",
-    ]
-    assert "第 2 方签章，生成第 2 版" in final.text
-    pdf = admin.get(f"{url}/document")
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
-    assert pdf.headers["x-eseal-revision"] == "2"
-    assert "filename*=UTF-8''" in pdf.headers["content-disposition"]
-    original = signer_b.get(f"{url}/revisions/0")
-    assert original.content == contract
-    thumb = signer_b.get(f"{url}/revisions/2/pages/1.png")
-    assert thumb.headers["content-type"] == "image/png"
+    _final_document_and_timeline(admin, signer_b, url, contract)
 
     # An organization that takes no part sees nothing of it.
     stranger = signed_in(outsider.users["org_admin"])

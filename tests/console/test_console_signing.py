@@ -15,10 +15,9 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlmodel import Session, col, select
 
 from app.models import AuditEvent
-from seals.documents import make_document
-from seals.fonts import find_cjk_font
 from seals.models import Seal
-from tests.console.conftest import ConsoleOrg, csrf_of, grant_person, make_seal
+from tests.console.conftest import ConsoleOrg, csrf_of, grant_person, make_seal, upload_for_signing
+from tests.support.documents import contract_pdf
 
 Login = Callable[[str], TestClient]
 LEVEL = "B-B"
@@ -26,13 +25,13 @@ LEVEL = "B-B"
 
 @pytest.fixture(scope="module")
 def contract() -> bytes:
-    font = find_cjk_font()
-    return make_document(
+    return contract_pdf(
+        2,
         title="技术服务合同",
-        paragraphs=["甲方委托乙方提供系统运维服务。", "服务期限一年。"],
-        pages=2,
-        font_path=font.path,
-        font_number=font.index,
+        paragraphs=(
+            "甲方委托乙方提供系统运维服务。",
+            "服务期限一年。",
+        ),
     )
 
 
@@ -41,18 +40,6 @@ def contract_seal(client: TestClient, platform_key: str, console_org: ConsoleOrg
     seal = make_seal(client, platform_key, console_org.id, "青禾合同章（签章页）")
     grant_person(client, platform_key, seal["id"], console_org.people["signer"])
     return str(seal["id"])
-
-
-def _upload(browser: TestClient, pdf: bytes, name: str = "技术服务合同.pdf") -> str:
-    start = browser.get("/console/sign")
-    uploaded = browser.post(
-        "/console/sign/upload",
-        data={"csrf_token": csrf_of(start.text)},
-        files={"file": (name, pdf, "application/pdf")},
-        follow_redirects=False,
-    )
-    assert uploaded.status_code == 303, uploaded.text
-    return str(uploaded.headers["location"].rsplit("/", 1)[1])
 
 
 def _sign(browser: TestClient, document_id: str, **fields: str) -> Any:
@@ -93,7 +80,7 @@ def test_keyword_and_cross_page_placement(
     signed_in: Login, console_org: ConsoleOrg, contract_seal: str, contract: bytes
 ) -> None:
     signer = signed_in(console_org.users["signer"])
-    document_id = _upload(signer, contract)
+    document_id = upload_for_signing(signer, contract, filename="技术服务合同.pdf")
 
     missing = _sign(
         signer, document_id, seal_id=contract_seal, mode="keyword", keyword="丙方（盖章）"
@@ -139,7 +126,7 @@ def test_personal_seal_pin(
     )
     assert set_pin.status_code == 303, set_pin.text
 
-    document_id = _upload(signer, contract, "个人确认书.pdf")
+    document_id = upload_for_signing(signer, contract, filename="个人确认书.pdf")
     form = signer.get(f"/console/sign/{document_id}")
     assert f'value="{seal_id}" data-needs-pin="yes"' in form.text and 'id="pin"' in form.text
     place = {"seal_id": seal_id, "mode": "click", "page": "2", "x_mm": "150", "y_mm": "250"}

@@ -42,15 +42,11 @@ def _envelope(client: TestClient, key: str, participants: list[dict[str, Any]]) 
     )
 
 
-def test_an_envelope_between_two_organizations_found_by_credit_code(
-    client: TestClient, new_org: Any, org_key: Any, platform_key: str
+def _supplier_listed_and_found(
+    client: TestClient, buyer: Org, buyer_key: str, supplier: Org, supplier_seal: dict[str, Any]
 ) -> None:
-    buyer, buyer_seal, buyer_key = _party(
-        client, new_org, org_key, platform_key, "杭州市某采购中心"
-    )
-    supplier, supplier_seal, supplier_key = _party(
-        client, new_org, org_key, platform_key, "深圳某设备有限公司"
-    )
+    """Unlisted, the supplier cannot be found; its admin lists the contract seal (nobody else
+    can), then members of other organizations find it by credit code or name, strangers not."""
     # before listing, the supplier cannot be found
     found = client.get(
         "/api/v1/directory/organizations", params={"uscc": supplier.uscc}, headers=auth(buyer_key)
@@ -81,6 +77,18 @@ def test_an_envelope_between_two_organizations_found_by_credit_code(
     assert too_short.status_code == 422
     anonymous = client.get("/api/v1/directory/organizations", params={"uscc": supplier.uscc})
     assert anonymous.status_code == 401
+
+
+def test_an_envelope_between_two_organizations_found_by_credit_code(
+    client: TestClient, new_org: Any, org_key: Any, platform_key: str
+) -> None:
+    buyer, buyer_seal, buyer_key = _party(
+        client, new_org, org_key, platform_key, "杭州市某采购中心"
+    )
+    supplier, supplier_seal, supplier_key = _party(
+        client, new_org, org_key, platform_key, "深圳某设备有限公司"
+    )
+    _supplier_listed_and_found(client, buyer, buyer_key, supplier, supplier_seal)
 
     created = _envelope(
         client,

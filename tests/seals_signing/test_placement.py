@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
 from io import BytesIO
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -238,3 +240,34 @@ def test_riding_seal_on_rotated_pages(pki, seal, contract_pdf) -> None:
         box = red_pixels(render_page(result.pdf, index))
         assert box is not None
         assert box.left_mm >= A4_H_MM - 14 - TOLERANCE_MM
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        {"type": "coordinates", "page": 2, "x_mm": 150.0, "y_mm": 240.5},
+        {"type": "keyword", "keyword": "乙方（盖章）", "occurrence": "all", "offset_x_mm": 60},
+        {"type": "cross_page", "first_page": 1, "last_page": 3, "y_mm": None},
+        {"type": "invisible"},
+    ],
+)
+def test_a_stored_placement_reads_back_as_the_api_would_read_it(stored: dict[str, Any]) -> None:
+    """Envelopes and jobs store the API's placement JSON; the domain reads it without the
+    HTTP models, to the same value."""
+    from app.schemas.signing import PLACEMENT
+    from seals.placement import placement_from_json, placement_to_json
+
+    via_api = PLACEMENT.validate_python(stored).to_domain()
+    assert placement_from_json(json.dumps(stored)) == via_api
+    assert placement_from_json(PLACEMENT.validate_python(stored).model_dump_json()) == via_api
+    assert placement_from_json(placement_to_json(via_api)) == via_api
+
+
+@pytest.mark.parametrize(
+    "bad", ['{"type": "stamp"}', '{"page": 1}', '{"type": "coordinates", "page": 1, "z": 2}']
+)
+def test_an_unknown_stored_placement_is_refused(bad: str) -> None:
+    from seals.placement import placement_from_json
+
+    with pytest.raises(InvalidPlacementError):
+        placement_from_json(bad)

@@ -80,18 +80,10 @@ def test_attaching_a_login_to_another_orgs_admin_is_refused_at_step_one(
     assert [m["username"] for m in a_members.json()] == [None]
 
 
-def test_an_invitation_gives_nothing_until_the_person_accepts_in_the_console(
-    client: TestClient,
-    platform_key: str,
-    new_org: Any,
-    org_key: Any,
-    engine: Any,
-    signed_in: Login,
+def _b_invites_and_cannot_grant_yet(
+    client: TestClient, org_b: dict[str, Any], b_admin: str, resident_id: str, person_id: str
 ) -> None:
-    org_a, resident_id, person_id = _org_with_unlogged_admin(client, platform_key, new_org)
-    org_b = new_org("丙企业有限公司")
-    b_admin = org_key(org_b["id"], ("org:admin",))
-
+    """B invites the person (unconfirmed) and cannot grant a seal to them before they accept."""
     invited = client.post(
         f"/api/v1/organizations/{org_b['id']}/members",
         json={"name": "钱多多", "resident_id": resident_id, "roles": ["org_admin"]},
@@ -112,6 +104,21 @@ def test_an_invitation_gives_nothing_until_the_person_accepts_in_the_console(
         headers=auth(b_admin),
     )
     assert grant.status_code == 404, grant.text
+
+
+def test_an_invitation_gives_nothing_until_the_person_accepts_in_the_console(
+    client: TestClient,
+    platform_key: str,
+    new_org: Any,
+    org_key: Any,
+    engine: Any,
+    signed_in: Login,
+) -> None:
+    org_a, resident_id, person_id = _org_with_unlogged_admin(client, platform_key, new_org)
+    org_b = new_org("丙企业有限公司")
+    b_admin = org_key(org_b["id"], ("org:admin",))
+
+    _b_invites_and_cannot_grant_yet(client, org_b, b_admin, resident_id, person_id)
 
     # A (the home organization) still gives its own person a login: B's pending invitation
     # does not block it.

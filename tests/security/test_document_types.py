@@ -20,6 +20,7 @@ from seals.models import SealUsage
 from tests.conftest import auth
 from tests.seals_registry.util import Org, make_org, problem_code
 from tests.seals_templates.samples import BANK, guarantee_json
+from tests.support.documents import contract_pdf
 
 FAST_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 
@@ -45,14 +46,7 @@ def test_a_claimed_type_does_not_pass_a_grant_that_requires_established_types(
         requires_established_type=True,
     )
     assert grant["requires_established_type"] is True
-    font = find_cjk_font()
-    contract = make_document(
-        title="普通合同",
-        paragraphs=["这不是保函"],
-        font_path=font.path,
-        font_number=font.index,
-        pages=1,
-    )
+    contract = contract_pdf(1, title="普通合同", paragraphs=("这不是保函",))
     claimed = client.post(
         f"/api/v1/seals/{seal['id']}/sign",
         files={"file": ("合同.pdf", contract, "application/pdf")},

@@ -7,9 +7,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from seals.documents import make_document
-from seals.fonts import find_cjk_font
 from tests.console.conftest import csrf_of, make_console_org
+from tests.support.documents import contract_pdf
 
 
 def test_a_console_draft_is_not_shown_on_the_public_page(
@@ -17,14 +16,7 @@ def test_a_console_draft_is_not_shown_on_the_public_page(
 ) -> None:
     org = make_console_org(client, platform_key, "草稿公开测试有限公司")
     signer = signed_in(org.users["signer"])
-    font = find_cjk_font()
-    draft = make_document(
-        title="未签署的内部草稿",
-        paragraphs=["保密内容"],
-        font_path=font.path,
-        font_number=font.index,
-        pages=1,
-    )
+    draft = contract_pdf(1, title="未签署的内部草稿", paragraphs=("保密内容",))
     page = signer.get("/console/sign")
     uploaded = signer.post(
         "/console/sign/upload",
