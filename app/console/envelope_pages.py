@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from app import envelopes as service
 from app import pdfwork, seal_service, webhooks
+from app import sealing_staged as staged
 from app.access import console_needs
 from app.console import queries
 from app.console.i18n import LOCAL_TZ
@@ -568,6 +569,7 @@ def sign(
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
     try:
+        staged.release(ctx.session)
         service.sign_participant(
             ctx.session,
             ctx.services,
