@@ -34,6 +34,7 @@ from pyhanko.sign.diff_analysis.rules_api import (
 )
 
 from seals.verification.annotations import AnnotationAdditionRule
+from seals.verification.formfields import field_name_aware_form_rule
 from seals.verification.structure import StructTreeAdditionRule
 
 _ENCODING_KEYS = frozenset({"/Type", "/Differences", "/BaseEncoding"})
@@ -137,6 +138,7 @@ DIFF_POLICY = StandardDiffPolicy(
         AnnotationAdditionRule(),
         StructTreeAdditionRule(),
     ],
-    form_rule=DEFAULT_DIFF_POLICY.form_rule,
+    form_rule=field_name_aware_form_rule(),
 )
-"""pyhanko's default policy plus the rules above; what the verifier uses."""
+"""pyhanko's default policy plus the rules above, with a form rule that reads partial names
+containing periods (seals/verification/formfields.py); what the verifier uses."""
