@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from pyhanko.pdf_utils import generic
 from pyhanko.sign.validation import EmbeddedPdfSignature
 
 from seals.indications import MODIFIED
@@ -40,6 +41,19 @@ logger = logging.getLogger(__name__)
 
 
 MAX_SIGNATURES = 64
+
+
+class EmbeddedSignature(EmbeddedPdfSignature):
+    """pyhanko's embedded signature; a signature dictionary whose /SubFilter is
+    /ETSI.RFC3161 is a document time-stamp whatever its /Type says (/Sig or none, as some
+    PDFBox-based tools write it), the way EU DSS reads it: its /Contents is a time-stamp token
+    over the byte range, validated as one - it names no signer, so it gains nothing."""
+
+    @property
+    def sig_object_type(self) -> generic.NameObject:
+        if self.sig_object.get("/SubFilter") == "/ETSI.RFC3161":
+            return generic.NameObject("/DocTimeStamp")
+        return super().sig_object_type
 
 
 class Verifier(VerifierState):
@@ -155,7 +169,7 @@ class Verifier(VerifierState):
             try:
                 several = keep_the_signer_info_that_signed(self.pdf, cand.field)
                 cand.notes.extend([several] if several is not None else [])
-                emb = EmbeddedPdfSignature(reader, cand.field, cand.field_name)
+                emb = EmbeddedSignature(reader, cand.field, cand.field_name)
             except Exception as exc:
                 self.reports.append(unreadable(self, cand, exc))
                 continue

@@ -5,7 +5,9 @@ DSS write passes; the same mechanisms used to change signed content fail."""
 from __future__ import annotations
 
 from io import BytesIO
+from typing import Any
 
+import pytest
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -146,3 +148,52 @@ def test_a_vri_entry_pointing_at_a_page_fails(pki: Pki, verify: Verify) -> None:
     assert [s.indication for s in report.signatures] == [Indication.TOTAL_FAILED] * 2, (
         report.to_json()
     )
+
+
+def _doc_timestamp_typed(
+    pki: Pki, pdf: bytes, sig_type: str | None, monkeypatch: pytest.MonkeyPatch
+) -> bytes:
+    """A document time-stamp (SubFilter /ETSI.RFC3161) whose dictionary says /Type /Sig, or
+    has no /Type, as some PDFBox-based tools write them."""
+    from pyhanko.sign.signers import pdf_byterange
+    from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
+
+    original = pdf_byterange.DocumentTimestamp.__init__
+
+    def retyped(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        if sig_type is None:
+            del self["/Type"]
+        else:
+            self[pdf_name("/Type")] = pdf_name(sig_type)
+
+    monkeypatch.setattr(pdf_byterange.DocumentTimestamp, "__init__", retyped)
+    w = IncrementalPdfFileWriter(BytesIO(pdf))
+    return PdfTimeStamper(timestamper(pki)).timestamp_pdf(w, "sha256").getvalue()
+
+
+@pytest.mark.parametrize("sig_type", ["/Sig", None])
+def test_a_document_timestamp_typed_as_a_signature_is_read_as_one(
+    pki: Pki, verify: Verify, sig_type: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Was TOTAL_FAILED/FORMAT_FAILURE ("/ETSI.RFC3161 is not a recognized SubFilter type in
+    signatures")."""
+    stamped = _doc_timestamp_typed(pki, sign(pki, make_pdf()), sig_type, monkeypatch)
+    last = PdfFileReader(BytesIO(stamped)).embedded_signatures[-1].sig_object
+    assert last.get("/Type") == sig_type and last["/SubFilter"] == "/ETSI.RFC3161"
+    report = verify(stamped)
+    assert [s.kind.value for s in report.signatures] == ["approval", "document_timestamp"]
+    assert [s.indication for s in report.signatures] == [Indication.TOTAL_PASSED] * 2, (
+        report.to_json()
+    )
+
+
+def test_a_retyped_document_timestamp_over_changed_bytes_fails(
+    pki: Pki, verify: Verify, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stamped = _doc_timestamp_typed(pki, sign(pki, make_pdf()), "/Sig", monkeypatch)
+    tampered = stamped.replace(b"Contract amount: 100", b"Contract amount: 900", 1)
+    report = verify(tampered)
+    ts = report.signatures[-1]
+    assert ts.kind.value == "document_timestamp"
+    assert ts.integrity is False and ts.indication is Indication.TOTAL_FAILED, report.to_json()
