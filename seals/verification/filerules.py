@@ -15,6 +15,8 @@ they are not part of the document anyone sees: our reader does not count a refer
 undefined object as a use of it (`SpecResolver`), so the new object is judged like any other
 new object - explained by some rule, or a modification.
 
+`FreedObjectRule`: see its docstring.
+
 `LenientVRIRule`. pyhanko's DSS rule insists that an entry of the DSS's /VRI dictionary, once
 written, is never rewritten, and that every key looks like a SHA-1 hex digest; PAdES (ETSI EN
 319 142-1, 5.4) lets later updates refresh validation data, and Acrobat, PDFBox-based tools
@@ -62,6 +64,22 @@ class DanglingReferenceRule(QualifiedWhitelistRule):
                     "existed, and defined after signing."
                 )
         yield from ()
+
+
+class FreedObjectRule(QualifiedWhitelistRule):
+    """Free entries that delete nothing of the signed revision (Acrobat lists the next unused
+    object number as free, generation 65535, in every update) are allowed; freeing an object
+    the signed revision had is a modification. pyhanko refuses every free entry, so its
+    policy runs with `reject_object_freeing=False` and this rule decides instead."""
+
+    def apply_qualified(
+        self, old: HistoricalResolver, new: HistoricalResolver
+    ) -> Iterable[tuple[ModificationLevel, ReferenceUpdate]]:
+        xrefs = old.reader.xrefs
+        for ref in new.refs_freed_in_revision():
+            if xrefs.get_historical_ref(ref, old.revision) is not None:
+                raise SuspiciousModification(f"{ref} of the signed revision was deleted.")
+            yield ModificationLevel.LTA_UPDATES, ReferenceUpdate(ref)
 
 
 class LenientVRIRule(WhitelistRule):

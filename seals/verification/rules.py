@@ -38,7 +38,11 @@ from pyhanko.sign.diff_analysis.rules_api import (
 )
 
 from seals.verification.annotations import AnnotationAdditionRule
-from seals.verification.filerules import DanglingReferenceRule, LenientVRIRule
+from seals.verification.filerules import (
+    DanglingReferenceRule,
+    FreedObjectRule,
+    LenientVRIRule,
+)
 from seals.verification.formfields import field_name_aware_form_rule
 from seals.verification.structure import StructTreeAdditionRule
 
@@ -146,11 +150,13 @@ DIFF_POLICY = StandardDiffPolicy(
         LenientVRIRule().as_qualified(ModificationLevel.LTA_UPDATES),
         MetadataUpdateRule().as_qualified(ModificationLevel.LTA_UPDATES),
         DanglingReferenceRule(),
+        FreedObjectRule(),
         FormFontEncodingRule(),
         AnnotationAdditionRule(),
         StructTreeAdditionRule(),
     ],
     form_rule=field_name_aware_form_rule(),
+    reject_object_freeing=False,  # FreedObjectRule decides
 )
 """pyhanko's default policy (DSS rule relaxed for /VRI, seals/verification/filerules.py) plus
 the rules above and `DanglingReferenceRule`, with a form rule that reads partial names

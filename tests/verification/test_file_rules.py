@@ -197,3 +197,37 @@ def test_a_retyped_document_timestamp_over_changed_bytes_fails(
     ts = report.signatures[-1]
     assert ts.kind.value == "document_timestamp"
     assert ts.integrity is False and ts.indication is Indication.TOTAL_FAILED, report.to_json()
+
+
+def _append_free_entry(pdf: bytes, *, number: int | None, generation: int) -> bytes:
+    """An update whose xref section only frees one object number: by default the next unused
+    number with generation 65535 (what Acrobat lists in every update), or `number`."""
+    import re
+
+    reader = PdfFileReader(BytesIO(pdf), strict=False)
+    size = int(reader.trailer["/Size"])
+    root = reader.trailer.raw_get("/Root").reference
+    prev = int(re.findall(rb"startxref\s+(\d+)", pdf)[-1])
+    freed = size if number is None else number
+    xref_at = len(pdf) + 1
+    tail = (
+        f"\nxref\n0 1\n0000000000 65535 f \n{freed} 1\n0000000000 {generation:05d} f \n"
+        f"trailer\n<< /Size {max(size, freed + 1)} /Root {root.idnum} 0 R /Prev {prev} >>\n"
+        f"startxref\n{xref_at}\n%%EOF\n"
+    ).encode()
+    return pdf + tail
+
+
+def test_a_free_entry_for_an_unused_number_passes(pki: Pki, verify: Verify) -> None:
+    """Was "The refs ... were freed ... policy does not allow object freeing"."""
+    report = verify(_append_free_entry(sign(pki, make_pdf()), number=None, generation=65535))
+    assert report.signatures[0].indication is Indication.TOTAL_PASSED, report.to_json()
+
+
+def test_freeing_an_object_of_the_signed_revision_fails(pki: Pki, verify: Verify) -> None:
+    signed = sign(pki, make_pdf())
+    page = PdfFileReader(BytesIO(signed)).root["/Pages"]["/Kids"][0]
+    content = page.raw_get("/Contents").reference  # the signed page's text, deleted
+    report = verify(_append_free_entry(signed, number=content.idnum, generation=1))
+    assert report.signatures[0].indication is Indication.TOTAL_FAILED, report.to_json()
+    assert any("was deleted" in f.en for f in report.signatures[0].findings), report.to_json()
