@@ -17,6 +17,7 @@ from seals.signing import (
     InvisiblePlacement,
     PadesLevel,
     SealAppearance,
+    SealingSpec,
     sign_pdf,
 )
 from seals.verification import verify_pdf
@@ -39,15 +40,13 @@ def test_a_hybrid_reference_input_is_sealed_twice_and_passes_every_checker(
     first = sign_pdf(
         pdf=base,
         identity=pki.alice,
-        placement=InvisiblePlacement(),
-        level=PadesLevel.B_T,
+        spec=SealingSpec(placement=InvisiblePlacement(), level=PadesLevel.B_T),
         timestamper=timestamper,
     )
     both = sign_pdf(
         pdf=first.pdf,
         identity=pki.bob,
-        placement=InvisiblePlacement(),
-        level=PadesLevel.B_LT,
+        spec=SealingSpec(placement=InvisiblePlacement(), level=PadesLevel.B_LT),
         timestamper=timestamper,
         validation=pki.validation_material(),
     )
@@ -80,4 +79,4 @@ def test_a_damaged_hybrid_file_is_still_refused(pki) -> None:
     broken = base.replace(b"trailer\n<< /Size 8", b"trailer\n<< /Size 7")
     assert broken != base
     with pytest.raises(DamagedPdfError):
-        sign_pdf(pdf=broken, identity=pki.alice, placement=InvisiblePlacement())
+        sign_pdf(pdf=broken, identity=pki.alice, spec=SealingSpec(placement=InvisiblePlacement()))
