@@ -54,14 +54,20 @@ class SpecReader(PdfFileReader):
         super().__init__(*args, **kwargs)
         xrefs = self.xrefs
         introducing = xrefs.get_introducing_revision
+        known: dict[tuple[int, int], int] = {}
 
         def introduced(ref: generic.Reference) -> int:
             """Dependency walks ask when an object appeared: one never defined is "later
-            than every revision" (and reads as null) rather than a KeyError."""
-            try:
-                return int(introducing(ref))
-            except KeyError:
-                return int(xrefs.total_revisions)
+            than every revision" (and reads as null) rather than a KeyError. Remembered:
+            pyhanko scans every xref section per call, and the difference analysis of a
+            file with many signatures asks it hundreds of thousands of times."""
+            key = (ref.idnum, ref.generation)
+            if key not in known:
+                try:
+                    known[key] = int(introducing(ref))
+                except KeyError:
+                    known[key] = int(xrefs.total_revisions)
+            return known[key]
 
         xrefs.get_introducing_revision = introduced  # type: ignore[method-assign]
 
