@@ -117,6 +117,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "PDF 文件已加密，无法验证其中的签名。",
         "The PDF is encrypted; its signatures cannot be verified.",
     ),
+    "encrypted-open": (
+        "PDF 文件已加密，但无需密码即可打开（用户密码为空），已照常验证其中的签名。",
+        "The PDF is encrypted but opens without a password (empty user password); its "
+        "signatures were verified as usual.",
+    ),
     "no-signatures": (
         "文件中没有签名或印章。",
         "The document carries no signatures.",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.crypt import AuthStatus
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import EmbeddedPdfSignature
 
 from seals.indications import MODIFIED
@@ -41,6 +43,17 @@ logger = logging.getLogger(__name__)
 
 
 MAX_SIGNATURES = 64
+
+
+def opens_without_password(reader: PdfFileReader) -> bool:
+    """An encrypted PDF whose user password is empty opens for anyone (viewers do so without
+    asking), and its signatures can be verified: the signature values are never encrypted
+    and the ByteRange digest covers the file's bytes as they are. EU DSS verifies them."""
+    try:
+        result = reader.decrypt(b"")
+    except Exception:
+        return False
+    return result.status is not AuthStatus.FAILED
 
 
 class EmbeddedSignature(EmbeddedPdfSignature):
@@ -114,7 +127,9 @@ class Verifier(VerifierState):
             reader, tolerant = open_reader(self.pdf, limits=DECODE_LIMITS)
             if tolerant is not None:
                 self.doc_findings.append(tolerant)
-            encrypted = reader.encrypted
+            encrypted = reader.encrypted and not opens_without_password(reader)
+            if reader.encrypted and not encrypted:
+                self.doc_findings.append(finding("encrypted-open"))
             if not encrypted:
                 self.revisions = reader.xrefs.total_revisions
                 self.pages = page_count(reader)

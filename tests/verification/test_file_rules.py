@@ -231,3 +231,41 @@ def test_freeing_an_object_of_the_signed_revision_fails(pki: Pki, verify: Verify
     report = verify(_append_free_entry(signed, number=content.idnum, generation=1))
     assert report.signatures[0].indication is Indication.TOTAL_FAILED, report.to_json()
     assert any("was deleted" in f.en for f in report.signatures[0].findings), report.to_json()
+
+
+def _encrypted_open(pki: Pki, *, user: str) -> bytes:
+    """A one-page PDF encrypted with owner password 'owner' and user password `user`, then
+    sealed (the sealer authenticates as the owner, as Acrobat does for such files)."""
+    from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter
+
+    w = PdfFileWriter()
+    contents = w.add_object(generic.StreamObject(stream_data=b"BT /F1 18 Tf 72 720 Td ET"))
+    w.insert_page(PageObject(contents=contents, media_box=(0, 0, 595, 842)))
+    w.encrypt("owner", user)
+    out = BytesIO()
+    w.write(out)
+    iw = IncrementalPdfFileWriter(out)
+    iw.encrypt("owner")
+    spec = fields.SigFieldSpec(sig_field_name="Seal1", on_page=0, box=(400, 60, 520, 180))
+    fields.append_signature_field(iw, spec)
+    meta = signers.PdfSignatureMetadata(
+        field_name="Seal1", subfilter=SigSeedSubFilter.PADES, md_algorithm="sha256"
+    )
+    return signers.sign_pdf(
+        iw, meta, signer=pyhanko_signer(pki, pki.enterprise), timestamper=timestamper(pki)
+    ).getvalue()
+
+
+def test_an_encrypted_pdf_anyone_can_open_is_verified(pki: Pki, verify: Verify) -> None:
+    """Was status 'encrypted', nothing verified (EU DSS's encrypted.pdf)."""
+    report = verify(_encrypted_open(pki, user=""))
+    assert report.document.status == "ok", report.to_json()
+    assert "encrypted-open" in {f.code for f in report.document.modifications}
+    assert report.signatures[0].indication is Indication.TOTAL_PASSED, report.to_json()
+
+
+def test_an_encrypted_pdf_needing_a_password_is_still_not_verified(
+    pki: Pki, verify: Verify
+) -> None:
+    report = verify(_encrypted_open(pki, user="secret"))
+    assert report.document.status == "encrypted", report.to_json()
