@@ -29,6 +29,7 @@ at streams, and a rewritten VRI entry object is approved only through its own DS
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from pyhanko.pdf_utils import generic, misc
 from pyhanko.pdf_utils.reader import HistoricalResolver, RawPdfPath
@@ -76,10 +77,29 @@ class FreedObjectRule(QualifiedWhitelistRule):
         self, old: HistoricalResolver, new: HistoricalResolver
     ) -> Iterable[tuple[ModificationLevel, ReferenceUpdate]]:
         xrefs = old.reader.xrefs
+        # Judged by object NUMBER, whatever generation the free entry names: viewers treat
+        # "n 65535 f" as deleting object n, while pyhanko would still resolve n 0 R from the
+        # older section - the one way to make the two disagree about signed content.
+        for idnum in xrefs.get_xref_data(new.revision).freed:
+            if idnum and _live(xrefs, idnum, old.revision):
+                raise SuspiciousModification(
+                    f"Object {idnum} of the signed revision was deleted (a free entry)."
+                )
         for ref in new.refs_freed_in_revision():
-            if xrefs.get_historical_ref(ref, old.revision) is not None:
-                raise SuspiciousModification(f"{ref} of the signed revision was deleted.")
             yield ModificationLevel.LTA_UPDATES, ReferenceUpdate(ref)
+
+
+def _live(xrefs: Any, idnum: int, revision: int) -> bool:
+    """Whether object number `idnum` is in use in `revision` (newest section first)."""
+    for rev in range(revision, -1, -1):
+        data = xrefs.get_xref_data(rev)
+        sections = [data] + ([data.hybrid.xref_data] if data.hybrid is not None else [])
+        for section in sections:
+            if idnum in section.standard_xrefs or idnum in section.xrefs_in_objstm:
+                return True
+        if idnum in data.freed:
+            return False
+    return False
 
 
 class LenientVRIRule(WhitelistRule):
