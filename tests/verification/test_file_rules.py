@@ -273,3 +273,17 @@ def test_an_encrypted_pdf_needing_a_password_is_still_not_verified(
 ) -> None:
     report = verify(_encrypted_open(pki, user="secret"))
     assert report.document.status == "encrypted", report.to_json()
+
+
+def test_an_encrypted_pdf_anyone_can_open_changed_after_signing_fails(
+    pki: Pki, verify: Verify
+) -> None:
+    from tests.verification.test_attacks import change_content
+
+    w = IncrementalPdfFileWriter(BytesIO(_encrypted_open(pki, user="")))
+    w.encrypt("owner")
+    change_content(w)
+    out = BytesIO()
+    w.write(out)
+    report = verify(out.getvalue())
+    assert report.signatures[0].indication is Indication.TOTAL_FAILED, report.to_json()
