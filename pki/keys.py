@@ -14,7 +14,7 @@ import secrets
 import stat
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol, TypeAlias
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 from uuid import uuid4
 
 from cryptography.exceptions import InvalidTag
@@ -23,8 +23,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlmodel import Session
 
+from pki import sm2
 from pki.errors import KeyStoreError
 from pki.models import KeyRecord
+
+if TYPE_CHECKING:
+    from pki.sm2_signer import Sm2KeySigner
 
 PrivateKey: TypeAlias = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 PublicKey: TypeAlias = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
@@ -37,10 +41,12 @@ class KeyAlgorithm(StrEnum):
     EC_P256 = "ec-p256"
     EC_P384 = "ec-p384"
     RSA_3072 = "rsa-3072"
+    SM2 = "sm2"
+    """GB/T 32918 on the recommended curve; signs through `signer` only (see pki/sm2.py)."""
 
 
 def generate_private_key(algorithm: KeyAlgorithm) -> PrivateKey:
-    """A fresh private key of `algorithm`."""
+    """A fresh private key of `algorithm` (SM2 keys: `pki.sm2.generate_private_key`)."""
     match KeyAlgorithm(algorithm):
         case KeyAlgorithm.EC_P256:
             return ec.generate_private_key(ec.SECP256R1())
@@ -48,6 +54,19 @@ def generate_private_key(algorithm: KeyAlgorithm) -> PrivateKey:
             return ec.generate_private_key(ec.SECP384R1())
         case KeyAlgorithm.RSA_3072:
             return rsa.generate_private_key(public_exponent=65537, key_size=3072)
+        case KeyAlgorithm.SM2:
+            raise KeyStoreError("SM2 keys are not pyca/cryptography keys (pki.sm2)")
+
+
+def new_pkcs8(algorithm: KeyAlgorithm) -> bytes:
+    """A fresh private key of `algorithm` as unencrypted PKCS#8 DER (to be encrypted)."""
+    if KeyAlgorithm(algorithm) is KeyAlgorithm.SM2:
+        return sm2.generate_private_key().pkcs8_der()
+    return generate_private_key(algorithm).private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
 
 
 def algorithm_of(key: PrivateKey | PublicKey) -> KeyAlgorithm:
@@ -90,13 +109,8 @@ class SoftwareKeyStore:
         return "SoftwareKeyStore(master_key=<hidden>)"
 
     def create_key(self, session: Session, *, algorithm: KeyAlgorithm, label: str) -> str:
-        key = generate_private_key(algorithm)
         key_id = uuid4().hex
-        plaintext = key.private_bytes(
-            serialization.Encoding.DER,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+        plaintext = new_pkcs8(algorithm)
         aad = key_id.encode()
         data_key = AESGCM.generate_key(bit_length=256)
         nonce = os.urandom(_NONCE_BYTES)
@@ -114,7 +128,8 @@ class SoftwareKeyStore:
         session.flush()
         return key_id
 
-    def private_key(self, session: Session, key_id: str) -> PrivateKey:
+    def _unlock(self, session: Session, key_id: str) -> tuple[KeyRecord, bytes]:
+        """The record and its decrypted PKCS#8 DER (kept in memory only)."""
         record = session.get(KeyRecord, key_id)
         if record is None:
             raise KeyStoreError(f"no key with id {key_id!r}", key_id=key_id)
@@ -127,6 +142,28 @@ class SoftwareKeyStore:
                 f"key {key_id!r} cannot be unlocked: wrong master key or tampered record",
                 key_id=key_id,
             ) from None
+        return record, plaintext
+
+    def algorithm(self, session: Session, key_id: str) -> KeyAlgorithm:
+        """The algorithm recorded for `key_id` (no decryption)."""
+        record = session.get(KeyRecord, key_id)
+        if record is None:
+            raise KeyStoreError(f"no key with id {key_id!r}", key_id=key_id)
+        return KeyAlgorithm(record.algorithm)
+
+    def sm2_signer(self, session: Session, key_id: str) -> Sm2KeySigner:
+        """An SM2 key unlocked in memory behind the `KeySigner` interface."""
+        from pki.sm2_signer import Sm2KeySigner
+
+        record, plaintext = self._unlock(session, key_id)
+        if record.algorithm != KeyAlgorithm.SM2.value:
+            raise KeyStoreError(f"key {key_id!r} is not an SM2 key", key_id=key_id)
+        return Sm2KeySigner(key_id, sm2.load_private_key(plaintext))
+
+    def private_key(self, session: Session, key_id: str) -> PrivateKey:
+        record, plaintext = self._unlock(session, key_id)
+        if record.algorithm == KeyAlgorithm.SM2.value:
+            raise KeyStoreError(f"key {key_id!r} is an SM2 key: sign through its signer")
         key = serialization.load_der_private_key(plaintext, password=None)
         if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
             raise KeyStoreError(f"key {key_id!r} has an unsupported type", key_id=key_id)

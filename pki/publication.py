@@ -16,14 +16,22 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp as x509_ocsp
 from sqlmodel import Session
 
-from pki import crl, ocsp, tsa
+from pki import crl, ocsp, sm2_authority, tsa
 from pki.authority import Authority
 from pki.errors import PkiError
 from pki.models import CaRecord, CrlState
 from pki.profiles import POLICY_OID, CaName
+from pki.sm2_ca import build_sm2_crl, is_sm2_ca
 
 T = TypeVar("T")
-CRL_ISSUERS = (CaName.ROOT, CaName.ORGANIZATION, CaName.PERSONAL)
+CRL_ISSUERS = (
+    CaName.ROOT,
+    CaName.ORGANIZATION,
+    CaName.PERSONAL,
+    CaName.SM2_ROOT,
+    CaName.SM2_ORGANIZATION,
+    CaName.SM2_PERSONAL,
+)
 OCSP_RESPONDERS = {
     CaName.ORGANIZATION: CaName.OCSP_ORGANIZATION,
     CaName.PERSONAL: CaName.OCSP_PERSONAL,
@@ -97,14 +105,17 @@ class Publisher:
             crl.RevokedEntry(serial=r.serial, revoked_at=r.revoked_at, reason=r.reason)
             for r in self.authority.revoked_entries(session, name)
         ]
-        der = crl.build_crl(
-            issuer_cert=self.authority.ca_certificate(session, name),
-            issuer_key=self.authority.ca_key(session, name),
-            entries=entries,
-            number=state.crl_number + 1,
-            this_update=now,
-            next_update=now + self.policy.crl_validity,
-        )
+        if is_sm2_ca(name):
+            der = self._sm2_crl(session, name, entries, state.crl_number + 1)
+        else:
+            der = crl.build_crl(
+                issuer_cert=self.authority.ca_certificate(session, name),
+                issuer_key=self.authority.ca_key(session, name),
+                entries=entries,
+                number=state.crl_number + 1,
+                this_update=now,
+                next_update=now + self.policy.crl_validity,
+            )
         state.crl_number += 1
         state.crl_der = der
         state.this_update = now
@@ -112,6 +123,22 @@ class Publisher:
         session.add(state)
         session.flush()
         return der
+
+    def _sm2_crl(
+        self, session: Session, name: str, entries: list[crl.RevokedEntry], number: int
+    ) -> bytes:
+        now = self.authority.clock()
+        ca = session.get(CaRecord, name)
+        if ca is None:
+            raise UnknownCaError(f"CA {name!r} is not initialised")
+        return build_sm2_crl(
+            issuer_der=self.authority.ca_certificate(session, name).public_bytes(Encoding.DER),
+            signer=sm2_authority.signer(self.authority, session, ca.key_id),
+            entries=[(e.serial, e.revoked_at, e.reason) for e in entries],
+            number=number,
+            this_update=now,
+            next_update=now + self.policy.crl_validity,
+        )
 
     def after_revocation(self, session: Session, issuer_ca: str) -> None:
         """Revocation is visible in the CRL at once (OCSP reads the records directly)."""
@@ -237,6 +264,8 @@ class Publisher:
         """Evidence for a certificate one of OUR CAs issued: OCSP from our responder for leaves
         of the issuing CAs, the root's CRL for what the root issued; None for anyone else's."""
         for ca in CRL_ISSUERS:
+            if session.get(CaRecord, ca) is None:
+                continue
             if self.authority.ca_certificate(session, ca) != issuer:
                 continue
             if ca in OCSP_RESPONDERS:
@@ -245,6 +274,6 @@ class Publisher:
         return None
 
     def ca_certificate(self, session: Session, ca: str) -> x509.Certificate:
-        if ca not in {c.value for c in CRL_ISSUERS}:
+        if ca not in {c.value for c in CRL_ISSUERS} or session.get(CaRecord, ca) is None:
             raise UnknownCaError(f"no CA certificate is published as {ca!r}")
         return self.authority.ca_certificate(session, ca)
