@@ -18,7 +18,7 @@ from pki.publication import UnknownCaError
 
 router = APIRouter(prefix="/pki", tags=["pki protocols"])
 
-CaPath = Annotated[str, Path(pattern=r"^[a-z-]{1,32}$")]
+CaPath = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,32}$")]
 
 
 @router.get("/ca/{ca}.crt", response_class=Response)
