@@ -32,8 +32,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from pki.crl import SigningKey, same_public_key, sign_bytes
+from pki import sm2
+from pki.crl import ProtocolKey, same_public_key, sign_bytes
 from pki.errors import OcspConfigError, OcspRequestError
+from pki.sm2_ca import certificate_spki, verify_certificate_signature
 
 __all__ = [
     "CertState",
@@ -110,6 +112,21 @@ def _key_bits(cert: asn1_x509.Certificate) -> bytes:
     return bytes(spki["public_key"].contents[1:])
 
 
+def _directly_issued(child: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether `issuer` signed `child` (SM2 certificates checked through pki.sm2)."""
+    der = serialization.Encoding.DER
+    issuer_spki = certificate_spki(issuer.public_bytes(der))
+    if sm2.is_sm2_public_key_info(issuer_spki):
+        return child.issuer == issuer.subject and verify_certificate_signature(
+            child.public_bytes(der), issuer_spki
+        )
+    try:
+        child.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class OcspIssuer:
     """One issuing CA we answer for, and the delegated responder that signs for it.
@@ -120,7 +137,7 @@ class OcspIssuer:
 
     issuer_cert: x509.Certificate
     responder_cert: x509.Certificate
-    responder_key: SigningKey
+    responder_key: ProtocolKey
     name: str
     _cert_ids: dict[str, tuple[bytes, bytes]] = field(init=False, repr=False, compare=False)
     _responder_key_hash: bytes = field(init=False, repr=False, compare=False)
@@ -132,18 +149,16 @@ class OcspIssuer:
         if not same_public_key(self.responder_cert, self.responder_key):
             raise OcspConfigError(f"{self.name}: responder key does not match its certificate")
         if self.responder_cert != self.issuer_cert:
+            if not _directly_issued(self.responder_cert, self.issuer_cert):
+                raise OcspConfigError(f"{self.name}: responder certificate is not issued by the CA")
             try:
-                self.responder_cert.verify_directly_issued_by(self.issuer_cert)
-            except (ValueError, TypeError, InvalidSignature) as exc:
-                raise OcspConfigError(
-                    f"{self.name}: responder certificate is not issued by the CA"
-                ) from exc
-            try:
-                eku = self.responder_cert.extensions.get_extension_for_class(
-                    x509.ExtendedKeyUsage
-                ).value
+                eku = list(
+                    self.responder_cert.extensions.get_extension_for_class(
+                        x509.ExtendedKeyUsage
+                    ).value
+                )
             except x509.ExtensionNotFound:
-                eku = x509.ExtendedKeyUsage([])
+                eku = []  # (cryptography 51 refuses an empty ExtendedKeyUsage)
             if ExtendedKeyUsageOID.OCSP_SIGNING not in eku:
                 raise OcspConfigError(f"{self.name}: responder certificate lacks EKU OCSPSigning")
         der = serialization.Encoding.DER

@@ -21,7 +21,7 @@ from pki.authority import Authority
 from pki.errors import PkiError
 from pki.models import CaRecord, CrlState
 from pki.profiles import POLICY_OID, CaName
-from pki.sm2_ca import build_sm2_crl, is_sm2_ca
+from pki.sm2_ca import build_sm2_crl, is_sm2_ca, ocsp_request
 
 T = TypeVar("T")
 CRL_ISSUERS = (
@@ -36,6 +36,12 @@ OCSP_RESPONDERS = {
     CaName.ORGANIZATION: CaName.OCSP_ORGANIZATION,
     CaName.PERSONAL: CaName.OCSP_PERSONAL,
 }
+SM2_OCSP_RESPONDERS = {
+    CaName.SM2_ORGANIZATION: CaName.SM2_OCSP_ORGANIZATION,
+    CaName.SM2_PERSONAL: CaName.SM2_OCSP_PERSONAL,
+}
+"""Answered by the same /pki/ocsp endpoint when the SM2 hierarchy exists: the request's
+CertID (issuer name and key hash) picks the CA."""
 
 
 @dataclass(frozen=True)
@@ -173,40 +179,54 @@ class Publisher:
         )
 
     def _ocsp_issuers(self, session: Session) -> list[ocsp.OcspIssuer]:
+        def present(responders: dict[CaName, CaName]) -> bool:
+            names = [name for pair in responders.items() for name in pair]
+            return all(session.get(CaRecord, name) is not None for name in names)
+
         def load() -> list[ocsp.OcspIssuer]:
-            if any(
-                session.get(CaRecord, name) is None
-                for pair in OCSP_RESPONDERS.items()
-                for name in pair
-            ):
+            if not present(OCSP_RESPONDERS):
                 return []
+            pairs = list(OCSP_RESPONDERS.items())
+            if present(SM2_OCSP_RESPONDERS):
+                pairs += SM2_OCSP_RESPONDERS.items()
             return [
                 ocsp.OcspIssuer(
                     issuer_cert=self.authority.ca_certificate(session, ca),
                     responder_cert=self.authority.ca_certificate(session, responder),
-                    responder_key=self.authority.ca_key(session, responder),
+                    responder_key=self._protocol_key(session, responder),
                     name=ca,
                 )
-                for ca, responder in OCSP_RESPONDERS.items()
+                for ca, responder in pairs
             ]
 
         return self._cached("ocsp", load)
 
+    def _protocol_key(self, session: Session, name: str) -> crl.ProtocolKey:
+        """The responder's or TSA's key: a pyca key, or an SM2 signer in the SM2 hierarchy."""
+        if is_sm2_ca(name):
+            return sm2_authority.signer(
+                self.authority, session, self.authority._ca_record(session, name).key_id
+            )
+        return self.authority.ca_key(session, name)
+
     # -- time-stamps ----------------------------------------------------------------------
 
-    def tsa_config(self, session: Session) -> tsa.TsaConfig:
+    def tsa_config(self, session: Session, *, sm2: bool = False) -> tsa.TsaConfig:
+        """The TSA (`sm2`: the SM2 TSA, SM2-with-SM3 tokens with SM3 message digests)."""
+        name, root = (CaName.SM2_TSA, CaName.SM2_ROOT) if sm2 else (CaName.TSA, CaName.ROOT)
+
         def load() -> tsa.TsaConfig:
-            if session.get(CaRecord, CaName.TSA) is None:
-                raise UnknownCaError("the time-stamping authority is not initialised")
+            if session.get(CaRecord, name) is None:
+                raise UnknownCaError(f"the time-stamping authority {name.value} is not initialised")
             return tsa.TsaConfig(
-                cert=self.authority.ca_certificate(session, CaName.TSA),
-                key=self.authority.ca_key(session, CaName.TSA),
-                chain=[self.authority.ca_certificate(session, CaName.ROOT)],
+                cert=self.authority.ca_certificate(session, name),
+                key=self._protocol_key(session, name),
+                chain=[self.authority.ca_certificate(session, root)],
                 policy_oid=self.policy.tsa_policy_oid,
                 accuracy=self.policy.tsa_accuracy,
             )
 
-        return self._cached("tsa", load)
+        return self._cached(name.value, load)
 
     def _cached(self, name: str, load: Callable[[], T]) -> T:
         """Signing material unlocked once per `material_ttl`: a renewed responder or TSA
@@ -221,11 +241,11 @@ class Publisher:
             self._material[name] = (now + self.policy.material_ttl.total_seconds(), value)
         return value
 
-    def timestamp_response(self, session: Session, query_der: bytes) -> bytes:
+    def timestamp_response(self, session: Session, query_der: bytes, *, sm2: bool = False) -> bytes:
         """A TimeStampResp DER for any input (rejection with failInfo for bad queries)."""
         return tsa.respond(
             query_der,
-            config=self.tsa_config(session),
+            config=self.tsa_config(session, sm2=sm2),
             now=self.authority.clock(),
             serial=tsa.new_serial(),
         )
@@ -234,6 +254,12 @@ class Publisher:
 
     def ocsp_for(self, session: Session, *, certificate: x509.Certificate, issuer_ca: str) -> bytes:
         """Our own responder's answer for one certificate, produced in process (no HTTP)."""
+        if is_sm2_ca(issuer_ca):  # pyca cannot hash an SM2 issuer key for the CertID
+            issuer = self.authority.ca_certificate(session, issuer_ca)
+            der = ocsp_request(
+                certificate.public_bytes(Encoding.DER), issuer.public_bytes(Encoding.DER)
+            )
+            return self.ocsp_response(session, der)
         request = (
             x509_ocsp.OCSPRequestBuilder()
             .add_certificate(

@@ -14,12 +14,14 @@ as OpenSSL and Tongsuo write it; signatures use the default user ID 123456781234
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Protocol
 
 from asn1crypto import core
 from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 
@@ -252,3 +254,22 @@ def build_sm2_crl(
             "signature": signature,
         }
     ).dump()
+
+
+def ocsp_request(certificate_der: bytes, issuer_der: bytes) -> bytes:
+    """An OCSP request (SHA-256 CertID) for a certificate whose issuer key pyca cannot load."""
+    issuer = asn1_x509.Certificate.load(issuer_der)
+    key_bits = issuer["tbs_certificate"]["subject_public_key_info"]["public_key"].contents[1:]
+    serial = asn1_x509.Certificate.load(certificate_der).serial_number
+    cert_id = asn1_ocsp.CertId(
+        {
+            "hash_algorithm": {"algorithm": "sha256"},
+            "issuer_name_hash": hashlib.sha256(
+                issuer["tbs_certificate"]["subject"].dump()
+            ).digest(),
+            "issuer_key_hash": hashlib.sha256(key_bits).digest(),
+            "serial_number": serial,
+        }
+    )
+    request = asn1_ocsp.TBSRequest({"request_list": [{"req_cert": cert_id}]})
+    return asn1_ocsp.OCSPRequest({"tbs_request": request}).dump()

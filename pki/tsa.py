@@ -24,7 +24,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from pki.crl import SigningKey, same_public_key, sign_bytes, signature_hash_for
+from pki.crl import ProtocolKey, same_public_key, sign_bytes, signature_hash_for
 from pki.errors import TsaConfigError
 
 __all__ = ["TimeStampResp", "TsaConfig", "TsaFailure", "new_serial", "respond"]
@@ -32,7 +32,7 @@ __all__ = ["TimeStampResp", "TsaConfig", "TsaFailure", "new_serial", "respond"]
 logger = logging.getLogger(__name__)
 
 # Accepted message imprint algorithms and their digest lengths.
-IMPRINT_ALGORITHMS = {"sha256": 32, "sha384": 48, "sha512": 64}
+IMPRINT_ALGORITHMS = {"sha256": 32, "sha384": 48, "sha512": 64, "sm3": 32}
 # RFC 3161 §2.4.2: serialNumber up to 160 bits.
 _MAX_SERIAL = (1 << 160) - 1
 
@@ -114,7 +114,7 @@ class TsaConfig:
     """
 
     cert: x509.Certificate
-    key: SigningKey
+    key: ProtocolKey
     chain: Sequence[x509.Certificate]
     policy_oid: str
     accuracy: timedelta

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp, tsp
 from cryptography import x509
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -20,7 +21,8 @@ from app.wiring import build_services
 from pki import sm2
 from pki.authority import seal_code_of
 from pki.models import CaRecord, CertificateRecord
-from pki.sm2_ca import certificate_spki, verify_certificate_signature
+from pki.sm2_ca import certificate_spki, ocsp_request, verify_certificate_signature
+from pki.tsa import TimeStampResp
 from seals.models import Seal
 from tests.conftest import auth, make_uscc
 from tests.seals_registry.util import make_org, rows
@@ -138,3 +140,45 @@ def test_sm2_disabled_means_no_sm2_hierarchy_and_no_sm2_certificates(
             assert session.get(CaRecord, "sm2-organization") is not None
     finally:
         services.engine.dispose()
+
+
+def test_sm2_ocsp_and_tsa_over_http(
+    client: TestClient, new_org: Any, org_key: Any, platform_key: str, engine: Engine
+) -> None:
+    org = make_org(client, new_org, org_key, platform_key, name="福州应答科技有限公司")
+    created = client.post(
+        f"/api/v1/organizations/{org.id}/seals", json={"kind": "finance"}, headers=auth(org.admin)
+    )
+    assert created.status_code == 201, created.text
+    dual = _record(engine, created.json()["sm2_certificate_id"])
+    issuer = client.get("/pki/ca/sm2-organization.crt").content
+    answer = client.post(
+        "/pki/ocsp",
+        content=ocsp_request(dual.der, issuer),
+        headers={"content-type": "application/ocsp-request"},
+    )
+    basic = ocsp.OCSPResponse.load(answer.content)["response_bytes"]["response"].parsed
+    assert basic["tbs_response_data"]["responses"][0]["cert_status"].name == "good"
+    responder = basic["certs"][0].dump()
+    assert sm2.verify(
+        certificate_spki(responder), basic["tbs_response_data"].dump(), bytes(basic["signature"])
+    )
+    query = tsp.TimeStampReq(
+        {
+            "version": 1,
+            "message_imprint": {
+                "hash_algorithm": {"algorithm": "sm3"},
+                "hashed_message": b"\1" * 32,
+            },
+            "cert_req": True,
+        }
+    )
+    reply = client.post(
+        "/pki/tsa/sm2",
+        content=query.dump(),
+        headers={"content-type": "application/timestamp-query"},
+    )
+    assert reply.status_code == 200
+    token = TimeStampResp.load(reply.content)["time_stamp_token"]
+    signer = token["content"]["signer_infos"][0]
+    assert signer["signature_algorithm"]["algorithm"].dotted == sm2.OID_SM2_WITH_SM3

@@ -3,10 +3,6 @@ independent verifiers (openssl with distid, gmssl) say about our SM2 certificate
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,12 +10,11 @@ from asn1crypto import core
 from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 from gmssl import sm2 as gm_sm2
-from sqlmodel import Session, func, select
+from sqlmodel import func, select
 
 from pki import sm2
-from pki.authority import Authority, EnterpriseIdentity, PersonIdentity
+from pki.authority import EnterpriseIdentity
 from pki.errors import InvalidRequestError
 from pki.hierarchy import HierarchyConfig, ensure_hierarchy, ensure_sm2_hierarchy
 from pki.keys import KeyAlgorithm
@@ -32,65 +27,25 @@ from pki.sm2_ca import (
     certificate_spki,
     verify_certificate_signature,
 )
-from tests.pki.conftest import FIXED_NOW, PkiFixture, build_pki
-
-SM2_ALL = (
-    "sm2-root",
-    "sm2-organization",
-    "sm2-personal",
-    "sm2-tsa",
-    "sm2-ocsp-organization",
-    "sm2-ocsp-personal",
+from tests.pki.conftest import build_pki
+from tests.pki.sm2_support import (
+    DISTID,
+    RESIDENT_ID,
+    SM2_ALL,
+    USCC,
+    Sm2Pki,
+    build_sm2_pki,
+    ca_der,
+    cert_der,
+    openssl,
+    openssl_signature_ok,
+    pem,
 )
-USCC = "91350100M000100Y43"
-RESIDENT_ID = "11010519491231002X"
-
-
-@dataclass(frozen=True)
-class Sm2Pki:
-    pki: PkiFixture
-    enterprise_id: str
-    person_id: str
-
-    def session(self) -> Session:
-        return self.pki.session()
-
-    @property
-    def authority(self) -> Authority:
-        return self.pki.authority
 
 
 @pytest.fixture(scope="module")
 def sm2_pki(tmp_path_factory: pytest.TempPathFactory) -> Sm2Pki:
-    pki = build_pki(tmp_path_factory.mktemp("sm2-pki"), family="ec")
-    with pki.session() as session:
-        result = ensure_sm2_hierarchy(session, authority=pki.authority, config=HierarchyConfig())
-        assert result.created_cas == SM2_ALL
-        enterprise = pki.authority.issue(
-            session,
-            identity=EnterpriseIdentity(name="示例科技有限公司", uscc=USCC),
-            owner_org_id="org-1",
-            key_algorithm=KeyAlgorithm.SM2,
-            seal_code="3501000000001",
-        )
-        person = pki.authority.issue(
-            session,
-            identity=PersonIdentity(name="张三", resident_id=RESIDENT_ID),
-            owner_person_id="person-1",
-            key_algorithm=KeyAlgorithm.SM2,
-        )
-        session.commit()
-    return Sm2Pki(pki, enterprise.certificate_id, person.certificate_id)
-
-
-def _der(pki: Sm2Pki, certificate_id: str) -> bytes:
-    with pki.session() as session:
-        return pki.authority.get(session, certificate_id).der
-
-
-def _ca_der(pki: Sm2Pki, name: str) -> bytes:
-    with pki.session() as session:
-        return pki.authority.ca_certificate(session, name).public_bytes(Encoding.DER)
+    return build_sm2_pki(tmp_path_factory.mktemp("sm2-pki"))
 
 
 def test_added_beside_the_existing_hierarchy_and_idempotent(sm2_pki: Sm2Pki) -> None:
@@ -114,23 +69,23 @@ def test_every_sm2_certificate_is_sm2_with_sm3_and_chains(sm2_pki: Sm2Pki) -> No
         "sm2-ocsp-personal": "sm2-personal",
     }
     for name, issuer in issuer_of.items():
-        der = _ca_der(sm2_pki, name)
+        der = ca_der(sm2_pki, name)
         cert = asn1_x509.Certificate.load(der)
         algorithm = cert["signature_algorithm"]
         assert algorithm["algorithm"].dotted == sm2.OID_SM2_WITH_SM3
         assert algorithm["parameters"].native is None
         assert cert["tbs_certificate"]["signature"].dump() == algorithm.dump()
         assert sm2.is_sm2_public_key_info(certificate_spki(der))
-        issuer_spki = certificate_spki(_ca_der(sm2_pki, issuer))
+        issuer_spki = certificate_spki(ca_der(sm2_pki, issuer))
         assert verify_certificate_signature(der, issuer_spki), name
         if name != issuer:
             assert not verify_certificate_signature(der, certificate_spki(der))
-    root = x509.load_der_x509_certificate(_ca_der(sm2_pki, "sm2-root"))
+    root = x509.load_der_x509_certificate(ca_der(sm2_pki, "sm2-root"))
     assert root.subject.rfc4514_string() == "CN=eseal SM2 Root CA,O=eseal,C=CN"
 
 
 def test_gm_t_0015_identity_extensions(sm2_pki: Sm2Pki) -> None:
-    enterprise = x509.load_der_x509_certificate(_der(sm2_pki, sm2_pki.enterprise_id))
+    enterprise = x509.load_der_x509_certificate(cert_der(sm2_pki, sm2_pki.enterprise_id))
     exts = {e.oid.dotted_string: e for e in enterprise.extensions}
     assert core.PrintableString.load(exts[OID_IC_REGISTRATION_NUMBER].value.value).native == USCC
     assert core.PrintableString.load(exts[OID_ORGANIZATION_CODE].value.value).native == USCC[8:17]
@@ -139,7 +94,7 @@ def test_gm_t_0015_identity_extensions(sm2_pki: Sm2Pki) -> None:
     assert usage.digital_signature and usage.content_commitment and not usage.key_cert_sign
     assert sm2_pki.authority.seal_code_of(enterprise) == "3501000000001"
     assert "1.3.6.1.5.5.7.1.3" not in exts  # no EU QCStatements in the GM profile
-    person = x509.load_der_x509_certificate(_der(sm2_pki, sm2_pki.person_id))
+    person = x509.load_der_x509_certificate(cert_der(sm2_pki, sm2_pki.person_id))
     code = person.extensions.get_extension_for_oid(x509.ObjectIdentifier(OID_IDENTIFY_CODE))
     # IdentifyCode CHOICE residenterCardNumber [0] IMPLICIT PrintableString
     assert code.value.value == b"\x80\x12" + RESIDENT_ID.encode()  # type: ignore[attr-defined]
@@ -152,8 +107,8 @@ def test_gm_t_0015_identity_extensions(sm2_pki: Sm2Pki) -> None:
 
 
 def test_gmssl_verifies_a_certificate_signature(sm2_pki: Sm2Pki) -> None:
-    cert = asn1_x509.Certificate.load(_der(sm2_pki, sm2_pki.enterprise_id))
-    issuer_point = sm2.point_from_spki(certificate_spki(_ca_der(sm2_pki, "sm2-organization")))
+    cert = asn1_x509.Certificate.load(cert_der(sm2_pki, sm2_pki.enterprise_id))
+    issuer_point = sm2.point_from_spki(certificate_spki(ca_der(sm2_pki, "sm2-organization")))
     checker = gm_sm2.CryptSM2(private_key=None, public_key="00" * 64)
     checker.public_key = issuer_point[1:].hex()
     raw = sm2.raw_signature(bytes(cert["signature_value"]))
@@ -202,52 +157,11 @@ def test_sm2_crl_lists_revocations_and_verifies(sm2_pki: Sm2Pki, tmp_path: Path)
     entries = crl["tbs_cert_list"]["revoked_certificates"]
     assert [e["user_certificate"].native for e in entries] == [revoked.serial_number]
     assert entries[0]["crl_entry_extensions"][0]["extn_value"].native == "key_compromise"
-    issuer_spki = certificate_spki(_ca_der(sm2_pki, "sm2-organization"))
+    issuer_spki = certificate_spki(ca_der(sm2_pki, "sm2-organization"))
     assert sm2.verify(issuer_spki, crl["tbs_cert_list"].dump(), bytes(crl["signature"]))
     loaded = x509.load_der_x509_crl(der)
     assert loaded.get_revoked_certificate_by_serial_number(revoked.serial_number) is not None
     _openssl_crl_checks(sm2_pki, tmp_path, der, revoked.der)
-
-
-# --- openssl ----------------------------------------------------------------------------------
-
-DISTID = (
-    "-vfyopt",
-    "distid:1234567812345678",
-    "-attime",
-    str(int(FIXED_NOW.timestamp()) + 3600),
-)
-
-
-def _openssl(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    if shutil.which("openssl") is None:
-        assert os.environ.get("CI") != "true", "openssl is missing"
-        pytest.skip("openssl is not installed")
-    return subprocess.run(
-        ["openssl", *map(str, args)], capture_output=True, text=True, check=False, timeout=60
-    )
-
-
-def _pem(path: Path, *ders: bytes) -> Path:
-    path.write_text(
-        "".join(x509.load_der_x509_certificate(d).public_bytes(Encoding.PEM).decode() for d in ders)
-    )
-    return path
-
-
-def _openssl_signature_ok(
-    tmp_path: Path, name: str, signed: bytes, signature: bytes, signer_spki: bytes
-) -> bool:
-    """openssl dgst -sm3 -verify with the GM/T 0009 ID over exactly the signed bytes."""
-    (tmp_path / f"{name}.tbs").write_bytes(signed)
-    (tmp_path / f"{name}.sig").write_bytes(signature)
-    (tmp_path / f"{name}.pub").write_bytes(signer_spki)
-    done = _openssl(
-        "dgst", "-sm3", "-verify", tmp_path / f"{name}.pub", "-keyform", "DER",
-        "-sigopt", "distid:1234567812345678",
-        "-signature", tmp_path / f"{name}.sig", tmp_path / f"{name}.tbs",
-    )  # fmt: skip
-    return done.returncode == 0 and "Verified OK" in done.stdout
 
 
 @pytest.mark.interop
@@ -262,52 +176,52 @@ def test_openssl_verify_with_distid_accepts_our_chains(
     checks intermediates (and -check_ss_sig roots) with an empty ID, so a three-level GM
     chain cannot pass in one call; each signature is checked as a target under its issuer."""
     leaf_id = sm2_pki.enterprise_id if leaf == "enterprise" else sm2_pki.person_id
-    root = _pem(tmp_path / "root.pem", _ca_der(sm2_pki, "sm2-root"))
-    ca = _pem(tmp_path / "ca.pem", _ca_der(sm2_pki, issuing))
-    cert = _pem(tmp_path / "leaf.pem", _der(sm2_pki, leaf_id))
-    ok = _openssl("verify", "-CAfile", root, *DISTID, ca)
+    root = pem(tmp_path / "root.pem", ca_der(sm2_pki, "sm2-root"))
+    ca = pem(tmp_path / "ca.pem", ca_der(sm2_pki, issuing))
+    cert = pem(tmp_path / "leaf.pem", cert_der(sm2_pki, leaf_id))
+    ok = openssl("verify", "-CAfile", root, *DISTID, ca)
     assert ok.returncode == 0 and f"{ca}: OK" in ok.stdout, ok.stdout + ok.stderr
-    ok = _openssl("verify", "-partial_chain", "-CAfile", ca, *DISTID, cert)
+    ok = openssl("verify", "-partial_chain", "-CAfile", ca, *DISTID, cert)
     assert ok.returncode == 0 and f"{cert}: OK" in ok.stdout, ok.stdout + ok.stderr
     # without the GM/T 0009 user ID it fails: the ID really is in our signatures
-    bad = _openssl("verify", "-partial_chain", "-CAfile", ca, *DISTID[2:], cert)
+    bad = openssl("verify", "-partial_chain", "-CAfile", ca, *DISTID[2:], cert)
     assert bad.returncode != 0 and "signature failure" in bad.stdout + bad.stderr
     # the root's self-signature, which `verify` never checks with an ID
-    root_cert = asn1_x509.Certificate.load(_ca_der(sm2_pki, "sm2-root"))
-    assert _openssl_signature_ok(
+    root_cert = asn1_x509.Certificate.load(ca_der(sm2_pki, "sm2-root"))
+    assert openssl_signature_ok(
         tmp_path,
         "root",
         root_cert["tbs_certificate"].dump(),
         bytes(root_cert["signature_value"]),
         certificate_spki(root_cert.dump()),
     )
-    text = _openssl("x509", "-in", cert, "-noout", "-text").stdout
+    text = openssl("x509", "-in", cert, "-noout", "-text").stdout
     assert "SM2-with-SM3" in text, text
 
 
 @pytest.mark.interop
 def test_openssl_verify_accepts_service_certificates(sm2_pki: Sm2Pki, tmp_path: Path) -> None:
-    root = _pem(tmp_path / "root.pem", _ca_der(sm2_pki, "sm2-root"))
-    tsa = _pem(tmp_path / "tsa.pem", _ca_der(sm2_pki, "sm2-tsa"))
-    ok = _openssl("verify", "-CAfile", root, *DISTID, "-purpose", "timestampsign", tsa)
+    root = pem(tmp_path / "root.pem", ca_der(sm2_pki, "sm2-root"))
+    tsa = pem(tmp_path / "tsa.pem", ca_der(sm2_pki, "sm2-tsa"))
+    ok = openssl("verify", "-CAfile", root, *DISTID, "-purpose", "timestampsign", tsa)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     for responder, issuing in (
         ("sm2-ocsp-organization", "sm2-organization"),
         ("sm2-ocsp-personal", "sm2-personal"),
     ):
-        ca = _pem(tmp_path / f"{issuing}.pem", _ca_der(sm2_pki, issuing))
-        cert = _pem(tmp_path / f"{responder}.pem", _ca_der(sm2_pki, responder))
-        ok = _openssl("verify", "-partial_chain", "-CAfile", ca, *DISTID, "-purpose",
+        ca = pem(tmp_path / f"{issuing}.pem", ca_der(sm2_pki, issuing))
+        cert = pem(tmp_path / f"{responder}.pem", ca_der(sm2_pki, responder))
+        ok = openssl("verify", "-partial_chain", "-CAfile", ca, *DISTID, "-purpose",
                       "ocsphelper", cert)  # fmt: skip
         assert ok.returncode == 0, ok.stdout + ok.stderr
 
 
 def _openssl_crl_checks(sm2_pki: Sm2Pki, tmp_path: Path, crl_der: bytes, leaf_der: bytes) -> None:
     (tmp_path / "crl.der").write_bytes(crl_der)
-    listed = _openssl("crl", "-inform", "DER", "-in", tmp_path / "crl.der", "-noout", "-text")
+    listed = openssl("crl", "-inform", "DER", "-in", tmp_path / "crl.der", "-noout", "-text")
     assert listed.returncode == 0 and "Key Compromise" in listed.stdout, listed.stderr
     crl = asn1_crl.CertificateList.load(crl_der)
-    issuer_spki = certificate_spki(_ca_der(sm2_pki, "sm2-organization"))
-    assert _openssl_signature_ok(
+    issuer_spki = certificate_spki(ca_der(sm2_pki, "sm2-organization"))
+    assert openssl_signature_ok(
         tmp_path, "crl", crl["tbs_cert_list"].dump(), bytes(crl["signature"]), issuer_spki
     )
