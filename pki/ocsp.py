@@ -33,8 +33,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from pki import sm2
-from pki.crl import ProtocolKey, same_public_key, sign_bytes
 from pki.errors import OcspConfigError, OcspRequestError
+from pki.keys import KeySigner
+from pki.signatures import same_public_key, sign_bytes
 from pki.sm2_ca import certificate_spki, verify_certificate_signature
 
 __all__ = [
@@ -137,7 +138,7 @@ class OcspIssuer:
 
     issuer_cert: x509.Certificate
     responder_cert: x509.Certificate
-    responder_key: ProtocolKey
+    responder_key: KeySigner
     name: str
     _cert_ids: dict[str, tuple[bytes, bytes]] = field(init=False, repr=False, compare=False)
     _responder_key_hash: bytes = field(init=False, repr=False, compare=False)
@@ -158,7 +159,7 @@ class OcspIssuer:
                     ).value
                 )
             except x509.ExtensionNotFound:
-                eku = []  # (cryptography 51 refuses an empty ExtendedKeyUsage)
+                eku = []  # cryptography >= 46 refuses an empty ExtendedKeyUsage
             if ExtendedKeyUsageOID.OCSP_SIGNING not in eku:
                 raise OcspConfigError(f"{self.name}: responder certificate lacks EKU OCSPSigning")
         der = serialization.Encoding.DER

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp as x509_ocsp
 from sqlmodel import Session
 
-from pki import crl, ocsp, sm2_authority, tsa
+from pki import crl, ocsp, tsa
 from pki.authority import Authority
 from pki.errors import PkiError
 from pki.models import CaRecord, CrlState
@@ -116,7 +116,7 @@ class Publisher:
         else:
             der = crl.build_crl(
                 issuer_cert=self.authority.ca_certificate(session, name),
-                issuer_key=self.authority.ca_key(session, name),
+                issuer_key=self.authority.ca_signer(session, name),
                 entries=entries,
                 number=state.crl_number + 1,
                 this_update=now,
@@ -134,12 +134,11 @@ class Publisher:
         self, session: Session, name: str, entries: list[crl.RevokedEntry], number: int
     ) -> bytes:
         now = self.authority.clock()
-        ca = session.get(CaRecord, name)
-        if ca is None:
+        if session.get(CaRecord, name) is None:
             raise UnknownCaError(f"CA {name!r} is not initialised")
         return build_sm2_crl(
             issuer_der=self.authority.ca_certificate(session, name).public_bytes(Encoding.DER),
-            signer=sm2_authority.signer(self.authority, session, ca.key_id),
+            signer=self.authority.ca_signer(session, name),
             entries=[(e.serial, e.revoked_at, e.reason) for e in entries],
             number=number,
             this_update=now,
@@ -193,21 +192,13 @@ class Publisher:
                 ocsp.OcspIssuer(
                     issuer_cert=self.authority.ca_certificate(session, ca),
                     responder_cert=self.authority.ca_certificate(session, responder),
-                    responder_key=self._protocol_key(session, responder),
+                    responder_key=self.authority.ca_signer(session, responder),
                     name=ca,
                 )
                 for ca, responder in pairs
             ]
 
         return self._cached("ocsp", load)
-
-    def _protocol_key(self, session: Session, name: str) -> crl.ProtocolKey:
-        """The responder's or TSA's key: a pyca key, or an SM2 signer in the SM2 hierarchy."""
-        if is_sm2_ca(name):
-            return sm2_authority.signer(
-                self.authority, session, self.authority._ca_record(session, name).key_id
-            )
-        return self.authority.ca_key(session, name)
 
     # -- time-stamps ----------------------------------------------------------------------
 
@@ -220,7 +211,7 @@ class Publisher:
                 raise UnknownCaError(f"the time-stamping authority {name.value} is not initialised")
             return tsa.TsaConfig(
                 cert=self.authority.ca_certificate(session, name),
-                key=self._protocol_key(session, name),
+                key=self.authority.ca_signer(session, name),
                 chain=[self.authority.ca_certificate(session, root)],
                 policy_oid=self.policy.tsa_policy_oid,
                 accuracy=self.policy.tsa_accuracy,
@@ -256,10 +247,10 @@ class Publisher:
         """Our own responder's answer for one certificate, produced in process (no HTTP)."""
         if is_sm2_ca(issuer_ca):  # pyca cannot hash an SM2 issuer key for the CertID
             issuer = self.authority.ca_certificate(session, issuer_ca)
-            der = ocsp_request(
+            request_der = ocsp_request(
                 certificate.public_bytes(Encoding.DER), issuer.public_bytes(Encoding.DER)
             )
-            return self.ocsp_response(session, der)
+            return self.ocsp_response(session, request_der)
         request = (
             x509_ocsp.OCSPRequestBuilder()
             .add_certificate(
@@ -273,14 +264,17 @@ class Publisher:
         self, session: Session, *, certificate: x509.Certificate, issuer_ca: str
     ) -> RevocationData:
         """What a B-LT signature embeds: OCSP for the signer, the root CRL for the CAs above
-        it and for the TSA, and the responder and TSA certificates."""
-        extra = [self.authority.ca_certificate(session, CaName.TSA)]
-        responder = OCSP_RESPONDERS.get(CaName(issuer_ca))
+        it and for the TSA, and the responder and TSA certificates (the SM2 ones for a
+        certificate of the SM2 hierarchy)."""
+        sm2 = is_sm2_ca(issuer_ca)
+        tsa_name, root = (CaName.SM2_TSA, CaName.SM2_ROOT) if sm2 else (CaName.TSA, CaName.ROOT)
+        extra = [self.authority.ca_certificate(session, tsa_name)]
+        responder = (SM2_OCSP_RESPONDERS if sm2 else OCSP_RESPONDERS).get(CaName(issuer_ca))
         if responder is not None:
             extra.append(self.authority.ca_certificate(session, responder))
         return RevocationData(
             ocsp_responses=(self.ocsp_for(session, certificate=certificate, issuer_ca=issuer_ca),),
-            crls=(self.current_crl(session, CaName.ROOT),),
+            crls=(self.current_crl(session, root),),
             certificates=tuple(extra),
         )
 
@@ -294,7 +288,7 @@ class Publisher:
                 continue
             if self.authority.ca_certificate(session, ca) != issuer:
                 continue
-            if ca in OCSP_RESPONDERS:
+            if ca in OCSP_RESPONDERS or ca in SM2_OCSP_RESPONDERS:
                 return self.ocsp_for(session, certificate=certificate, issuer_ca=ca)
             return self.current_crl(session, ca)
         return None

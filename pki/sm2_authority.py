@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 from cryptography import x509
 from sqlmodel import Session
 
-from pki.errors import InvalidRequestError, PkiError
+from pki.errors import InvalidRequestError, KeyStoreError, PkiError
 from pki.identifiers import mask_resident_id, validate_resident_id, validate_uscc
-from pki.keys import KeyAlgorithm
+from pki.keys import KeyAlgorithm, KeySigner
 from pki.models import CertificateRecord
 from pki.profiles import CaName, CertificateProfile, CertificateTemplate, new_serial_number
 from pki.sm2_ca import (
@@ -26,16 +26,17 @@ from pki.sm2_ca import (
     gm_profiles,
     person_extensions,
 )
-from pki.sm2_signer import Sm2KeySigner
 
 if TYPE_CHECKING:
     from pki.authority import Authority, Identity, IssuedCertificate
 
 
-def signer(authority: Authority, session: Session, key_id: str) -> Sm2KeySigner:
-    """The SM2 signer of a key-store key."""
-    store = authority.keystore
-    return store.sm2_signer(session, key_id)  # type: ignore[attr-defined]
+def signer(authority: Authority, session: Session, key_id: str) -> KeySigner:
+    """The signer of an SM2 key-store key (KeyStoreError for any other key)."""
+    found = authority.keystore.signer(session, key_id)
+    if found.algorithm is not KeyAlgorithm.SM2:
+        raise KeyStoreError(f"key {key_id!r} is not an SM2 key", key_id=key_id)
+    return found
 
 
 def issue_identity(

@@ -64,3 +64,15 @@ def test_sm2_signer_refuses_other_keys_and_tampering(tmp_path: Path) -> None:
             store.sm2_signer(session, sm2_id)
         with pytest.raises(KeyStoreError, match="cannot be unlocked"):
             SoftwareKeyStore(os.urandom(32)).sm2_signer(session, ec_id)
+
+
+def test_the_seam_hands_out_sm2_signers(tmp_path: Path) -> None:
+    """`KeyStore.signer` / `public_key_info` (the shared seam) serve SM2 keys too."""
+    engine = new_engine(tmp_path / "keys.sqlite")
+    store = SoftwareKeyStore(os.urandom(32))
+    with Session(engine) as session:
+        key_id = store.create_key(session, algorithm=KeyAlgorithm.SM2, label="sm2")
+        signer = store.signer(session, key_id)
+        assert signer.algorithm is KeyAlgorithm.SM2 and signer.key_id == key_id
+        assert store.public_key_info(session, key_id) == signer.public_key_info()
+    assert sm2.verify(signer.public_key_info(), b"doc", signer.sign(b"doc", "sm3"))
