@@ -17,6 +17,7 @@ from pki.keys import KeyAlgorithm
 from pki.publication import Publisher
 from pki.sm2_ca import certificate_spki, ocsp_request
 from pki.tsa import TimeStampResp
+from tests.pki.conftest import run_tool
 from tests.pki.sm2_support import (
     USCC,
     Sm2Pki,
@@ -165,3 +166,34 @@ def test_ecdsa_tsa_still_refuses_nothing_new(sm2_pki: Sm2Pki) -> None:
         reply = Publisher(authority=sm2_pki.authority).timestamp_response(session, query.dump())
     signer = TimeStampResp.load(reply)["time_stamp_token"]["content"]["signer_infos"][0]
     assert signer["signature_algorithm"]["algorithm"].native.endswith("_ecdsa")
+
+
+@pytest.mark.interop
+def test_pkilint_on_sm2_certificates_crl_and_ocsp(sm2_pki: Sm2Pki, tmp_path: Path) -> None:
+    """pkilint's PKIX rules hold for our SM2 certificates, CRL and OCSP answer (pkilint cannot
+    check SM2 signatures: its chain linter says pkix.unsupported_algorithm, so that is not run)."""
+    files = {
+        "leaf": pem(tmp_path / "leaf.pem", cert_der(sm2_pki, sm2_pki.enterprise_id)),
+        "person": pem(tmp_path / "person.pem", cert_der(sm2_pki, sm2_pki.person_id)),
+        "ca": pem(tmp_path / "ca.pem", ca_der(sm2_pki, "sm2-organization")),
+        "root": pem(tmp_path / "root.pem", ca_der(sm2_pki, "sm2-root")),
+        "tsa": pem(tmp_path / "tsa.pem", ca_der(sm2_pki, "sm2-tsa")),
+        "responder": pem(tmp_path / "ocsp.pem", ca_der(sm2_pki, "sm2-ocsp-organization")),
+    }
+    for name, path in files.items():
+        result = run_tool("lint_pkix_cert", "lint", "-s", "WARNING", path)
+        assert result.returncode == 0 and result.stdout.strip() == "", (name, result.stdout)
+    with sm2_pki.session() as session:
+        publisher = Publisher(authority=sm2_pki.authority)
+        crl = publisher.refresh_crl(session, "sm2-organization")
+        leaf = sm2_pki.authority.get(session, sm2_pki.enterprise_id).certificate
+        answer = publisher.ocsp_for(session, certificate=leaf, issuer_ca="sm2-organization")
+        session.commit()
+    (tmp_path / "crl.der").write_bytes(crl)
+    result = run_tool(
+        "lint_crl", "lint", "-s", "WARNING", "-t", "CRL", "-p", "PKIX", tmp_path / "crl.der"
+    )
+    assert result.returncode == 0 and result.stdout.strip() == "", result.stdout
+    (tmp_path / "ocsp.der").write_bytes(answer)
+    result = run_tool("lint_ocsp_response", "lint", tmp_path / "ocsp.der")
+    assert result.returncode == 0 and result.stdout.strip() == "", result.stdout
