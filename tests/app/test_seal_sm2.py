@@ -10,6 +10,7 @@ import pytest
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp, tsp
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -182,3 +183,25 @@ def test_sm2_ocsp_and_tsa_over_http(
     token = TimeStampResp.load(reply.content)["time_stamp_token"]
     signer = token["content"]["signer_infos"][0]
     assert signer["signature_algorithm"]["algorithm"].dotted == sm2.OID_SM2_WITH_SM3
+
+
+def test_sm2_standalone_certificates_and_no_sm2_main_seal_key(
+    client: TestClient, new_org: Any, org_key: Any, platform_key: str
+) -> None:
+    org = make_org(client, new_org, org_key, platform_key, name="福州单证科技有限公司")
+    issued = client.post(
+        f"/api/v1/organizations/{org.id}/certificates",
+        json={"key_algorithm": "sm2"},
+        headers=auth(org.admin),
+    )
+    assert issued.status_code == 201, issued.text
+    body = issued.json()
+    assert body["issuer"] == "sm2-organization" and body["key"] == "service-held"
+    der = x509.load_pem_x509_certificate(body["pem"].encode()).public_bytes(Encoding.DER)
+    assert sm2.is_sm2_public_key_info(certificate_spki(der))
+    refused = client.post(
+        f"/api/v1/organizations/{org.id}/seals",
+        json={"kind": "contract", "key_algorithm": "sm2"},
+        headers=auth(org.admin),
+    )
+    assert refused.status_code == 422, refused.text
