@@ -105,12 +105,6 @@ class Transition:
     sm2_issuer_ca: str | None = None
     """The SM2 certificate's issuer when this act revoked it too."""
 
-    @property
-    def revoked_issuers(self) -> tuple[str, ...]:
-        """The CAs whose CRLs this act changed."""
-        found = (self.issuer_ca if self.certificate_revoked else None, self.sm2_issuer_ca)
-        return tuple(ca for ca in found if ca is not None)
-
 
 class SealRegistry:
     def __init__(

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from app.errors import Conflict, InvalidInput, NotFound
 from app.security import Principal, Scope
 from app.services import audit
-from app.services.seals import registry
+from app.services.seals import certificates_revoked, registry
 from app.services.tenancy import confirmed_member, require, visible_organization
 from app.wiring import Services
 from pki.authority import EnterpriseIdentity, IssuedCertificate, PersonIdentity
@@ -200,8 +200,8 @@ def _revoke_its_seal(
         reason=f"certificate revoked ({reason.value})",
         certificate_reason=reason,
     )
-    for issuer in done.revoked_issuers:
-        services.publisher.after_revocation(session, issuer)
+    # the seal's other certificate (main or SM2), revoked with it
+    certificates_revoked(session, services, principal, done, reason=reason.value)
     audit.record(
         session,
         actor=principal.actor,

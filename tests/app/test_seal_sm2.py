@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from app.bootstrap import initialise
 from app.db import unit_of_work
+from app.models import AuditEvent
 from app.settings import Settings
 from app.wiring import build_services
 from pki import sm2
@@ -96,6 +97,11 @@ def test_revoking_the_seal_revokes_both_and_the_sm2_crl_says_so(
     assert revoked.status_code == 200, revoked.text
     dual = _record(engine, seal["sm2_certificate_id"])
     assert dual.status == "revoked" and _record(engine, seal["certificate_id"]).status == "revoked"
+    audited = rows(
+        engine,
+        select(AuditEvent.target_id).where(AuditEvent.action == "certificate.revoke"),
+    )
+    assert seal["certificate_id"] in audited and seal["sm2_certificate_id"] in audited
     crl = client.get("/pki/crl/sm2-organization.crl")
     assert crl.status_code == 200
     parsed = asn1_crl.CertificateList.load(crl.content)
@@ -205,3 +211,29 @@ def test_sm2_standalone_certificates_and_no_sm2_main_seal_key(
         headers=auth(org.admin),
     )
     assert refused.status_code == 422, refused.text
+
+
+def test_revoking_the_sm2_certificate_revokes_the_seal_and_its_main_certificate(
+    client: TestClient, new_org: Any, org_key: Any, platform_key: str, engine: Engine
+) -> None:
+    org = make_org(client, new_org, org_key, platform_key, name="福州证书吊销有限公司")
+    seal = client.post(
+        f"/api/v1/organizations/{org.id}/seals", json={"kind": "invoice"}, headers=auth(org.admin)
+    ).json()
+    done = client.post(
+        f"/api/v1/certificates/{seal['sm2_certificate_id']}/revoke",
+        json={"reason": "keyCompromise"},
+        headers=auth(org.admin),
+    )
+    assert done.status_code == 200, done.text
+    status = client.get(f"/api/v1/seals/{seal['id']}", headers=auth(org.admin)).json()["status"]
+    assert status == "revoked"
+    assert _record(engine, seal["certificate_id"]).status == "revoked"
+    audited = rows(
+        engine,
+        select(AuditEvent.target_id).where(AuditEvent.action == "certificate.revoke"),
+    )
+    assert seal["certificate_id"] in audited and seal["sm2_certificate_id"] in audited
+    crl = asn1_crl.CertificateList.load(client.get("/pki/crl/organization.crl").content)
+    listed = {e["user_certificate"].native for e in crl["tbs_cert_list"]["revoked_certificates"]}
+    assert int(_record(engine, seal["certificate_id"]).serial, 16) in listed
