@@ -25,6 +25,11 @@ from seals.lifecycle import TERMINAL, SealAction
 from seals.models import Seal
 
 
+def _sm2_allowed(services: Services, key_algorithm: KeyAlgorithm) -> None:
+    if KeyAlgorithm(key_algorithm) is KeyAlgorithm.SM2 and not services.settings.sm2_enabled:
+        raise InvalidInput("SM2 certificates are not enabled on this service (ESEAL_SM2_ENABLED)")
+
+
 def issue_enterprise(
     session: Session,
     services: Services,
@@ -37,6 +42,7 @@ def issue_enterprise(
 ) -> IssuedCertificate:
     org = visible_organization(session, principal, organization_id)
     require(principal, Scope.certificates_write)
+    _sm2_allowed(services, key_algorithm)
     issued = services.authority.issue(
         session,
         identity=EnterpriseIdentity(name=org.name, uscc=org.uscc),
@@ -62,6 +68,7 @@ def issue_personal(
 ) -> IssuedCertificate:
     org = visible_organization(session, principal, organization_id)
     require(principal, Scope.certificates_write)
+    _sm2_allowed(services, key_algorithm)
     person = confirmed_member(session, org.id, person_id)
     if person is None:
         raise NotFound(f"person {person_id} not found in this organization")
