@@ -19,6 +19,7 @@ from app.bootstrap import initialise
 from app.db import unit_of_work
 from app.models import AuditEvent
 from app.settings import Settings
+from app.verification.verify import refresh_stale_crls
 from app.wiring import build_services
 from pki import sm2
 from pki.authority import seal_code_of
@@ -140,11 +141,15 @@ def test_sm2_disabled_means_no_sm2_hierarchy_and_no_sm2_certificates(
         with unit_of_work(services.engine) as session:
             assert session.get(CaRecord, "sm2-root") is None
             assert session.get(CaRecord, "root") is not None
+            assert services.publisher.crl_issuers(session) == ["root", "organization", "personal"]
+        refresh_stale_crls(services)  # verification's CRL refresh skips the absent SM2 CAs
         on = off.model_copy(update={"sm2_enabled": True})
         again = initialise(on)  # an existing installation gains the SM2 hierarchy on init
         assert any("sm2-root" in line for line in again.changed)
         with unit_of_work(services.engine) as session:
             assert session.get(CaRecord, "sm2-organization") is not None
+            assert len(services.publisher.crl_issuers(session)) == 6
+        refresh_stale_crls(services)
     finally:
         services.engine.dispose()
 
