@@ -165,8 +165,6 @@ def replay(
     )
 
 
-
-
 def keep_sealed(
     session: Session,
     *,
