@@ -35,6 +35,7 @@ from app.security import Principal, Scope
 from app.wiring import Services
 from seals import envelopes as domain
 from seals.envelopes import EnvelopeAction, EnvelopeStatus, ParticipantStatus
+from seals.errors import EnvelopeInputError, EnvelopeNotFoundError, StaleRevisionError
 from seals.models import Seal
 from seals.models_envelopes import Envelope, EnvelopeParticipant, EnvelopeRevision
 from seals.placement import InvisiblePlacement, Placement
@@ -159,7 +160,7 @@ def _visible(session: Session, principal: Principal, envelope_id: str) -> Envelo
         principal.is_platform
         or principal.organization_id in domain.organizations(session, envelope)
     ):
-        raise domain.EnvelopeNotFoundError(f"envelope {envelope_id} not found")
+        raise EnvelopeNotFoundError(f"envelope {envelope_id} not found")
     return envelope
 
 
@@ -214,7 +215,7 @@ def _participant_seal(session: Session, position: int, organization_id: str, sea
     org = session.get(Organization, organization_id)
     seal = session.get(Seal, seal_id)
     if org is None or seal is None or seal.organization_id != organization_id:
-        raise domain.EnvelopeInputError(
+        raise EnvelopeInputError(
             f"participant {position}: organization {organization_id} has no seal {seal_id}",
             participant=position,
         )
@@ -522,7 +523,7 @@ class _Pending:
 
 def _check_expected(expected_revision: int | None, base: EnvelopeRevision) -> None:
     if expected_revision is not None and expected_revision != base.number:
-        raise domain.StaleRevisionError(
+        raise StaleRevisionError(
             f"revision {expected_revision} is no longer current: revision {base.number} "
             f"(SHA-256 {base.sha256}) is; review it and sign that",
             current_revision=base.number,

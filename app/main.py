@@ -33,7 +33,6 @@ from app.api import verify as verify_api
 from app.console import routes as console
 from app.console import web as console_web
 from app.db import migrate
-from app.errors import install_error_handlers
 from app.faults import ProblemOnCrashMiddleware, install_fault_handlers
 from app.jobs import JobWorker
 from app.logs import configure_logging
@@ -42,6 +41,7 @@ from app.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from app.problem_handlers import install_error_handlers
 from app.public import routes as public_page
 from app.settings import Settings
 from app.wiring import build_services

@@ -14,7 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from seals import report_text
-from seals.errors import SealError
+from seals.errors import ReportPdfError
 from seals.fonts import CjkFont, find_cjk_font
 from seals.kinds import KIND_SPECS, SealKind
 from seals.reports import (
@@ -102,12 +102,6 @@ _DOC_STATUS = {
     "unsigned": "无签名 / unsigned",
     "timeout": "超时 / timed out",
 }
-
-
-class ReportPdfError(SealError):
-    """The report PDF cannot be produced (font unusable)."""
-
-    code = "report-pdf-failed"
 
 
 def indication_label(indication: Indication) -> tuple[str, str]:
