@@ -187,13 +187,3 @@ CODE_BY_HTTP_STATUS = {
     415: "unsupported-media-type",
     429: "rate-limited",
 }
-
-
-def __getattr__(name: str) -> Any:
-    """`problem_response` and `install_error_handlers` moved to `app.problem_handlers` (they
-    need FastAPI); importing them from here still works for callers not yet moved."""
-    if name in ("problem_response", "install_error_handlers"):
-        from app import problem_handlers
-
-        return getattr(problem_handlers, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,11 +12,10 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from sqlmodel import Session
 
-from app import applications as service
 from app.access import authenticated, needs
 from app.access import public as public_access
-from app.application_documents import MAX_DOCUMENT_BYTES, Upload
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
+from app.downloads import attachment
 from app.errors import NotFound
 from app.models_agency import SealApplication
 from app.schemas.applications import (
@@ -26,9 +25,11 @@ from app.schemas.applications import (
     FilingPublic,
     TrustedApplicantPublic,
 )
-from app.seal_service import registry
 from app.security import Scope
-from app.tenancy import require
+from app.services import applications as service
+from app.services.application_documents import MAX_DOCUMENT_BYTES, Upload
+from app.services.seals import registry
+from app.services.tenancy import require
 from seals.kinds import SealKind
 from seals.models import Seal
 
@@ -186,7 +187,7 @@ def get_document(
         data,
         media_type=row.media_type,
         headers={
-            "Content-Disposition": "attachment",
+            **attachment(),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
         },

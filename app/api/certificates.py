@@ -8,9 +8,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi import APIRouter, Query, Response, status
 
-from app import certificates
 from app.access import needs
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
+from app.downloads import attachment
 from app.schemas.certificates import (
     CertificateCreate,
     CertificatePublic,
@@ -18,6 +18,7 @@ from app.schemas.certificates import (
     CertificateRevoke,
 )
 from app.security import Scope
+from app.services import certificates
 from pki.authority import IssuedCertificate
 
 router = APIRouter(prefix="/api/v1", tags=["certificates"])
@@ -148,7 +149,7 @@ def download_certificate(
         return Response(
             issued.der,
             media_type="application/pkix-cert",
-            headers={"Content-Disposition": f'attachment; filename="{name}.cer"'},
+            headers=attachment(f"{name}.cer"),
         )
     if format == "chain":
         chain = services.authority.chain(session, certificate_id)
@@ -159,7 +160,7 @@ def download_certificate(
     return Response(
         body,
         media_type="application/x-pem-file",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers=attachment(filename),
     )
 
 

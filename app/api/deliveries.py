@@ -15,16 +15,17 @@ from fastapi import APIRouter, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
-from app import deliveries as service
 from app.access import needs
 from app.access import public as public_access
 from app.console.web import lang_of, render
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
+from app.downloads import attachment
 from app.errors import AppError
 from app.models_agency import Delivery
 from app.schemas.deliveries import DeliveryCreate, DeliveryPublic, DeliverySent, ReceiptPublic
 from app.security import Scope
-from app.tenancy import require
+from app.services import deliveries as service
+from app.services.tenancy import require
 
 router = APIRouter(prefix="/api/v1", tags=["deliveries"])
 link_router = APIRouter(prefix="/delivery", include_in_schema=False)
@@ -226,7 +227,7 @@ def link_document(token: str, session: SessionDep, services: ServicesDep) -> Res
         media_type=PDF,
         headers={
             "Cache-Control": "no-store",
-            "Content-Disposition": f'attachment; filename="{delivery.id}.pdf"',
+            **attachment(f"{delivery.id}.pdf"),
         },
     )
 

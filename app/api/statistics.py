@@ -8,11 +8,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
-from app import stat_counters, statistics
 from app.access import needs
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
-from app.regions import RegionLevel
+from app.downloads import attachment
 from app.security import Scope
+from app.services import stat_counters, statistics
+from app.services.regions import RegionLevel
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
 
@@ -48,7 +49,7 @@ def get_statistics(
         return Response(
             statistics.export_csv(session, principal=principal, query=query),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            headers=attachment(name),
         )
     found = statistics.report(session, principal=principal, query=query)
     return JSONResponse(found.to_json())
