@@ -1,0 +1,93 @@
+"""A minimal SM2 PKI for the seal-structure tests: a seal-making CA and holder certificates.
+
+Certificates are built with asn1crypto and signed SM2-with-SM3 by pki.sm2 (default user ID),
+the same way the SM2 CA signs; `MemorySigner` is the `KeySigner` shape over an in-memory key.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from asn1crypto import x509
+
+from pki import sm2
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class MemorySigner:
+    """`KeySigner`-shaped: signs SM2-with-SM3 (GM/T 0009 default ID) where the key lives."""
+
+    def __init__(self, key: sm2.Sm2PrivateKey) -> None:
+        self._key = key
+
+    def sign(self, data: bytes, digest: str) -> bytes:
+        assert digest == "sm3"
+        return sm2.sign(self._key, data, sm2.DEFAULT_USER_ID)
+
+    def public_key_info(self) -> bytes:
+        return self._key.public_key_info()
+
+
+@dataclass(frozen=True)
+class Party:
+    signer: MemorySigner
+    certificate: bytes
+    name: x509.Name
+
+
+def _name(cn: str) -> x509.Name:
+    return x509.Name.build({"country_name": "CN", "common_name": cn})
+
+
+def issue(
+    cn: str,
+    *,
+    issuer: Party | None = None,
+    ca: bool = False,
+    not_before: datetime = T0,
+    days: int = 3650,
+) -> Party:
+    """A certificate for a fresh SM2 key; self-signed when `issuer` is None."""
+    key = sm2.generate_private_key()
+    signer = MemorySigner(key)
+    subject = _name(cn)
+    issuer_name = subject if issuer is None else issuer.name
+    extensions = [
+        {
+            "extn_id": "basic_constraints",
+            "critical": True,
+            "extn_value": {"ca": ca},
+        },
+        {
+            "extn_id": "key_usage",
+            "critical": True,
+            "extn_value": {"key_cert_sign", "crl_sign"} if ca else {"digital_signature"},
+        },
+    ]
+    tbs = x509.TbsCertificate(
+        {
+            "version": "v3",
+            "serial_number": secrets.randbits(63),
+            "signature": sm2.signature_algorithm(),
+            "issuer": issuer_name,
+            "validity": {
+                "not_before": x509.Time({"utc_time": not_before}),
+                "not_after": x509.Time({"utc_time": not_before + timedelta(days=days)}),
+            },
+            "subject": subject,
+            "subject_public_key_info": x509.PublicKeyInfo.load(key.public_key_info()),
+            "extensions": extensions,
+        }
+    )
+    signing = signer if issuer is None else issuer.signer
+    cert = x509.Certificate(
+        {
+            "tbs_certificate": tbs,
+            "signature_algorithm": sm2.signature_algorithm(),
+            "signature_value": signing.sign(tbs.dump(), "sm3"),
+        }
+    )
+    return Party(signer=signer, certificate=cert.dump(), name=subject)
