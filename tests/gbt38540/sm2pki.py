@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from asn1crypto import crl as asn1_crl
 from asn1crypto import x509
 
 from pki import sm2
@@ -91,3 +92,33 @@ def issue(
         }
     )
     return Party(signer=signer, certificate=cert.dump(), name=subject)
+
+
+def crl(issuer: Party, *, revoked: dict[int, datetime] | None = None, at: datetime = T0) -> bytes:
+    """A CRL signed SM2-with-SM3 by `issuer`, listing `revoked` serials (serial -> date)."""
+    entries = [
+        {"user_certificate": serial, "revocation_date": x509.Time({"utc_time": when})}
+        for serial, when in (revoked or {}).items()
+    ]
+    tbs = asn1_crl.TbsCertList(
+        {
+            "version": "v2",
+            "signature": sm2.signature_algorithm(),
+            "issuer": issuer.name,
+            "this_update": x509.Time({"utc_time": at}),
+            "next_update": x509.Time({"utc_time": at + timedelta(days=3650)}),
+            "revoked_certificates": entries or None,
+        }
+    )
+    return asn1_crl.CertificateList(
+        {
+            "tbs_cert_list": tbs,
+            "signature_algorithm": sm2.signature_algorithm(),
+            "signature": issuer.signer.sign(tbs.dump(), "sm3"),
+        }
+    ).dump()
+
+
+def serial_of(party: Party) -> int:
+    serial: int = x509.Certificate.load(party.certificate).serial_number
+    return serial
