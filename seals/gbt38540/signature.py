@@ -57,14 +57,19 @@ class ParsedSignature:
 def build_signature(
     *,
     seal_der: bytes,
-    signed_data: bytes,
+    signed_data: bytes | None = None,
+    data_hash: bytes | None = None,
     time: datetime,
     property_info: str,
     signer: SealSigner,
     signer_certificate: bytes,
     time_stamp: bytes | None = None,
 ) -> bytes:
-    """DER SES_Signature v4 over `signed_data` (hashed with SM3 into `dataHash`)."""
+    """DER SES_Signature v4 over `signed_data`, or over bytes whose SM3 is `data_hash`."""
+    if (signed_data is None) == (data_hash is None):
+        raise ValueError("give exactly one of signed_data and data_hash")
+    if data_hash is None:
+        data_hash = hashlib.new("sm3", signed_data or b"").digest()
     if time.tzinfo is None:
         raise ValueError("the signing time must be timezone-aware")
     tbs = asn1.TBSSignV4(
@@ -72,7 +77,7 @@ def build_signature(
             "version": 4,
             "eseal": asn1.SESealV4.load(seal_der),
             "time_info": core.GeneralizedTime(time.astimezone(UTC).replace(microsecond=0)),
-            "data_hash": hashlib.new("sm3", signed_data).digest(),
+            "data_hash": data_hash,
             "property_info": property_info,
         }
     )
@@ -238,8 +243,24 @@ def verify_signature(
 
 __all__ = [
     "ParsedSignature",
+    "attach_time_stamp",
     "build_signature",
     "cert_digest",
     "parse_signature",
+    "signature_value",
     "verify_signature",
 ]
+
+
+def signature_value(signature_der: bytes) -> bytes:
+    """The signature value of a v4 SES_Signature: what its optional time-stamp covers."""
+    value: bytes = asn1.SESSignatureV4.load(signature_der)["signature"].native
+    return value
+
+
+def attach_time_stamp(signature_der: bytes, token: bytes) -> bytes:
+    """The SES_Signature with `timeStamp` set to an RFC 3161 token over its signature value
+    (unsigned by the signer: the token itself proves what it covers)."""
+    value = asn1.SESSignatureV4.load(signature_der)
+    value["time_stamp"] = token
+    return value.dump(force=True)

@@ -7,13 +7,18 @@ the same way the SM2 CA signs; `MemorySigner` is the `KeySigner` shape over an i
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from asn1crypto import algos, x509
 from asn1crypto import crl as asn1_crl
-from asn1crypto import x509
+from cryptography import x509 as crypto_x509
+from pyhanko.sign import signers
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from pki import sm2
+from pki.trust import TrustStore
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -122,3 +127,56 @@ def crl(issuer: Party, *, revoked: dict[int, datetime] | None = None, at: dateti
 def serial_of(party: Party) -> int:
     serial: int = x509.Certificate.load(party.certificate).serial_number
     return serial
+
+
+class Sm2PyhankoSigner(signers.Signer):
+    """An SM2 key behind pyhanko's Signer: SM2-with-SM3 over the signed attributes."""
+
+    def __init__(self, party: Party, chain: list[bytes]) -> None:
+        self._party = party
+        super().__init__(
+            signing_cert=x509.Certificate.load(party.certificate),
+            cert_registry=SimpleCertificateStore.from_certs(
+                [x509.Certificate.load(c) for c in chain]
+            ),
+            signature_mechanism=algos.SignedDigestAlgorithm({"algorithm": "sm2_sm3"}),
+        )
+
+    async def async_sign_raw(
+        self, data: bytes, digest_algorithm: str, dry_run: bool = False
+    ) -> bytes:
+        return bytes(72) if dry_run else self._party.signer.sign(data, "sm3")
+
+
+class Sm2Pki:
+    """Root -> organization CA -> holders; root -> seal maker; a CRL for the organization CA."""
+
+    def __init__(self) -> None:
+        self.root = issue("SM2 Root CA", ca=True)
+        self.issuing = issue("SM2 Organization CA", issuer=self.root, ca=True)
+        self.holder = issue("SM2 Seal Holder", issuer=self.issuing)
+        self.other = issue("SM2 Other Holder", issuer=self.issuing)
+        self.revoked = issue("SM2 Revoked Holder", issuer=self.issuing)
+        self.maker = issue("SM2 Seal Maker", issuer=self.root)
+        rogue_root = issue("Rogue SM2 Root", ca=True)
+        self.rogue = issue("Rogue SM2 Holder", issuer=rogue_root)
+        self.crl = crl(self.issuing, revoked={serial_of(self.revoked): T0 + timedelta(days=2)})
+
+    def trust(self, *extra_roots: crypto_x509.Certificate) -> TrustStore:
+        return TrustStore(
+            own_roots=[crypto_x509.load_der_x509_certificate(self.root.certificate), *extra_roots],
+            intermediates=[crypto_x509.load_der_x509_certificate(self.issuing.certificate)],
+        )
+
+    def lookup(self) -> Callable[[crypto_x509.Certificate, crypto_x509.Certificate], bytes | None]:
+        issuing = crypto_x509.load_der_x509_certificate(self.issuing.certificate)
+
+        def revocation(
+            issuer: crypto_x509.Certificate, _c: crypto_x509.Certificate
+        ) -> bytes | None:
+            return self.crl if issuer == issuing else None
+
+        return revocation
+
+    def pyhanko_signer(self, who: Party) -> Sm2PyhankoSigner:
+        return Sm2PyhankoSigner(who, [self.issuing.certificate])

@@ -7,20 +7,14 @@ analysis are the PAdES ones. Documents are signed by pyhanko with an SM2 signer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from io import BytesIO
 
 import pytest
-from asn1crypto import algos
-from asn1crypto import x509 as asn1_x509
-from cryptography import x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import SigSeedSubFilter
-from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from pki.trust import TrustStore
 from seals.reports import (
     Indication,
     RevocationSource,
@@ -29,53 +23,13 @@ from seals.reports import (
     VerificationReport,
 )
 from seals.verification import verify_pdf
-from tests.gbt38540.sm2pki import T0, Party, crl, issue, serial_of
+from tests.gbt38540.sm2pki import T0, Party, Sm2Pki, issue
 from tests.verification.conftest import contents_span, make_pdf
 
 AT = T0 + timedelta(days=30)
 
 
-class Sm2PyhankoSigner(signers.Signer):
-    """An SM2 key behind pyhanko's Signer: SM2-with-SM3 over the signed attributes."""
-
-    def __init__(self, party: Party, chain: list[bytes]) -> None:
-        self._party = party
-        super().__init__(
-            signing_cert=asn1_x509.Certificate.load(party.certificate),
-            cert_registry=SimpleCertificateStore.from_certs(
-                [asn1_x509.Certificate.load(c) for c in chain]
-            ),
-            signature_mechanism=algos.SignedDigestAlgorithm({"algorithm": "sm2_sm3"}),
-        )
-
-    async def async_sign_raw(
-        self, data: bytes, digest_algorithm: str, dry_run: bool = False
-    ) -> bytes:
-        return bytes(72) if dry_run else self._party.signer.sign(data, "sm3")
-
-
-class Sm2Pki:
-    def __init__(self) -> None:
-        self.root = issue("SM2 Root CA", ca=True)
-        self.issuing = issue("SM2 Organization CA", issuer=self.root, ca=True)
-        self.holder = issue("SM2 Seal Holder", issuer=self.issuing)
-        self.revoked = issue("SM2 Revoked Holder", issuer=self.issuing)
-        rogue_root = issue("Rogue SM2 Root", ca=True)
-        self.rogue = issue("Rogue SM2 Holder", issuer=rogue_root)
-        self.trust = TrustStore(
-            own_roots=[x509.load_der_x509_certificate(self.root.certificate)],
-            intermediates=[x509.load_der_x509_certificate(self.issuing.certificate)],
-        )
-        self.crl = crl(self.issuing, revoked={serial_of(self.revoked): T0 + timedelta(days=2)})
-
-    def lookup(self) -> Callable[[x509.Certificate, x509.Certificate], bytes | None]:
-        issuing = x509.load_der_x509_certificate(self.issuing.certificate)
-
-        def revocation(issuer: x509.Certificate, _cert: x509.Certificate) -> bytes | None:
-            return self.crl if issuer == issuing else None
-
-        return revocation
-
+class CmsPki(Sm2Pki):
     def sign(self, pdf: bytes, who: Party | None = None, field: str = "Seal1") -> bytes:
         w = IncrementalPdfFileWriter(BytesIO(pdf))
         fields.append_signature_field(
@@ -84,24 +38,24 @@ class Sm2Pki:
         meta = signers.PdfSignatureMetadata(
             field_name=field, md_algorithm="sm3", subfilter=SigSeedSubFilter.ADOBE_PKCS7_DETACHED
         )
-        signer = Sm2PyhankoSigner(who or self.holder, [self.issuing.certificate])
+        signer = self.pyhanko_signer(who or self.holder)
         return signers.sign_pdf(w, meta, signer=signer).getvalue()
 
     def verify(self, pdf: bytes, now: datetime = AT) -> VerificationReport:
-        return verify_pdf(pdf=pdf, trust=self.trust, now=now, revocation_lookup=self.lookup())
+        return verify_pdf(pdf=pdf, trust=self.trust(), now=now, revocation_lookup=self.lookup())
 
 
 @pytest.fixture(scope="module")
-def sm2pki() -> Sm2Pki:
-    return Sm2Pki()
+def sm2pki() -> CmsPki:
+    return CmsPki()
 
 
 @pytest.fixture(scope="module")
-def sealed(sm2pki: Sm2Pki) -> bytes:
+def sealed(sm2pki: CmsPki) -> bytes:
     return sm2pki.sign(make_pdf())
 
 
-def test_sm2_cms_seal_passes_with_chain_and_revocation(sm2pki: Sm2Pki, sealed: bytes) -> None:
+def test_sm2_cms_seal_passes_with_chain_and_revocation(sm2pki: CmsPki, sealed: bytes) -> None:
     report = sm2pki.verify(sealed)
     sig = report.signatures[0]
     assert report.indication is Indication.TOTAL_PASSED, sig.findings
@@ -116,7 +70,7 @@ def test_sm2_cms_seal_passes_with_chain_and_revocation(sm2pki: Sm2Pki, sealed: b
     assert sig.revocation.source is RevocationSource.CRL
 
 
-def test_a_changed_sm2_signature_value_fails(sm2pki: Sm2Pki, sealed: bytes) -> None:
+def test_a_changed_sm2_signature_value_fails(sm2pki: CmsPki, sealed: bytes) -> None:
     start, end = contents_span(sealed)
     cms_hex = sealed[start:end].rstrip(b"0")
     # the SM2 signature value ends the SignerInfo: flip a nibble near its end
@@ -128,7 +82,7 @@ def test_a_changed_sm2_signature_value_fails(sm2pki: Sm2Pki, sealed: bytes) -> N
     assert sig.sub_indication is SubIndication.SIG_CRYPTO_FAILURE
 
 
-def test_a_changed_document_fails_the_sm3_digest(sm2pki: Sm2Pki, sealed: bytes) -> None:
+def test_a_changed_document_fails_the_sm3_digest(sm2pki: CmsPki, sealed: bytes) -> None:
     i = sealed.index(b"Contract amount: 100")
     forged = sealed[:i] + b"Contract amount: 900" + sealed[i + 20 :]
     sig = sm2pki.verify(forged).signatures[0]
@@ -136,13 +90,13 @@ def test_a_changed_document_fails_the_sm3_digest(sm2pki: Sm2Pki, sealed: bytes) 
     assert sig.sub_indication is SubIndication.HASH_FAILURE
 
 
-def test_an_unrecognised_sm2_root_has_no_chain(sm2pki: Sm2Pki) -> None:
+def test_an_unrecognised_sm2_root_has_no_chain(sm2pki: CmsPki) -> None:
     sig = sm2pki.verify(sm2pki.sign(make_pdf(), who=sm2pki.rogue)).signatures[0]
     assert sig.indication is Indication.INDETERMINATE
     assert sig.sub_indication is SubIndication.NO_CERTIFICATE_CHAIN_FOUND
 
 
-def test_a_certificate_forged_under_our_issuer_name_has_no_chain(sm2pki: Sm2Pki) -> None:
+def test_a_certificate_forged_under_our_issuer_name_has_no_chain(sm2pki: CmsPki) -> None:
     """Same issuer name as our SM2 CA, signed by another key: the SM2 check of the path fails."""
     impostor_ca = issue("SM2 Organization CA", ca=True)  # same subject as ours, other key
     forged = issue("SM2 Seal Holder", issuer=impostor_ca)
@@ -152,7 +106,7 @@ def test_a_certificate_forged_under_our_issuer_name_has_no_chain(sm2pki: Sm2Pki)
     assert any("signature" in f.en for f in sig.findings), sig.findings
 
 
-def test_a_revoked_sm2_certificate_is_not_passed(sm2pki: Sm2Pki) -> None:
+def test_a_revoked_sm2_certificate_is_not_passed(sm2pki: CmsPki) -> None:
     sig = sm2pki.verify(sm2pki.sign(make_pdf(), who=sm2pki.revoked)).signatures[0]
     assert (sig.indication, sig.sub_indication) == (
         Indication.INDETERMINATE,
@@ -161,12 +115,12 @@ def test_a_revoked_sm2_certificate_is_not_passed(sm2pki: Sm2Pki) -> None:
     assert sig.revocation.status is RevocationStatus.REVOKED
 
 
-def test_without_revocation_data_an_sm2_seal_is_not_passed(sm2pki: Sm2Pki, sealed: bytes) -> None:
-    report = verify_pdf(pdf=sealed, trust=sm2pki.trust, now=AT)
+def test_without_revocation_data_an_sm2_seal_is_not_passed(sm2pki: CmsPki, sealed: bytes) -> None:
+    report = verify_pdf(pdf=sealed, trust=sm2pki.trust(), now=AT)
     assert report.signatures[0].sub_indication is SubIndication.TRY_LATER
 
 
-def test_content_added_after_an_sm2_seal_is_caught(sm2pki: Sm2Pki, sealed: bytes) -> None:
+def test_content_added_after_an_sm2_seal_is_caught(sm2pki: CmsPki, sealed: bytes) -> None:
     from pyhanko.pdf_utils import generic
 
     w = IncrementalPdfFileWriter(BytesIO(sealed))
