@@ -13,10 +13,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from io import BytesIO
 from typing import IO
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_signer import PdfSigner, PdfTBSDocument
 from pyhanko.sign.timestamps import TimeStamper
 
@@ -48,25 +48,15 @@ def property_info(byte_range: tuple[int, int, int, int]) -> str:
     return "PDF ByteRange [{} {} {} {}]".format(*byte_range)
 
 
-async def async_embed_ses(
-    pdf_signer: PdfSigner,
-    writer: IncrementalPdfFileWriter,
+async def ses_for(
+    prepared: PreparedByteRangeDigest,
+    output: IO[bytes],
     sealing: SesSealing,
     *,
     timestamper: TimeStamper | None = None,
-    existing_fields_only: bool = False,
 ) -> bytes:
-    """The sealed PDF: the revision pyhanko prepared, with the SES_Signature in /Contents.
-
-    `pdf_signer` must digest with SM3 (`md_algorithm="sm3"`); its pyhanko signer only serves the
-    appearance and the field set-up, the SM2 signature is made by `sealing.signer`.
-    """
-    if pdf_signer.signature_meta.md_algorithm != "sm3":
-        raise ValueError("GB/T 38540 seals digest the ByteRange with SM3")
-    reserved = reserve_for(sealing, time_stamp=timestamper is not None)
-    prepared, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
-        writer, existing_fields_only=existing_fields_only, bytes_reserved=reserved
-    )
+    """The SES_Signature DER for a revision pyhanko prepared (`prepared.document_digest` is SM3
+    of the ByteRange bytes), time-stamped over its signature value when `timestamper` is given."""
     total = _size(output)
     byte_range = (
         0,
@@ -86,15 +76,38 @@ async def async_embed_ses(
         imprint = hashlib.sha256(signature_value(der)).digest()
         token = await timestamper.async_timestamp(imprint, "sha256")
         der = attach_time_stamp(der, token.dump())
+    reserved = prepared.reserved_region_end - prepared.reserved_region_start - 2
     if 2 * len(der) > reserved:
         raise ValueError(f"the SES_Signature ({len(der)} bytes) exceeds the reserved space")
+    return der
+
+
+async def async_embed_ses(
+    pdf_signer: PdfSigner,
+    writer: IncrementalPdfFileWriter,
+    sealing: SesSealing,
+    *,
+    timestamper: TimeStamper | None = None,
+) -> bytes:
+    """The sealed PDF: the revision pyhanko prepared, with the SES_Signature in /Contents.
+
+    `pdf_signer` must digest with SM3 (`md_algorithm="sm3"`); its pyhanko signer only serves the
+    field set-up, the SM2 signature is made by `sealing.signer`.
+    """
+    if pdf_signer.signature_meta.md_algorithm != "sm3":
+        raise ValueError("GB/T 38540 seals digest the ByteRange with SM3")
+    reserved = reserve_for(sealing, time_stamp=timestamper is not None)
+    prepared, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
+        writer, bytes_reserved=reserved
+    )
+    der = await ses_for(prepared, output, sealing, timestamper=timestamper)
     await PdfTBSDocument.async_finish_signing(output, prepared, der)
     output.seek(0)
     data = output.read()
     return bytes(data)
 
 
-def _size(output: IO[bytes] | BytesIO) -> int:
+def _size(output: IO[bytes]) -> int:
     position = output.tell()
     output.seek(0, 2)
     size = output.tell()

@@ -26,8 +26,11 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 class MemorySigner:
     """`KeySigner`-shaped: signs SM2-with-SM3 (GM/T 0009 default ID) where the key lives."""
 
+    algorithm = "sm2"
+
     def __init__(self, key: sm2.Sm2PrivateKey) -> None:
         self._key = key
+        self.key_id = f"test-sm2-{secrets.token_hex(4)}"
 
     def sign(self, data: bytes, digest: str) -> bytes:
         assert digest == "sm3"
