@@ -19,6 +19,8 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from pki import sm2
 from pki.trust import TrustStore
+from seals.gbt38540 import SealContent, SealPicture, build_seal
+from seals.signing import SigningIdentity
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -183,3 +185,29 @@ class Sm2Pki:
 
     def pyhanko_signer(self, who: Party) -> Sm2PyhankoSigner:
         return Sm2PyhankoSigner(who, [self.issuing.certificate])
+
+    def identity(self, who: Party | None = None, eseal: bytes | None = None) -> SigningIdentity:
+        """What the service hands the signing formats: certificate, chain, key signer, seal."""
+        who = who or self.holder
+        return SigningIdentity(
+            certificate=crypto_x509.load_der_x509_certificate(who.certificate),
+            chain=(crypto_x509.load_der_x509_certificate(self.issuing.certificate),),
+            signer=who.signer,  # type: ignore[arg-type]  # KeySigner-shaped SM2 signer
+            eseal=eseal,
+        )
+
+    def eseal(self, *holders: Party, valid_end: datetime | None = None) -> bytes:
+        """GB/T 38540 seal data made by this PKI's seal maker for `holders` (default: holder)."""
+        content = SealContent(
+            es_id="91310000MA1FL8XQ3B0001",
+            seal_type=1,
+            name="上海测试有限公司合同专用章",
+            certificates=tuple(h.certificate for h in holders or (self.holder,)),
+            created=T0,
+            valid_start=T0,
+            valid_end=valid_end or datetime.now(UTC) + timedelta(days=365),
+            picture=SealPicture(image_type="png", data=b"\x89PNG", width_mm=42, height_mm=42),
+        )
+        return build_seal(
+            content, maker=self.maker.signer, maker_certificate=self.maker.certificate
+        )

@@ -14,7 +14,7 @@ from asn1crypto import cms, core
 from cryptography import x509
 
 from seals.errors import SignerNotValidError, UnsupportedFormatError
-from seals.gbt38540 import SealContent, SealPicture, build_seal, parse_signature
+from seals.gbt38540 import parse_signature
 from seals.placement import CoordinatePlacement, CrossPagePlacement
 from seals.reports import Indication, VerificationReport
 from seals.signing import (
@@ -22,42 +22,17 @@ from seals.signing import (
     PadesLevel,
     SealAppearance,
     SealingSpec,
-    SigningIdentity,
     sign_document,
 )
 from seals.verification import verify_pdf
 from tests.gbt38540 import openssl_tools
-from tests.gbt38540.sm2pki import T0, Party, Sm2Pki
+from tests.gbt38540.sm2pki import Sm2Pki
 from tests.seals_signing.conftest import LocalTimeStamper, SealPki
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 class Sm2Seals(Sm2Pki):
-    def identity(self, who: Party | None = None, eseal: bytes | None = None) -> SigningIdentity:
-        who = who or self.holder
-        return SigningIdentity(
-            certificate=x509.load_der_x509_certificate(who.certificate),
-            chain=(x509.load_der_x509_certificate(self.issuing.certificate),),
-            signer=who.signer,  # type: ignore[arg-type]  # KeySigner-shaped SM2 signer
-            eseal=eseal,
-        )
-
-    def eseal(self, *holders: Party, valid_end: datetime | None = None) -> bytes:
-        content = SealContent(
-            es_id="91310000MA1FL8XQ3B0001",
-            seal_type=1,
-            name="上海测试有限公司合同专用章",
-            certificates=tuple(h.certificate for h in holders or (self.holder,)),
-            created=T0,
-            valid_start=T0,
-            valid_end=valid_end or NOW + timedelta(days=365),
-            picture=SealPicture(image_type="png", data=b"\x89PNG", width_mm=42, height_mm=42),
-        )
-        return build_seal(
-            content, maker=self.maker.signer, maker_certificate=self.maker.certificate
-        )
-
     def verify(self, pdf: bytes, *extra_roots: x509.Certificate) -> VerificationReport:
         return verify_pdf(
             pdf=pdf,
