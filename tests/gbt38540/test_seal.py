@@ -207,3 +207,37 @@ def test_v5_seal_with_time_stamp_reads_as_version_5(content: SealContent, maker:
 def test_garbage_is_a_format_error(der: bytes) -> None:
     with pytest.raises(SesFormatError):
         parse_seal(der)
+
+
+def test_seal_data_of_a_registry_seal(maker: Party, holder: Party, content: SealContent) -> None:
+    from seals.gbt38540.making import seal_content
+
+    made = seal_content(
+        code="3301060000001",
+        name="张三",
+        personal=True,
+        certificates=(holder.certificate,),
+        image_png=content.picture.data,
+        width_mm=22.4,
+        height_mm=21.6,
+        valid_from=T0,
+        valid_until=T0 + timedelta(days=30),
+        created=T0,
+    )
+    seal = parse_seal(build_seal(made, maker=maker.signer, maker_certificate=maker.certificate))
+    assert (seal.es_id, seal.seal_type, seal.name) == ("3301060000001", 2, "张三")
+    assert (seal.picture.width_mm, seal.picture.height_mm) == (22, 22)
+    assert seal.certificates == (holder.certificate,) and seal.vendor_id == "eseal"
+    with pytest.raises(ValueError):  # esID is an IA5String
+        seal_content(
+            code="印章一号",
+            name="x",
+            personal=False,
+            certificates=(holder.certificate,),
+            image_png=b"",
+            width_mm=1,
+            height_mm=1,
+            valid_from=T0,
+            valid_until=T0,
+            created=T0,
+        )
