@@ -14,8 +14,8 @@ from sqlmodel import Session, col, select
 
 from app.errors import Conflict, Forbidden, NotFound
 from app.models import IdempotencyRecord, StoredDocument, UserAccount, new_id
-from app.seal_service import authorize_use, record_use, registry
 from app.security import Principal, Scope
+from app.services.seals import authorize_use, record_use, registry
 from app.wiring import Services
 from pki.timestamper import InProcessTimeStamper
 from seals.authorization import SealUse

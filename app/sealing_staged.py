@@ -24,7 +24,6 @@ from sqlmodel import select
 from app.db import reading, unit_of_work
 from app.models import IdempotencyRecord
 from app.pdfwork import sign_isolated
-from app.seal_service import authorize_use, registry
 from app.sealing import (
     SealedDocument,
     SealRequest,
@@ -37,7 +36,8 @@ from app.sealing import (
     validation_material,
 )
 from app.security import Principal
-from app.verify import refresh_stale_crls
+from app.services.seals import authorize_use, registry
+from app.verification.verify import refresh_stale_crls
 from app.wiring import Services
 from seals.pdflimits import check_structure
 from seals.signing import SealingSpec, SignedPdf, sign_document

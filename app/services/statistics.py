@@ -21,9 +21,9 @@ from sqlmodel import Session
 
 from app.errors import Forbidden, InvalidInput
 from app.models_agency import StatCounter
-from app.regions import DIGITS, RegionLevel
 from app.security import Principal, Scope
-from app.stat_counters import ALL, BROKEN_DOWN, LOCAL_TZ, STATE, Metric
+from app.services.regions import DIGITS, RegionLevel
+from app.services.stat_counters import ALL, BROKEN_DOWN, LOCAL_TZ, STATE, Metric
 
 MAX_DAYS = 400
 MAX_MONTHS = 120

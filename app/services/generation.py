@@ -27,16 +27,17 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app import audit, sealing
+from app import sealing
 from app.errors import Conflict, InvalidInput, NotFound
-from app.licence_holder import check_holder
 from app.models import Organization, new_id
 from app.models_jobs import GeneratedDocument
 from app.schemas.policy_templates import EnforcementRecordIn, SettlementFormIn
 from app.schemas.templates import DATA_MODELS, BidGuaranteeIn, BusinessLicenceIn
-from app.seal_service import visible_seal
 from app.security import Principal, Scope
-from app.tenancy import require
+from app.services import audit
+from app.services.licence_holder import check_holder
+from app.services.seals import visible_seal
+from app.services.tenancy import require
 from app.wiring import Services
 from seals.placement import Placement
 from seals.signing import DocMdpPermission, PadesLevel

@@ -8,12 +8,11 @@ import secrets
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from app import audit
 from app.bootstrap import ADMIN_USERNAME
-from app.console.auth import Throttles
 from app.models import ConsoleSession, UserAccount
-from app.ratelimit_shared import SharedRateLimiter
+from app.ratelimit_shared import SharedRateLimiter, Throttles
 from app.security import hash_password
+from app.services import audit
 from app.settings import Settings
 from app.wiring import rate_limit_file
 

@@ -5,7 +5,7 @@ opens it and acknowledges receipt.
 Each state — sent, opened, acknowledged — is written as a canonical JSON record, time-stamped
 by our own RFC 3161 TSA (the token covers the record's SHA-256) and audited against the
 document, in the transaction of the act; the sender's webhook hears of it through the
-webhook queue (`app.webhooks`). The link's token is shown once and stored as its SHA-256;
+webhook queue (`app.services.webhooks`). The link's token is shown once and stored as its SHA-256;
 it expires, and acknowledging spends it.
 """
 
@@ -21,13 +21,13 @@ from enum import StrEnum
 from asn1crypto import tsp
 from sqlmodel import Session, col, select
 
-from app import audit, webhooks
 from app.db import unit_of_work
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import Organization, StoredDocument
 from app.models_agency import Delivery, DeliveryReceipt, DeliveryWebhook
 from app.security import Principal, Scope
-from app.tenancy import require, visible_organization
+from app.services import audit, webhooks
+from app.services.tenancy import require, visible_organization
 from app.wiring import Services
 from pki.errors import PkiError
 

@@ -17,8 +17,8 @@ from sqlmodel import Session
 
 from app.models import Organization
 from app.models_agency import Delivery, StatCounter
-from app.regions import DIGITS, RegionLevel
-from app.stat_counters import ALL, BROKEN_DOWN, STATE, Metric
+from app.services.regions import DIGITS, RegionLevel
+from app.services.stat_counters import ALL, BROKEN_DOWN, STATE, Metric
 from seals.models import Seal, SealUsage
 from seals.models_envelopes import Envelope
 

@@ -9,8 +9,8 @@ audit events survive the rollback, and no caller can forget them.
 
 from __future__ import annotations
 
-from app import seal_service
 from app.db import unit_of_work
+from app.services import seals as seal_service
 from app.wiring import Services
 from seals.errors import WrongPinError
 from seals.pin import PinFailure

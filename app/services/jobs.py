@@ -44,7 +44,6 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app import audit, generation
 from app.db import unit_of_work
 from app.errors import AppError, Conflict, InvalidInput, NotAuthenticated, NotFound, status_for
 from app.errors import problem_type as problem_uri
@@ -52,9 +51,10 @@ from app.models import ApiClient, UserAccount
 from app.models_jobs import BulkJob, BulkJobRecord, JobStatus, RecordStatus
 from app.schemas.signing import PLACEMENT
 from app.schemas.templates import DATA_MODELS
-from app.seal_service import visible_seal
 from app.security import Principal, Scope, user_principal
-from app.tenancy import require
+from app.services import audit, generation
+from app.services.seals import visible_seal
+from app.services.tenancy import require
 from app.wiring import Services
 from pki.errors import PkiError
 from seals.errors import SealError

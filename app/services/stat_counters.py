@@ -28,7 +28,7 @@ from sqlmodel import Session, col, func, select
 from app.db import unit_of_work
 from app.models import Organization, OrganizationKind
 from app.models_agency import Delivery, StatCounter
-from app.regions import DIGITS, UNKNOWN_DIVISION, division_of
+from app.services.regions import DIGITS, UNKNOWN_DIVISION, division_of
 from seals.models import Seal, SealUsage
 from seals.models_envelopes import Envelope
 

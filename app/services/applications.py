@@ -19,14 +19,14 @@ from enum import StrEnum
 from cryptography import x509
 from sqlmodel import Session, col, select
 
-from app import audit
-from app.application_documents import MAX_DOCUMENTS, CheckedDocument, Upload, check
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.models import Organization
 from app.models_agency import SealApplication, SealApplicationDocument, SealFiling, TrustedApplicant
-from app.seal_service import STANDARD_SET, STANDARD_SET_DPI, _audit_created, _image_spec, registry
 from app.security import Principal, Scope
-from app.tenancy import require, visible_organization
+from app.services import audit
+from app.services.application_documents import MAX_DOCUMENTS, CheckedDocument, Upload, check
+from app.services.seals import STANDARD_SET, STANDARD_SET_DPI, audit_created, image_spec, registry
+from app.services.tenancy import require, visible_organization
 from app.wiring import Services
 from pki.authority import EnterpriseIdentity
 from pki.models import CertificateRecord
@@ -439,7 +439,7 @@ def _make(session: Session, services: Services, app: SealApplication, *, actor: 
             organization_id=org.id,
             kind=kind,
             identity=EnterpriseIdentity(name=org.name, uscc=org.uscc),
-            image=_image_spec(org, kind, person_name=None, inscription=app.inscription),
+            image=image_spec(org, kind, person_name=None, inscription=app.inscription),
             name=app.name,
             activate=True,
             dpi=STANDARD_SET_DPI,
@@ -448,7 +448,7 @@ def _make(session: Session, services: Services, app: SealApplication, *, actor: 
     )
     record = session.get(CertificateRecord, seal.certificate_id)
     assert record is not None
-    _audit_created(session, actor, seal, record.serial, "rendered")
+    audit_created(session, actor, seal, record.serial, "rendered")
     return seal
 
 

@@ -10,8 +10,9 @@ from sqlmodel import Session, col, select
 from app import pdfwork
 from app.errors import InvalidInput, NotFound
 from app.models import StoredDocument
-from app.seal_service import file_usage_request, get_usage_request, visible_seal
 from app.security import Principal
+from app.services.seals import visible_seal
+from app.services.usage_requests import file_usage_request, get_usage_request
 from app.wiring import Services
 from seals import access
 

@@ -15,14 +15,15 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 
-from app import audit, checkpoints, envelopes, sealing
+from app import sealing
 from app.errors import Conflict
 from app.models import AuditEvent
 from app.models_policy import AuditCheckpoint
 from app.security import Principal
-from app.trust_anchors import trust_store
-from app.verify import seal_info
-from app.verify_report_pdf import render_report_pdf
+from app.services import audit, checkpoints, envelopes
+from app.services.trust_anchors import trust_store
+from app.verification.report_pdf import render_report_pdf
+from app.verification.verify import seal_info
 from app.wiring import Services
 from pki.publication import CRL_ISSUERS, OCSP_RESPONDERS
 from pki.timestamp_tokens import stamp

@@ -9,11 +9,11 @@ from __future__ import annotations
 from cryptography import x509
 from sqlmodel import Session, col, select
 
-from app import audit
 from app.errors import Conflict, InvalidInput, NotFound
-from app.seal_service import registry
 from app.security import Principal, Scope
-from app.tenancy import confirmed_member, require, visible_organization
+from app.services import audit
+from app.services.seals import registry
+from app.services.tenancy import confirmed_member, require, visible_organization
 from app.wiring import Services
 from pki.authority import EnterpriseIdentity, IssuedCertificate, PersonIdentity
 from pki.errors import CertificateNotFoundError

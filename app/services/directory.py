@@ -14,15 +14,15 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
-from app import audit
-from app import envelopes as envelope_service
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.models import Organization
 from app.models_policy import DirectoryListing, EnvelopeInvitation
-from app.seal_kinds import label_of
-from app.seal_service import visible_seal
 from app.security import Principal, Scope
-from app.tenancy import require
+from app.services import audit
+from app.services import envelopes as envelope_service
+from app.services.seal_kinds import label_of
+from app.services.seals import visible_seal
+from app.services.tenancy import require
 from app.wiring import Services
 from pki.identifiers import validate_uscc
 from seals import envelopes as domain

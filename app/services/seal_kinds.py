@@ -11,12 +11,12 @@ import re
 
 from sqlmodel import Session, col, select
 
-from app import audit
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models_policy import CustomSealKind, SealCustomKind
-from app.seal_service import create_seal
 from app.security import Principal, Scope
-from app.tenancy import require, visible_organization
+from app.services import audit
+from app.services.seals import create_seal
+from app.services.tenancy import require, visible_organization
 from app.wiring import Services
 from pki.keys import KeyAlgorithm
 from seals.authorization import SealFacts

@@ -13,7 +13,7 @@ records -- one per resident ID number, because a certificate names the person, n
 - Adding a person who already exists and belongs elsewhere is an *invitation*: the membership
   rows are written unconfirmed (``Membership.confirmed_at`` None) and give no roles, no
   organization in the console picker, no grants and no certificates until the person, signed
-  in with their own login, accepts it in the console (``app.invitations``).
+  in with their own login, accepts it in the console (``app.services.invitations``).
 - Memberships in the person's home organization are confirmed at once.
 """
 
@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app import audit
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.models import (
     ApiClient,
@@ -37,6 +36,7 @@ from app.models import (
     UserAccount,
 )
 from app.security import NewApiKey, Principal, Scope, hash_password, new_api_key
+from app.services import audit
 from pki.identifiers import mask_resident_id, validate_resident_id, validate_uscc
 
 
@@ -61,7 +61,7 @@ def require_any(principal: Principal, *scopes: Scope) -> None:
         raise Forbidden(f"this action needs the scope '{names}'")
 
 
-def _flush_or_conflict(session: Session, what: str) -> None:
+def flush_or_conflict(session: Session, what: str) -> None:
     try:
         with session.begin_nested():
             session.flush()
@@ -86,7 +86,7 @@ def create_organization(
         name=name.strip(), kind=kind, uscc=code, legal_representative=legal_representative
     )
     session.add(org)
-    _flush_or_conflict(session, f"an organization with unified social credit code {code}")
+    flush_or_conflict(session, f"an organization with unified social credit code {code}")
     audit.record(
         session,
         actor=principal.actor,
@@ -145,7 +145,7 @@ def add_member(
     if person is None:
         person = Person(name=name.strip(), resident_id=resident_id, home_organization_id=org.id)
         session.add(person)
-        _flush_or_conflict(session, "a person with this resident ID number")
+        flush_or_conflict(session, "a person with this resident ID number")
     if username is not None:
         _may_set_credentials(session, person, org.id)
     confirmed = person.home_organization_id == org.id or _is_confirmed_member(
@@ -172,7 +172,7 @@ def add_member(
     account = None
     if username is not None and password is not None:
         account = create_account(session, person=person, username=username, password=password)
-    _flush_or_conflict(session, "this membership")
+    flush_or_conflict(session, "this membership")
     audit.record(
         session,
         actor=principal.actor,
@@ -295,7 +295,7 @@ def create_account(
         is_platform_admin=platform_admin,
     )
     session.add(account)
-    _flush_or_conflict(session, f"the username {username!r}")
+    flush_or_conflict(session, f"the username {username!r}")
     return account
 
 
@@ -349,7 +349,7 @@ def create_api_client(
         created_by=actor,
     )
     session.add(client)
-    _flush_or_conflict(session, f"an API client named {name!r}")
+    flush_or_conflict(session, f"an API client named {name!r}")
     audit.record(
         session,
         actor=actor,

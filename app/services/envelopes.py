@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app import audit, sealing, webhooks
+from app import sealing
 from app.db import unit_of_work
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.models import AuditEvent, IdempotencyRecord, Organization, StoredDocument
@@ -30,6 +30,7 @@ from app.models_webhooks import EnvelopeWebhook, WebhookAttempt, WebhookDelivery
 from app.schemas.envelopes import EnvelopeCreate
 from app.schemas.signing import PLACEMENT
 from app.security import Principal, Scope
+from app.services import audit, webhooks
 from app.wiring import Services
 from seals import envelopes as domain
 from seals.envelopes import EnvelopeAction, EnvelopeStatus, ParticipantStatus

@@ -8,13 +8,13 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from app import generation
-from app.licence_holder import LicenceHolderMismatch
 from app.models import Organization
 from app.models_policy import EnterpriseLicence
 from app.schemas.licences import LicenceReference
-from app.seal_service import visible_seal
 from app.security import Principal
+from app.services import generation
+from app.services.licence_holder import LicenceHolderMismatch
+from app.services.seals import visible_seal
 from app.wiring import Services
 from seals.signing import PadesLevel
 

@@ -1,5 +1,5 @@
 """Invitations: a person who belongs to another organization joins this one only by accepting,
-signed in with their own login (see the identity model in ``app.tenancy``).
+signed in with their own login (see the identity model in ``app.services.tenancy``).
 
 Until then the membership rows exist unconfirmed and give no access; declining deletes them.
 """
@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
-from app import audit
 from app.errors import NotFound
 from app.models import Membership, Organization, Role, UserAccount
+from app.services import audit
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlmodel import Session, col, select
 
-from app import audit
 from app.errors import Conflict, InvalidInput, NotFound
 from app.security import Principal, Scope
-from app.tenancy import require
+from app.services import audit
+from app.services.tenancy import require
 from app.wiring import Services
 from pki.models import TrustAnchorRecord
 from pki.profiles import CaName

@@ -11,9 +11,9 @@ from cryptography import x509
 from sqlmodel import Session
 
 from app.db import reading, unit_of_work
-from app.seal_kinds import label_of
-from app.seal_service import public_owner, registry
-from app.trust_anchors import trust_store
+from app.services.seal_kinds import label_of
+from app.services.seals import public_owner, registry
+from app.services.trust_anchors import trust_store
 from app.wiring import Services
 from pki.publication import CRL_ISSUERS
 from seals.reports import SealInfo, VerificationReport

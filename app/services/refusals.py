@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app import audit
 from app.db import unit_of_work
+from app.services import audit
 from app.wiring import Services
 from seals.errors import SealError, WrongPinError
 

@@ -14,10 +14,10 @@ from datetime import timedelta
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlmodel import Session, col, select
 
-from app import audit
 from app.db import unit_of_work
 from app.models import AuditEvent
 from app.models_policy import AuditCheckpoint
+from app.services import audit
 from app.wiring import Services
 from pki import merkle
 from pki.timestamp_tokens import TokenError, check_token, stamp

@@ -1,28 +1,28 @@
-"""Seals for the service: who may create, move, grant, request, approve and use a seal, and
-the audit trail of each act, in the caller's transaction.
+"""Seals for the service: who may create, move and use a seal, its PIN and its public status,
+and the audit trail of each act, in the caller's transaction.
 
-Another organization's seals, grants and requests are indistinguishable from missing ones.
-Signing code calls `authorize_use` (or `SealRegistry.load_for_use` directly) and, in the
-transaction that stores the signed document, `record_use`.
+Another organization's seals are indistinguishable from missing ones. Grants, usage requests
+and enterprise registration build on this module (`app.services.grants`, `.usage_requests`,
+`.registration`). Signing code calls `authorize_use` (or `SealRegistry.load_for_use`
+directly) and, in the transaction that stores the signed document, `record_use`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from app import audit, refusals
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.models import ApiClient, Membership, Organization, OrganizationKind, Person, UserAccount
+from app.errors import InvalidInput, NotFound
+from app.models import Organization, Person, UserAccount
 from app.security import Principal, Scope
-from app.tenancy import _flush_or_conflict, confirmed_member, require, visible_organization
+from app.services import audit, refusals
+from app.services.tenancy import confirmed_member, require, visible_organization
 from app.wiring import Services
 from pki.authority import EnterpriseIdentity, PersonIdentity
-from pki.identifiers import division_code, validate_uscc
+from pki.identifiers import division_code
 from pki.keys import KeyAlgorithm
 from pki.models import CertificateRecord
-from seals import access
 from seals.authorization import Caller, CallerKind, SealFacts, SealUse, UsageReceipt
 from seals.codes import SEAL_CODE_LENGTH
 from seals.errors import SealLockedError, UseRefusedError, WrongPinError
@@ -54,7 +54,7 @@ def registry(services: Services) -> SealRegistry:
     )
 
 
-def _scope(principal: Principal) -> str | None:
+def scope_of(principal: Principal) -> str | None:
     """The organization whose rows the caller sees (None: every one, for the platform)."""
     if principal.is_platform:
         return None
@@ -74,10 +74,10 @@ def caller_of(session: Session, principal: Principal) -> Caller:
 
 
 def visible_seal(session: Session, services: Services, principal: Principal, seal_id: str) -> Seal:
-    return registry(services).row(session, seal_id, organization_id=_scope(principal))
+    return registry(services).row(session, seal_id, organization_id=scope_of(principal))
 
 
-def _audit(
+def audit_act(
     session: Session,
     principal: Principal | str,
     action: str,
@@ -98,10 +98,10 @@ def _audit(
     )
 
 
-def _audit_created(
+def audit_created(
     session: Session, actor: Principal | str, seal: SealFacts, serial: str, source: str
 ) -> None:
-    _audit(
+    audit_act(
         session,
         actor,
         "certificate.issue",
@@ -110,7 +110,7 @@ def _audit_created(
         organization_id=seal.organization_id,
         details={"serial": serial, "seal_code": seal.code, "key": "service-held"},
     )
-    _audit(
+    audit_act(
         session,
         actor,
         "seal.create",
@@ -130,7 +130,7 @@ def _audit_created(
     )
 
 
-def _serial(session: Session, certificate_id: str) -> str:
+def certificate_serial(session: Session, certificate_id: str) -> str:
     record = session.get(CertificateRecord, certificate_id)
     assert record is not None
     return record.serial
@@ -148,7 +148,7 @@ def _member_person(session: Session, organization_id: str, person_id: str | None
     return person
 
 
-def _image_spec(
+def image_spec(
     org: Organization,
     kind: SealKind,
     *,
@@ -205,7 +205,7 @@ def create_seal(
         image = (
             UploadedImage(upload)
             if upload is not None
-            else _image_spec(org, kind, person_name=person.name, inscription=inscription)
+            else image_spec(org, kind, person_name=person.name, inscription=inscription)
         )
     else:
         if person_id is not None:
@@ -213,7 +213,7 @@ def create_seal(
         if upload is not None:
             raise InvalidInput(f"a {kind.value} seal is rendered from the organization's data")
         identity = EnterpriseIdentity(name=org.name, uscc=org.uscc)
-        image = _image_spec(org, kind, person_name=person_name, inscription=inscription)
+        image = image_spec(org, kind, person_name=person_name, inscription=inscription)
     seal = registry(services).create(
         session,
         new=NewSeal(
@@ -233,7 +233,9 @@ def create_seal(
         created_by=principal.actor,
     )
     source = "uploaded" if upload is not None else "rendered"
-    _audit_created(session, principal, seal, _serial(session, seal.certificate_id), source)
+    audit_created(
+        session, principal, seal, certificate_serial(session, seal.certificate_id), source
+    )
     return seal
 
 
@@ -254,7 +256,7 @@ def preview(
     require(principal, Scope.seals_read)
     if kind is SealKind.PERSONAL and person_name is None:
         raise InvalidInput("a personal seal preview needs person_name")
-    spec = _image_spec(org, kind, person_name=person_name, inscription=inscription)
+    spec = image_spec(org, kind, person_name=person_name, inscription=inscription)
     if print_code and kind_spec(kind).accepts_seal_code:
         spec = SealImageSpec(
             kind=spec.kind,
@@ -286,7 +288,7 @@ def get_seal(
     session: Session, services: Services, *, principal: Principal, seal_id: str
 ) -> SealFacts:
     require(principal, Scope.seals_read)
-    return registry(services).get(session, seal_id, organization_id=_scope(principal))
+    return registry(services).get(session, seal_id, organization_id=scope_of(principal))
 
 
 def seal_image(
@@ -315,10 +317,10 @@ def transition(
     if action is SealAction.EXPIRE:
         raise InvalidInput("seals expire by themselves at the end of their validity")
     done = registry(services).transition(
-        session, seal_id=seal_id, action=action, organization_id=_scope(principal), reason=reason
+        session, seal_id=seal_id, action=action, organization_id=scope_of(principal), reason=reason
     )
     seal = done.seal
-    _audit(
+    audit_act(
         session,
         principal,
         f"seal.{action.value}",
@@ -334,7 +336,7 @@ def transition(
     )
     if done.certificate_revoked and done.issuer_ca is not None:
         services.publisher.after_revocation(session, done.issuer_ca)
-        _audit(
+        audit_act(
             session,
             principal,
             "certificate.revoke",
@@ -342,7 +344,7 @@ def transition(
             target_id=seal.certificate_id,
             organization_id=seal.organization_id,
             details={
-                "serial": _serial(session, seal.certificate_id),
+                "serial": certificate_serial(session, seal.certificate_id),
                 "reason": "cessationOfOperation",
                 "seal_code": seal.code,
             },
@@ -356,9 +358,9 @@ def set_requires_approval(
     visible_seal(session, services, principal, seal_id)
     require(principal, Scope.org_admin)
     seal = registry(services).set_requires_approval(
-        session, seal_id=seal_id, organization_id=_scope(principal), required=required
+        session, seal_id=seal_id, organization_id=scope_of(principal), required=required
     )
-    _audit(
+    audit_act(
         session,
         principal,
         "seal.update",
@@ -390,11 +392,11 @@ def set_pin(
     seal = registry(services).set_pin(
         session,
         seal_id=seal_id,
-        organization_id=_scope(principal),
+        organization_id=scope_of(principal),
         pin=pin,
         current_pin=current_pin,
     )
-    _audit(
+    audit_act(
         session,
         principal,
         "seal.pin_set" if first else "seal.pin_change",
@@ -413,7 +415,7 @@ def record_pin_failure(session: Session, services: Services, error: WrongPinErro
     failure = reg.record_pin_failure(session, seal_id=error.seal_id)
     seal = reg.row(session, error.seal_id)
     details: dict[str, object] = {"code": seal.code, "failures": failure.failures}
-    _audit(
+    audit_act(
         session,
         "system:pin-check",
         "seal.pin_failure",
@@ -423,7 +425,7 @@ def record_pin_failure(session: Session, services: Services, error: WrongPinErro
         details=details,
     )
     if failure.locked_until is not None:
-        _audit(
+        audit_act(
             session,
             "system:pin-check",
             "seal.lock",
@@ -433,222 +435,6 @@ def record_pin_failure(session: Session, services: Services, error: WrongPinErro
             details={"code": seal.code, "locked_until": failure.locked_until.isoformat()},
         )
     return failure
-
-
-# --- grants ------------------------------------------------------------------------------------
-
-
-def _check_grantee(session: Session, organization_id: str, grantee: Caller) -> None:
-    if grantee.kind is CallerKind.PERSON:
-        found = session.exec(
-            select(Membership.id).where(
-                Membership.organization_id == organization_id,
-                Membership.person_id == grantee.id,
-                col(Membership.confirmed_at).is_not(None),
-            )
-        ).first()
-    else:
-        found = session.exec(
-            select(ApiClient.id).where(
-                ApiClient.organization_id == organization_id,
-                ApiClient.id == grantee.id,
-                ApiClient.revoked_at.is_(None),  # type: ignore[union-attr]
-            )
-        ).first()
-    if found is None:
-        raise NotFound(f"{grantee.kind.value} {grantee.id} not found in this organization")
-
-
-def create_grant(
-    session: Session,
-    services: Services,
-    *,
-    principal: Principal,
-    seal_id: str,
-    grantee: Caller,
-    limits: access.GrantLimits,
-) -> access.GrantFacts:
-    seal = visible_seal(session, services, principal, seal_id)
-    require(principal, Scope.org_admin)
-    _check_grantee(session, seal.organization_id, grantee)
-    grant = access.create_grant(
-        session,
-        seal=seal,
-        grantee=grantee,
-        limits=limits,
-        created_by=principal.actor,
-        now=registry(services).clock(),
-    )
-    _audit(
-        session,
-        principal,
-        "seal.grant",
-        target_type="seal_grant",
-        target_id=grant.id,
-        organization_id=seal.organization_id,
-        details={
-            "seal_code": seal.code,
-            "grantee": str(grantee),
-            "document_types": list(grant.document_types) if grant.document_types else None,
-            "not_before": grant.not_before.isoformat() if grant.not_before else None,
-            "not_after": grant.not_after.isoformat() if grant.not_after else None,
-            "max_uses": grant.max_uses,
-        },
-    )
-    return grant
-
-
-def revoke_grant(
-    session: Session, services: Services, *, principal: Principal, grant_id: str
-) -> access.GrantFacts:
-    access.grant_row(session, grant_id, organization_id=_scope(principal))
-    require(principal, Scope.org_admin)
-    grant = access.revoke_grant(
-        session,
-        grant_id=grant_id,
-        organization_id=_scope(principal),
-        revoked_by=principal.actor,
-        now=registry(services).clock(),
-    )
-    _audit(
-        session,
-        principal,
-        "seal.grant_revoke",
-        target_type="seal_grant",
-        target_id=grant.id,
-        organization_id=grant.organization_id,
-        details={"seal_id": grant.seal_id, "grantee": str(grant.grantee), "uses": grant.uses},
-    )
-    return grant
-
-
-def get_grant(
-    session: Session, services: Services, *, principal: Principal, grant_id: str
-) -> access.GrantFacts:
-    require(principal, Scope.seals_read)
-    return access.GrantFacts.of(
-        access.grant_row(session, grant_id, organization_id=_scope(principal))
-    )
-
-
-def list_grants(
-    session: Session,
-    services: Services,
-    *,
-    principal: Principal,
-    seal_id: str,
-    include_revoked: bool,
-) -> list[access.GrantFacts]:
-    seal = visible_seal(session, services, principal, seal_id)
-    require(principal, Scope.seals_read)
-    return access.list_grants(session, seal_id=seal.id, include_revoked=include_revoked)
-
-
-# --- usage requests and approvals ------------------------------------------------------------
-
-
-def file_usage_request(
-    session: Session,
-    services: Services,
-    *,
-    principal: Principal,
-    seal_id: str,
-    purpose: str,
-    document_sha256: str,
-    document_type: str | None,
-    copies: int,
-) -> access.UsageRequestFacts:
-    seal = visible_seal(session, services, principal, seal_id)
-    require(principal, Scope.seals_use)
-    requester = caller_of(session, principal)
-    request = access.file_request(
-        session,
-        seal=seal,
-        requester=requester,
-        purpose=purpose,
-        document_sha256=document_sha256,
-        document_type=document_type,
-        copies=copies,
-        now=registry(services).clock(),
-    )
-    _audit(
-        session,
-        principal,
-        "seal.usage_request",
-        target_type="seal_usage_request",
-        target_id=request.id,
-        organization_id=seal.organization_id,
-        details={
-            "seal_code": seal.code,
-            "document_sha256": request.document_sha256,
-            "document_type": request.document_type,
-            "copies": request.copies,
-            "purpose": request.purpose,
-        },
-    )
-    return request
-
-
-def decide_usage_request(
-    session: Session,
-    services: Services,
-    *,
-    principal: Principal,
-    request_id: str,
-    approve: bool,
-    note: str | None,
-) -> access.UsageRequestFacts:
-    access.request_row(session, request_id, organization_id=_scope(principal))
-    require(principal, Scope.approvals_write)
-    decided = access.decide(
-        session,
-        request_id=request_id,
-        organization_id=_scope(principal),
-        approver=caller_of(session, principal),
-        approve=approve,
-        decided_by=principal.actor,
-        note=note,
-        now=registry(services).clock(),
-    )
-    _audit(
-        session,
-        principal,
-        "seal.usage_approve" if approve else "seal.usage_reject",
-        target_type="seal_usage_request",
-        target_id=decided.id,
-        organization_id=decided.organization_id,
-        details={
-            "seal_id": decided.seal_id,
-            "document_sha256": decided.document_sha256,
-            "note": note,
-        },
-    )
-    return decided
-
-
-def get_usage_request(
-    session: Session, services: Services, *, principal: Principal, request_id: str
-) -> access.UsageRequestFacts:
-    require(principal, Scope.seals_read)
-    row = access.request_row(session, request_id, organization_id=_scope(principal))
-    return access.UsageRequestFacts.of(row)
-
-
-def list_usage_requests(
-    session: Session,
-    services: Services,
-    *,
-    principal: Principal,
-    organization_id: str,
-    statuses: list[access.ApprovalStatus],
-    offset: int,
-    limit: int,
-) -> list[access.UsageRequestFacts]:
-    visible_organization(session, principal, organization_id)
-    require(principal, Scope.seals_read)
-    return access.list_requests(
-        session, organization_id=organization_id, statuses=statuses, offset=offset, limit=limit
-    )
 
 
 # --- use -------------------------------------------------------------------------------------
@@ -677,7 +463,7 @@ def authorize_use(
             document_sha256=document_sha256,
             document_type=document_type,
             pin=pin,
-            organization_id=_scope(principal),
+            organization_id=scope_of(principal),
             document_type_established=document_type_established,
         )
     except (UseRefusedError, SealLockedError) as refused:
@@ -701,7 +487,7 @@ def record_use(
 ) -> UsageReceipt:
     """Spend `use` and audit it, in the transaction that stores the signed document."""
     receipt = use.consume(session)
-    _audit(
+    audit_act(
         session,
         principal,
         "seal.use",
@@ -763,77 +549,3 @@ def public_status(session: Session, services: Services, *, code: str) -> PublicS
         certificate_serial=record.serial,
         certificate_fingerprint_sha256=record.fingerprint_sha256,
     )
-
-
-# --- synchronous enterprise registration -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RegisteredEnterprise:
-    organization: Organization
-    seals: list[SealFacts]
-    serials: dict[str, str]
-
-
-def register_enterprise(
-    session: Session,
-    services: Services,
-    *,
-    principal: Principal,
-    name: str,
-    uscc: str,
-    legal_representative: str,
-    lifetime_days: int | None,
-    key_algorithm: KeyAlgorithm,
-) -> RegisteredEnterprise:
-    """Organization, certificates and the standard seal set (active) in the caller's one
-    transaction: any failure (duplicate credit code, a name that cannot be rendered, ...)
-    raises and the caller's rollback leaves nothing behind."""
-    if not (principal.is_platform or Scope.enterprises_register in principal.scopes):
-        raise Forbidden("registering enterprises needs the scope 'enterprises:register'")
-    code = validate_uscc(uscc)
-    org_name = name.strip()
-    rep = legal_representative.strip()
-    if not org_name or not rep:
-        raise InvalidInput("name and legal_representative are required")
-    if session.exec(select(Organization.id).where(Organization.uscc == code)).first():
-        raise Conflict(f"an organization with unified social credit code {code} already exists")
-    org = Organization(
-        name=org_name, kind=OrganizationKind.enterprise, uscc=code, legal_representative=rep
-    )
-    session.add(org)
-    _flush_or_conflict(session, f"an organization with unified social credit code {code}")
-    _audit(
-        session,
-        principal,
-        "organization.register",
-        target_type="organization",
-        target_id=org.id,
-        organization_id=org.id,
-        details={"name": org.name, "uscc": code, "legal_representative": rep},
-    )
-    reg = registry(services)
-    identity = EnterpriseIdentity(name=org.name, uscc=code)
-    seals: list[SealFacts] = []
-    serials: dict[str, str] = {}
-    for kind in STANDARD_SET:
-        image = _image_spec(org, kind, person_name=None, inscription=None)
-        seal = reg.create(
-            session,
-            new=NewSeal(
-                organization_id=org.id,
-                kind=kind,
-                identity=identity,
-                image=image,
-                lifetime_days=lifetime_days,
-                key_algorithm=key_algorithm,
-                activate=True,
-                dpi=STANDARD_SET_DPI,
-            ),
-            created_by=principal.actor,
-        )
-        serial = _serial(session, seal.certificate_id)
-        _audit_created(session, principal, seal, serial, "rendered")
-        seals.append(seal)
-        serials[seal.id] = serial
-    return RegisteredEnterprise(organization=org, seals=seals, serials=serials)
