@@ -233,6 +233,36 @@ async def ses_time_stamp(
     return judge_signature_timestamp(acc, status)
 
 
+def seal_window_at_poe(acc: Acc, ses: ParsedSignature, poe: datetime | None, now: datetime) -> None:
+    """The seal's validity at the proven time: the claimed time is the signer's own word, so
+    a seal that has expired since needs a proof of existence within its validity (else
+    OUT_OF_BOUNDS_NO_POE, as for an expired certificate); a POE after it is EXPIRED."""
+    seal = ses.seal
+    if poe is not None:
+        if poe > seal.valid_end:
+            acc.fail(
+                SubIndication.EXPIRED,
+                msg(
+                    "ses-seal-expired-at-poe",
+                    f"签章的存在证明时间 {fmt(poe)} 晚于印章有效期截止 {fmt(seal.valid_end)}。",
+                    f"The proof of existence ({fmt(poe)}) is after the seal's validity ended "
+                    f"({fmt(seal.valid_end)}).",
+                ),
+            )
+        return
+    if now > seal.valid_end:
+        acc.indeterminate(
+            SubIndication.OUT_OF_BOUNDS_NO_POE,
+            msg(
+                "ses-seal-expired-no-poe",
+                f"印章有效期已于 {fmt(seal.valid_end)} 截止，"
+                "且没有时间戳证明签章时印章仍在有效期内。",
+                f"The seal's validity ended at {fmt(seal.valid_end)} and no time-stamp proves "
+                "the seal was applied while it was valid.",
+            ),
+        )
+
+
 async def _maker_trusted(
     state: VerifierState, acc: Acc, emb: SesEmbeddedSignature, moment: datetime
 ) -> None:
@@ -288,6 +318,7 @@ async def verify_ses_signature(
     coverage_check(acc, emb)
     ts_time, tsa_name = await ses_time_stamp(state, acc, ses)
     poe = proof_of_existence(state, acc, emb, ts_time)
+    seal_window_at_poe(acc, ses, poe, state.now)
     cert_result, seal = CertAssessment(), None
     if integrity:
         cert_result, seal = await _signer_and_seal(state, acc, emb, poe)

@@ -252,3 +252,23 @@ def test_a_time_stamp_over_the_signature_value_is_the_proof_of_existence(
     assert sig.timestamp_time is not None, sig.findings
     assert abs((sig.timestamp_time - now).total_seconds()) < 120
     assert sig.indication is Indication.TOTAL_PASSED, sig.findings
+
+
+def test_a_seal_expired_since_needs_a_proof_of_existence(ses: SesPki) -> None:
+    """Claimed time inside the seal's validity, verified after it ended, no time-stamp: the
+    claim alone (which a holder could backdate) is not enough."""
+    content = replace(ses.content(), valid_end=WHEN + timedelta(days=5))
+    sig = ses.verify(ses.sign(make_pdf(), seal=ses.seal(content))).signatures[0]
+    assert (sig.indication, sig.sub_indication) == (
+        Indication.INDETERMINATE,
+        SubIndication.OUT_OF_BOUNDS_NO_POE,
+    )
+    assert sig.findings[0].code == "ses-seal-expired-no-poe"
+
+
+def test_a_time_stamp_within_the_seal_validity_proves_it(ses: SesPki, pki: Pki) -> None:
+    now = datetime.now(UTC)
+    content = replace(ses.content(), valid_end=now + timedelta(hours=1))
+    pdf = ses.sign(make_pdf(), seal=ses.seal(content), when=now, tsa=pki)
+    later = ses.verify(pdf, now=now + timedelta(days=2), tsa=pki).signatures[0]
+    assert later.indication is Indication.TOTAL_PASSED, later.findings

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from asn1crypto import core
 from pyhanko.pdf_utils import generic
 
 from seals.gbt38540 import build_signature, parse_signature
@@ -85,7 +86,7 @@ def _ses_resigned_with_gap(s: Sealer) -> bytes:
     pdf = set_byte_range(pdf, [a, b, c + 40, d - 40])
     if s.fmt != "gbt38540":
         return pdf
-    old = parse_signature(bytes.fromhex(pdf[start:end].decode().rstrip("0") + "00"[:0]))
+    old = parse_signature(core.Asn1Value.load(bytes.fromhex(pdf[start:end].decode())).dump())
     signed = pdf[a : a + b] + pdf[c + 40 : c + d]
     der = build_signature(
         seal_der=old.seal.der,
