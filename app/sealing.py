@@ -1,5 +1,7 @@
-"""Applying a seal to a PDF: authorise the use, assemble the signer, time-stamper and
-validation data from our own CA (in process), sign, store, consume, audit — one transaction."""
+"""What every signing path shares: the request and result of applying a seal, the signer,
+time-stamper and validation data from our own CA, the idempotency claim and replay, and
+`keep_sealed`, the one ending (store, spend, audit). The path itself, in three stages with
+the signature outside any transaction, is `app.sealing_staged`."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from sqlmodel import Session, col, select
 from app.errors import Conflict, Forbidden, NotFound
 from app.models import IdempotencyRecord, StoredDocument, UserAccount, new_id
 from app.security import Principal, Scope
-from app.services.seals import authorize_use, record_use, registry
+from app.services.seals import record_use
 from app.wiring import Services
 from pki.timestamper import InProcessTimeStamper
 from seals.authorization import SealUse
@@ -31,7 +33,6 @@ from seals.signing import (
     SignedPdf,
     SigningIdentity,
     ValidationMaterial,
-    sign_document,
 )
 
 
@@ -191,61 +192,6 @@ def _claim_key(
     except IntegrityError:
         return session.exec(query).one(), False
     return record, True
-
-
-def seal_document(
-    session: Session, services: Services, *, principal: Principal, request: SealRequest
-) -> SealedDocument:
-    """Authorise, sign, store, consume and audit in the caller's transaction.
-
-    Every check on the document and the placement runs inside `sign_pdf` before anything is
-    spent, so a refused or failed signing consumes no approval and no grant use.
-    """
-    fingerprint = request.fingerprint()
-    claimed: IdempotencyRecord | None = None
-    if request.idempotency_key:
-        record, ours = _claim_key(
-            session, principal=principal, key=request.idempotency_key, fingerprint=fingerprint
-        )
-        if not ours:
-            return _replay(session, services, record, fingerprint)
-        claimed = record
-    use = authorize_use(
-        session,
-        services,
-        principal=principal,
-        seal_id=request.seal_id,
-        document_sha256=hashlib.sha256(request.pdf).hexdigest(),
-        document_type=request.document_type,
-        pin=request.pin,
-        document_type_established=request.document_type_established,
-    )
-    seal = registry(services).row(session, use.seal.id)
-    certificate = services.authority.get(session, use.certificate_id)
-    identity = signing_identity(
-        session, services, certificate_id=use.certificate_id, key_id=use.key_id
-    )
-    level = request.level
-    signed = sign_document(
-        pdf=request.pdf,
-        identity=identity,
-        spec=request.spec(seal_appearance(seal), vri=services.settings.pades_vri),
-        timestamper=timestamper(session, services) if level.needs_timestamp else None,
-        validation=validation_material(
-            session, services, identity=identity, issuer_ca=certificate.issuer_ca
-        )
-        if level.needs_validation
-        else None,
-    )
-    return keep_sealed(
-        session,
-        principal=principal,
-        request=request,
-        use=use,
-        signed=signed,
-        stored_sha256=services.blobs.put(signed.pdf),
-        claimed=claimed,
-    )
 
 
 def keep_sealed(

@@ -30,7 +30,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app import tenancy  # noqa: E402
+from app.services import tenancy  # noqa: E402
 from app.bootstrap import initialise  # noqa: E402
 from app.db import unit_of_work  # noqa: E402
 from app.models import OrganizationKind, Role  # noqa: E402

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from console_bench import serve  # noqa: E402
 
-from app import statistics  # noqa: E402
+from app.services import statistics  # noqa: E402
 from app.db import make_engine, migrate, unit_of_work  # noqa: E402
 from app.models import Person  # noqa: E402
 from app.services.regions import RegionLevel  # noqa: E402

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from app import pdfwork
+from app import sealing_staged as staged
 from app.access import console_needs
 from app.console import queries
 from app.console.i18n import LOCAL_TZ
@@ -570,6 +571,7 @@ def sign(
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
     try:
+        staged.release(ctx.session)
         service.sign_participant(
             ctx.session,
             ctx.services,

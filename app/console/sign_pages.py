@@ -11,6 +11,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from app import pdfwork, sealing
+from app import sealing_staged as staged
 from app.access import console_needs
 from app.console import queries, seal_choice
 from app.console.web import DOMAIN_ERRORS, Ctx, CtxDep, check_csrf, failed, page
@@ -245,8 +246,8 @@ def sign(
         document, pdf = documents.visible_document(
             ctx.session, ctx.services, principal=ctx.principal, document_id=document_id
         )
-        result = sealing.seal_document(
-            ctx.session,
+        staged.release(ctx.session)
+        result = staged.seal_document(
             ctx.services,
             principal=ctx.principal,
             request=sealing.SealRequest(

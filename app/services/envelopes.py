@@ -1,10 +1,11 @@
 """Envelopes for the service: create, send, sign, decline, cancel, expire, read — each in the
 caller's transaction, audited, with the envelope's webhook queued (never sent) there.
 
-Signing a participant's step is `app.sealing.seal_document` on the envelope's current
-revision — the same authorisation (grant, approval for exactly that revision's SHA-256,
-PIN), signing, storage and audit as a single seal, under the envelope's row lock so that
-parallel signers apply their seals one after another.
+Signing a participant's step is the staged signing path (`app.sealing_staged`) on the
+envelope's current revision — the same authorisation (grant, approval for exactly that
+revision's SHA-256, PIN), signing in a seal worker, storage and audit as a single seal; the
+result is recorded under the envelope's row lock, so parallel signers' revisions follow one
+another (a signer whose revision moved on meanwhile signs the new one).
 
 An organization sees an envelope only when it created it or takes part in it; to anyone
 else it does not exist (404).
@@ -23,7 +24,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app import sealing
-from app.db import unit_of_work
+from app import sealing_staged as staged
+from app.db import reading, unit_of_work
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.models import AuditEvent, IdempotencyRecord, Organization, StoredDocument
 from app.models_webhooks import EnvelopeWebhook, WebhookAttempt, WebhookDelivery
@@ -506,6 +508,29 @@ def _acting_participant(
     return part, rows
 
 
+_SIGN_ATTEMPTS = 3
+"""How often a parallel signer re-signs after another seal made a new revision meanwhile."""
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A participant's seal authorised (read transaction) on revision `base_number`."""
+
+    base_number: int
+    request: sealing.SealRequest
+    authorised: staged.Authorised
+
+
+def _check_expected(expected_revision: int | None, base: EnvelopeRevision) -> None:
+    if expected_revision is not None and expected_revision != base.number:
+        raise domain.StaleRevisionError(
+            f"revision {expected_revision} is no longer current: revision {base.number} "
+            f"(SHA-256 {base.sha256}) is; review it and sign that",
+            current_revision=base.number,
+            current_sha256=base.sha256,
+        )
+
+
 def sign_participant(
     session: Session,
     services: Services,
@@ -521,29 +546,70 @@ def sign_participant(
 ) -> Signed:
     """Apply the participant's seal to the current revision (its turn, or any time in
     parallel routing); the new revision becomes current and the last one completes the
-    envelope. The envelope row stays locked until commit: a concurrent signer waits and then
-    signs the revision this one made."""
-    envelope = _locked(session, principal, envelope_id)
-    part, rows = _acting_participant(session, principal, envelope, participant_id)
-    now = _now(services)
-    if idempotency_key:
-        held = _idempotency_record(session, principal, idempotency_key)
-        if held is not None:
-            return _replay_signed(session, principal, envelope, part, held, now)
-    domain.check_may_act(envelope, part, rows, action=EnvelopeAction.SIGN, now=now)
-    base = domain.current(session, envelope)
-    if expected_revision is not None and expected_revision != base.number:
-        raise domain.StaleRevisionError(
-            f"revision {expected_revision} is no longer current: revision {base.number} "
-            f"(SHA-256 {base.sha256}) is; review it and sign that",
-            current_revision=base.number,
-            current_sha256=base.sha256,
+    envelope.
+
+    The staged signing path: the revision is read and the use authorised in a read
+    transaction, signed in a seal worker with no transaction open, then recorded in
+    ``session`` (which must not have begun) under the envelope's row lock. When another
+    seal made a new revision meanwhile, this seal is applied again to that one, as the
+    signer who waited for the lock did before -- unless the caller named the revision it
+    reviewed (``expected_revision``): then the answer is `StaleRevisionError`."""
+    staged.outside_transaction(session)
+    for _attempt in range(_SIGN_ATTEMPTS):
+        pending = _authorise_signing(
+            services,
+            principal=principal,
+            envelope_id=envelope_id,
+            participant_id=participant_id,
+            wanted=(pin, reason, location),
+            expected_revision=expected_revision,
+            idempotency_key=idempotency_key,
         )
-    result = sealing.seal_document(
-        session,
-        services,
-        principal=principal,
-        request=sealing.SealRequest(
+        if isinstance(pending, Signed):
+            return pending  # a retried Idempotency-Key
+        signed = staged.sign(services, pending.authorised)
+        done = _record_signing(
+            session,
+            services,
+            principal=principal,
+            envelope_id=envelope_id,
+            participant_id=participant_id,
+            pending=pending,
+            signed=signed,
+            expected_revision=expected_revision,
+            idempotency_key=idempotency_key,
+        )
+        if done is not None:
+            return done
+        session.rollback()  # nothing written: release the envelope's lock, sign the new one
+    raise Conflict("the envelope kept changing while this seal was applied; retry")
+
+
+def _authorise_signing(
+    services: Services,
+    *,
+    principal: Principal,
+    envelope_id: str,
+    participant_id: str,
+    wanted: tuple[str | None, str | None, str | None],
+    expected_revision: int | None,
+    idempotency_key: str | None,
+) -> _Pending | Signed:
+    """Read transaction: may the participant sign now, and the seal's use on the current
+    revision (or the earlier result of a retried Idempotency-Key)."""
+    pin, reason, location = wanted
+    with unit_of_work(reading(services.engine)) as session:
+        envelope = _visible(session, principal, envelope_id)
+        part, rows = _acting_participant(session, principal, envelope, participant_id)
+        now = _now(services)
+        if idempotency_key:
+            held = _idempotency_record(session, principal, idempotency_key)
+            if held is not None:
+                return _replay_signed(session, principal, envelope, part, held, now)
+        domain.check_may_act(envelope, part, rows, action=EnvelopeAction.SIGN, now=now)
+        base = domain.current(session, envelope)
+        _check_expected(expected_revision, base)
+        request = sealing.SealRequest(
             seal_id=part.seal_id,
             pdf=services.blobs.get(base.sha256),
             filename=envelope.filename,
@@ -555,7 +621,44 @@ def sign_participant(
             reason=reason,
             location=location,
             idempotency_key=idempotency_key,
-        ),
+        )
+        authorised = staged.authorise(session, services, principal=principal, request=request)
+    return _Pending(base_number=base.number, request=request, authorised=authorised)
+
+
+def _record_signing(
+    session: Session,
+    services: Services,
+    *,
+    principal: Principal,
+    envelope_id: str,
+    participant_id: str,
+    pending: _Pending,
+    signed: staged.Signed,
+    expected_revision: int | None,
+    idempotency_key: str | None,
+) -> Signed | None:
+    """Under the envelope's row lock: check again, record the seal and the new revision
+    (None when another seal made a new revision meanwhile: sign that one)."""
+    envelope = _locked(session, principal, envelope_id)
+    part, rows = _acting_participant(session, principal, envelope, participant_id)
+    now = _now(services)
+    if idempotency_key:
+        held = _idempotency_record(session, principal, idempotency_key)
+        if held is not None:
+            return _replay_signed(session, principal, envelope, part, held, now)
+    domain.check_may_act(envelope, part, rows, action=EnvelopeAction.SIGN, now=now)
+    base = domain.current(session, envelope)
+    if base.number != pending.base_number:
+        _check_expected(expected_revision, base)
+        return None
+    result = staged.record(
+        session,
+        services,
+        principal=principal,
+        request=pending.request,
+        authorised=pending.authorised,
+        signed=signed,
     )
     if result.replayed:  # the key belongs to a signing outside this envelope
         raise Conflict("this Idempotency-Key was already used for a different request")
