@@ -86,6 +86,7 @@ def register_enterprise(
                 status=s.status.value,
                 certificate_id=s.certificate_id,
                 certificate_serial=done.serials[s.id],
+                sm2_certificate_id=s.sm2_certificate_id,
                 valid_until=s.valid_until,
             )
             for s in done.seals

@@ -59,6 +59,7 @@ def _seal(seal: SealFacts) -> SealPublic:
         valid_until=seal.valid_until,
         requires_approval=seal.requires_approval,
         certificate_id=seal.certificate_id,
+        sm2_certificate_id=seal.sm2_certificate_id,
         image_sha256=seal.image_sha256,
         image_url=f"/api/v1/seals/{seal.id}/image",
         pin_set=seal.pin_set,

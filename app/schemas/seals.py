@@ -92,6 +92,11 @@ class SealPublic(BaseModel):
     valid_until: datetime
     requires_approval: bool
     certificate_id: str
+    sm2_certificate_id: str | None = Field(
+        default=None,
+        description="the SM2 (GM/T 0015) certificate beside the main one; the seal signs with "
+        "either (null: main certificate only)",
+    )
     image_sha256: str
     image_url: str
     pin_set: bool
@@ -247,6 +252,9 @@ class RegisteredSeal(BaseModel):
     status: str
     certificate_id: str
     certificate_serial: str
+    sm2_certificate_id: str | None = Field(
+        default=None, description="the SM2 certificate issued beside the main one"
+    )
     valid_until: datetime
 
 

@@ -485,8 +485,8 @@ def _revoke(
             "application_id": app.id,
         },
     )
-    if done.certificate_revoked and done.issuer_ca is not None:
-        services.publisher.after_revocation(session, done.issuer_ca)
+    for issuer in done.revoked_issuers:
+        services.publisher.after_revocation(session, issuer)
         record = session.get(CertificateRecord, seal.certificate_id)
         audit.record(
             session,

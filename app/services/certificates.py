@@ -6,6 +6,7 @@ and a revocation refreshes the issuer's CRL in that transaction too.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from cryptography import x509
 from sqlmodel import Session, col, select
 
@@ -151,7 +152,7 @@ def revoke(
     require(principal, Scope.certificates_write)
     if (
         reason is x509.ReasonFlags.certificate_hold
-        and session.exec(select(Seal.id).where(Seal.certificate_id == certificate_id)).first()
+        and session.exec(select(Seal.id).where(_is_seal_certificate(certificate_id))).first()
     ):
         # A hold cannot be released here, while a suspended seal can be reactivated.
         raise Conflict("this certificate belongs to a seal: suspend the seal instead")
@@ -170,6 +171,13 @@ def revoke(
     return services.authority.get(session, certificate_id)
 
 
+def _is_seal_certificate(certificate_id: str) -> sa.ColumnElement[bool]:
+    """A seal's main or SM2 certificate (both are bound to it)."""
+    return sa.or_(
+        col(Seal.certificate_id) == certificate_id, col(Seal.sm2_certificate_id) == certificate_id
+    )
+
+
 def _revoke_its_seal(
     session: Session,
     services: Services,
@@ -179,7 +187,7 @@ def _revoke_its_seal(
 ) -> None:
     """A seal whose certificate is revoked is revoked with it, in the same transaction, so
     the public status, the console and the signer agree (issue 10, finding 4)."""
-    seal_id = session.exec(select(Seal.id).where(Seal.certificate_id == certificate_id)).first()
+    seal_id = session.exec(select(Seal.id).where(_is_seal_certificate(certificate_id))).first()
     if seal_id is None:
         return
     reg = registry(services)
@@ -192,6 +200,8 @@ def _revoke_its_seal(
         reason=f"certificate revoked ({reason.value})",
         certificate_reason=reason,
     )
+    for issuer in done.revoked_issuers:
+        services.publisher.after_revocation(session, issuer)
     audit.record(
         session,
         actor=principal.actor,
@@ -218,7 +228,7 @@ def renew(
 ) -> IssuedCertificate:
     old = visible_certificate(session, services, principal, certificate_id)
     require(principal, Scope.certificates_write)
-    if session.exec(select(Seal.id).where(Seal.certificate_id == certificate_id)).first():
+    if session.exec(select(Seal.id).where(_is_seal_certificate(certificate_id))).first():
         # a renewal here would drop the seal binding and leave the seal on the old certificate
         raise Conflict("this certificate belongs to a seal; it is renewed with its seal")
     new = services.authority.renew(session, certificate_id=certificate_id, csr_pem=csr_pem)

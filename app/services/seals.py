@@ -51,6 +51,7 @@ def registry(services: Services) -> SealRegistry:
         authority=services.authority,
         font_path=services.settings.seal_font,
         code_region=services.settings.seal_code_region,
+        sm2=services.settings.sm2_enabled,
     )
 
 
@@ -110,6 +111,21 @@ def audit_created(
         organization_id=seal.organization_id,
         details={"serial": serial, "seal_code": seal.code, "key": "service-held"},
     )
+    if seal.sm2_certificate_id is not None:
+        audit_act(
+            session,
+            actor,
+            "certificate.issue",
+            target_type="certificate",
+            target_id=seal.sm2_certificate_id,
+            organization_id=seal.organization_id,
+            details={
+                "serial": certificate_serial(session, seal.sm2_certificate_id),
+                "seal_code": seal.code,
+                "key": "service-held",
+                "algorithm": "sm2",
+            },
+        )
     audit_act(
         session,
         actor,
@@ -123,6 +139,7 @@ def audit_created(
             "name": seal.name,
             "status": seal.status.value,
             "certificate_id": seal.certificate_id,
+            "sm2_certificate_id": seal.sm2_certificate_id,
             "image_sha256": seal.image_sha256,
             "image": source,
             "requires_approval": seal.requires_approval,
@@ -334,8 +351,8 @@ def transition(
             "reason": reason,
         },
     )
-    if done.certificate_revoked and done.issuer_ca is not None:
-        services.publisher.after_revocation(session, done.issuer_ca)
+    for issuer in done.revoked_issuers:
+        services.publisher.after_revocation(session, issuer)
         audit_act(
             session,
             principal,
