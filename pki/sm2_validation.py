@@ -6,9 +6,17 @@ check through a `SignatureValidator`; this one verifies SM2 (GM/T 0009 default u
 explicitly) through `pki.sm2` and hands everything else to the default. Because the same
 validation context serves PAdES and SM2 signatures, the verifier's path building, revocation,
 time-stamp and modification checks are reused as they are, not forked.
+
+pyhanko-certvalidator also builds validation contexts of its own that take no validator (the
+path of an OCSP responder certificate with id-pkix-ocsp-nocheck), so the library's
+`DefaultSignatureValidator` is made SM2-aware too, once, at import (`_install_in_default`);
+non-SM2 signatures go to the library's own code unchanged.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from asn1crypto import algos, keys
 from cryptography.exceptions import InvalidSignature
@@ -31,6 +39,19 @@ def is_sm2(public_key_info: keys.PublicKeyInfo, algorithm: algos.SignedDigestAlg
     return sm2.is_sm2_public_key_info(public_key_info.dump())
 
 
+def verify_sm2(
+    signature: bytes,
+    signed_data: bytes,
+    public_key_info: keys.PublicKeyInfo,
+    context: SignatureValidationContext,
+) -> None:
+    """Raise unless `signature` is a valid SM2-with-SM3 signature of `signed_data`."""
+    if context.prehashed:  # SM2 signs SM3(Z || M): a bare digest cannot be checked
+        raise AlgorithmNotSupported("SM2 signatures cannot be checked over a digest")
+    if not sm2.verify(public_key_info.dump(), signed_data, signature, sm2.DEFAULT_USER_ID):
+        raise InvalidSignature("SM2 signature does not verify")
+
+
 class Sm2SignatureValidator(DefaultSignatureValidator):
     """The default validator plus SM2-with-SM3; a failed SM2 check raises InvalidSignature."""
 
@@ -42,15 +63,37 @@ class Sm2SignatureValidator(DefaultSignatureValidator):
         signature_algorithm: algos.SignedDigestAlgorithm,
         context: SignatureValidationContext = DEFAULT_VALIDATION_CONTEXT,
     ) -> None:
-        if not is_sm2(public_key_info, signature_algorithm):
-            super().validate_signature(
-                signature, signed_data, public_key_info, signature_algorithm, context
-            )
+        if is_sm2(public_key_info, signature_algorithm):
+            verify_sm2(signature, signed_data, public_key_info, context)
             return
-        if context.prehashed:  # SM2 signs SM3(Z || M): a bare digest cannot be checked
-            raise AlgorithmNotSupported("SM2 signatures cannot be checked over a digest")
-        if not sm2.verify(public_key_info.dump(), signed_data, signature, sm2.DEFAULT_USER_ID):
-            raise InvalidSignature("SM2 signature does not verify")
+        super().validate_signature(
+            signature, signed_data, public_key_info, signature_algorithm, context
+        )
 
+
+def _install_in_default() -> None:
+    """Make the library's default validator SM2-aware (idempotent)."""
+    original: Callable[..., None] = DefaultSignatureValidator.validate_signature
+    if getattr(original, "sm2_aware", False):
+        return
+
+    def validate_signature(
+        self: Any,
+        signature: bytes,
+        signed_data: bytes,
+        public_key_info: keys.PublicKeyInfo,
+        signature_algorithm: algos.SignedDigestAlgorithm,
+        context: SignatureValidationContext = DEFAULT_VALIDATION_CONTEXT,
+    ) -> None:
+        if is_sm2(public_key_info, signature_algorithm):
+            verify_sm2(signature, signed_data, public_key_info, context)
+            return
+        original(self, signature, signed_data, public_key_info, signature_algorithm, context)
+
+    validate_signature.sm2_aware = True  # type: ignore[attr-defined]
+    DefaultSignatureValidator.validate_signature = validate_signature  # type: ignore[method-assign]
+
+
+_install_in_default()
 
 SM2_AWARE_VALIDATOR = Sm2SignatureValidator()

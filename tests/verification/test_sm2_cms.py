@@ -132,3 +132,23 @@ def test_content_added_after_an_sm2_seal_is_caught(sm2pki: CmsPki, sealed: bytes
     w.write(out)
     sig = sm2pki.verify(out.getvalue()).signatures[0]
     assert sig.indication is Indication.TOTAL_FAILED
+
+
+def test_the_librarys_default_validator_checks_sm2_too(sm2pki: CmsPki) -> None:
+    """pyhanko-certvalidator builds contexts of its own (an OCSP responder with nocheck): its
+    default validator verifies SM2 after pki.sm2_validation is imported, and refuses a forgery."""
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.exceptions import InvalidSignature
+    from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator
+
+    import pki.sm2_validation  # noqa: F401
+
+    cert = asn1_x509.Certificate.load(sm2pki.holder.certificate)
+    issuer = asn1_x509.Certificate.load(sm2pki.issuing.certificate)
+    args = (cert["tbs_certificate"].dump(), issuer.public_key, cert["signature_algorithm"])
+    DefaultSignatureValidator().validate_signature(cert["signature_value"].native, *args)
+    other = asn1_x509.Certificate.load(sm2pki.root.certificate)
+    with pytest.raises(InvalidSignature):
+        DefaultSignatureValidator().validate_signature(
+            cert["signature_value"].native, args[0], other.public_key, args[2]
+        )
