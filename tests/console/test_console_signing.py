@@ -228,3 +228,19 @@ def test_the_sign_form_offers_the_format(
         assert b"/adbe.pkcs7.detached" in sm2
     pades = _signed_pdf(signer, _sign(signer, document_id, format="pades", **placed))
     assert len(_signatures(pades)) == 1
+
+
+def test_the_seal_page_shows_sm2_and_offers_the_seal_data(
+    signed_in: Login, console_org: ConsoleOrg, contract_seal: str
+) -> None:
+    from seals.gbt38540 import parse_seal
+
+    admin = signed_in(console_org.users["org_admin"])
+    page = admin.get(f"/console/seals/{contract_seal}")
+    assert page.status_code == 200
+    assert 'id="seal-algorithms"' in page.text and "SM2/SM3" in page.text
+    assert f'href="/console/seals/{contract_seal}/eseal"' in page.text
+    download = admin.get(f"/console/seals/{contract_seal}/eseal")
+    assert download.status_code == 200, download.text
+    assert download.headers["content-type"] == "application/octet-stream"
+    assert parse_seal(download.content).es_id in download.headers["content-disposition"]
