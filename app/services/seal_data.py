@@ -31,6 +31,7 @@ from pki.sm2_ca import gm_profiles
 from seals.errors import SealDataNotFoundError
 from seals.gbt38540 import build_seal
 from seals.gbt38540.making import seal_content
+from seals.lifecycle import SealStatus
 from seals.models import Seal
 from seals.models_eseal import SealData
 
@@ -90,6 +91,8 @@ def seal_data(session: Session, services: Services, seal: Seal, *, actor: str) -
     stored = session.get(SealData, seal.id)
     if stored is not None and stored.sm2_certificate_id == certificate_id:
         return stored.der
+    if seal.status == SealStatus.REVOKED.value:  # its certificates are revoked: no new data
+        raise SealDataNotFoundError("a revoked seal gets no new seal data", seal_id=seal.id)
     maker = ensure_seal_maker(session, services)
     authority = services.authority
     appearance = seal_appearance(seal)

@@ -87,6 +87,22 @@ def test_a_seal_without_an_sm2_certificate_has_no_seal_data(
     assert client.get(f"/api/v1/public/seals/{seal['code']}").json()["eseal_url"] is None
 
 
+def test_a_revoked_seal_keeps_its_data_but_gets_none_new(client: TestClient, org: Org) -> None:
+    made = org.seal("contract")
+    first = client.get(f"/api/v1/seals/{made['id']}/eseal", headers=auth(org.admin))
+    assert first.status_code == 200
+    never = org.seal("contract")
+    for seal in (made, never):
+        revoked = client.post(
+            f"/api/v1/seals/{seal['id']}/revoke", json={"reason": "测试"}, headers=auth(org.admin)
+        )
+        assert revoked.status_code == 200, revoked.text
+    kept = client.get(f"/api/v1/public/seals/{made['code']}/eseal")
+    assert kept.status_code == 200 and kept.content == first.content
+    refused = client.get(f"/api/v1/public/seals/{never['code']}/eseal")
+    assert (refused.status_code, problem_code(refused)) == (404, "seal-data-not-found")
+
+
 def test_another_organizations_seal_data_is_not_found(
     client: TestClient, org: Org, new_org: Any, org_key: Any, platform_key: str
 ) -> None:
