@@ -82,6 +82,10 @@ class Publisher:
 
     # -- CRL ------------------------------------------------------------------------------
 
+    def crl_issuers(self, session: Session) -> list[str]:
+        """The CAs of `CRL_ISSUERS` that exist here (the SM2 ones only with the SM2 hierarchy)."""
+        return [ca.value for ca in CRL_ISSUERS if session.get(CaRecord, ca) is not None]
+
     def current_crl(self, session: Session, ca: str) -> bytes:
         """The CA's current CRL; a new one is issued when the stored one nears nextUpdate."""
         stored = self.stored_crl(session, ca)

@@ -26,7 +26,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 
 from pki import sm2
-from pki.errors import CrlError, InvalidRequestError
+from pki.errors import CrlError, InvalidRequestError, KeyStoreError
 from pki.profiles import (
     CaName,
     CertificateProfile,
@@ -144,6 +144,15 @@ def _extensions(
     ]
 
 
+def _checked_signature(signer: Sm2Signer, tbs: bytes) -> bytes:
+    """The signer's SM2 signature over `tbs`, verified before it is published (a faulty
+    device or a wrong key must not yield a certificate or CRL that does not verify)."""
+    signature = signer.sign(tbs, "sm3")
+    if not sm2.verify(signer.public_key_info(), tbs, signature):
+        raise KeyStoreError("the SM2 signer produced a signature that does not verify")
+    return signature
+
+
 def build_sm2_certificate(
     *, profile: CertificateProfile, template: CertificateTemplate, signer: Sm2Signer
 ) -> bytes:
@@ -168,7 +177,7 @@ def build_sm2_certificate(
             "extensions": _extensions(profile, template),
         }
     )
-    signature = signer.sign(tbs.dump(), "sm3")
+    signature = _checked_signature(signer, tbs.dump())
     return asn1_x509.Certificate(
         {
             "tbs_certificate": tbs,
@@ -246,7 +255,7 @@ def build_sm2_crl(
     if revoked:
         tbs_data["revoked_certificates"] = revoked
     tbs = asn1_crl.TbsCertList(tbs_data)
-    signature = signer.sign(tbs.dump(), "sm3")
+    signature = _checked_signature(signer, tbs.dump())
     return asn1_crl.CertificateList(
         {
             "tbs_cert_list": tbs,

@@ -456,6 +456,15 @@ class SealUse:
     def key_id(self) -> str:
         return self.seal.key_id
 
+    @property
+    def sm2_certificate_id(self) -> str | None:
+        """The seal's SM2 certificate, for the SM2 formats (None: the seal has none)."""
+        return self.seal.sm2_certificate_id
+
+    @property
+    def sm2_key_id(self) -> str | None:
+        return self.seal.sm2_key_id
+
     def consume(self, session: Session, *, now: datetime | None = None) -> UsageReceipt:
         """Spend this authorisation in the caller's transaction (call it in the transaction
         that stores the signed document). Raises a `UseRefusedError` when a concurrent

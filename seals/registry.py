@@ -105,12 +105,6 @@ class Transition:
     sm2_issuer_ca: str | None = None
     """The SM2 certificate's issuer when this act revoked it too."""
 
-    @property
-    def revoked_issuers(self) -> tuple[str, ...]:
-        """The CAs whose CRLs this act changed."""
-        found = (self.issuer_ca if self.certificate_revoked else None, self.sm2_issuer_ca)
-        return tuple(ca for ca in found if ca is not None)
-
 
 class SealRegistry:
     def __init__(
@@ -145,6 +139,10 @@ class SealRegistry:
             raise SealInputError(f"a {new.kind.value} seal needs its owner (person_id)")
         if not by_person and new.person_id is not None:
             raise SealInputError(f"a {new.kind.value} seal belongs to the organization")
+        if KeyAlgorithm(new.key_algorithm) is KeyAlgorithm.SM2:
+            raise SealInputError(
+                "a seal's main certificate is ECDSA or RSA; its SM2 certificate is issued beside it"
+            )
         if isinstance(new.image, UploadedImage) and not form.accepts_uploaded_image:
             raise SealInputError(f"a {new.kind.value} seal is rendered, not uploaded")
         if isinstance(new.image, SealImageSpec) and new.image.kind is not new.kind:
@@ -167,7 +165,7 @@ class SealRegistry:
         )
         assert issued.key_id is not None
         dual = None
-        if self.sm2 and KeyAlgorithm(new.key_algorithm) is not KeyAlgorithm.SM2:
+        if self.sm2:
             dual = self.authority.issue(
                 session,
                 identity=new.identity,

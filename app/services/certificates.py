@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from app.errors import Conflict, InvalidInput, NotFound
 from app.security import Principal, Scope
 from app.services import audit
-from app.services.seals import registry
+from app.services.seals import certificates_revoked, registry
 from app.services.tenancy import confirmed_member, require, visible_organization
 from app.wiring import Services
 from pki.authority import EnterpriseIdentity, IssuedCertificate, PersonIdentity
@@ -23,6 +23,11 @@ from pki.keys import KeyAlgorithm
 from pki.models import CertificateRecord
 from seals.lifecycle import TERMINAL, SealAction
 from seals.models import Seal
+
+
+def _sm2_allowed(services: Services, key_algorithm: KeyAlgorithm) -> None:
+    if KeyAlgorithm(key_algorithm) is KeyAlgorithm.SM2 and not services.settings.sm2_enabled:
+        raise InvalidInput("SM2 certificates are not enabled on this service (ESEAL_SM2_ENABLED)")
 
 
 def issue_enterprise(
@@ -37,6 +42,7 @@ def issue_enterprise(
 ) -> IssuedCertificate:
     org = visible_organization(session, principal, organization_id)
     require(principal, Scope.certificates_write)
+    _sm2_allowed(services, key_algorithm)
     issued = services.authority.issue(
         session,
         identity=EnterpriseIdentity(name=org.name, uscc=org.uscc),
@@ -62,6 +68,7 @@ def issue_personal(
 ) -> IssuedCertificate:
     org = visible_organization(session, principal, organization_id)
     require(principal, Scope.certificates_write)
+    _sm2_allowed(services, key_algorithm)
     person = confirmed_member(session, org.id, person_id)
     if person is None:
         raise NotFound(f"person {person_id} not found in this organization")
@@ -200,8 +207,8 @@ def _revoke_its_seal(
         reason=f"certificate revoked ({reason.value})",
         certificate_reason=reason,
     )
-    for issuer in done.revoked_issuers:
-        services.publisher.after_revocation(session, issuer)
+    # the seal's other certificate (main or SM2), revoked with it
+    certificates_revoked(session, services, principal, done, reason=reason.value)
     audit.record(
         session,
         actor=principal.actor,

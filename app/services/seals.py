@@ -99,6 +99,34 @@ def audit_act(
     )
 
 
+def certificates_revoked(
+    session: Session, services: Services, actor: Principal | str, done: Transition, *, reason: str
+) -> None:
+    """CRLs and audit events for the certificates a seal's revocation revoked with it (its
+    main certificate and its SM2 one)."""
+    seal = done.seal
+    revoked: list[tuple[str, str]] = []
+    if done.certificate_revoked and done.issuer_ca is not None:
+        revoked.append((seal.certificate_id, done.issuer_ca))
+    if done.sm2_issuer_ca is not None and seal.sm2_certificate_id is not None:
+        revoked.append((seal.sm2_certificate_id, done.sm2_issuer_ca))
+    for certificate_id, issuer in revoked:
+        services.publisher.after_revocation(session, issuer)
+        audit_act(
+            session,
+            actor,
+            "certificate.revoke",
+            target_type="certificate",
+            target_id=certificate_id,
+            organization_id=seal.organization_id,
+            details={
+                "serial": certificate_serial(session, certificate_id),
+                "reason": reason,
+                "seal_code": seal.code,
+            },
+        )
+
+
 def audit_created(
     session: Session, actor: Principal | str, seal: SealFacts, serial: str, source: str
 ) -> None:
@@ -351,21 +379,7 @@ def transition(
             "reason": reason,
         },
     )
-    for issuer in done.revoked_issuers:
-        services.publisher.after_revocation(session, issuer)
-        audit_act(
-            session,
-            principal,
-            "certificate.revoke",
-            target_type="certificate",
-            target_id=seal.certificate_id,
-            organization_id=seal.organization_id,
-            details={
-                "serial": certificate_serial(session, seal.certificate_id),
-                "reason": "cessationOfOperation",
-                "seal_code": seal.code,
-            },
-        )
+    certificates_revoked(session, services, principal, done, reason="cessationOfOperation")
     return done
 
 

@@ -10,13 +10,16 @@ import pytest
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp, tsp
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from app.bootstrap import initialise
 from app.db import unit_of_work
+from app.models import AuditEvent
 from app.settings import Settings
+from app.verification.verify import refresh_stale_crls
 from app.wiring import build_services
 from pki import sm2
 from pki.authority import seal_code_of
@@ -95,6 +98,11 @@ def test_revoking_the_seal_revokes_both_and_the_sm2_crl_says_so(
     assert revoked.status_code == 200, revoked.text
     dual = _record(engine, seal["sm2_certificate_id"])
     assert dual.status == "revoked" and _record(engine, seal["certificate_id"]).status == "revoked"
+    audited = rows(
+        engine,
+        select(AuditEvent.target_id).where(AuditEvent.action == "certificate.revoke"),
+    )
+    assert seal["certificate_id"] in audited and seal["sm2_certificate_id"] in audited
     crl = client.get("/pki/crl/sm2-organization.crl")
     assert crl.status_code == 200
     parsed = asn1_crl.CertificateList.load(crl.content)
@@ -133,11 +141,15 @@ def test_sm2_disabled_means_no_sm2_hierarchy_and_no_sm2_certificates(
         with unit_of_work(services.engine) as session:
             assert session.get(CaRecord, "sm2-root") is None
             assert session.get(CaRecord, "root") is not None
+            assert services.publisher.crl_issuers(session) == ["root", "organization", "personal"]
+        refresh_stale_crls(services)  # verification's CRL refresh skips the absent SM2 CAs
         on = off.model_copy(update={"sm2_enabled": True})
         again = initialise(on)  # an existing installation gains the SM2 hierarchy on init
         assert any("sm2-root" in line for line in again.changed)
         with unit_of_work(services.engine) as session:
             assert session.get(CaRecord, "sm2-organization") is not None
+            assert len(services.publisher.crl_issuers(session)) == 6
+        refresh_stale_crls(services)
     finally:
         services.engine.dispose()
 
@@ -182,3 +194,51 @@ def test_sm2_ocsp_and_tsa_over_http(
     token = TimeStampResp.load(reply.content)["time_stamp_token"]
     signer = token["content"]["signer_infos"][0]
     assert signer["signature_algorithm"]["algorithm"].dotted == sm2.OID_SM2_WITH_SM3
+
+
+def test_sm2_standalone_certificates_and_no_sm2_main_seal_key(
+    client: TestClient, new_org: Any, org_key: Any, platform_key: str
+) -> None:
+    org = make_org(client, new_org, org_key, platform_key, name="福州单证科技有限公司")
+    issued = client.post(
+        f"/api/v1/organizations/{org.id}/certificates",
+        json={"key_algorithm": "sm2"},
+        headers=auth(org.admin),
+    )
+    assert issued.status_code == 201, issued.text
+    body = issued.json()
+    assert body["issuer"] == "sm2-organization" and body["key"] == "service-held"
+    der = x509.load_pem_x509_certificate(body["pem"].encode()).public_bytes(Encoding.DER)
+    assert sm2.is_sm2_public_key_info(certificate_spki(der))
+    refused = client.post(
+        f"/api/v1/organizations/{org.id}/seals",
+        json={"kind": "contract", "key_algorithm": "sm2"},
+        headers=auth(org.admin),
+    )
+    assert refused.status_code == 422, refused.text
+
+
+def test_revoking_the_sm2_certificate_revokes_the_seal_and_its_main_certificate(
+    client: TestClient, new_org: Any, org_key: Any, platform_key: str, engine: Engine
+) -> None:
+    org = make_org(client, new_org, org_key, platform_key, name="福州证书吊销有限公司")
+    seal = client.post(
+        f"/api/v1/organizations/{org.id}/seals", json={"kind": "invoice"}, headers=auth(org.admin)
+    ).json()
+    done = client.post(
+        f"/api/v1/certificates/{seal['sm2_certificate_id']}/revoke",
+        json={"reason": "keyCompromise"},
+        headers=auth(org.admin),
+    )
+    assert done.status_code == 200, done.text
+    status = client.get(f"/api/v1/seals/{seal['id']}", headers=auth(org.admin)).json()["status"]
+    assert status == "revoked"
+    assert _record(engine, seal["certificate_id"]).status == "revoked"
+    audited = rows(
+        engine,
+        select(AuditEvent.target_id).where(AuditEvent.action == "certificate.revoke"),
+    )
+    assert seal["certificate_id"] in audited and seal["sm2_certificate_id"] in audited
+    crl = asn1_crl.CertificateList.load(client.get("/pki/crl/organization.crl").content)
+    listed = {e["user_certificate"].native for e in crl["tbs_cert_list"]["revoked_certificates"]}
+    assert int(_record(engine, seal["certificate_id"]).serial, 16) in listed

@@ -1,8 +1,10 @@
 """SM2/SM3 primitives against standard vectors and two independent implementations.
 
-Vectors: GB/T 32905-2016 Annex A (SM3), GB/T 32918.2 Annex A on its Fp-256 example curve
-(checked by a textbook verifier in tests/pki/sm2_reference.py) and the same standard's example
-on the recommended curve (GM/T 0003.5-2012 / GB/T 32918.5 Annex A, ID 1234567812345678).
+Vectors: GB/T 32905-2016 Annex A (SM3); the SM2 signature example of GM/T 0003.2-2012 Annex A
+on its 256-bit example curve with ID ALICE123@YAHOO.COM (checked by a textbook verifier in
+tests/pki/sm2_reference.py); and the example key on the recommended curve with the default ID
+1234567812345678 (d = 3945208F...; cited by implementations as GB/T 32918.2-2016 Annex A and
+as GM/T 0003.5 Annex A: public key, Z, e and r, s are all checked).
 Interop: gmssl (pure Python, its own SM2) and the OpenSSL 3 CLI with distid.
 """
 
@@ -25,7 +27,7 @@ from pki import sm2
 from pki.errors import KeyStoreError
 from tests.pki.sm2_reference import verify_e
 
-# GB/T 32918.5 / GM/T 0003.5-2012 Annex A: recommended curve, default user ID.
+# The standard's example key on the recommended curve, default user ID.
 STD_D = 0x3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8
 STD_POINT = bytes.fromhex(
     "04"
@@ -39,7 +41,7 @@ STD_RS = bytes.fromhex(
     "B1B6AA29DF212FD8763182BC0D421CA1BB9038FD1F7F42D4840B69C485BBC1AA"
 )
 
-# GB/T 32918.2 Annex A (and GM/T 0003.2-2012): the 256-bit example curve, ID ALICE123@YAHOO.COM.
+# GM/T 0003.2-2012 Annex A: the 256-bit example curve, ID ALICE123@YAHOO.COM.
 EXAMPLE_CURVE = sm2.Curve(
     p=0x8542D69E4C044F18E8B92435BF6FF7DE457283915C45517D722EDB8B08F1DFC3,
     a=0x787968B4FA32C3FD2417842E73BBFEFF2F3C848B6831D7E0EC65228B3937E498,

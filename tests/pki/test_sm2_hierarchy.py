@@ -3,6 +3,7 @@ independent verifiers (openssl with distid, gmssl) say about our SM2 certificate
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,19 +16,22 @@ from sqlmodel import func, select
 
 from pki import sm2
 from pki.authority import EnterpriseIdentity
-from pki.errors import InvalidRequestError
+from pki.errors import InvalidRequestError, KeyStoreError
 from pki.hierarchy import HierarchyConfig, ensure_hierarchy, ensure_sm2_hierarchy
 from pki.keys import KeyAlgorithm
 from pki.models import CaRecord, CertificateRecord
+from pki.profiles import ROOT_CA, CertificateTemplate, PublicationUrls
 from pki.publication import Publisher
 from pki.sm2_ca import (
     OID_IC_REGISTRATION_NUMBER,
     OID_IDENTIFY_CODE,
     OID_ORGANIZATION_CODE,
+    build_sm2_certificate,
+    build_sm2_crl,
     certificate_spki,
     verify_certificate_signature,
 )
-from tests.pki.conftest import build_pki
+from tests.pki.conftest import FIXED_NOW, build_pki
 from tests.pki.sm2_support import (
     DISTID,
     RESIDENT_ID,
@@ -225,3 +229,47 @@ def _openssl_crl_checks(sm2_pki: Sm2Pki, tmp_path: Path, crl_der: bytes, leaf_de
     assert openssl_signature_ok(
         tmp_path, "crl", crl["tbs_cert_list"].dump(), bytes(crl["signature"]), issuer_spki
     )
+
+
+class _LyingSigner:
+    """Holds one key, signs with another: what a faulty signing device could do."""
+
+    def __init__(self, shown: sm2.Sm2PrivateKey, used: sm2.Sm2PrivateKey) -> None:
+        self._shown, self._used = shown, used
+
+    def public_key_info(self) -> bytes:
+        return self._shown.public_key_info()
+
+    def sign(self, data: bytes, digest: str) -> bytes:
+        return sm2.sign(self._used, data)
+
+
+def test_a_signature_that_does_not_verify_is_never_published() -> None:
+    shown, used = sm2.generate_private_key(), sm2.generate_private_key()
+    with pytest.raises(KeyStoreError, match="does not verify"):
+        build_sm2_crl(
+            issuer_der=_self_signed(shown),
+            signer=_LyingSigner(shown, used),
+            entries=[],
+            number=1,
+            this_update=FIXED_NOW,
+            next_update=FIXED_NOW + timedelta(days=1),
+        )
+
+
+def _self_signed(key: sm2.Sm2PrivateKey) -> bytes:
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "t")])
+    template = CertificateTemplate(
+        subject=name,
+        subject_public_key=key.public_key_info(),
+        issuer_name=name,
+        issuer_public_key=key.public_key_info(),
+        issuer_ca="t",
+        serial_number=1,
+        not_before=FIXED_NOW,
+        not_after=FIXED_NOW + timedelta(days=1),
+        urls=PublicationUrls("http://t.example"),
+        self_signed=True,
+    )
+    signer = _LyingSigner(key, key)
+    return build_sm2_certificate(profile=ROOT_CA, template=template, signer=signer)
