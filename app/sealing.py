@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from PIL import Image
 from sqlmodel import Session, col, select
@@ -19,8 +20,12 @@ from app.security import Principal, Scope
 from app.services import idempotency
 from app.services.seals import record_use
 from app.wiring import Services
+from pki.models import CertificateRecord, CertificateStatus
+from pki.profiles import CaName
+from pki.sm2_ca import is_sm2_ca
 from pki.timestamper import InProcessTimeStamper
 from seals.authorization import SealUse
+from seals.errors import CertificateInvalidError, UnsupportedFormatError
 from seals.kinds import SealKind, kind_spec
 from seals.models import Seal, SealGrant, SealUsage
 from seals.placement import InvisiblePlacement, Placement
@@ -37,20 +42,56 @@ from seals.signing import (
 
 
 def signing_identity(
-    session: Session, services: Services, *, certificate_id: str, key_id: str
+    session: Session,
+    services: Services,
+    *,
+    certificate_id: str,
+    key_id: str,
+    eseal: bytes | None = None,
 ) -> SigningIdentity:
-    """The seal's certificate, its issuing chain and the key store's signer for its key."""
+    """The seal's certificate, its issuing chain and the key store's signer for its key (and,
+    for the gbt38540 format, the seal's GB/T 38540 seal data)."""
     chain = services.authority.chain(session, certificate_id)
     return SigningIdentity(
         certificate=chain[0],
         chain=tuple(chain[1:]),
         signer=services.keystore.signer(session, key_id),
+        eseal=eseal,
     )
 
 
-def timestamper(session: Session, services: Services) -> InProcessTimeStamper:
+SM2_FORMATS = frozenset({SignatureFormat.SM2_CMS, SignatureFormat.GBT38540})
+
+
+def certificate_for(session: Session, use: SealUse, fmt: SignatureFormat) -> tuple[str, str]:
+    """(certificate id, key id) the format signs with: the seal's SM2 certificate for the SM2
+    formats (unsupported-signature-format when it has none; seal-certificate-invalid when it
+    is revoked or out of its validity: the use policies judged the main one), else the main."""
+    if fmt not in SM2_FORMATS:
+        return use.certificate_id, use.key_id
+    seal = use.seal
+    if seal.sm2_certificate_id is None or seal.sm2_key_id is None:
+        raise UnsupportedFormatError(
+            f"The {fmt.value} format needs an SM2 certificate; this seal has none.",
+            format=fmt.value,
+        )
+    record = session.get(CertificateRecord, seal.sm2_certificate_id)
+    now = datetime.now(UTC)
+    if (
+        record is None
+        or record.status == CertificateStatus.REVOKED.value
+        or not record.not_before <= now < record.not_after
+    ):
+        raise CertificateInvalidError(
+            f"the SM2 certificate of seal {seal.code} is revoked or outside its validity"
+        )
+    return seal.sm2_certificate_id, seal.sm2_key_id
+
+
+def timestamper(session: Session, services: Services, *, sm2: bool = False) -> InProcessTimeStamper:
+    """Our TSA in process (`sm2`: the SM2 TSA, for the SM2 formats)."""
     return InProcessTimeStamper(
-        config=services.publisher.tsa_config(session), clock=services.authority.clock
+        config=services.publisher.tsa_config(session, sm2=sm2), clock=services.authority.clock
     )
 
 
@@ -61,8 +102,9 @@ def validation_material(
     data = services.publisher.revocation_data(
         session, certificate=identity.certificate, issuer_ca=issuer_ca
     )
+    root = CaName.SM2_ROOT if is_sm2_ca(issuer_ca) else CaName.ROOT
     return ValidationMaterial(
-        trust_roots=(services.authority.ca_certificate(session, "root"),),
+        trust_roots=(services.authority.ca_certificate(session, root),),
         certificates=data.certificates,
         ocsp_responses=data.ocsp_responses,
         crls=data.crls,

@@ -21,15 +21,17 @@ same key may both sign; only the first one's result is recorded and both callers
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlmodel import Session
 
 from app.db import reading, unit_of_work
 from app.pdfwork import sign_isolated
 from app.sealing import (
+    SM2_FORMATS,
     SealedDocument,
     SealRequest,
+    certificate_for,
     keep_sealed,
     replay,
     seal_appearance,
@@ -43,8 +45,9 @@ from app.services.seals import authorize_use, registry
 from app.verification.verify import refresh_stale_crls
 from app.wiring import Services
 from seals.authorization import SealUse
+from seals.models_eseal import SealData
 from seals.pdflimits import check_structure
-from seals.signing import SealingSpec, SignedPdf, sign_document
+from seals.signing import SealingSpec, SignatureFormat, SignedPdf, sign_document
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ class SignJob:
     certificate_id: str
     key_id: str
     issuer_ca: str
+    eseal: bytes | None = None
+    """The seal's GB/T 38540 seal data, for the gbt38540 format."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,8 @@ class Authorised:
 
     use: SealUse
     job: SignJob
+    actor: str = "system"
+    """Who asked (the audit actor when the seal's GB/T 38540 data is made for this job)."""
 
 
 @dataclass(frozen=True)
@@ -85,9 +92,14 @@ def sign_job(services: Services, job: SignJob) -> SignedPdf:
         refresh_stale_crls(services)  # the root CRL is embedded; keep the reads read-only
     with unit_of_work(reading(services.engine)) as session:
         identity = signing_identity(
-            session, services, certificate_id=job.certificate_id, key_id=job.key_id
+            session,
+            services,
+            certificate_id=job.certificate_id,
+            key_id=job.key_id,
+            eseal=job.eseal,
         )
-        stamper = timestamper(session, services) if level.needs_timestamp else None
+        sm2 = job.spec.format in SM2_FORMATS
+        stamper = timestamper(session, services, sm2=sm2) if level.needs_timestamp else None
         validation = (
             validation_material(session, services, identity=identity, issuer_ca=job.issuer_ca)
             if level.needs_validation
@@ -124,14 +136,31 @@ def authorise(
         document_type_established=request.document_type_established,
     )
     seal = registry(services).row(session, use.seal.id)
+    certificate_id, key_id = certificate_for(session, use, request.format)
     job = SignJob(
         pdf=request.pdf,
         spec=request.spec(seal_appearance(seal), vri=services.settings.pades_vri),
-        certificate_id=use.certificate_id,
-        key_id=use.key_id,
-        issuer_ca=services.authority.get(session, use.certificate_id).issuer_ca,
+        certificate_id=certificate_id,
+        key_id=key_id,
+        issuer_ca=services.authority.get(session, certificate_id).issuer_ca,
+        eseal=stored_seal_data(session, seal.id, certificate_id),
     )
-    return Authorised(use=use, job=job)
+    return Authorised(use=use, job=job, actor=principal.actor)
+
+
+def stored_seal_data(session: Session, seal_id: str, certificate_id: str) -> bytes | None:
+    """The seal's stored GB/T 38540 data listing this certificate (reads only), or None."""
+    row = session.get(SealData, seal_id)
+    return row.der if row is not None and row.sm2_certificate_id == certificate_id else None
+
+
+def _seal_data(services: Services, actor: str, seal_id: str) -> bytes:
+    """The seal's GB/T 38540 seal data, made in one short write transaction (first use)."""
+    from app.services.seal_data import seal_data
+
+    with unit_of_work(services.engine) as session:
+        seal = registry(services).row(session, seal_id)
+        return seal_data(session, services, seal, actor=actor)
 
 
 def release(session: Session) -> None:
@@ -153,7 +182,10 @@ def sign(
 ) -> Signed:
     """Stage 2: sign in a seal worker and store the result; call with no transaction open.
     ``wait_seconds``: how long to wait for a free worker (default: the admission wait)."""
-    signed = sign_isolated(services, authorised.job, wait_seconds=wait_seconds)
+    job = authorised.job
+    if job.spec.format is SignatureFormat.GBT38540 and job.eseal is None:
+        job = replace(job, eseal=_seal_data(services, authorised.actor, authorised.use.seal.id))
+    signed = sign_isolated(services, job, wait_seconds=wait_seconds)
     return Signed(pdf=signed, stored_sha256=services.blobs.put(signed.pdf))
 
 

@@ -75,8 +75,21 @@ def pyhanko_direct(
     return sign
 
 
-def _documents(page_counts: list[int]) -> dict[int, bytes]:
-    """A settlement sheet of each page count (eight lines a page)."""
+def main() -> None:
+    logging.getLogger("pyhanko").setLevel(logging.ERROR)  # "fetching is not allowed": on purpose
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--pages", type=int, nargs="+", default=[1, 100])
+    parser.add_argument(
+        "--formats",
+        nargs="+",
+        default=["pades", "sm2-cms", "gbt38540"],
+        help="signature formats compared over HTTP on the first document (visible seal)",
+    )
+    parser.add_argument("--formats-only", action="store_true", help="skip the PAdES matrix")
+    args = parser.parse_args()
+
     font = find_cjk_font()
     documents = {
         pages: make_document(
@@ -88,78 +101,43 @@ def _documents(page_counts: list[int]) -> dict[int, bytes]:
             font_path=font.path,
             font_number=font.index,
         )
-        for pages in page_counts
+        for pages in args.pages
     }
-    return documents
-
-
-def _seal_with_signer(http: Any, platform_auth: dict[str, str]) -> tuple[Any, dict[str, str]]:
-    """An organization with an active contract seal and a client granted its use; the seal
-    and the client's headers."""
-    org = http.post(
-        "/api/v1/organizations",
-        json={"name": "某市第一人民医院", "uscc": "91330106MA2B3C4D5D"},
-        headers=platform_auth,
-    ).json()
-
-    def new_client(scopes: list[str]) -> dict[str, Any]:
-        response = http.post(
-            f"/api/v1/organizations/{org['id']}/clients",
-            json={"name": f"c{time.monotonic_ns()}", "scopes": scopes},
-            headers=platform_auth,
-        )
-        assert response.status_code == 201, response.text
-        return dict(response.json())
-
-    admin = {"Authorization": f"Bearer {new_client(['org:admin'])['api_key']}"}
-    seal = http.post(
-        f"/api/v1/organizations/{org['id']}/seals",
-        json={"kind": "contract", "dpi": 300},
-        headers=admin,
-    ).json()
-    assert http.post(f"/api/v1/seals/{seal['id']}/activate", headers=admin).is_success
-    signer_client = new_client(["seals:use"])
-    grant = http.post(
-        f"/api/v1/seals/{seal['id']}/grants",
-        json={"grantee_kind": "client", "grantee_id": signer_client["id"]},
-        headers=admin,
-    )
-    assert grant.status_code == 201, grant.text
-    signer_auth = {"Authorization": f"Bearer {signer_client['api_key']}"}
-    return seal, signer_auth
-
-
-def _report(rows: list[tuple[int, PadesLevel, float, float, float]], args: Any, key: str) -> None:
-    print(
-        f"eseal signing benchmark: SQLite, 1 uvicorn worker, {args.threads} client thread(s), "
-        f"{args.seconds:.0f} s each, {os.cpu_count()} CPUs; "
-        f"seal key {key}"
-    )
-    print(
-        f"{'pages':>5} {'level':6} {'HTTP invisible/s':>17} {'HTTP visible/s':>15} "
-        f"{'pyhanko direct/s':>17} {'ratio invis.':>12} {'ratio vis.':>10}"
-    )
-    for pages, level, invisible, shown, baseline in rows:
-        print(
-            f"{pages:5d} {level.value:6} {invisible:17.1f} {shown:15.1f} {baseline:17.1f} "
-            f"{invisible / baseline:12.3f} {shown / baseline:10.3f}"
-        )
-
-
-def main() -> None:
-    logging.getLogger("pyhanko").setLevel(logging.ERROR)  # "fetching is not allowed": on purpose
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=4.0)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--pages", type=int, nargs="+", default=[1, 100])
-    args = parser.parse_args()
-
-    documents = _documents(args.pages)
 
     rows: list[tuple[int, PadesLevel, float, float, float]] = []
+    format_rows: list[tuple[PadesLevel, str, float]] = []
     with running_service(prefix="eseal-sign-bench-") as svc:
         http, services, platform_auth = svc.http, svc.services, svc.platform_auth
-        seal, signer_auth = _seal_with_signer(http, platform_auth)
+        org = http.post(
+            "/api/v1/organizations",
+            json={"name": "某市第一人民医院", "uscc": "91330106MA2B3C4D5D"},
+            headers=platform_auth,
+        ).json()
+
+        def new_client(scopes: list[str]) -> dict[str, Any]:
+            response = http.post(
+                f"/api/v1/organizations/{org['id']}/clients",
+                json={"name": f"c{time.monotonic_ns()}", "scopes": scopes},
+                headers=platform_auth,
+            )
+            assert response.status_code == 201, response.text
+            return dict(response.json())
+
+        admin = {"Authorization": f"Bearer {new_client(['org:admin'])['api_key']}"}
+        seal = http.post(
+            f"/api/v1/organizations/{org['id']}/seals",
+            json={"kind": "contract", "dpi": 300},
+            headers=admin,
+        ).json()
+        assert http.post(f"/api/v1/seals/{seal['id']}/activate", headers=admin).is_success
+        signer_client = new_client(["seals:use"])
+        grant = http.post(
+            f"/api/v1/seals/{seal['id']}/grants",
+            json={"grantee_kind": "client", "grantee_id": signer_client["id"]},
+            headers=admin,
+        )
+        assert grant.status_code == 201, grant.text
+        signer_auth = {"Authorization": f"Bearer {signer_client['api_key']}"}
 
         with unit_of_work(services.engine) as session:
             row = session.get(Seal, seal["id"])
@@ -175,9 +153,9 @@ def main() -> None:
         signer = identity.pyhanko_signer()
 
         def http_sign(
-            pdf: bytes, level: PadesLevel, placement: dict[str, Any]
+            pdf: bytes, level: PadesLevel, placement: dict[str, Any], fmt: str = "pades"
         ) -> Callable[[], None]:
-            form = {"placement": json.dumps(placement), "level": level.value}
+            form = {"placement": json.dumps(placement), "level": level.value, "format": fmt}
 
             def call() -> None:
                 response = http.post(
@@ -191,7 +169,18 @@ def main() -> None:
             return call
 
         visible = {"type": "coordinates", "page": 1, "x_mm": 150, "y_mm": 240}
-        for pages, pdf in documents.items():
+        first = documents[args.pages[0]]
+        for level in (PadesLevel.B_B, PadesLevel.B_T):
+            for fmt in args.formats:
+                http_sign(first, level, visible, fmt)()  # warm up (seal data made once)
+                format_rows.append(
+                    (
+                        level,
+                        fmt,
+                        rate(http_sign(first, level, visible, fmt), args.seconds, args.threads),
+                    )
+                )
+        for pages, pdf in ({} if args.formats_only else documents).items():
             for level in LEVELS:
                 direct = pyhanko_direct(
                     pdf, level, signer=signer, timestamper=timestamper, validation=validation
@@ -209,7 +198,26 @@ def main() -> None:
                     )
                 )
 
-    _report(rows, args, identity.signer.algorithm.value)
+    print(
+        f"eseal signing benchmark: SQLite, 1 uvicorn worker, {args.threads} client thread(s), "
+        f"{args.seconds:.0f} s each, {os.cpu_count()} CPUs; "
+        f"seal key {identity.signer.algorithm.value}"
+    )
+    print(
+        f"{'pages':>5} {'level':6} {'HTTP invisible/s':>17} {'HTTP visible/s':>15} "
+        f"{'pyhanko direct/s':>17} {'ratio invis.':>12} {'ratio vis.':>10}"
+    )
+    for pages, level, invisible, shown, baseline in rows:
+        print(
+            f"{pages:5d} {level.value:6} {invisible:17.1f} {shown:15.1f} {baseline:17.1f} "
+            f"{invisible / baseline:12.3f} {shown / baseline:10.3f}"
+        )
+    print(f"formats over HTTP, visible seal, {args.pages[0]}-page document (ECDSA P-256 vs SM2):")
+    print(f"{'level':6} {'format':9} {'seals/s':>8} {'vs pades':>8}")
+    pades = {level: r for level, fmt, r in format_rows if fmt == "pades"}
+    for level, fmt, r in format_rows:
+        ratio = f"{r / pades[level]:8.2f}" if level in pades else f"{'-':>8}"
+        print(f"{level.value:6} {fmt:9} {r:8.1f} {ratio}")
 
 
 if __name__ == "__main__":

@@ -55,6 +55,12 @@ class GrantNotFoundError(SealNotFoundError):
     code = "seal-grant-not-found"
 
 
+class SealDataNotFoundError(SealNotFoundError):
+    """The seal has no GB/T 38540 seal data (it has no SM2 certificate)."""
+
+    code = "seal-data-not-found"
+
+
 class UsageRequestNotFoundError(SealNotFoundError):
     code = "seal-usage-request-not-found"
 

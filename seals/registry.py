@@ -17,7 +17,7 @@ from os import PathLike
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from pki.authority import Authority, EnterpriseIdentity, Identity, PersonIdentity
 from pki.errors import AlreadyRevokedError
@@ -297,8 +297,8 @@ class SealRegistry:
     def find_by_certificate(
         self, session: Session, certificate: x509.Certificate | bytes
     ) -> SealFacts | None:
-        """The seal whose certificate this is (exact match by fingerprint, so a foreign
-        certificate claiming one of our seal codes in its extension finds nothing)."""
+        """The seal whose certificate (main or SM2) this is (exact match by fingerprint, so a
+        foreign certificate claiming one of our seal codes in its extension finds nothing)."""
         der = (
             certificate
             if isinstance(certificate, bytes)
@@ -307,7 +307,13 @@ class SealRegistry:
         fingerprint = hashlib.sha256(der).hexdigest()
         seal = session.exec(
             select(Seal)
-            .join(CertificateRecord, col(CertificateRecord.id) == col(Seal.certificate_id))
+            .join(
+                CertificateRecord,
+                or_(
+                    col(CertificateRecord.id) == col(Seal.certificate_id),
+                    col(CertificateRecord.id) == col(Seal.sm2_certificate_id),
+                ),
+            )
             .where(CertificateRecord.fingerprint_sha256 == fingerprint)
         ).first()
         return SealFacts.of(seal, now=self.clock()) if seal else None

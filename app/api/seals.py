@@ -398,4 +398,7 @@ def public_seal_status(code: str, session: SessionDep, services: ServicesDep) ->
         licence=licences.public_reference(session, services, seal.organization_id),
         registry=registry_of(seal.code, services.settings.public_base_url),
         filing=filing_of(session, seal.id),
+        eseal_url=f"/api/v1/public/seals/{seal.code}/eseal"
+        if seal.sm2_certificate_id is not None
+        else None,
     )

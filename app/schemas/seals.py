@@ -137,6 +137,10 @@ class SealStatusPublic(BaseModel):
     filing: FilingPublic | None = Field(
         default=None, description="备案: the approval of the application it was made on"
     )
+    eseal_url: str | None = Field(
+        default=None,
+        description="its GB/T 38540 seal data (DER SESeal, .esl) when it has an SM2 certificate",
+    )
 
 
 class GrantCreate(BaseModel):

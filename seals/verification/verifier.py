@@ -31,6 +31,7 @@ from seals.verification.findings import DOC_FATAL, finding, msg, short, verdict_
 from seals.verification.modifications import summarise_last_signature
 from seals.verification.positions import page_count, with_positions
 from seals.verification.reader import open_reader
+from seals.verification.ses import SesEmbeddedSignature, open_ses, verify_ses_signature
 from seals.verification.signature import (
     bare_report,
     unreadable,
@@ -182,6 +183,10 @@ class Verifier(VerifierState):
         embedded: list[tuple[SigCandidate, EmbeddedPdfSignature]] = []
         for cand in self.candidates[:MAX_SIGNATURES]:
             try:
+                ses = open_ses(reader, cand)
+                if ses is not None:  # a GB/T 38540 SES_Signature, not a CMS
+                    embedded.append((cand, ses))
+                    continue
                 several = keep_the_signer_info_that_signed(self.pdf, cand.field)
                 cand.notes.extend([several] if several is not None else [])
                 emb = EmbeddedSignature(reader, cand.field, cand.field_name)
@@ -219,6 +224,9 @@ class Verifier(VerifierState):
                     self.reports.append(self._timeout_sig(cand.field_name))
                     continue
                 try:
+                    if isinstance(emb, SesEmbeddedSignature):
+                        self.reports.append(await verify_ses_signature(self, cand, emb))
+                        continue
                     self.reports.append(await verify_signature(self, cand, emb))
                 except Exception as exc:  # a signature pyhanko cannot even open: never a crash
                     logger.info("signature %s unreadable: %s", cand.field_name, exc)
