@@ -94,6 +94,9 @@ class SealFacts:
     status_changed_at: datetime
     revocation_reason: str | None
     use_count: int
+    sm2_certificate_id: str | None = None
+    """The SM2 certificate beside the main one (None: the seal signs with ECDSA/RSA only)."""
+    sm2_key_id: str | None = None
 
     @classmethod
     def of(cls, seal: Seal, *, now: datetime) -> SealFacts:
@@ -118,6 +121,8 @@ class SealFacts:
             status_changed_at=seal.status_changed_at,
             revocation_reason=seal.revocation_reason,
             use_count=seal.use_count,
+            sm2_certificate_id=seal.sm2_certificate_id,
+            sm2_key_id=seal.sm2_key_id,
         )
 
     @property
@@ -450,6 +455,15 @@ class SealUse:
     @property
     def key_id(self) -> str:
         return self.seal.key_id
+
+    @property
+    def sm2_certificate_id(self) -> str | None:
+        """The seal's SM2 certificate, for the SM2 formats (None: the seal has none)."""
+        return self.seal.sm2_certificate_id
+
+    @property
+    def sm2_key_id(self) -> str | None:
+        return self.seal.sm2_key_id
 
     def consume(self, session: Session, *, now: datetime | None = None) -> UsageReceipt:
         """Spend this authorisation in the caller's transaction (call it in the transaction

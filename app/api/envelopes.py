@@ -31,7 +31,7 @@ from app.schemas.envelopes import (
     WebhookDeliveryPublic,
 )
 from app.security import Scope
-from app.services import directory, webhooks
+from app.services import directory, envelope_signing, webhooks
 from app.services import envelopes as service
 from app.services.envelope_views import EnvelopeView
 from app.services.envelopes import READ_SCOPES
@@ -261,7 +261,7 @@ def sign(
     organization holding a grant on its seal, with the approval for this revision's SHA-256
     when the seal needs one). Sequential routing: only in turn (else 409)."""
     args = body or SignIn()
-    signed = service.sign_participant(
+    signed = envelope_signing.sign_participant(
         session,
         services,
         principal=principal,

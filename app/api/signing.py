@@ -51,7 +51,12 @@ def sign_document(
     reason: Annotated[str | None, Form(max_length=200)] = None,
     location: Annotated[str | None, Form(max_length=200)] = None,
     format: Annotated[
-        str, Form(max_length=32, description="the signature format; supported: pades")
+        str,
+        Form(
+            max_length=32,
+            description="the signature format: pades, sm2-cms or gbt38540 (the SM2 formats "
+            "need an SM2 certificate)",
+        ),
     ] = SignatureFormat.PADES.value,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:

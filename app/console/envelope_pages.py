@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from app import pdfwork
+from app import sealing_staged as staged
 from app.access import console_needs
 from app.console import queries
 from app.console.envelope_forms import (
@@ -36,9 +37,9 @@ from app.downloads import attachment
 from app.errors import InvalidInput
 from app.models import AuditEvent
 from app.security import Scope
+from app.services import envelope_signing, usage_requests, webhooks
 from app.services import envelopes as service
 from app.services import seals as seal_service
-from app.services import usage_requests, webhooks
 from app.services.envelope_views import EnvelopeView
 from app.services.envelopes import READ_SCOPES as ENVELOPE_READ_SCOPES
 from seals.envelopes import EnvelopeStatus, Routing
@@ -460,7 +461,8 @@ def sign(
     reason: Annotated[str | None, Form(max_length=200)] = None,
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    service.sign_participant(
+    staged.release(ctx.session)
+    envelope_signing.sign_participant(
         ctx.session,
         ctx.services,
         principal=ctx.principal,

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import col, select
 
 from app import problem_texts
+from app import sealing_staged as staged
 from app.access import console_needs
 from app.console import seal_choice
 from app.console.web import CtxDep, check_csrf, console_router, failed, page
@@ -173,6 +174,7 @@ def generate(
         return RedirectResponse(f"/console/jobs/{job.id}", status_code=303)
     if not isinstance(parsed, dict):
         raise InvalidInput("the data is a JSON object (one document) or array (many)")
+    staged.release(ctx.session)
     issued = generation.issue(
         ctx.session,
         ctx.services,

@@ -14,9 +14,12 @@ from markupsafe import escape
 from app.access import console_needs
 from app.console import queries
 from app.console.web import DOMAIN_ERRORS, CtxDep, check_csrf, console_router, page, pager
+from app.db import unit_of_work
+from app.downloads import attachment
 from app.errors import InvalidInput
 from app.security import Scope
 from app.services import grants as grant_service
+from app.services import seal_data as seal_data_service
 from app.services import seals as seal_service
 from app.services import tenancy
 from pki.keys import KeyAlgorithm
@@ -196,6 +199,17 @@ def image(seal_id: str, ctx: CtxDep, request: Request) -> Response:
         ctx.session, ctx.services, principal=ctx.principal, seal_id=seal_id
     )
     return Response(data, media_type="image/png", headers=headers)
+
+
+@router.get("/{seal_id}/eseal", dependencies=console_needs(Scope.seals_read))
+def eseal(seal_id: str, ctx: CtxDep) -> Response:
+    """The seal's GB/T 38540 seal data (.esl); made in its own short write the first time."""
+    seal_service.get_seal(ctx.session, ctx.services, principal=ctx.principal, seal_id=seal_id)
+    with unit_of_work(ctx.services.engine) as session:
+        code, der = seal_data_service.seal_data_for(
+            session, ctx.services, principal=ctx.principal, seal_id=seal_id
+        )
+    return Response(der, media_type="application/octet-stream", headers=attachment(f"{code}.esl"))
 
 
 @router.get("/{seal_id}", dependencies=console_needs(Scope.seals_read))

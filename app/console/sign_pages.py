@@ -10,6 +10,7 @@ from fastapi import File, Form, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from app import pdfwork, sealing
+from app import sealing_staged as staged
 from app.access import console_needs
 from app.console import queries, seal_choice
 from app.console.web import Ctx, CtxDep, check_csrf, console_router, page, read_pdf_upload
@@ -21,7 +22,7 @@ from app.services import seals as seal_service
 from seals.authorization import SealFacts
 from seals.kinds import kind_spec
 from seals.placement import CoordinatePlacement, CrossPagePlacement, KeywordPlacement, Placement
-from seals.signing import PadesLevel
+from seals.signing import PadesLevel, SignatureFormat
 
 router = console_router()
 
@@ -102,6 +103,7 @@ def _document_page(ctx: Ctx, document_id: str, template: str) -> Response:
                 ids={r.seal_id for r in requests},
             ),
             "levels": [level.value for level in PadesLevel],
+            "formats": [f.value for f in SignatureFormat],
             "seal_width": lambda seal: kind_spec(seal.kind).width_mm,
             "seal_height": lambda seal: kind_spec(seal.kind).height_mm,
         }
@@ -221,13 +223,14 @@ def sign(
     offset_y_mm: Annotated[float, Form(ge=-500, le=500)] = 0.0,
     level: Annotated[PadesLevel, Form()] = PadesLevel.B_LT,
     pin: Annotated[str | None, Form(max_length=64)] = None,
+    format: Annotated[SignatureFormat, Form()] = SignatureFormat.PADES,
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
     document, pdf = documents.visible_document(
         ctx.session, ctx.services, principal=ctx.principal, document_id=document_id
     )
-    result = sealing.seal_document(
-        ctx.session,
+    staged.release(ctx.session)
+    result = staged.seal_document(
         ctx.services,
         principal=ctx.principal,
         request=sealing.SealRequest(
@@ -239,6 +242,7 @@ def sign(
             ),
             level=level,
             pin=pin or None,
+            format=format,
         ),
     )
     return RedirectResponse(f"/console/documents/{result.document_id}", status_code=303)

@@ -1,10 +1,11 @@
 """Envelopes for the service: create, send, sign, decline, cancel, expire, read — each in the
 caller's transaction, audited, with the envelope's webhook queued (never sent) there.
 
-Signing a participant's step is `app.sealing.seal_document` on the envelope's current
-revision — the same authorisation (grant, approval for exactly that revision's SHA-256,
-PIN), signing, storage and audit as a single seal, under the envelope's row lock so that
-parallel signers apply their seals one after another.
+Signing a participant's step is the staged signing path (`app.sealing_staged`) on the
+envelope's current revision — the same authorisation (grant, approval for exactly that
+revision's SHA-256, PIN), signing in a seal worker, storage and audit as a single seal; the
+result is recorded under the envelope's row lock, so parallel signers' revisions follow one
+another (a signer whose revision moved on meanwhile signs the new one).
 
 An organization sees an envelope only when it created it or takes part in it; to anyone
 else it does not exist (404).
@@ -34,11 +35,11 @@ from app.services.envelope_views import (
 )
 from app.wiring import Services
 from seals import envelopes as domain
-from seals.envelopes import EnvelopeAction, EnvelopeStatus, ParticipantStatus
+from seals.envelopes import EnvelopeStatus
+from seals.errors import EnvelopeInputError, EnvelopeNotFoundError
 from seals.models import Seal
 from seals.models_envelopes import Envelope, EnvelopeParticipant, EnvelopeRevision
-from seals.placement import InvisiblePlacement, placement_from_json
-from seals.signing import PadesLevel
+from seals.placement import InvisiblePlacement
 
 EVENT_COMPLETED = "envelope.completed"
 EVENT_DECLINED = "envelope.declined"
@@ -47,7 +48,7 @@ EVENT_CANCELLED = "envelope.cancelled"
 READ_SCOPES = (Scope.envelopes_read, Scope.envelopes_write, Scope.seals_use)
 
 
-def _visible(session: Session, principal: Principal, envelope_id: str) -> Envelope:
+def visible_envelope(session: Session, principal: Principal, envelope_id: str) -> Envelope:
     """The envelope, when the caller's organization created it or takes part in it."""
     if not any(principal.has(s) for s in READ_SCOPES):
         raise Forbidden("reading envelopes needs the scope 'envelopes:read'")
@@ -56,12 +57,12 @@ def _visible(session: Session, principal: Principal, envelope_id: str) -> Envelo
         principal.is_platform
         or principal.organization_id in domain.organizations(session, envelope)
     ):
-        raise domain.EnvelopeNotFoundError(f"envelope {envelope_id} not found")
+        raise EnvelopeNotFoundError(f"envelope {envelope_id} not found")
     return envelope
 
 
-def _locked(session: Session, principal: Principal, envelope_id: str) -> Envelope:
-    _visible(session, principal, envelope_id)
+def locked_envelope(session: Session, principal: Principal, envelope_id: str) -> Envelope:
+    visible_envelope(session, principal, envelope_id)
     return domain.lock(session, envelope_id)
 
 
@@ -80,7 +81,7 @@ def _participant_seal(session: Session, position: int, organization_id: str, sea
     org = session.get(Organization, organization_id)
     seal = session.get(Seal, seal_id)
     if org is None or seal is None or seal.organization_id != organization_id:
-        raise domain.EnvelopeInputError(
+        raise EnvelopeInputError(
             f"participant {position}: organization {organization_id} has no seal {seal_id}",
             participant=position,
         )
@@ -248,7 +249,9 @@ def _replay_created(
 def get_envelope(
     session: Session, services: Services, *, principal: Principal, envelope_id: str
 ) -> EnvelopeView:
-    return view_of(session, principal, _visible(session, principal, envelope_id), now_of(services))
+    return view_of(
+        session, principal, visible_envelope(session, principal, envelope_id), now_of(services)
+    )
 
 
 def list_envelopes(
@@ -284,7 +287,7 @@ def revision_pdf(
     number: int | None,
 ) -> tuple[Envelope, EnvelopeRevision, bytes]:
     """A revision's PDF (None: the current one, which is the final one once completed)."""
-    envelope = _visible(session, principal, envelope_id)
+    envelope = visible_envelope(session, principal, envelope_id)
     row = domain.revision(
         session, envelope.id, envelope.current_revision if number is None else number
     )
@@ -295,7 +298,7 @@ def timeline(
     session: Session, services: Services, *, principal: Principal, envelope_id: str
 ) -> list[AuditEvent]:
     """The envelope's own audit events, in order (created, sent, each signature, outcome)."""
-    envelope = _visible(session, principal, envelope_id)
+    envelope = visible_envelope(session, principal, envelope_id)
     return list(
         session.exec(
             select(AuditEvent)
@@ -309,7 +312,7 @@ def webhook_log(
     session: Session, services: Services, *, principal: Principal, envelope_id: str
 ) -> list[tuple[WebhookDelivery, list[WebhookAttempt]]]:
     """Deliveries and their attempts: the creating organization's business only."""
-    envelope = _visible(session, principal, envelope_id)
+    envelope = visible_envelope(session, principal, envelope_id)
     if not principal.may_act_for(envelope.organization_id):
         raise Forbidden("only the organization that created the envelope sees its webhook")
     return webhooks.deliveries(session, envelope.id)
@@ -319,7 +322,7 @@ def webhook_log(
 
 
 def _creator(session: Session, principal: Principal, envelope_id: str) -> Envelope:
-    envelope = _locked(session, principal, envelope_id)
+    envelope = locked_envelope(session, principal, envelope_id)
     if not principal.may_act_for(envelope.organization_id):
         raise Forbidden("only the organization that created the envelope may do this")
     if not principal.has(Scope.envelopes_write):
@@ -369,17 +372,10 @@ def cancel_envelope(
     return view_of(session, principal, envelope, now)
 
 
-# --- a participant's turn --------------------------------------------------------------------
+# --- a participant's turn (signing: app.services.envelope_signing) -------------------------
 
 
-@dataclass(frozen=True)
-class Signed:
-    view: EnvelopeView
-    revision: EnvelopeRevision
-    replayed: bool
-
-
-def _acting_participant(
+def acting_participant(
     session: Session, principal: Principal, envelope: Envelope, participant_id: str
 ) -> tuple[EnvelopeParticipant, list[EnvelopeParticipant]]:
     rows = domain.participants(session, envelope.id)
@@ -392,145 +388,6 @@ def _acting_participant(
     return part, rows
 
 
-def _current_revision(
-    session: Session, envelope: Envelope, expected_revision: int | None
-) -> EnvelopeRevision:
-    """The revision to sign: the current one, which must be the one the signer reviewed."""
-    base = domain.current(session, envelope)
-    if expected_revision is not None and expected_revision != base.number:
-        raise domain.StaleRevisionError(
-            f"revision {expected_revision} is no longer current: revision {base.number} "
-            f"(SHA-256 {base.sha256}) is; review it and sign that",
-            current_revision=base.number,
-            current_sha256=base.sha256,
-        )
-    return base
-
-
-def _audit_signed(
-    session: Session,
-    principal: Principal,
-    envelope: Envelope,
-    part: EnvelopeParticipant,
-    base: EnvelopeRevision,
-    recorded: domain.SignatureRecorded,
-    result: sealing.SealedDocument,
-    now: datetime,
-) -> None:
-    """The signature's audit event; the completion's too, with its webhook, when it was the last."""
-    audit_envelope(
-        session,
-        principal.actor,
-        "envelope.sign",
-        envelope,
-        organization_id=part.organization_id,
-        details={
-            "participant_id": part.id,
-            "position": part.position,
-            "seal_id": part.seal_id,
-            "level": part.level,
-            "base_revision": base.number,
-            "base_sha256": base.sha256,
-            "revision": recorded.revision.number,
-            "document_id": result.document_id,
-            "sha256": result.sha256,
-            "field": result.field_name,
-        },
-    )
-    if recorded.completed:
-        audit_envelope(
-            session,
-            principal.actor,
-            "envelope.complete",
-            envelope,
-            organization_id=envelope.organization_id,
-            details={"revisions": recorded.revision.number, "final_sha256": result.sha256},
-        )
-        queue_webhook(session, envelope, EVENT_COMPLETED, now)
-
-
-def sign_participant(
-    session: Session,
-    services: Services,
-    *,
-    principal: Principal,
-    envelope_id: str,
-    participant_id: str,
-    pin: str | None,
-    reason: str | None,
-    location: str | None,
-    expected_revision: int | None,
-    idempotency_key: str | None,
-) -> Signed:
-    """Apply the participant's seal to the current revision (its turn, or any time in
-    parallel routing); the new revision becomes current and the last one completes the
-    envelope. The envelope row stays locked until commit: a concurrent signer waits and then
-    signs the revision this one made."""
-    envelope = _locked(session, principal, envelope_id)
-    part, rows = _acting_participant(session, principal, envelope, participant_id)
-    now = now_of(services)
-    if idempotency_key:
-        held = idempotency.held(session, actor=principal.actor, key=idempotency_key)
-        if held is not None:
-            return _replay_signed(session, principal, envelope, part, held, now)
-    domain.check_may_act(envelope, part, rows, action=EnvelopeAction.SIGN, now=now)
-    base = _current_revision(session, envelope, expected_revision)
-    result = sealing.seal_document(
-        session,
-        services,
-        principal=principal,
-        request=sealing.SealRequest(
-            seal_id=part.seal_id,
-            pdf=services.blobs.get(base.sha256),
-            filename=envelope.filename,
-            placement=placement_from_json(part.placement),
-            level=PadesLevel(part.level),
-            document_type=part.document_type,
-            document_type_established=True,  # fixed with the envelope, not by the signer
-            pin=pin,
-            reason=reason,
-            location=location,
-            idempotency_key=idempotency_key,
-        ),
-    )
-    if result.replayed:  # the key belongs to a signing outside this envelope
-        raise Conflict("this Idempotency-Key was already used for a different request")
-    recorded = domain.record_signature(
-        session,
-        envelope=envelope,
-        participant=part,
-        document_id=result.document_id,
-        sha256=result.sha256,
-        size=len(result.pdf),
-        actor=principal.actor,
-        now=now,
-    )
-    _audit_signed(session, principal, envelope, part, base, recorded, result, now)
-    return Signed(
-        view=view_of(session, principal, envelope, now), revision=recorded.revision, replayed=False
-    )
-
-
-def _replay_signed(
-    session: Session,
-    principal: Principal,
-    envelope: Envelope,
-    part: EnvelopeParticipant,
-    held: IdempotencyRecord,
-    now: datetime,
-) -> Signed:
-    """A retry of a signing that already happened returns its result; nothing is signed."""
-    if held.document_id is None:
-        raise Conflict("a request with this Idempotency-Key is still being processed")
-    if part.status == ParticipantStatus.SIGNED and part.revision is not None:
-        made = domain.revision(session, envelope.id, part.revision)
-        if made.document_id == held.document_id:
-            return Signed(
-                view=view_of(session, principal, envelope, now), revision=made, replayed=True
-            )
-    raise Conflict("this Idempotency-Key was already used for a different request")
-
-
 def decline_participant(
     session: Session,
     services: Services,
@@ -541,8 +398,8 @@ def decline_participant(
     reason: str,
 ) -> EnvelopeView:
     """The participant refuses to seal; the envelope ends, declined."""
-    envelope = _locked(session, principal, envelope_id)
-    part, _ = _acting_participant(session, principal, envelope, participant_id)
+    envelope = locked_envelope(session, principal, envelope_id)
+    part, _ = acting_participant(session, principal, envelope, participant_id)
     if not (principal.has(Scope.seals_use) or principal.has(Scope.envelopes_write)):
         raise Forbidden("declining needs the scope 'seals:use' or 'envelopes:write'")
     now = now_of(services)

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from app.db import unit_of_work
 from app.security import Principal
-from app.services.envelopes import sign_participant
+from app.services.envelope_signing import sign_participant
 from app.settings import Settings
 from app.wiring import build_services
 from tests.conftest import auth
