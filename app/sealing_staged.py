@@ -240,6 +240,3 @@ def seal_document(
             authorised=authorised,
             signed=signed,
         )
-
-
-seal_document_staged = seal_document  # the name the API used before every caller came here

@@ -13,7 +13,7 @@ from app.deps import CurrentPrincipal, ServicesDep, SessionDep
 from app.downloads import attachment
 from app.errors import InvalidInput
 from app.schemas.signing import PLACEMENT
-from app.sealing_staged import seal_document_staged
+from app.sealing_staged import seal_document
 from app.security import Scope
 from seals.signing import DocMdpPermission, PadesLevel, SignatureFormat, signature_format
 
@@ -74,7 +74,7 @@ def sign_document(
         ) from exc
     chosen = signature_format(format)  # unsupported-signature-format (422) before any work
     filename = file.filename or "document.pdf"
-    result = seal_document_staged(
+    result = seal_document(
         services,
         principal=principal,
         request=sealing.SealRequest(
