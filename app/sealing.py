@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from PIL import Image
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.errors import Conflict, Forbidden, NotFound
+from app.errors import Forbidden, NotFound
 from app.models import IdempotencyRecord, StoredDocument, UserAccount, new_id
 from app.security import Principal, Scope
+from app.services import idempotency
 from app.services.seals import record_use
 from app.wiring import Services
 from pki.models import CertificateRecord, CertificateStatus
@@ -192,15 +192,11 @@ def seal_appearance(seal: Seal) -> SealAppearance:
     )
 
 
-def _replay(
+def replay(
     session: Session, services: Services, record: IdempotencyRecord, fingerprint: str
 ) -> SealedDocument:
     """The first result again, or a conflict when the key was used for another request."""
-    if record.request_sha256 != fingerprint:
-        raise Conflict("this Idempotency-Key was already used for a different request")
-    if record.document_id is None:
-        raise Conflict("a request with this Idempotency-Key is still being processed")
-    document = session.get(StoredDocument, record.document_id)
+    document = session.get(StoredDocument, idempotency.first_document(record, fingerprint))
     assert document is not None
     return SealedDocument(
         document_id=document.id,
@@ -209,31 +205,6 @@ def _replay(
         field_name=None,
         replayed=True,
     )
-
-
-def _claim_key(
-    session: Session, *, principal: Principal, key: str, fingerprint: str
-) -> tuple[IdempotencyRecord, bool]:
-    """Reserve the key in this transaction: (our new record, True), or (the record of whoever
-    holds it, False).
-
-    A concurrent request with the same key blocks on the unique index until the first one
-    commits (PostgreSQL) or waits for the write lock (SQLite), then sees its record.
-    """
-    query = select(IdempotencyRecord).where(
-        IdempotencyRecord.principal == principal.actor, IdempotencyRecord.key == key
-    )
-    existing = session.exec(query).first()
-    if existing is not None:
-        return existing, False
-    record = IdempotencyRecord(principal=principal.actor, key=key, request_sha256=fingerprint)
-    try:
-        with session.begin_nested():
-            session.add(record)
-            session.flush()
-    except IntegrityError:
-        return session.exec(query).one(), False
-    return record, True
 
 
 def keep_sealed(

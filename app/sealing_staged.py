@@ -23,25 +23,24 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.db import reading, unit_of_work
-from app.models import IdempotencyRecord
 from app.pdfwork import sign_isolated
 from app.sealing import (
     SM2_FORMATS,
     SealedDocument,
     SealRequest,
-    _claim_key,
-    _replay,
     certificate_for,
     keep_sealed,
+    replay,
     seal_appearance,
     signing_identity,
     timestamper,
     validation_material,
 )
 from app.security import Principal
+from app.services import idempotency
 from app.services.seals import authorize_use, registry
 from app.verification.verify import refresh_stale_crls
 from app.wiring import Services
@@ -118,13 +117,8 @@ def replayed(
     the key was used for another request); None when the key is new or absent."""
     if not request.idempotency_key:
         return None
-    earlier = session.exec(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.principal == principal.actor,
-            IdempotencyRecord.key == request.idempotency_key,
-        )
-    ).first()
-    return None if earlier is None else _replay(session, services, earlier, request.fingerprint())
+    earlier = idempotency.held(session, actor=principal.actor, key=request.idempotency_key)
+    return None if earlier is None else replay(session, services, earlier, request.fingerprint())
 
 
 def authorise(
@@ -208,14 +202,14 @@ def record(
     a concurrent request with it recorded first), spend the use, store and audit."""
     claimed = None
     if request.idempotency_key:
-        claimed, ours = _claim_key(
+        claimed, ours = idempotency.claim(
             session,
-            principal=principal,
+            actor=principal.actor,
             key=request.idempotency_key,
             fingerprint=request.fingerprint(),
         )
         if not ours:  # a concurrent request with this key was recorded first
-            return _replay(session, services, claimed, request.fingerprint())
+            return replay(session, services, claimed, request.fingerprint())
     return keep_sealed(
         session,
         principal=principal,

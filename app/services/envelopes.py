@@ -14,13 +14,10 @@ else it does not exist (404).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app import sealing
@@ -28,11 +25,18 @@ from app import sealing_staged as staged
 from app.db import reading, unit_of_work
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.models import AuditEvent, IdempotencyRecord, Organization, StoredDocument
-from app.models_webhooks import EnvelopeWebhook, WebhookAttempt, WebhookDelivery
+from app.models_webhooks import WebhookAttempt, WebhookDelivery
 from app.schemas.envelopes import EnvelopeCreate
 from app.schemas.signing import PLACEMENT
 from app.security import Principal, Scope
-from app.services import audit, webhooks
+from app.services import idempotency, webhooks
+from app.services.envelope_views import (
+    EnvelopeView,
+    audit_envelope,
+    now_of,
+    queue_webhook,
+    view_of,
+)
 from app.wiring import Services
 from seals import envelopes as domain
 from seals.envelopes import EnvelopeAction, EnvelopeStatus, ParticipantStatus
@@ -48,107 +52,11 @@ EVENT_CANCELLED = "envelope.cancelled"
 READ_SCOPES = (Scope.envelopes_read, Scope.envelopes_write, Scope.seals_use)
 
 
-def _now(services: Services) -> datetime:
-    return services.authority.clock()
-
-
-# --- views -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EnvelopeView:
-    envelope: Envelope
-    status: EnvelopeStatus
-    participants: list[EnvelopeParticipant]
-    revisions: list[EnvelopeRevision]
-    turn: list[str]
-    webhook_url: str | None
-
-
-def _view(
-    session: Session, principal: Principal, envelope: Envelope, now: datetime
-) -> EnvelopeView:
-    status = domain.effective_status(envelope, now)
-    rows = domain.participants(session, envelope.id)
-    hook = session.get(EnvelopeWebhook, envelope.id)
-    return EnvelopeView(
-        envelope=envelope,
-        status=status,
-        participants=rows,
-        revisions=domain.revisions(session, envelope.id),
-        turn=domain.whose_turn(envelope.routing, rows)
-        if status is EnvelopeStatus.IN_PROGRESS
-        else [],
-        webhook_url=hook.url if hook and principal.may_act_for(envelope.organization_id) else None,
-    )
-
-
 def _placement(raw: str) -> Placement:
     try:
         return PLACEMENT.validate_json(raw).to_domain()
     except ValidationError as exc:  # pragma: no cover - validated when the envelope was made
         raise InvalidInput("the participant's stored placement is not valid") from exc
-
-
-def _audit(
-    session: Session,
-    actor: str,
-    action: str,
-    envelope: Envelope,
-    *,
-    organization_id: str | None,
-    details: dict[str, object],
-) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        target_type="envelope",
-        target_id=envelope.id,
-        organization_id=organization_id,
-        details=details,
-    )
-
-
-def _outcome_data(session: Session, envelope: Envelope) -> dict[str, Any]:
-    """What a webhook tells: the envelope's outcome, its parties and its final document."""
-    current = domain.current(session, envelope)
-    return {
-        "envelope": {
-            "id": envelope.id,
-            "title": envelope.title,
-            "status": envelope.status,
-            "routing": envelope.routing,
-            "current_revision": envelope.current_revision,
-            "document_sha256": current.sha256,
-            "document_url": f"/api/v1/envelopes/{envelope.id}/document",
-            "reason": envelope.reason,
-            "finished_at": envelope.finished_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-            if envelope.finished_at
-            else None,
-            "participants": [
-                {
-                    "id": p.id,
-                    "position": p.position,
-                    "label": p.label,
-                    "organization_id": p.organization_id,
-                    "status": p.status,
-                    "revision": p.revision,
-                }
-                for p in domain.participants(session, envelope.id)
-            ],
-        }
-    }
-
-
-def _queue(session: Session, envelope: Envelope, event: str, now: datetime) -> None:
-    webhooks.enqueue(
-        session,
-        envelope_id=envelope.id,
-        event=event,
-        data=_outcome_data(session, envelope),
-        now=now,
-    )
 
 
 def _visible(session: Session, principal: Principal, envelope_id: str) -> Envelope:
@@ -167,37 +75,6 @@ def _visible(session: Session, principal: Principal, envelope_id: str) -> Envelo
 def _locked(session: Session, principal: Principal, envelope_id: str) -> Envelope:
     _visible(session, principal, envelope_id)
     return domain.lock(session, envelope_id)
-
-
-# --- idempotency -------------------------------------------------------------------------------
-
-
-def _idempotency_record(
-    session: Session, principal: Principal, key: str
-) -> IdempotencyRecord | None:
-    return session.exec(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.principal == principal.actor, IdempotencyRecord.key == key
-        )
-    ).first()
-
-
-def _claim(
-    session: Session, principal: Principal, key: str, fingerprint: str
-) -> IdempotencyRecord | None:
-    """Reserve the key in this transaction, or the record that already holds it."""
-    held = _idempotency_record(session, principal, key)
-    if held is not None:
-        return held
-    try:
-        with session.begin_nested():
-            session.add(
-                IdempotencyRecord(principal=principal.actor, key=key, request_sha256=fingerprint)
-            )
-            session.flush()
-    except IntegrityError:
-        return _idempotency_record(session, principal, key)
-    return None
 
 
 # --- create ------------------------------------------------------------------------------------
@@ -222,35 +99,10 @@ def _participant_seal(session: Session, position: int, organization_id: str, sea
     return seal
 
 
-def create_envelope(
-    session: Session,
-    services: Services,
-    *,
-    principal: Principal,
-    pdf: bytes,
-    filename: str,
-    spec: EnvelopeCreate,
-    idempotency_key: str | None,
-) -> Created:
-    """A new envelope over `pdf` (revision 0), checked so that no participant's turn can fail
-    on the document or its placement; sent at once unless `spec.send` is false."""
-    if not principal.has(Scope.envelopes_write):
-        raise Forbidden("creating envelopes needs the scope 'envelopes:write'")
-    if principal.organization_id is None:
-        raise Forbidden("an envelope is created by an organization's client")
-    now = _now(services)
-    if idempotency_key:
-        fingerprint = hashlib.sha256(
-            hashlib.sha256(pdf).hexdigest().encode()
-            + filename.encode()
-            + spec.model_dump_json().encode()
-        ).hexdigest()
-        held = _claim(session, principal, idempotency_key, fingerprint)
-        if held is not None:
-            return Created(
-                view=_replay_created(session, principal, held, fingerprint, now), replayed=True
-            )
-    url = webhooks.check_url(spec.webhook.url, settings=services.settings) if spec.webhook else None
+def _plan(
+    session: Session, spec: EnvelopeCreate
+) -> tuple[list[domain.PlannedSeal], list[domain.ParticipantSpec]]:
+    """Each participant's seal, checked, with where and how large its seal will be drawn."""
     planned = []
     participants = []
     for position, part in enumerate(spec.participants, start=1):
@@ -273,6 +125,80 @@ def create_envelope(
                 label=part.label,
             )
         )
+    return planned, participants
+
+
+def _audit_created(
+    session: Session,
+    principal: Principal,
+    envelope: Envelope,
+    document: StoredDocument,
+    spec: EnvelopeCreate,
+    url: str | None,
+    participants: list[domain.ParticipantSpec],
+) -> None:
+    audit_envelope(
+        session,
+        principal.actor,
+        "envelope.create",
+        envelope,
+        organization_id=principal.organization_id,
+        details={
+            "title": envelope.title,
+            "routing": envelope.routing,
+            "status": envelope.status,
+            "document_id": document.id,
+            "document_sha256": document.sha256,
+            "expires_at": spec.expires_at.isoformat() if spec.expires_at else None,
+            "webhook": url,
+            "participants": [
+                {
+                    "position": i,
+                    "organization_id": p.organization_id,
+                    "seal_id": p.seal_id,
+                    "level": p.level,
+                    "label": p.label,
+                }
+                for i, p in enumerate(participants, start=1)
+            ],
+        },
+    )
+
+
+def create_envelope(
+    session: Session,
+    services: Services,
+    *,
+    principal: Principal,
+    pdf: bytes,
+    filename: str,
+    spec: EnvelopeCreate,
+    idempotency_key: str | None,
+) -> Created:
+    """A new envelope over `pdf` (revision 0), checked so that no participant's turn can fail
+    on the document or its placement; sent at once unless `spec.send` is false."""
+    if not principal.has(Scope.envelopes_write):
+        raise Forbidden("creating envelopes needs the scope 'envelopes:write'")
+    if principal.organization_id is None:
+        raise Forbidden("an envelope is created by an organization's client")
+    now = now_of(services)
+    claimed: IdempotencyRecord | None = None
+    if idempotency_key:
+        fingerprint = hashlib.sha256(
+            hashlib.sha256(pdf).hexdigest().encode()
+            + filename.encode()
+            + spec.model_dump_json().encode()
+        ).hexdigest()
+        held, ours = idempotency.claim(
+            session, actor=principal.actor, key=idempotency_key, fingerprint=fingerprint
+        )
+        if not ours:
+            return Created(
+                view=_replay_created(session, principal, held, fingerprint, now), replayed=True
+            )
+        claimed = held
+    url = webhooks.check_url(spec.webhook.url, settings=services.settings) if spec.webhook else None
+    planned, participants = _plan(session, spec)
     domain.preflight(pdf=pdf, planned=planned)
     digest = services.blobs.put(pdf)
     document = StoredDocument(
@@ -307,55 +233,25 @@ def create_envelope(
             url=url,
             secret=spec.webhook.secret,
         )
-    if idempotency_key:
-        record = _idempotency_record(session, principal, idempotency_key)
-        assert record is not None
-        record.document_id = document.id
-        session.add(record)
-    _audit(
-        session,
-        principal.actor,
-        "envelope.create",
-        envelope,
-        organization_id=principal.organization_id,
-        details={
-            "title": envelope.title,
-            "routing": envelope.routing,
-            "status": envelope.status,
-            "document_id": document.id,
-            "document_sha256": digest,
-            "expires_at": spec.expires_at.isoformat() if spec.expires_at else None,
-            "webhook": url,
-            "participants": [
-                {
-                    "position": i,
-                    "organization_id": p.organization_id,
-                    "seal_id": p.seal_id,
-                    "level": p.level,
-                    "label": p.label,
-                }
-                for i, p in enumerate(participants, start=1)
-            ],
-        },
-    )
-    return Created(view=_view(session, principal, envelope, now), replayed=False)
+    if claimed is not None:
+        claimed.document_id = document.id
+        session.add(claimed)
+    _audit_created(session, principal, envelope, document, spec, url, participants)
+    return Created(view=view_of(session, principal, envelope, now), replayed=False)
 
 
 def _replay_created(
     session: Session, principal: Principal, held: IdempotencyRecord, fingerprint: str, now: datetime
 ) -> EnvelopeView:
-    if held.request_sha256 != fingerprint:
-        raise Conflict("this Idempotency-Key was already used for a different request")
-    if held.document_id is None:
-        raise Conflict("a request with this Idempotency-Key is still being processed")
+    document_id = idempotency.first_document(held, fingerprint)
     first = session.exec(
         select(EnvelopeRevision).where(
-            EnvelopeRevision.document_id == held.document_id, EnvelopeRevision.number == 0
+            EnvelopeRevision.document_id == document_id, EnvelopeRevision.number == 0
         )
     ).first()
     if first is None:
         raise Conflict("this Idempotency-Key was already used for a different request")
-    return _view(session, principal, domain.get(session, first.envelope_id), now)
+    return view_of(session, principal, domain.get(session, first.envelope_id), now)
 
 
 # --- read --------------------------------------------------------------------------------------
@@ -364,7 +260,7 @@ def _replay_created(
 def get_envelope(
     session: Session, services: Services, *, principal: Principal, envelope_id: str
 ) -> EnvelopeView:
-    return _view(session, principal, _visible(session, principal, envelope_id), _now(services))
+    return view_of(session, principal, _visible(session, principal, envelope_id), now_of(services))
 
 
 def list_envelopes(
@@ -380,7 +276,7 @@ def list_envelopes(
         raise Forbidden("reading envelopes needs the scope 'envelopes:read'")
     if principal.organization_id is None and not principal.is_platform:
         raise NotFound("not found")
-    now = _now(services)
+    now = now_of(services)
     rows = domain.list_for(
         session,
         organization_id=None if principal.is_platform else principal.organization_id,
@@ -447,9 +343,9 @@ def send_envelope(
     session: Session, services: Services, *, principal: Principal, envelope_id: str
 ) -> EnvelopeView:
     envelope = _creator(session, principal, envelope_id)
-    now = _now(services)
+    now = now_of(services)
     domain.send(session, envelope=envelope, now=now)
-    _audit(
+    audit_envelope(
         session,
         principal.actor,
         "envelope.send",
@@ -457,7 +353,7 @@ def send_envelope(
         organization_id=envelope.organization_id,
         details={"status": envelope.status},
     )
-    return _view(session, principal, envelope, now)
+    return view_of(session, principal, envelope, now)
 
 
 def cancel_envelope(
@@ -469,10 +365,10 @@ def cancel_envelope(
     reason: str | None,
 ) -> EnvelopeView:
     envelope = _creator(session, principal, envelope_id)
-    now = _now(services)
+    now = now_of(services)
     was = envelope.status
     domain.cancel(session, envelope=envelope, reason=reason, actor=principal.actor, now=now)
-    _audit(
+    audit_envelope(
         session,
         principal.actor,
         "envelope.cancel",
@@ -481,8 +377,8 @@ def cancel_envelope(
         details={"from": was, "reason": envelope.reason},
     )
     if was == EnvelopeStatus.IN_PROGRESS:
-        _queue(session, envelope, EVENT_CANCELLED, now)
-    return _view(session, principal, envelope, now)
+        queue_webhook(session, envelope, EVENT_CANCELLED, now)
+    return view_of(session, principal, envelope, now)
 
 
 # --- a participant's turn --------------------------------------------------------------------
@@ -508,6 +404,63 @@ def _acting_participant(
     return part, rows
 
 
+def _current_revision(
+    session: Session, envelope: Envelope, expected_revision: int | None
+) -> EnvelopeRevision:
+    """The revision to sign: the current one, which must be the one the signer reviewed."""
+    base = domain.current(session, envelope)
+    if expected_revision is not None and expected_revision != base.number:
+        raise domain.StaleRevisionError(
+            f"revision {expected_revision} is no longer current: revision {base.number} "
+            f"(SHA-256 {base.sha256}) is; review it and sign that",
+            current_revision=base.number,
+            current_sha256=base.sha256,
+        )
+    return base
+
+
+def _audit_signed(
+    session: Session,
+    principal: Principal,
+    envelope: Envelope,
+    part: EnvelopeParticipant,
+    base: EnvelopeRevision,
+    recorded: domain.SignatureRecorded,
+    result: sealing.SealedDocument,
+    now: datetime,
+) -> None:
+    """The signature's audit event; the completion's too, with its webhook, when it was the last."""
+    audit_envelope(
+        session,
+        principal.actor,
+        "envelope.sign",
+        envelope,
+        organization_id=part.organization_id,
+        details={
+            "participant_id": part.id,
+            "position": part.position,
+            "seal_id": part.seal_id,
+            "level": part.level,
+            "base_revision": base.number,
+            "base_sha256": base.sha256,
+            "revision": recorded.revision.number,
+            "document_id": result.document_id,
+            "sha256": result.sha256,
+            "field": result.field_name,
+        },
+    )
+    if recorded.completed:
+        audit_envelope(
+            session,
+            principal.actor,
+            "envelope.complete",
+            envelope,
+            organization_id=envelope.organization_id,
+            details={"revisions": recorded.revision.number, "final_sha256": result.sha256},
+        )
+        queue_webhook(session, envelope, EVENT_COMPLETED, now)
+
+
 _SIGN_ATTEMPTS = 3
 """How often a parallel signer re-signs after another seal made a new revision meanwhile."""
 
@@ -519,16 +472,6 @@ class _Pending:
     base_number: int
     request: sealing.SealRequest
     authorised: staged.Authorised
-
-
-def _check_expected(expected_revision: int | None, base: EnvelopeRevision) -> None:
-    if expected_revision is not None and expected_revision != base.number:
-        raise domain.StaleRevisionError(
-            f"revision {expected_revision} is no longer current: revision {base.number} "
-            f"(SHA-256 {base.sha256}) is; review it and sign that",
-            current_revision=base.number,
-            current_sha256=base.sha256,
-        )
 
 
 def sign_participant(
@@ -601,14 +544,13 @@ def _authorise_signing(
     with unit_of_work(reading(services.engine)) as session:
         envelope = _visible(session, principal, envelope_id)
         part, rows = _acting_participant(session, principal, envelope, participant_id)
-        now = _now(services)
+        now = now_of(services)
         if idempotency_key:
-            held = _idempotency_record(session, principal, idempotency_key)
+            held = idempotency.held(session, actor=principal.actor, key=idempotency_key)
             if held is not None:
                 return _replay_signed(session, principal, envelope, part, held, now)
         domain.check_may_act(envelope, part, rows, action=EnvelopeAction.SIGN, now=now)
-        base = domain.current(session, envelope)
-        _check_expected(expected_revision, base)
+        base = _current_revision(session, envelope, expected_revision)
         request = sealing.SealRequest(
             seal_id=part.seal_id,
             pdf=services.blobs.get(base.sha256),
@@ -642,15 +584,14 @@ def _record_signing(
     (None when another seal made a new revision meanwhile: sign that one)."""
     envelope = _locked(session, principal, envelope_id)
     part, rows = _acting_participant(session, principal, envelope, participant_id)
-    now = _now(services)
+    now = now_of(services)
     if idempotency_key:
-        held = _idempotency_record(session, principal, idempotency_key)
+        held = idempotency.held(session, actor=principal.actor, key=idempotency_key)
         if held is not None:
             return _replay_signed(session, principal, envelope, part, held, now)
     domain.check_may_act(envelope, part, rows, action=EnvelopeAction.SIGN, now=now)
-    base = domain.current(session, envelope)
+    base = _current_revision(session, envelope, expected_revision)
     if base.number != pending.base_number:
-        _check_expected(expected_revision, base)
         return None
     result = staged.record(
         session,
@@ -672,37 +613,9 @@ def _record_signing(
         actor=principal.actor,
         now=now,
     )
-    _audit(
-        session,
-        principal.actor,
-        "envelope.sign",
-        envelope,
-        organization_id=part.organization_id,
-        details={
-            "participant_id": part.id,
-            "position": part.position,
-            "seal_id": part.seal_id,
-            "level": part.level,
-            "base_revision": base.number,
-            "base_sha256": base.sha256,
-            "revision": recorded.revision.number,
-            "document_id": result.document_id,
-            "sha256": result.sha256,
-            "field": result.field_name,
-        },
-    )
-    if recorded.completed:
-        _audit(
-            session,
-            principal.actor,
-            "envelope.complete",
-            envelope,
-            organization_id=envelope.organization_id,
-            details={"revisions": recorded.revision.number, "final_sha256": result.sha256},
-        )
-        _queue(session, envelope, EVENT_COMPLETED, now)
+    _audit_signed(session, principal, envelope, part, base, recorded, result, now)
     return Signed(
-        view=_view(session, principal, envelope, now), revision=recorded.revision, replayed=False
+        view=view_of(session, principal, envelope, now), revision=recorded.revision, replayed=False
     )
 
 
@@ -721,7 +634,7 @@ def _replay_signed(
         made = domain.revision(session, envelope.id, part.revision)
         if made.document_id == held.document_id:
             return Signed(
-                view=_view(session, principal, envelope, now), revision=made, replayed=True
+                view=view_of(session, principal, envelope, now), revision=made, replayed=True
             )
     raise Conflict("this Idempotency-Key was already used for a different request")
 
@@ -740,11 +653,11 @@ def decline_participant(
     part, _ = _acting_participant(session, principal, envelope, participant_id)
     if not (principal.has(Scope.seals_use) or principal.has(Scope.envelopes_write)):
         raise Forbidden("declining needs the scope 'seals:use' or 'envelopes:write'")
-    now = _now(services)
+    now = now_of(services)
     domain.decline(
         session, envelope=envelope, participant=part, reason=reason, actor=principal.actor, now=now
     )
-    _audit(
+    audit_envelope(
         session,
         principal.actor,
         "envelope.decline",
@@ -752,37 +665,5 @@ def decline_participant(
         organization_id=part.organization_id,
         details={"participant_id": part.id, "position": part.position, "reason": envelope.reason},
     )
-    _queue(session, envelope, EVENT_DECLINED, now)
-    return _view(session, principal, envelope, now)
-
-
-# --- expiry (the background worker) ---------------------------------------------------------
-
-
-def expire_due(session: Session, services: Services) -> list[str]:
-    """Record the expiry of open envelopes past their time; ids of those expired."""
-    now = _now(services)
-    expired = domain.expire_due(session, now=now)
-    for envelope in expired:
-        _audit(
-            session,
-            "system:expiry",
-            "envelope.expire",
-            envelope,
-            organization_id=envelope.organization_id,
-            details={
-                "expires_at": envelope.expires_at.isoformat() if envelope.expires_at else None
-            },
-        )
-        _queue(session, envelope, EVENT_EXPIRED, now)
-    return [e.id for e in expired]
-
-
-def expiry_task(services: Services) -> Callable[[], object]:
-    """The worker's periodic task: one short transaction per pass."""
-
-    def run() -> object:
-        with unit_of_work(services.engine) as session:
-            return expire_due(session, services)
-
-    return run
+    queue_webhook(session, envelope, EVENT_DECLINED, now)
+    return view_of(session, principal, envelope, now)

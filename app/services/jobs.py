@@ -131,6 +131,21 @@ def _fingerprint(new: NewJob) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _job_of_key(
+    session: Session, principal: Principal, key: str | None, fingerprint: str
+) -> BulkJob | None:
+    """The job a retry with the same Idempotency-Key asks for again (a different job under
+    the key is a conflict). Jobs keep their key in their own row: they have no document."""
+    if not key:
+        return None
+    existing = session.exec(
+        select(BulkJob).where(BulkJob.created_by == principal.actor, BulkJob.idempotency_key == key)
+    ).first()
+    if existing is not None and existing.request_sha256 != fingerprint:
+        raise Conflict("this Idempotency-Key was already used for a different job")
+    return existing
+
+
 def create_job(
     session: Session,
     services: Services,
@@ -154,16 +169,9 @@ def create_job(
     if seal.person_id is not None:
         raise InvalidInput("personal seals need their owner's PIN for each use; not in bulk")
     fingerprint = _fingerprint(new)
-    if idempotency_key:
-        existing = session.exec(
-            select(BulkJob).where(
-                BulkJob.created_by == principal.actor, BulkJob.idempotency_key == idempotency_key
-            )
-        ).first()
-        if existing is not None:
-            if existing.request_sha256 != fingerprint:
-                raise Conflict("this Idempotency-Key was already used for a different job")
-            return existing, True
+    existing = _job_of_key(session, principal, idempotency_key, fingerprint)
+    if existing is not None:
+        return existing, True
     job = BulkJob(
         organization_id=seal.organization_id,
         template=spec.name,

@@ -13,8 +13,6 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi.testclient import TestClient
 
-from seals.documents import make_document
-from seals.fonts import find_cjk_font
 from tests.conftest import auth
 from tests.seals_registry.util import Org, make_org, problem_code, sha
 from tests.seals_signing.tools import (
@@ -25,21 +23,6 @@ from tests.seals_signing.tools import (
 )
 
 A4_MM = (210, 297)  # make_document's page size
-
-
-@pytest.fixture(scope="module")
-def contract_pdf() -> bytes:
-    font = find_cjk_font()
-    return make_document(
-        title="政府采购合同",
-        paragraphs=[
-            "甲方与乙方就杭州市某道路改造工程施工达成如下协议。",
-            "合同金额：人民币伍拾万元整。",
-        ],
-        pages=2,
-        font_path=font.path,
-        font_number=font.index,
-    )
 
 
 @pytest.fixture(scope="module")
