@@ -15,7 +15,6 @@ from app.admission import AdmissionMiddleware, gates_from
 from app.api.seal_refusals import install_refusal_handlers
 from app.console import web as console_web
 from app.db import migrate
-from app.errors import install_error_handlers
 from app.faults import ProblemOnCrashMiddleware, install_fault_handlers
 from app.logs import configure_logging
 from app.middleware import (
@@ -23,6 +22,7 @@ from app.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from app.problem_handlers import install_error_handlers
 from app.public.cache import ReportCache
 from app.public.routes import STATIC_DIR as PUBLIC_STATIC_DIR
 from app.public.routes import STATIC_PREFIX as PUBLIC_STATIC_PREFIX

@@ -38,6 +38,21 @@ class Localised:
 
 TEXTS: dict[str, Text] = {
     **BASE_TEXTS,
+    "seal-data-not-found": Text(
+        "印章没有电子印章数据",
+        "{seal}没有 SM2 证书，因此没有 GB/T 38540 电子印章数据；"
+        "请联系平台管理员为其签发 SM2 证书。",
+        "No electronic seal data",
+        "{seal} has no SM2 certificate and so no GB/T 38540 seal data; ask the platform "
+        "administrator to issue it one.",
+    ),
+    "ses-malformed": Text(
+        "电子印章数据无法读取",
+        "电子印章数据（GB/T 38540 / GM/T 0031）的结构无法读取，请检查印章数据是否完整。",
+        "Unreadable seal data",
+        "The electronic seal data (GB/T 38540 / GM/T 0031) cannot be read; check that it is "
+        "complete.",
+    ),
     # --- documents, placement, signing ------------------------------------------------------
     "not-a-pdf": Text(
         "不是 PDF 文件",

@@ -204,21 +204,6 @@ BASE_TEXTS: dict[str, Text] = {
         "Seal not found",
         "No such seal in your organization; see the Seals page.",
     ),
-    "seal-data-not-found": Text(
-        "印章没有电子印章数据",
-        "{seal}没有 SM2 证书，因此没有 GB/T 38540 电子印章数据；"
-        "请联系平台管理员为其签发 SM2 证书。",
-        "No electronic seal data",
-        "{seal} has no SM2 certificate and so no GB/T 38540 seal data; ask the platform "
-        "administrator to issue it one.",
-    ),
-    "ses-malformed": Text(
-        "电子印章数据无法读取",
-        "电子印章数据（GB/T 38540 / GM/T 0031）的结构无法读取，请检查印章数据是否完整。",
-        "Unreadable seal data",
-        "The electronic seal data (GB/T 38540 / GM/T 0031) cannot be read; check that it is "
-        "complete.",
-    ),
     "seal-grant-not-found": Text(
         "未找到用印授权",
         "该授权不存在或已被删除，请在印章详情页查看当前的授权。",

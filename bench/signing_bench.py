@@ -75,87 +75,6 @@ def pyhanko_direct(
     return sign
 
 
-def _documents(page_counts: list[int]) -> dict[int, bytes]:
-    """A settlement sheet of each page count (eight lines a page)."""
-    font = find_cjk_font()
-    documents = {
-        pages: make_document(
-            title="结算单",
-            paragraphs=[
-                f"第{i}项：医疗费用结算明细，金额人民币壹佰元整。" for i in range(pages * 8)
-            ],
-            pages=pages,
-            font_path=font.path,
-            font_number=font.index,
-        )
-        for pages in page_counts
-    }
-    return documents
-
-
-def _seal_with_signer(http: Any, platform_auth: dict[str, str]) -> tuple[Any, dict[str, str]]:
-    """An organization with an active contract seal and a client granted its use; the seal
-    and the client's headers."""
-    org = http.post(
-        "/api/v1/organizations",
-        json={"name": "某市第一人民医院", "uscc": "91330106MA2B3C4D5D"},
-        headers=platform_auth,
-    ).json()
-
-    def new_client(scopes: list[str]) -> dict[str, Any]:
-        response = http.post(
-            f"/api/v1/organizations/{org['id']}/clients",
-            json={"name": f"c{time.monotonic_ns()}", "scopes": scopes},
-            headers=platform_auth,
-        )
-        assert response.status_code == 201, response.text
-        return dict(response.json())
-
-    admin = {"Authorization": f"Bearer {new_client(['org:admin'])['api_key']}"}
-    seal = http.post(
-        f"/api/v1/organizations/{org['id']}/seals",
-        json={"kind": "contract", "dpi": 300},
-        headers=admin,
-    ).json()
-    assert http.post(f"/api/v1/seals/{seal['id']}/activate", headers=admin).is_success
-    signer_client = new_client(["seals:use"])
-    grant = http.post(
-        f"/api/v1/seals/{seal['id']}/grants",
-        json={"grantee_kind": "client", "grantee_id": signer_client["id"]},
-        headers=admin,
-    )
-    assert grant.status_code == 201, grant.text
-    signer_auth = {"Authorization": f"Bearer {signer_client['api_key']}"}
-    return seal, signer_auth
-
-
-def _report(rows: list[tuple[int, PadesLevel, float, float, float]], args: Any, key: str) -> None:
-    print(
-        f"eseal signing benchmark: SQLite, 1 uvicorn worker, {args.threads} client thread(s), "
-        f"{args.seconds:.0f} s each, {os.cpu_count()} CPUs; "
-        f"seal key {key}"
-    )
-    print(
-        f"{'pages':>5} {'level':6} {'HTTP invisible/s':>17} {'HTTP visible/s':>15} "
-        f"{'pyhanko direct/s':>17} {'ratio invis.':>12} {'ratio vis.':>10}"
-    )
-    for pages, level, invisible, shown, baseline in rows:
-        print(
-            f"{pages:5d} {level.value:6} {invisible:17.1f} {shown:15.1f} {baseline:17.1f} "
-            f"{invisible / baseline:12.3f} {shown / baseline:10.3f}"
-        )
-
-
-def _report_formats(rows: list[tuple[PadesLevel, str, float]], args: Any) -> None:
-    """Seals/s per signature format, ECDSA P-256 (pades) against SM2 (sm2-cms, gbt38540)."""
-    print(f"formats over HTTP, visible seal, {args.pages[0]}-page document:")
-    print(f"{'level':6} {'format':9} {'seals/s':>8} {'vs pades':>8}")
-    pades = {level: r for level, fmt, r in rows if fmt == "pades"}
-    for level, fmt, r in rows:
-        ratio = f"{r / pades[level]:8.2f}" if level in pades else f"{'-':>8}"
-        print(f"{level.value:6} {fmt:9} {r:8.1f} {ratio}")
-
-
 def main() -> None:
     logging.getLogger("pyhanko").setLevel(logging.ERROR)  # "fetching is not allowed": on purpose
     parser = argparse.ArgumentParser()
@@ -171,13 +90,54 @@ def main() -> None:
     parser.add_argument("--formats-only", action="store_true", help="skip the PAdES matrix")
     args = parser.parse_args()
 
-    documents = _documents(args.pages)
+    font = find_cjk_font()
+    documents = {
+        pages: make_document(
+            title="结算单",
+            paragraphs=[
+                f"第{i}项：医疗费用结算明细，金额人民币壹佰元整。" for i in range(pages * 8)
+            ],
+            pages=pages,
+            font_path=font.path,
+            font_number=font.index,
+        )
+        for pages in args.pages
+    }
 
     rows: list[tuple[int, PadesLevel, float, float, float]] = []
     format_rows: list[tuple[PadesLevel, str, float]] = []
     with running_service(prefix="eseal-sign-bench-") as svc:
         http, services, platform_auth = svc.http, svc.services, svc.platform_auth
-        seal, signer_auth = _seal_with_signer(http, platform_auth)
+        org = http.post(
+            "/api/v1/organizations",
+            json={"name": "某市第一人民医院", "uscc": "91330106MA2B3C4D5D"},
+            headers=platform_auth,
+        ).json()
+
+        def new_client(scopes: list[str]) -> dict[str, Any]:
+            response = http.post(
+                f"/api/v1/organizations/{org['id']}/clients",
+                json={"name": f"c{time.monotonic_ns()}", "scopes": scopes},
+                headers=platform_auth,
+            )
+            assert response.status_code == 201, response.text
+            return dict(response.json())
+
+        admin = {"Authorization": f"Bearer {new_client(['org:admin'])['api_key']}"}
+        seal = http.post(
+            f"/api/v1/organizations/{org['id']}/seals",
+            json={"kind": "contract", "dpi": 300},
+            headers=admin,
+        ).json()
+        assert http.post(f"/api/v1/seals/{seal['id']}/activate", headers=admin).is_success
+        signer_client = new_client(["seals:use"])
+        grant = http.post(
+            f"/api/v1/seals/{seal['id']}/grants",
+            json={"grantee_kind": "client", "grantee_id": signer_client["id"]},
+            headers=admin,
+        )
+        assert grant.status_code == 201, grant.text
+        signer_auth = {"Authorization": f"Bearer {signer_client['api_key']}"}
 
         with unit_of_work(services.engine) as session:
             row = session.get(Seal, seal["id"])
@@ -213,8 +173,13 @@ def main() -> None:
         for level in (PadesLevel.B_B, PadesLevel.B_T):
             for fmt in args.formats:
                 http_sign(first, level, visible, fmt)()  # warm up (seal data made once)
-                measured = rate(http_sign(first, level, visible, fmt), args.seconds, args.threads)
-                format_rows.append((level, fmt, measured))
+                format_rows.append(
+                    (
+                        level,
+                        fmt,
+                        rate(http_sign(first, level, visible, fmt), args.seconds, args.threads),
+                    )
+                )
         for pages, pdf in ({} if args.formats_only else documents).items():
             for level in LEVELS:
                 direct = pyhanko_direct(
@@ -233,8 +198,26 @@ def main() -> None:
                     )
                 )
 
-    _report(rows, args, identity.signer.algorithm.value)
-    _report_formats(format_rows, args)
+    print(
+        f"eseal signing benchmark: SQLite, 1 uvicorn worker, {args.threads} client thread(s), "
+        f"{args.seconds:.0f} s each, {os.cpu_count()} CPUs; "
+        f"seal key {identity.signer.algorithm.value}"
+    )
+    print(
+        f"{'pages':>5} {'level':6} {'HTTP invisible/s':>17} {'HTTP visible/s':>15} "
+        f"{'pyhanko direct/s':>17} {'ratio invis.':>12} {'ratio vis.':>10}"
+    )
+    for pages, level, invisible, shown, baseline in rows:
+        print(
+            f"{pages:5d} {level.value:6} {invisible:17.1f} {shown:15.1f} {baseline:17.1f} "
+            f"{invisible / baseline:12.3f} {shown / baseline:10.3f}"
+        )
+    print(f"formats over HTTP, visible seal, {args.pages[0]}-page document (ECDSA P-256 vs SM2):")
+    print(f"{'level':6} {'format':9} {'seals/s':>8} {'vs pades':>8}")
+    pades = {level: r for level, fmt, r in format_rows if fmt == "pades"}
+    for level, fmt, r in format_rows:
+        ratio = f"{r / pades[level]:8.2f}" if level in pades else f"{'-':>8}"
+        print(f"{level.value:6} {fmt:9} {r:8.1f} {ratio}")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from pki import crl, ocsp, tsa
 from pki.authority import Authority
-from pki.errors import PkiError
+from pki.errors import UnknownCaError
 from pki.models import CaRecord, CrlState
 from pki.profiles import POLICY_OID, CaName
 from pki.sm2_ca import build_sm2_crl, is_sm2_ca, ocsp_request
@@ -51,10 +51,6 @@ class RevocationData:
     ocsp_responses: tuple[bytes, ...]
     crls: tuple[bytes, ...]
     certificates: tuple[x509.Certificate, ...]
-
-
-class UnknownCaError(PkiError):
-    code = "unknown-ca"
 
 
 @dataclass(frozen=True)

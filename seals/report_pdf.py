@@ -13,7 +13,7 @@ from datetime import tzinfo
 from pathlib import Path
 
 from seals import report_text
-from seals.errors import SealError
+from seals.errors import ReportPdfError
 from seals.fonts import CjkFont, find_cjk_font
 from seals.report_text import (
     LABELS,
@@ -67,12 +67,6 @@ _INDICATION_RGB: dict[Indication, tuple[int, int, int]] = {
     Indication.TOTAL_FAILED: (190, 18, 60),
     Indication.INDETERMINATE: (180, 83, 9),
 }
-
-
-class ReportPdfError(SealError):
-    """The report PDF cannot be produced (font unusable)."""
-
-    code = "report-pdf-failed"
 
 
 def report_font(*, fallback: str | Path | None = None) -> CjkFont:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response
 
 from app.access import needs, public
 from app.deps import CurrentPrincipal, ServicesDep, WritingSessionDep
+from app.downloads import attachment
 from app.security import Scope
 from app.services import seal_data as service
 
@@ -31,7 +32,7 @@ def _esl(code: str, der: bytes) -> Response:
     return Response(
         content=der,
         media_type="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{code}.esl"'},
+        headers=attachment(f"{code}.esl"),
     )
 
 

@@ -7,7 +7,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.errors import problem_response, status_for
+from app.errors import status_for
+from app.problem_handlers import problem_response
 from app.services import refusals
 from app.services.pin_check import refuse_wrong_pin
 from app.wiring import Services

@@ -40,6 +40,7 @@ from app.services.envelope_views import (
 from app.wiring import Services
 from seals import envelopes as domain
 from seals.envelopes import EnvelopeAction, EnvelopeStatus, ParticipantStatus
+from seals.errors import EnvelopeInputError, EnvelopeNotFoundError, StaleRevisionError
 from seals.models import Seal
 from seals.models_envelopes import Envelope, EnvelopeParticipant, EnvelopeRevision
 from seals.placement import InvisiblePlacement, Placement
@@ -68,7 +69,7 @@ def _visible(session: Session, principal: Principal, envelope_id: str) -> Envelo
         principal.is_platform
         or principal.organization_id in domain.organizations(session, envelope)
     ):
-        raise domain.EnvelopeNotFoundError(f"envelope {envelope_id} not found")
+        raise EnvelopeNotFoundError(f"envelope {envelope_id} not found")
     return envelope
 
 
@@ -92,7 +93,7 @@ def _participant_seal(session: Session, position: int, organization_id: str, sea
     org = session.get(Organization, organization_id)
     seal = session.get(Seal, seal_id)
     if org is None or seal is None or seal.organization_id != organization_id:
-        raise domain.EnvelopeInputError(
+        raise EnvelopeInputError(
             f"participant {position}: organization {organization_id} has no seal {seal_id}",
             participant=position,
         )
@@ -410,7 +411,7 @@ def _current_revision(
     """The revision to sign: the current one, which must be the one the signer reviewed."""
     base = domain.current(session, envelope)
     if expected_revision is not None and expected_revision != base.number:
-        raise domain.StaleRevisionError(
+        raise StaleRevisionError(
             f"revision {expected_revision} is no longer current: revision {base.number} "
             f"(SHA-256 {base.sha256}) is; review it and sign that",
             current_revision=base.number,
