@@ -15,8 +15,10 @@ from app.security import Principal, Scope
 from app.services import audit
 from app.services.tenancy import require
 from app.wiring import Services
+from pki import sm2
 from pki.models import CaRecord, TrustAnchorRecord
 from pki.profiles import CaName
+from pki.sm2_ca import certificate_spki, verify_certificate_signature
 from pki.trust import NetworkFetching, TrustStore
 
 
@@ -56,6 +58,10 @@ def anchor_kind(cert: x509.Certificate | bytes) -> str:
 def _self_signed(cert: x509.Certificate) -> bool:
     if cert.issuer != cert.subject:
         return False
+    der = cert.public_bytes(Encoding.DER)
+    spki = certificate_spki(der)
+    if sm2.is_sm2_public_key_info(spki):  # pyca cannot check SM2: pki.sm2_ca does
+        return verify_certificate_signature(der, spki)
     try:
         cert.verify_directly_issued_by(cert)
     except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):

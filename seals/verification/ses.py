@@ -47,7 +47,7 @@ from seals.verification.signature import (
 )
 from seals.verification.signer import signer_info, to_crypto
 from seals.verification.state import SigCandidate, VerifierState
-from seals.verification.trust import CertAssessment, assess_certificate, build_path
+from seals.verification.trust import CertAssessment, assess_certificate
 
 logger = logging.getLogger(__name__)
 
@@ -263,21 +263,29 @@ def seal_window_at_poe(acc: Acc, ses: ParsedSignature, poe: datetime | None, now
         )
 
 
-async def _maker_trusted(
-    state: VerifierState, acc: Acc, emb: SesEmbeddedSignature, moment: datetime
-) -> None:
-    """The seal maker's certificate chains to a recognised anchor (its revocation is the
-    platform's, not checked here: the seal's own validity window bounds its use)."""
-    probe = Acc()
-    path = await build_path(state, probe, emb.maker_cert, [], moment)
-    if path is None:
+async def _maker_trusted(state: VerifierState, acc: Acc, emb: SesEmbeddedSignature) -> None:
+    """The seal maker's certificate validates to a recognised anchor (signatures and validity
+    along the path) at the time it made the seal; its revocation is the platform's and is not
+    required here: the seal's own validity window bounds its use."""
+    from pyhanko_certvalidator import CertificateValidator
+
+    moment = min(emb.ses.seal.created, state.now)
+    context = state.trust.validation_context(
+        moment=moment,
+        revocation=state.dss_material,
+        require_revocation=False,
+        fetcher_backend=state.backend,
+    )
+    try:
+        await CertificateValidator(emb.maker_cert, validation_context=context).async_validate_path()
+    except Exception as exc:
         acc.indeterminate(
             SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
             msg(
                 "ses-maker-untrusted",
-                "制章者证书不能链接到受信任的根证书：无法确认印章由合法的制章系统制作。",
-                "The seal maker's certificate does not chain to a recognised trust anchor: the "
-                "seal cannot be confirmed as made by a legitimate seal-making system.",
+                "制章者证书不能验证到受信任的根证书：无法确认印章由合法的制章系统制作。",
+                "The seal maker's certificate does not validate to a recognised trust anchor: "
+                f"the seal cannot be confirmed as made by a legitimate system ({short(exc)}).",
             ),
         )
 
@@ -288,8 +296,7 @@ async def _signer_and_seal(
     cert_result = await assess_certificate(
         state, acc, emb.signer_cert, other_certs=[], embedded=state.dss_material, poe=poe
     )
-    moment = poe if poe is not None and poe <= state.now else state.now
-    await _maker_trusted(state, acc, emb, moment)
+    await _maker_trusted(state, acc, emb)
     seal = None
     if cert_result.anchor_ours and state.seal_lookup is not None:
         seal = state.seal_lookup(to_crypto(emb.signer_cert))

@@ -175,3 +175,35 @@ def test_an_sm2_format_needs_an_sm2_certificate(
         )
     pades = _sign(client, key, seal["id"], contract_pdf, "pades")
     assert pades.status_code == 200, "the refusals must not have used up the grant"
+
+
+def test_a_self_signed_sm2_signer_can_be_pinned(client: TestClient, platform_key: str) -> None:
+    """A self-signed SM2 end-entity certificate is accepted as a pinned signer (its SM2
+    self-signature checked by pki.sm2_ca, pyca cannot); one with a broken signature is not."""
+    from asn1crypto import x509 as asn1_x509
+    from cryptography import x509 as crypto_x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from tests.gbt38540.sm2pki import issue
+
+    signer = issue("自签 SM2 签署者")  # self-signed, basicConstraints cA=false
+    pem = crypto_x509.load_der_x509_certificate(signer.certificate).public_bytes(Encoding.PEM)
+    added = client.post(
+        "/api/v1/trust-anchors",
+        json={"label": "SM2 固定签署者", "certificate_pem": pem.decode()},
+        headers=auth(platform_key),
+    )
+    assert added.status_code == 201, added.text
+    assert added.json()["kind"] == "pinned_signer"
+    client.delete(f"/api/v1/trust-anchors/{added.json()['id']}", headers=auth(platform_key))
+    broken = asn1_x509.Certificate.load(signer.certificate)
+    broken["signature_value"] = issue("另一把密钥").signer.sign(b"other", "sm3")
+    bad_pem = crypto_x509.load_der_x509_certificate(broken.dump(force=True)).public_bytes(
+        Encoding.PEM
+    )
+    refused = client.post(
+        "/api/v1/trust-anchors",
+        json={"label": "坏签名", "certificate_pem": bad_pem.decode()},
+        headers=auth(platform_key),
+    )
+    assert (refused.status_code, problem_code(refused)) == (422, "invalid-input")

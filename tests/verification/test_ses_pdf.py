@@ -272,3 +272,14 @@ def test_a_time_stamp_within_the_seal_validity_proves_it(ses: SesPki, pki: Pki) 
     pdf = ses.sign(make_pdf(), seal=ses.seal(content), when=now, tsa=pki)
     later = ses.verify(pdf, now=now + timedelta(days=2), tsa=pki).signatures[0]
     assert later.indication is Indication.TOTAL_PASSED, later.findings
+
+
+def test_a_maker_certificate_forged_under_our_roots_name(ses: SesPki) -> None:
+    """Same issuer name as our SM2 root, signed by another key: a path can be built by names,
+    but its signature does not verify, so the maker is not trusted."""
+    fake_root = issue("SM2 Root CA", ca=True)
+    forged_maker = issue("SM2 Seal Maker", issuer=fake_root)
+    report = ses.verify(ses.sign(make_pdf(), seal=ses.seal(maker=forged_maker)))
+    sig = report.signatures[0]
+    assert sig.indication is Indication.INDETERMINATE
+    assert "ses-maker-untrusted" in _codes(report)

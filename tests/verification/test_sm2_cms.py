@@ -11,10 +11,14 @@ from datetime import datetime, timedelta
 from io import BytesIO
 
 import pytest
+from asn1crypto import crl as asn1_crl
+from cryptography import x509 as crypto_x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.validation.dss import DocumentSecurityStore
 
+from pki.trust import TrustStore
 from seals.reports import (
     Indication,
     RevocationSource,
@@ -23,7 +27,7 @@ from seals.reports import (
     VerificationReport,
 )
 from seals.verification import verify_pdf
-from tests.gbt38540.sm2pki import T0, Party, Sm2Pki, issue
+from tests.gbt38540.sm2pki import T0, Party, Sm2Pki, crl, issue
 from tests.verification.conftest import contents_span, make_pdf
 
 AT = T0 + timedelta(days=30)
@@ -152,3 +156,27 @@ def test_the_librarys_default_validator_checks_sm2_too(sm2pki: CmsPki) -> None:
         DefaultSignatureValidator().validate_signature(
             cert["signature_value"].native, args[0], other.public_key, args[2]
         )
+
+
+def test_a_recognised_foreign_sm2_ca_anchors_the_chain(sm2pki: CmsPki) -> None:
+    """Mutual recognition: another province's SM2 root, recognised (not ours): the chain is
+    found and checked; without revocation data for its leaf the verdict waits (TRY_LATER),
+    and with its CRL embedded in the document it passes."""
+    foreign_root = issue("Foreign Province SM2 Root", ca=True)
+    foreign_leaf = issue("Foreign Seal Holder", issuer=foreign_root)
+    pdf = sm2pki.sign(make_pdf(), who=foreign_leaf)
+    trust = TrustStore(
+        own_roots=[crypto_x509.load_der_x509_certificate(sm2pki.root.certificate)],
+        recognised=[crypto_x509.load_der_x509_certificate(foreign_root.certificate)],
+    )
+    sig = verify_pdf(pdf=pdf, trust=trust, now=AT).signatures[0]
+    assert sig.trust_anchor == "CN=Foreign Province SM2 Root, C=CN"
+    assert not sig.trust_anchor_is_ours
+    assert sig.sub_indication is SubIndication.TRY_LATER
+    w = IncrementalPdfFileWriter(BytesIO(pdf))
+    foreign_crl = asn1_crl.CertificateList.load(crl(foreign_root))
+    DocumentSecurityStore.supply_dss_in_writer(w, sig_contents=None, crls=[foreign_crl])
+    out = BytesIO()
+    w.write(out)
+    with_crl = verify_pdf(pdf=out.getvalue(), trust=trust, now=AT).signatures[0]
+    assert with_crl.indication is Indication.TOTAL_PASSED, with_crl.findings
