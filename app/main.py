@@ -42,6 +42,7 @@ from app.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from app.pki_fastpath import PkiFastPath
 from app.public import routes as public_page
 from app.settings import Settings
 from app.wiring import build_services
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.add_exception_handler(ConsoleRefused, console_web.refused_page)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(ProblemOnCrashMiddleware, retry_after=settings.retry_after_seconds)
+    app.add_middleware(PkiFastPath, services=services)  # signed OCSP answers, time-stamps
     app.state.admission_gates = gates = gates_from(settings.admission)
     app.add_middleware(
         AdmissionMiddleware,
