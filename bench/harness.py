@@ -69,12 +69,11 @@ def settle(pid: int, *, longest: float = 30.0) -> None:
     from profiling import cpu_seconds
 
     deadline = time.monotonic() + longest
-    before = cpu_seconds(pid)
-    while time.monotonic() < deadline:
+    before, quiet = cpu_seconds(pid), 0
+    while time.monotonic() < deadline and quiet < 2:
         time.sleep(0.5)
         after = cpu_seconds(pid)
-        if after - before < 0.025:
-            return
+        quiet = quiet + 1 if after - before < 0.025 else 0
         before = after
 
 

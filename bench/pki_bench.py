@@ -81,6 +81,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--profile", action="store_true", help="top-20 tables (py-spy)")
+    parser.add_argument("--only", default="", help="measure only operations containing this")
     args = parser.parse_args()
 
     with running_service(prefix="eseal-pki-bench-") as svc:
@@ -136,7 +137,7 @@ def main() -> None:
             ("time-stamp (HTTP)", tsa_call, "TSA key sign", tsa_key),
             ("certificate issuance (HTTP)", issue_call, "organization CA key sign", ca_key),
         ]
-        for name, call, base_name, key in cases:
+        for name, call, base_name, key in [c for c in cases if args.only in c[0]]:
             call()  # warm up: material unlocked, responses pre-produced
             cpu_before, started = cpu_seconds(svc.pid), time.perf_counter()
             with sampled(svc.pid, enabled=args.profile) as tables:

@@ -57,7 +57,14 @@ def _frame_name(frame: str) -> str:
     return f"{name} ({short})"
 
 
-IDLE = ("select (selectors.py)", "wait (threading.py)", "_worker (thread.py)", "poll (")
+IDLE = (
+    "select (selectors.py)",
+    "wait (threading.py)",
+    "Condition.wait (threading.py)",
+    "Queue.get (queue.py)",
+    "_worker (thread.py)",
+    "poll (",
+)
 
 
 def top_table(raw: str, n: int = 20) -> list[str]:
@@ -104,11 +111,12 @@ def cpu_seconds(pid: int) -> float:
 
 
 def _descendants(pid: int) -> list[int]:
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return []
-    found = [int(c) for c in children]
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
     for child in list(found):
         found += _descendants(child)
     return found
