@@ -22,11 +22,11 @@ from asn1crypto import cms, core, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from pki.crl import SigningKey, same_public_key, sign_bytes, signature_hash_for
 from pki.errors import TsaConfigError
+from pki.keys import KeySigner, digest_hash, signature_digest
+from pki.signatures import same_public_key, sign_bytes
 from pki.tsa_der import TokenTemplate, accuracy_of
 
 __all__ = ["TimeStampResp", "TsaConfig", "TsaFailure", "new_serial", "respond"]
@@ -116,7 +116,7 @@ class TsaConfig:
     """
 
     cert: x509.Certificate
-    key: SigningKey
+    key: KeySigner
     chain: Sequence[x509.Certificate]
     policy_oid: str
     accuracy: timedelta
@@ -218,8 +218,8 @@ def _gen_time(now: datetime, accuracy: timedelta) -> datetime:
 
 def _template(config: TsaConfig, encoded: _Encoded) -> TokenTemplate:
     """The constant DER of this TSA's tokens, and how it hashes and signs."""
-    digest = signature_hash_for(config.key)
-    kind = "ecdsa" if isinstance(config.key, ec.EllipticCurvePrivateKey) else "rsa"
+    digest = digest_hash(signature_digest(config.key.algorithm))
+    signature_algorithm = sign_bytes(config.key, b"")[1]  # the name only (one signature)
 
     def hash_bytes(data: bytes) -> bytes:
         hasher = hashes.Hash(digest)
@@ -231,7 +231,7 @@ def _template(config: TsaConfig, encoded: _Encoded) -> TokenTemplate:
         tsa_name=encoded.tsa_name if config.include_tsa_name else None,
         sid=encoded.sid,
         digest_name=digest.name,
-        signature_algorithm=f"{digest.name}_{kind}",
+        signature_algorithm=signature_algorithm,
         signing_certificate_attribute=encoded.signing_certificate,
         certificates=encoded.certificates,
         policies=sorted(config.policies),

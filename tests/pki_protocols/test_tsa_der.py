@@ -18,7 +18,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pki.crl import signature_hash_for
+from pki.keys import KeyAlgorithm, MemoryKeySigner, digest_hash, signature_digest
 from pki.tsa import TimeStampResp, TsaConfig, _gen_time, respond
 from pki.tsa_der import accuracy_of
 
@@ -52,7 +52,7 @@ def oracle(query_der: bytes, config: TsaConfig, now: datetime, serial: int, sig:
     if config.include_tsa_name:
         info["tsa"] = asn1_x509.GeneralName.load(encoded.tsa_name)
     tst_info = tsp.TSTInfo(info).dump()
-    digest = signature_hash_for(config.key)
+    digest = digest_hash(signature_digest(config.key.algorithm))
     signed_attrs = cms.CMSAttributes(
         [
             _attribute("content_type", "tst_info"),
@@ -67,7 +67,7 @@ def oracle(query_der: bytes, config: TsaConfig, now: datetime, serial: int, sig:
             cms.CMSAttribute.load(encoded.signing_certificate),
         ]
     )
-    kind = "ecdsa" if isinstance(config.key, ec.EllipticCurvePrivateKey) else "rsa"
+    kind = "rsa" if config.key.algorithm is KeyAlgorithm.RSA_3072 else "ecdsa"
     digest_algorithm = algos.DigestAlgorithm({"algorithm": digest.name})
     signer_info = cms.SignerInfo(
         {
@@ -124,7 +124,7 @@ def _verify(response: bytes, config: TsaConfig) -> None:
     signer = token["content"]["signer_infos"][0]
     attrs = signer["signed_attrs"].untag().dump(force=True)
     assert attrs[0] == 0x31
-    digest = signature_hash_for(config.key)
+    digest = digest_hash(signature_digest(config.key.algorithm))
     public = config.cert.public_key()
     if isinstance(public, ec.EllipticCurvePublicKey):
         public.verify(signer["signature"].native, attrs, ec.ECDSA(digest))
@@ -134,7 +134,7 @@ def _verify(response: bytes, config: TsaConfig) -> None:
 
 
 def _rsa_config(pki: Hierarchy, accuracy: timedelta) -> TsaConfig:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
     cert = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "RSA TSA")]))
@@ -146,14 +146,16 @@ def _rsa_config(pki: Hierarchy, accuracy: timedelta) -> TsaConfig:
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
         .sign(pki.root.key, hashes.SHA384())
     )
-    return TsaConfig(cert=cert, key=key, chain=[], policy_oid=POLICY, accuracy=accuracy)
+    return TsaConfig(
+        cert=cert, key=MemoryKeySigner(key), chain=[], policy_oid=POLICY, accuracy=accuracy
+    )
 
 
 @pytest.fixture(scope="module")
 def configs(pki: Hierarchy) -> dict[str, TsaConfig]:
     ec_config = TsaConfig(
         cert=pki.tsa.cert,
-        key=pki.tsa.key,
+        key=pki.tsa.signer,
         chain=[pki.root.cert],
         policy_oid=POLICY,
         accuracy=timedelta(seconds=1, milliseconds=500),
@@ -163,14 +165,18 @@ def configs(pki: Hierarchy) -> dict[str, TsaConfig]:
         "ec": ec_config,
         "ec-no-name-precise": TsaConfig(
             cert=pki.tsa.cert,
-            key=pki.tsa.key,
+            key=pki.tsa.signer,
             chain=(),
             policy_oid=POLICY,
             accuracy=timedelta(microseconds=250),
             include_tsa_name=False,
         ),
         "ec-no-accuracy": TsaConfig(
-            cert=pki.tsa.cert, key=pki.tsa.key, chain=(), policy_oid=POLICY, accuracy=timedelta(0)
+            cert=pki.tsa.cert,
+            key=pki.tsa.signer,
+            chain=(),
+            policy_oid=POLICY,
+            accuracy=timedelta(0),
         ),
         "rsa": _rsa_config(pki, timedelta(milliseconds=10)),
     }
