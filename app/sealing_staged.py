@@ -31,11 +31,9 @@ from app.sealing import (
     _replay,
     keep_sealed,
     seal_appearance,
-    signing_identity,
-    timestamper,
-    validation_material,
 )
 from app.security import Principal
+from app.services.sealing_cache import cache_for
 from app.services.seals import authorize_use, registry
 from app.verification.verify import refresh_stale_crls
 from app.wiring import Services
@@ -63,13 +61,15 @@ def sign_job(services: Services, job: SignJob) -> SignedPdf:
     level = job.spec.level
     if level.needs_validation:
         refresh_stale_crls(services)  # the root CRL is embedded; keep the reads read-only
+    kept = cache_for(services)  # signer, time-stamper and B-LT material between sealings
+    epoch = kept.epoch()
     with unit_of_work(reading(services.engine)) as session:
-        identity = signing_identity(
-            session, services, certificate_id=job.certificate_id, key_id=job.key_id
+        identity = kept.identity(
+            session, epoch=epoch, certificate_id=job.certificate_id, key_id=job.key_id
         )
-        stamper = timestamper(session, services) if level.needs_timestamp else None
+        stamper = kept.timestamper(session) if level.needs_timestamp else None
         validation = (
-            validation_material(session, services, identity=identity, issuer_ca=job.issuer_ca)
+            kept.validation(session, epoch=epoch, identity=identity, issuer_ca=job.issuer_ca)
             if level.needs_validation
             else None
         )

@@ -3,7 +3,9 @@ process, a platform API key, and an operations-per-second meter."""
 
 from __future__ import annotations
 
+import http.client
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -14,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -146,3 +149,50 @@ def running_service(
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+class Connections:
+    """One keep-alive HTTP/1.1 connection per client thread (http.client: the load generator
+    shares the cores with the service, so it should cost as little as possible)."""
+
+    def __init__(self, base: str) -> None:
+        parts = urlsplit(base)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self._local = threading.local()
+
+    def post(self, path: str, body: bytes, content_type: str, headers: dict[str, str]) -> bytes:
+        """POST and return the body; asserts a 200 or 201 answer."""
+        for attempt in (1, 2):
+            conn = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = self._local.conn = http.client.HTTPConnection(self.host, self.port)
+            try:
+                conn.request(
+                    "POST", path, body=body, headers={"content-type": content_type, **headers}
+                )
+                response = conn.getresponse()
+                data = response.read()
+                break
+            except (ConnectionError, http.client.HTTPException):
+                conn.close()  # the server closed an idle keep-alive connection: reconnect once
+                self._local.conn = None
+                if attempt == 2:
+                    raise
+        assert response.status in (200, 201), (response.status, data[:300])
+        return data
+
+
+def multipart(fields: dict[str, str], file: bytes, filename: str = "d.pdf") -> tuple[bytes, str]:
+    """A multipart/form-data body with `fields` and one PDF file, and its content type."""
+    boundary = secrets.token_hex(16)
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+        "Content-Type: application/pdf\r\n\r\n".encode()
+        + file
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"

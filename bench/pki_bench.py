@@ -16,18 +16,16 @@ issuance >= 0.3 of the CA's raw signature rate.
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import time
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 from asn1crypto import algos, tsp
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
-from harness import paired_rates, running_service
+from harness import Connections, paired_rates, running_service
 from profiling import cpu_seconds, sampled
 
 from app.db import unit_of_work
@@ -40,36 +38,6 @@ def raw_sign(signer: KeySigner) -> Callable[[], object]:
     data = os.urandom(64)
     digest = signature_digest(signer.algorithm)
     return lambda: signer.sign(data, digest)
-
-
-class Connections:
-    """One keep-alive HTTP/1.1 connection per client thread (http.client: the load generator
-    shares the two cores with the service, so it should cost as little as possible)."""
-
-    def __init__(self, base: str) -> None:
-        parts = urlsplit(base)
-        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        self._local = __import__("threading").local()
-
-    def post(self, path: str, body: bytes, content_type: str, headers: dict[str, str]) -> bytes:
-        for attempt in (1, 2):
-            conn = getattr(self._local, "conn", None)
-            if conn is None:
-                conn = self._local.conn = http.client.HTTPConnection(self.host, self.port)
-            try:
-                conn.request(
-                    "POST", path, body=body, headers={"content-type": content_type, **headers}
-                )
-                response = conn.getresponse()
-                data = response.read()
-                break
-            except (ConnectionError, http.client.HTTPException):
-                conn.close()  # the server closed an idle keep-alive connection: reconnect once
-                self._local.conn = None
-                if attempt == 2:
-                    raise
-        assert response.status in (200, 201), (response.status, data[:300])
-        return data
 
 
 def main() -> None:

@@ -17,7 +17,6 @@ import argparse
 import http.client
 import json
 import os
-import secrets
 import threading
 import time
 import uuid
@@ -31,7 +30,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
-from harness import running_service
+from harness import multipart, running_service
 
 from seals.documents import make_document
 from seals.fonts import find_cjk_font
@@ -57,21 +56,6 @@ def database(kind: str) -> Iterator[str | None]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def multipart(fields: dict[str, str], file: bytes) -> tuple[bytes, str]:
-    boundary = secrets.token_hex(16)
-    parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-        for k, v in fields.items()
-    ]
-    parts.append(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="d.pdf"\r\n'
-        "Content-Type: application/pdf\r\n\r\n".encode()
-        + file
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 def throughput(base: str, request: Request, clients: int, seconds: float) -> float:

@@ -272,8 +272,16 @@ class Publisher:
 
     # -- validation data for signatures (B-LT) ---------------------------------------------
 
-    def ocsp_for(self, session: Session, *, certificate: x509.Certificate, issuer_ca: str) -> bytes:
-        """Our own responder's answer for one certificate, produced in process (no HTTP)."""
+    def ocsp_for(
+        self,
+        session: Session,
+        *,
+        certificate: x509.Certificate,
+        issuer_ca: str,
+        epoch: int | None = None,
+    ) -> bytes:
+        """Our own responder's answer for one certificate, produced in process (no HTTP): the
+        pre-produced one while current (`epoch` as for `ocsp_response`)."""
         request = (
             x509_ocsp.OCSPRequestBuilder()
             .add_certificate(
@@ -281,19 +289,27 @@ class Publisher:
             )
             .build()
         )
-        return self.ocsp_response(session, request.public_bytes(Encoding.DER))
+        return self.ocsp_response(session, request.public_bytes(Encoding.DER), epoch=epoch)
 
     def revocation_data(
-        self, session: Session, *, certificate: x509.Certificate, issuer_ca: str
+        self,
+        session: Session,
+        *,
+        certificate: x509.Certificate,
+        issuer_ca: str,
+        epoch: int | None = None,
     ) -> RevocationData:
-        """What a B-LT signature embeds: OCSP for the signer, the root CRL for the CAs above
-        it and for the TSA, and the responder and TSA certificates."""
+        """What a B-LT signature embeds: OCSP for the signer (pre-produced while current; see
+        `ocsp_response` for `epoch`), the root CRL for the CAs above it and for the TSA, and
+        the responder and TSA certificates."""
         extra = [self.authority.ca_certificate(session, CaName.TSA)]
         responder = OCSP_RESPONDERS.get(CaName(issuer_ca))
         if responder is not None:
             extra.append(self.authority.ca_certificate(session, responder))
         return RevocationData(
-            ocsp_responses=(self.ocsp_for(session, certificate=certificate, issuer_ca=issuer_ca),),
+            ocsp_responses=(
+                self.ocsp_for(session, certificate=certificate, issuer_ca=issuer_ca, epoch=epoch),
+            ),
             crls=(self.current_crl(session, CaName.ROOT),),
             certificates=tuple(extra),
         )

@@ -190,6 +190,33 @@ class _SealImages:
             writer.mark_update(self.field_ref)
 
 
+_RESERVED: dict[tuple[object, ...], int] = {}
+"""Signature room by signer, TSA and level, learnt from pyhanko's dry run (with its 50%
+margin): the same signer and TSA always produce a CMS of (nearly) the same size."""
+
+
+async def _reserved_bytes(
+    session: Any, pdf_signer: Any, validation_info: Any, spec: SealingSpec
+) -> int:
+    """Room for the signature: from an earlier seal with the same signer, TSA and level, else
+    pyhanko's dry run (a whole CMS with a dummy time-stamp, signed by nobody)."""
+    stamper = session.timestamper
+    stamper_key = getattr(stamper, "reservation_key", None) if stamper is not None else ""
+    cert = pdf_signer.signer.signing_cert
+    key = None
+    revinfo = getattr(validation_info, "adobe_revinfo_attr", None)  # PAdES: always None
+    if stamper_key is not None and cert is not None and revinfo is None:
+        key = (cert.sha256, stamper_key, spec.level, spec.certify, session.md_algorithm)
+        if key in _RESERVED:
+            return _RESERVED[key]
+    reserved = int(await session.estimate_signature_container_size(validation_info, tight=False))
+    if key is not None:
+        if len(_RESERVED) > 1024:
+            _RESERVED.clear()
+        _RESERVED[key] = reserved
+    return reserved
+
+
 async def _run_session(
     pdf_signer: Any, writer: Any, images: _SealImages, spec: SealingSpec
 ) -> bytes:
@@ -207,7 +234,7 @@ async def _run_session(
         raise SignerNotValidError(
             f"A certificate does not validate with the given material: {exc}"
         ) from exc
-    reserved = await session.estimate_signature_container_size(validation_info, tight=False)
+    reserved = await _reserved_bytes(session, pdf_signer, validation_info, spec)
     tbs = session.prepare_tbs_document(validation_info=validation_info, bytes_reserved=reserved)
     images.add_the_others()
     output = BytesIO()
