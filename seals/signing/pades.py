@@ -50,9 +50,9 @@ from seals.signing.checks import (
     check_lock,
     existing_field_names,
     field_name_for,
-    load_image,
     open_writer,
 )
+from seals.signing.images import encoded_image
 from seals.signing.spec import (
     DocMdpPermission,
     SealingSpec,
@@ -99,7 +99,7 @@ def _prepare(pdf: bytes, spec: SealingSpec) -> _Prepared:
     check_lock(reader, certify=spec.certify)
     name = field_name_for(spec.field_name, existing_field_names(reader))
     appearance = spec.appearance
-    image = load_image(appearance) if appearance is not None else None
+    image = encoded_image(appearance) if appearance is not None else None
     size = (appearance.width_mm, appearance.height_mm) if appearance is not None else None
     try:
         pages = page_geometries(reader)
@@ -167,9 +167,7 @@ class _SealImages:
         if not prepared.widgets:
             return sig_fields.SigFieldSpec(sig_field_name=prepared.field_name)
         assert prepared.image is not None  # resolve_placement refused visible without one
-        from pyhanko.pdf_utils.images import pil_image
-
-        self.image_ref = pil_image(prepared.image, prepared.writer)
+        self.image_ref = prepared.image.add_to(prepared.writer)
         self.field_ref, self.kids = create_visible_field(
             prepared.writer,
             name=prepared.field_name,
