@@ -160,6 +160,13 @@ def main() -> None:
     parser.add_argument("--pages", type=int, nargs="+", default=[1, 100])
     parser.add_argument("--levels", nargs="+", default=[level.value for level in LEVELS])
     parser.add_argument("--profile", action="store_true", help="top-20 tables (py-spy)")
+    parser.add_argument(
+        "--formats",
+        nargs="+",
+        default=["pades", "sm2-cms", "gbt38540"],
+        help="signature formats compared over HTTP on the first document (visible seal)",
+    )
+    parser.add_argument("--formats-only", action="store_true", help="skip the PAdES matrix")
     args = parser.parse_args()
 
     font = find_cjk_font()
@@ -178,6 +185,7 @@ def main() -> None:
     stock_signer, stock_stamper, stock_context = stock_pyhanko()
 
     rows: list[tuple[int, PadesLevel, float, float, float, float, float]] = []
+    format_rows: list[tuple[PadesLevel, str, float]] = []
     profiles: dict[str, list[str]] = {}
     with running_service(prefix="eseal-sign-bench-") as svc:
         http, services, platform_auth = svc.http, svc.services, svc.platform_auth
@@ -227,10 +235,10 @@ def main() -> None:
         conns = Connections(svc.base)
 
         def http_sign(
-            pdf: bytes, level: PadesLevel, placement: dict[str, Any]
+            pdf: bytes, level: PadesLevel, placement: dict[str, Any], fmt: str = "pades"
         ) -> Callable[[], None]:
             body, content_type = multipart(
-                {"placement": json.dumps(placement), "level": level.value}, pdf
+                {"placement": json.dumps(placement), "level": level.value, "format": fmt}, pdf
             )
 
             def call() -> None:
@@ -239,7 +247,13 @@ def main() -> None:
             return call
 
         visible = {"type": "coordinates", "page": 1, "x_mm": 150, "y_mm": 240}
-        for pages, pdf in documents.items():
+        first = documents[args.pages[0]]
+        for level in (PadesLevel.B_B, PadesLevel.B_T):
+            for fmt in args.formats:
+                call = http_sign(first, level, visible, fmt)
+                rate(call, 1.0, args.clients)  # warm up (seal data made once)
+                format_rows.append((level, fmt, rate(call, args.seconds, args.clients)))
+        for pages, pdf in ({} if args.formats_only else documents).items():
             for level in (PadesLevel(v) for v in args.levels):
                 stock = pyhanko_direct(
                     pdf,
@@ -291,6 +305,12 @@ def main() -> None:
             f"{baseline:8.1f} {invisible / baseline:6.2f} {shown / baseline:9.2f} "
             f"{tuned_rate:8.1f}"
         )
+    print(f"formats over HTTP, visible seal, {args.pages[0]}-page document (ECDSA P-256 vs SM2):")
+    print(f"{'level':6} {'format':9} {'seals/s':>8} {'vs pades':>8}")
+    pades = {level: r for level, fmt, r in format_rows if fmt == "pades"}
+    for level, fmt, r in format_rows:
+        ratio = f"{r / pades[level]:8.2f}" if level in pades else f"{'-':>8}"
+        print(f"{level.value:6} {fmt:9} {r:8.1f} {ratio}")
     for name, tables in profiles.items():
         if tables:
             print(f"\n-- service profile during {name} (py-spy, % of busy samples) --")

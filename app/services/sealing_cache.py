@@ -16,6 +16,7 @@ is refused on the next request whatever is kept here. What is kept is retired
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -68,28 +69,36 @@ class SealWorkerCache:
         self.services = services
         self._identities: _Shelf[SigningIdentity] = _Shelf(IDENTITY_SECONDS)
         self._material: _Shelf[ValidationMaterial] = _Shelf(MATERIAL_SECONDS)
-        self._stamper: tuple[object, InProcessTimeStamper] | None = None
+        self._stampers: dict[bool, tuple[object, InProcessTimeStamper]] = {}
 
     def epoch(self) -> int:
         """Read before the session that reads anything the kept values are built from."""
         return self.services.publisher.status_epoch.current()
 
     def identity(
-        self, session: Session, *, epoch: int, certificate_id: str, key_id: str
+        self,
+        session: Session,
+        *,
+        epoch: int,
+        certificate_id: str,
+        key_id: str,
+        eseal: bytes | None = None,
     ) -> SigningIdentity:
+        seal_data = hashlib.sha256(eseal).hexdigest() if eseal is not None else ""
         return self._identities.get(
-            (certificate_id, key_id),
+            (certificate_id, key_id, seal_data),
             epoch,
             lambda: signing_identity(
-                session, self.services, certificate_id=certificate_id, key_id=key_id
+                session, self.services, certificate_id=certificate_id, key_id=key_id, eseal=eseal
             ),
         )
 
-    def timestamper(self, session: Session) -> InProcessTimeStamper:
-        config = self.services.publisher.tsa_config(session)  # the same object while cached
-        kept = self._stamper
+    def timestamper(self, session: Session, *, sm2: bool = False) -> InProcessTimeStamper:
+        """Our TSA (`sm2`: the SM2 one), the same stamper while its material is the same."""
+        config = self.services.publisher.tsa_config(session, sm2=sm2)  # same object while kept
+        kept = self._stampers.get(sm2)
         if kept is None or kept[0] is not config:
-            kept = self._stamper = (config, timestamper(session, self.services))
+            kept = self._stampers[sm2] = (config, timestamper(session, self.services, sm2=sm2))
         return kept[1]
 
     def validation(
