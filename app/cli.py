@@ -44,10 +44,22 @@ def _hand_over(settings: Settings, password: str, *, interactive: bool) -> None:
     print("sign in, change it, and delete that file.")
 
 
+def share_cores(workers: int | None) -> int:
+    """The web worker count (default: one per core), and the cores shared out between them:
+    unless set, each web worker gets cores / workers PDF and signing processes, so N web
+    workers do not start N times a full set (every worker inherits this environment)."""
+    cores = os.cpu_count() or 1
+    workers = max(1, workers or cores)
+    for variable in ("ESEAL_PDF_WORKERS", "ESEAL_SEAL_WORKERS"):
+        os.environ.setdefault(variable, str(max(1, cores // workers)))
+    return workers
+
+
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     _cmd_init(args, settings, interactive=False)  # a service's output ends up in its log
+    workers = share_cores(args.workers)
     base = f"http://{args.host}:{args.port}"
     print(f"Console:  {base}/console/")
     print(f"API docs: {base}/docs")
@@ -56,7 +68,7 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         factory=True,
         host=args.host,
         port=args.port,
-        workers=args.workers,
+        workers=workers,
         log_config=None,
         # Never let uvicorn rewrite the peer from X-Forwarded-For (its default trusts
         # loopback); app.clientaddr believes only ESEAL_TRUSTED_PROXIES.
@@ -164,7 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="initialise if needed, then run the HTTP service")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="web worker processes (default: the core count; bench/scale.py measures 1 vs 2)",
+    )
 
     client = sub.add_parser("client", help="API clients for portals and scripts")
     client_sub = client.add_subparsers(dest="client_command", required=True)

@@ -22,6 +22,7 @@ from app.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from app.pki_fastpath import PkiFastPath
 from app.problem_handlers import install_error_handlers
 from app.public.cache import ReportCache
 from app.public.routes import STATIC_DIR as PUBLIC_STATIC_DIR
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(PUBLIC_STATIC_PREFIX, StaticFiles(directory=PUBLIC_STATIC_DIR), name="public-static")
     app.add_middleware(ProblemOnCrashMiddleware, retry_after=settings.retry_after_seconds)
+    app.add_middleware(PkiFastPath, services=services)  # signed OCSP answers, time-stamps
     app.state.admission_gates = gates = gates_from(settings.admission)
     app.add_middleware(
         AdmissionMiddleware,

@@ -77,11 +77,17 @@ def fresh_crl(services: Services, ca: str) -> bytes:
 
 
 async def _respond(services: Services, body: bytes) -> bytes:
-    """OCSP answers from reads only: statuses and the cached responder key, no write lock."""
+    """OCSP answers from reads only: statuses and the cached responder key, no write lock. A
+    pre-produced answer is handed out straight from memory (no thread, no session)."""
+    publisher = services.publisher
+    kept = publisher.pre_produced_ocsp(body)
+    if kept is not None:
+        return kept
 
     def work() -> bytes:
+        epoch = publisher.status_epoch.current()  # before the session reads any status
         with unit_of_work(reading(services.engine)) as session:
-            return services.publisher.ocsp_response(session, body)
+            return publisher.ocsp_response(session, body, epoch=epoch)
 
     return await run_in_threadpool(work)
 

@@ -96,11 +96,17 @@ def timestamper(session: Session, services: Services, *, sm2: bool = False) -> I
 
 
 def validation_material(
-    session: Session, services: Services, *, identity: SigningIdentity, issuer_ca: str
+    session: Session,
+    services: Services,
+    *,
+    identity: SigningIdentity,
+    issuer_ca: str,
+    epoch: int | None = None,
 ) -> ValidationMaterial:
-    """OCSP for the seal's certificate and the root CRL, from our own CA without HTTP."""
+    """OCSP for the seal's certificate and the root CRL, from our own CA without HTTP.
+    `epoch`: the status epoch read before `session` began (the OCSP answer may be kept)."""
     data = services.publisher.revocation_data(
-        session, certificate=identity.certificate, issuer_ca=issuer_ca
+        session, certificate=identity.certificate, issuer_ca=issuer_ca, epoch=epoch
     )
     root = CaName.SM2_ROOT if is_sm2_ca(issuer_ca) else CaName.ROOT
     return ValidationMaterial(

@@ -35,12 +35,10 @@ from app.sealing import (
     keep_sealed,
     replay,
     seal_appearance,
-    signing_identity,
-    timestamper,
-    validation_material,
 )
 from app.security import Principal
 from app.services import idempotency
+from app.services.sealing_cache import cache_for
 from app.services.seals import authorize_use, registry
 from app.verification.verify import refresh_stale_crls
 from app.wiring import Services
@@ -90,18 +88,20 @@ def sign_job(services: Services, job: SignJob) -> SignedPdf:
     level = job.spec.level
     if level.needs_validation:
         refresh_stale_crls(services)  # the root CRL is embedded; keep the reads read-only
+    kept = cache_for(services)  # signer, time-stamper and B-LT material between sealings
+    epoch = kept.epoch()
     with unit_of_work(reading(services.engine)) as session:
-        identity = signing_identity(
+        identity = kept.identity(
             session,
-            services,
+            epoch=epoch,
             certificate_id=job.certificate_id,
             key_id=job.key_id,
             eseal=job.eseal,
         )
         sm2 = job.spec.format in SM2_FORMATS
-        stamper = timestamper(session, services, sm2=sm2) if level.needs_timestamp else None
+        stamper = kept.timestamper(session, sm2=sm2) if level.needs_timestamp else None
         validation = (
-            validation_material(session, services, identity=identity, issuer_ca=job.issuer_ca)
+            kept.validation(session, epoch=epoch, identity=identity, issuer_ca=job.issuer_ca)
             if level.needs_validation
             else None
         )

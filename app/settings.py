@@ -153,6 +153,13 @@ class Settings(BaseSettings):
     pdf_max_decompressed_bytes: int = Field(default=256 * MiB, ge=1)
     pdf_max_pages: int = Field(default=2_000, ge=1)
     pdf_max_page_side_pt: float = Field(default=5_080.0, gt=0)
+    ocsp_pre_produced_seconds: int = Field(
+        default=600,
+        ge=0,
+        description="hand out a signed OCSP answer to nonce-less requests for this long before "
+        "signing it anew (RFC 5019 pre-produced responses); any revocation retires them at "
+        "once; 0 signs every answer",
+    )
     seal_code_region: str | None = Field(
         default=None,
         pattern=r"^[0-9]{6}$",

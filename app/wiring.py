@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -20,6 +21,7 @@ from pki.hierarchy import HierarchyConfig
 from pki.keys import SoftwareKeyStore, load_or_create_master_key, master_key_from_env
 from pki.profiles import ProfileSet
 from pki.publication import PublicationPolicy, Publisher
+from pki.status_epoch import FileStatusEpoch
 
 
 @dataclass
@@ -79,7 +81,12 @@ def build_services(settings: Settings) -> Services:
         authority=authority,
         publisher=Publisher(
             authority=authority,
-            policy=PublicationPolicy(tsa_policy_oid=f"{settings.policy_oid}.2"),
+            policy=PublicationPolicy(
+                tsa_policy_oid=f"{settings.policy_oid}.2",
+                ocsp_pre_produced_max_age=timedelta(seconds=settings.ocsp_pre_produced_seconds),
+            ),
+            # every worker and `eseal` command of this data folder sees a revocation at once
+            status_epoch=FileStatusEpoch(settings.data_dir / "status-epoch"),
         ),
         hierarchy=hierarchy_config(settings),
         # shared by every worker of this installation (issue 10), off the main database

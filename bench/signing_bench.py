@@ -1,16 +1,26 @@
-"""Sealing throughput through HTTP against pyhanko signing the same file directly.
+"""Sealing throughput through HTTP against stock pyhanko signing the same file in process.
 
-Starts the service on SQLite in a temporary folder (uvicorn, one worker), registers an
-organization with a contract seal and an API client allowed to use it, then for a 1-page and a
-100-page PDF and each of B-B, B-T and B-LT measures signatures/s of
+Starts the service on SQLite in a temporary folder (uvicorn, one worker, as `make run`),
+registers an organization with a contract seal and an API client allowed to use it, then for
+each document (1 and 100 pages) and level (B-B, B-T, B-LT) measures seals/s of
 
-* ``POST /api/v1/seals/{id}/sign`` with an invisible signature, and with the visible seal at
-  coordinates (image appearance), over HTTP: authorisation, OCSP/CRL for B-LT produced per
-  request by our own CA, signing, blob storage, usage row and audit event;
-* pyhanko's ``signers.sign_pdf`` in this process on the same file with the same key, the same
-  in-process TSA and (B-LT) the same validation material prepared once: the baseline.
+* ``POST /api/v1/seals/{id}/sign`` from `--clients` client threads, invisible, and visible at
+  coordinates: authorisation, signing in the seal worker (key, chain, time-stamp, B-LT OCSP
+  and CRL from our own CA), blob storage, usage row and audit event;
+* **stock pyhanko** (the issue's baseline): `signers.sign_pdf` in this process on the same
+  file with a fresh P-256 key and pyhanko's own `DummyTimeStamper` (B-LT: the validation
+  info of that self-signed chain embedded), one thread;
+* **tuned pyhanko**: the same with the service's seal key and in-process TSA and, for B-LT,
+  the seal's validation material prepared once.
 
-    .venv/bin/python bench/signing_bench.py [--seconds 4] [--threads 1]
+HTTP and stock pyhanko run in alternating slices (same background load). Also printed: the
+service's CPU time per seal (its process tree, /proc) and, with --profile, the service's
+top-20 functions per measurement (py-spy, all processes).
+
+Goals (issue 12): 1 page B-T >= 3x stock pyhanko; B-LT >= 2.5x; 100 pages >= 2x; visible
+within 10% of invisible; CPU per 1-page seal <= 10 ms.
+
+    .venv/bin/python bench/signing_bench.py [--seconds 4] [--clients 4] [--profile]
 """
 
 from __future__ import annotations
@@ -22,10 +32,12 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from typing import Any
 
-from harness import rate, running_service
+from harness import Connections, multipart, paired_rates, rate, running_service
+from profiling import cpu_seconds, sampled
 
 from app import sealing
 from app.db import unit_of_work
@@ -52,8 +64,8 @@ def pyhanko_direct(
             field_name=f"Bench{next(counter)}",
             md_algorithm="sha256",
             subfilter=fields.SigSeedSubFilter.PADES,
-            embed_validation_info=level is PadesLevel.B_LT,
-            validation_context=validation if level is PadesLevel.B_LT else None,
+            embed_validation_info=level.needs_validation,
+            validation_context=validation if level.needs_validation else None,
             dss_settings=pdf_signer_mod.DSSContentSettings(
                 include_vri=False,
                 placement=pdf_signer_mod.SigDSSPlacementPreference.SEPARATE_REVISION,
@@ -66,7 +78,7 @@ def pyhanko_direct(
                 writer,
                 metadata,
                 signer=signer,
-                timestamper=timestamper if level is not PadesLevel.B_B else None,
+                timestamper=timestamper if level.needs_timestamp else None,
                 output=out,
             )
         )
@@ -75,8 +87,88 @@ def pyhanko_direct(
     return sign
 
 
-def _documents(page_counts: list[int]) -> dict[int, bytes]:
-    """A settlement sheet of each page count (eight lines a page)."""
+def stock_pyhanko() -> tuple[Any, Any, Any]:
+    """A fresh self-signed P-256 signer, pyhanko's DummyTimeStamper (RSA, self-signed TSA
+    certificate: DummyTimeStamper signs with RSA only) and a context trusting both."""
+    from asn1crypto import keys, x509
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from pyhanko.sign import signers
+    from pyhanko.sign.timestamps import DummyTimeStamper
+    from pyhanko_certvalidator import ValidationContext
+
+    def certificate(key: Any, name: str, eku: Any = None) -> x509.Certificate:
+        subject = cx509.Name([cx509.NameAttribute(NameOID.COMMON_NAME, name)])
+        now = datetime.now(UTC)
+        builder = (
+            cx509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(subject)
+            .public_key(key.public_key())
+            .serial_number(cx509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=30))
+        )
+        if eku is not None:
+            builder = builder.add_extension(cx509.ExtendedKeyUsage([eku]), critical=True)
+        else:  # what pyhanko checks of a signer (non-repudiation for PAdES)
+            builder = builder.add_extension(
+                cx509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=True,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+        cert = builder.sign(key, hashes.SHA256())
+        return x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+    def private(key: Any) -> keys.PrivateKeyInfo:
+        return keys.PrivateKeyInfo.load(
+            key.private_bytes(
+                serialization.Encoding.DER,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+
+    signing_key = ec.generate_private_key(ec.SECP256R1())
+    signing_cert = certificate(signing_key, "stock pyhanko signer")
+    tsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    tsa_cert = certificate(tsa_key, "stock pyhanko TSA", ExtendedKeyUsageOID.TIME_STAMPING)
+    signer = signers.SimpleSigner(
+        signing_cert=signing_cert, signing_key=private(signing_key), cert_registry=None
+    )
+    stamper = DummyTimeStamper(tsa_cert=tsa_cert, tsa_key=private(tsa_key))
+    context = ValidationContext(trust_roots=[signing_cert, tsa_cert], allow_fetching=False)
+    return signer, stamper, context
+
+
+def main() -> None:
+    logging.getLogger("pyhanko").setLevel(logging.ERROR)  # "fetching is not allowed": on purpose
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--pages", type=int, nargs="+", default=[1, 100])
+    parser.add_argument("--levels", nargs="+", default=[level.value for level in LEVELS])
+    parser.add_argument("--profile", action="store_true", help="top-20 tables (py-spy)")
+    parser.add_argument(
+        "--formats",
+        nargs="+",
+        default=["pades", "sm2-cms", "gbt38540"],
+        help="signature formats compared over HTTP on the first document (visible seal)",
+    )
+    parser.add_argument("--formats-only", action="store_true", help="skip the PAdES matrix")
+    args = parser.parse_args()
+
     font = find_cjk_font()
     documents = {
         pages: make_document(
@@ -88,121 +180,45 @@ def _documents(page_counts: list[int]) -> dict[int, bytes]:
             font_path=font.path,
             font_number=font.index,
         )
-        for pages in page_counts
+        for pages in args.pages
     }
-    return documents
+    stock_signer, stock_stamper, stock_context = stock_pyhanko()
 
-
-def _seal_with_signer(http: Any, platform_auth: dict[str, str]) -> tuple[Any, dict[str, str]]:
-    """An organization with an active contract seal and a client granted its use; the seal
-    and the client's headers."""
-    org = http.post(
-        "/api/v1/organizations",
-        json={"name": "某市第一人民医院", "uscc": "91330106MA2B3C4D5D"},
-        headers=platform_auth,
-    ).json()
-
-    def new_client(scopes: list[str]) -> dict[str, Any]:
-        response = http.post(
-            f"/api/v1/organizations/{org['id']}/clients",
-            json={"name": f"c{time.monotonic_ns()}", "scopes": scopes},
-            headers=platform_auth,
-        )
-        assert response.status_code == 201, response.text
-        return dict(response.json())
-
-    admin = {"Authorization": f"Bearer {new_client(['org:admin'])['api_key']}"}
-    seal = http.post(
-        f"/api/v1/organizations/{org['id']}/seals",
-        json={"kind": "contract", "dpi": 300},
-        headers=admin,
-    ).json()
-    assert http.post(f"/api/v1/seals/{seal['id']}/activate", headers=admin).is_success
-    signer_client = new_client(["seals:use"])
-    grant = http.post(
-        f"/api/v1/seals/{seal['id']}/grants",
-        json={"grantee_kind": "client", "grantee_id": signer_client["id"]},
-        headers=admin,
-    )
-    assert grant.status_code == 201, grant.text
-    signer_auth = {"Authorization": f"Bearer {signer_client['api_key']}"}
-    return seal, signer_auth
-
-
-def _report(
-    rows: list[tuple[int, PadesLevel, float, float, float]],
-    format_rows: list[tuple[PadesLevel, str, float]],
-    args: Any,
-    key: str,
-) -> None:
-    print(
-        f"eseal signing benchmark: SQLite, 1 uvicorn worker, {args.threads} client thread(s), "
-        f"{args.seconds:.0f} s each, {os.cpu_count()} CPUs; "
-        f"seal key {key}"
-    )
-    print(
-        f"{'pages':>5} {'level':6} {'HTTP invisible/s':>17} {'HTTP visible/s':>15} "
-        f"{'pyhanko direct/s':>17} {'ratio invis.':>12} {'ratio vis.':>10}"
-    )
-    for pages, level, invisible, shown, baseline in rows:
-        print(
-            f"{pages:5d} {level.value:6} {invisible:17.1f} {shown:15.1f} {baseline:17.1f} "
-            f"{invisible / baseline:12.3f} {shown / baseline:10.3f}"
-        )
-    print(f"formats over HTTP, visible seal, {args.pages[0]}-page document (ECDSA P-256 vs SM2):")
-    print(f"{'level':6} {'format':9} {'seals/s':>8} {'vs pades':>8}")
-    pades = {level: r for level, fmt, r in format_rows if fmt == "pades"}
-    for level, fmt, r in format_rows:
-        ratio = f"{r / pades[level]:8.2f}" if level in pades else f"{'-':>8}"
-        print(f"{level.value:6} {fmt:9} {r:8.1f} {ratio}")
-
-
-def _http_sign(
-    http: Any,
-    seal_id: str,
-    headers: dict[str, str],
-    pdf: bytes,
-    level: PadesLevel,
-    placement: dict[str, Any],
-    fmt: str,
-) -> Callable[[], None]:
-    """One sealing request over HTTP, ready to be timed."""
-    form = {"placement": json.dumps(placement), "level": level.value, "format": fmt}
-
-    def call() -> None:
-        response = http.post(
-            f"/api/v1/seals/{seal_id}/sign",
-            files={"file": ("doc.pdf", pdf, "application/pdf")},
-            data=form,
-            headers=headers,
-        )
-        assert response.status_code == 200, response.text
-
-    return call
-
-
-def main() -> None:
-    logging.getLogger("pyhanko").setLevel(logging.ERROR)  # "fetching is not allowed": on purpose
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=4.0)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--pages", type=int, nargs="+", default=[1, 100])
-    parser.add_argument(
-        "--formats",
-        nargs="+",
-        default=["pades", "sm2-cms", "gbt38540"],
-        help="signature formats compared over HTTP on the first document (visible seal)",
-    )
-    parser.add_argument("--formats-only", action="store_true", help="skip the PAdES matrix")
-    args = parser.parse_args()
-
-    documents = _documents(args.pages)
-
-    rows: list[tuple[int, PadesLevel, float, float, float]] = []
+    rows: list[tuple[int, PadesLevel, float, float, float, float, float]] = []
     format_rows: list[tuple[PadesLevel, str, float]] = []
+    profiles: dict[str, list[str]] = {}
     with running_service(prefix="eseal-sign-bench-") as svc:
         http, services, platform_auth = svc.http, svc.services, svc.platform_auth
-        seal, signer_auth = _seal_with_signer(http, platform_auth)
+        org = http.post(
+            "/api/v1/organizations",
+            json={"name": "某市第一人民医院", "uscc": "91330106MA2B3C4D5D"},
+            headers=platform_auth,
+        ).json()
+
+        def new_client(scopes: list[str]) -> dict[str, Any]:
+            response = http.post(
+                f"/api/v1/organizations/{org['id']}/clients",
+                json={"name": f"c{time.monotonic_ns()}", "scopes": scopes},
+                headers=platform_auth,
+            )
+            assert response.status_code == 201, response.text
+            return dict(response.json())
+
+        admin = {"Authorization": f"Bearer {new_client(['org:admin'])['api_key']}"}
+        seal = http.post(
+            f"/api/v1/organizations/{org['id']}/seals",
+            json={"kind": "contract", "dpi": 300},
+            headers=admin,
+        ).json()
+        assert http.post(f"/api/v1/seals/{seal['id']}/activate", headers=admin).is_success
+        signer_client = new_client(["seals:use"])
+        grant = http.post(
+            f"/api/v1/seals/{seal['id']}/grants",
+            json={"grantee_kind": "client", "grantee_id": signer_client["id"]},
+            headers=admin,
+        )
+        assert grant.status_code == 201, grant.text
+        signer_auth = {"authorization": f"Bearer {signer_client['api_key']}"}
 
         with unit_of_work(services.engine) as session:
             row = session.get(Seal, seal["id"])
@@ -216,43 +232,89 @@ def main() -> None:
                 session, services, identity=identity, issuer_ca=certificate.issuer_ca
             ).validation_context()
         signer = identity.pyhanko_signer()
+        conns = Connections(svc.base)
 
         def http_sign(
             pdf: bytes, level: PadesLevel, placement: dict[str, Any], fmt: str = "pades"
         ) -> Callable[[], None]:
-            return _http_sign(http, seal["id"], signer_auth, pdf, level, placement, fmt)
+            body, content_type = multipart(
+                {"placement": json.dumps(placement), "level": level.value, "format": fmt}, pdf
+            )
+
+            def call() -> None:
+                conns.post(f"/api/v1/seals/{seal['id']}/sign", body, content_type, signer_auth)
+
+            return call
 
         visible = {"type": "coordinates", "page": 1, "x_mm": 150, "y_mm": 240}
         first = documents[args.pages[0]]
         for level in (PadesLevel.B_B, PadesLevel.B_T):
             for fmt in args.formats:
-                http_sign(first, level, visible, fmt)()  # warm up (seal data made once)
-                format_rows.append(
-                    (
-                        level,
-                        fmt,
-                        rate(http_sign(first, level, visible, fmt), args.seconds, args.threads),
-                    )
-                )
+                call = http_sign(first, level, visible, fmt)
+                rate(call, 1.0, args.clients)  # warm up (seal data made once)
+                format_rows.append((level, fmt, rate(call, args.seconds, args.clients)))
         for pages, pdf in ({} if args.formats_only else documents).items():
-            for level in LEVELS:
-                direct = pyhanko_direct(
+            for level in (PadesLevel(v) for v in args.levels):
+                stock = pyhanko_direct(
+                    pdf,
+                    level,
+                    signer=stock_signer,
+                    timestamper=stock_stamper,
+                    validation=stock_context,
+                )
+                tuned = pyhanko_direct(
                     pdf, level, signer=signer, timestamper=timestamper, validation=validation
                 )
-                direct()  # warm up (imports, caches)
+                stock(), tuned()  # warm up (imports, caches)
+                invisible = http_sign(pdf, level, {"type": "invisible"})
+                shown = http_sign(pdf, level, visible)
+                # warm every seal worker: first seals unlock the key, compile queries
+                rate(invisible, 1.0, args.clients), rate(shown, 1.0, args.clients)
+                cpu_before = cpu_seconds(svc.pid)
+                with sampled(svc.pid, enabled=args.profile) as tables:
+                    ours, baseline = paired_rates(
+                        invisible, stock, args.seconds, threads=args.clients
+                    )
+                cpu_ms = 1000 * (cpu_seconds(svc.pid) - cpu_before) / (ours * args.seconds)
+                profiles[f"{pages} page(s) {level.value} invisible"] = tables
                 rows.append(
                     (
                         pages,
                         level,
-                        rate(
-                            http_sign(pdf, level, {"type": "invisible"}), args.seconds, args.threads
-                        ),
-                        rate(http_sign(pdf, level, visible), args.seconds, args.threads),
-                        rate(direct, args.seconds),
+                        ours,
+                        rate(shown, args.seconds, args.clients),
+                        baseline,
+                        rate(tuned, args.seconds),
+                        cpu_ms,
                     )
                 )
 
-    _report(rows, format_rows, args, identity.signer.algorithm.value)
+    print(
+        f"eseal signing benchmark: SQLite, 1 uvicorn worker, {args.clients} client thread(s), "
+        f"{args.seconds:.0f} s each, {os.cpu_count()} CPUs; seal key "
+        f"{identity.signer.algorithm.value}; ratios against stock pyhanko (fresh P-256 key, "
+        "DummyTimeStamper) measured in alternating slices"
+    )
+    print(
+        f"{'pages':>5} {'level':6} {'HTTP invis/s':>12} {'HTTP vis/s':>10} {'svc ms/seal':>11} "
+        f"{'stock/s':>8} {'ratio':>6} {'ratio vis':>9} {'tuned/s':>8}"
+    )
+    for pages, level, invisible, shown, baseline, tuned_rate, cpu_ms in rows:
+        print(
+            f"{pages:5d} {level.value:6} {invisible:12.1f} {shown:10.1f} {cpu_ms:11.1f} "
+            f"{baseline:8.1f} {invisible / baseline:6.2f} {shown / baseline:9.2f} "
+            f"{tuned_rate:8.1f}"
+        )
+    print(f"formats over HTTP, visible seal, {args.pages[0]}-page document (ECDSA P-256 vs SM2):")
+    print(f"{'level':6} {'format':9} {'seals/s':>8} {'vs pades':>8}")
+    pades = {level: r for level, fmt, r in format_rows if fmt == "pades"}
+    for level, fmt, r in format_rows:
+        ratio = f"{r / pades[level]:8.2f}" if level in pades else f"{'-':>8}"
+        print(f"{level.value:6} {fmt:9} {r:8.1f} {ratio}")
+    for name, tables in profiles.items():
+        if tables:
+            print(f"\n-- service profile during {name} (py-spy, % of busy samples) --")
+            print("\n".join(tables))
 
 
 if __name__ == "__main__":

@@ -25,7 +25,8 @@ from typing import Any
 
 import httpx
 from asn1crypto import x509 as asn1_x509
-from harness import rate, running_service
+from harness import paired_rates, running_service
+from profiling import cpu_seconds, sampled
 
 from seals.documents import make_document
 from seals.fonts import find_cjk_font
@@ -143,9 +144,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--pages", type=int, nargs="+", default=[1, 100])
+    parser.add_argument("--seals", type=int, nargs="+", default=[1, 3])
+    parser.add_argument("--profile", action="store_true", help="top-20 tables (py-spy)")
     args = parser.parse_args()
 
-    rows: list[tuple[str, int, float, float, str]] = []
+    rows: list[tuple[str, int, float, float, str, float]] = []
+    profiles: dict[str, list[str]] = {}
     with running_service(
         prefix="eseal-verify-bench-",
         env={
@@ -157,7 +162,7 @@ def main() -> None:
         fx = setup(http, svc.platform_key)
         font = find_cjk_font()
         validate = pyhanko_validate(fx.root_der)
-        for pages in (1, 100):
+        for pages in args.pages:
             plain = make_document(
                 title="政府采购合同",
                 paragraphs=[f"第 {i + 1} 条：甲乙双方约定的条款内容。" for i in range(pages * 3)],
@@ -165,7 +170,7 @@ def main() -> None:
                 font_path=font.path,
                 font_number=font.index,
             )
-            for count in (1, 3):
+            for count in args.seals:
                 signed = seal_document(fx, plain, count, pages)
                 check = http.post(
                     "/api/v1/verify", content=signed, headers={"content-type": "application/pdf"}
@@ -185,27 +190,32 @@ def main() -> None:
                 def theirs(data: bytes = signed) -> None:
                     validate(data)
 
-                rows.append(
-                    (
-                        f"{pages:3d} page(s), {count} seal(s)",
-                        len(signed),
-                        rate(ours, args.seconds, args.threads),
-                        rate(theirs, args.seconds),
-                        check["indication"],
-                    )
-                )
+                name = f"{pages:3d} page(s), {count} seal(s)"
+                cpu_before = cpu_seconds(svc.pid)
+                with sampled(svc.pid, enabled=args.profile) as tables:
+                    eseal, pyhanko = paired_rates(ours, theirs, args.seconds, threads=args.threads)
+                cpu_ms = 1000 * (cpu_seconds(svc.pid) - cpu_before) / (eseal * args.seconds)
+                rows.append((name, len(signed), eseal, pyhanko, check["indication"], cpu_ms))
+                profiles[name] = tables
 
     print(
         f"eseal verification benchmark: SQLite, 1 uvicorn worker, {args.threads} client "
-        f"thread(s), {args.seconds:.0f} s each, {os.cpu_count()} CPUs, PAdES B-LT"
+        f"thread(s), {args.seconds:.0f} s each (alternating slices with the baseline), "
+        f"{os.cpu_count()} CPUs, PAdES B-LT; goal (issue 12): 1 page, 1 seal >= 1.5"
     )
     print(
-        f"{'document':24} {'bytes':>9} {'eseal HTTP/s':>13} {'pyhanko/s':>10} {'ratio':>6}  verdict"
+        f"{'document':24} {'bytes':>9} {'eseal HTTP/s':>13} {'svc CPU ms':>10} "
+        f"{'pyhanko/s':>10} {'ratio':>6}  verdict"
     )
-    for name, size, eseal, pyhanko, verdict in rows:
+    for name, size, eseal, pyhanko, verdict, cpu_ms in rows:
         print(
-            f"{name:24} {size:9d} {eseal:13.2f} {pyhanko:10.2f} {eseal / pyhanko:6.2f}  {verdict}"
+            f"{name:24} {size:9d} {eseal:13.2f} {cpu_ms:10.1f} {pyhanko:10.2f} "
+            f"{eseal / pyhanko:6.2f}  {verdict}"
         )
+    for name, tables in profiles.items():
+        if tables:
+            print(f"\n-- service profile during {name} (py-spy, % of busy samples) --")
+            print("\n".join(tables))
 
 
 if __name__ == "__main__":

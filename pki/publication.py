@@ -14,14 +14,17 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp as x509_ocsp
+from sqlalchemy import event
 from sqlmodel import Session
 
 from pki import crl, ocsp, tsa
 from pki.authority import Authority
 from pki.errors import UnknownCaError
 from pki.models import CaRecord, CrlState
+from pki.ocsp_cache import PreProducedResponses, has_nonce, is_successful
 from pki.profiles import POLICY_OID, CaName
 from pki.sm2_ca import build_sm2_crl, is_sm2_ca, ocsp_request
+from pki.status_epoch import MemoryStatusEpoch, StatusEpoch
 
 T = TypeVar("T")
 CRL_ISSUERS = (
@@ -61,20 +64,36 @@ class PublicationPolicy:
     tsa_accuracy: timedelta = timedelta(seconds=1)
     tsa_policy_oid: str = f"{POLICY_OID.dotted_string}.2"
     material_ttl: timedelta = timedelta(seconds=60)
+    ocsp_pre_produced_max_age: timedelta = timedelta(minutes=10)
+    """How long a pre-produced OCSP response is handed out before it is signed anew (0: off)."""
+    ocsp_pre_produced_entries: int = 10_000
 
 
 class Publisher:
     """CRLs, OCSP responses and time-stamps of one authority.
 
     Responder and TSA material (certificate + unlocked key) is kept in memory for
-    `policy.material_ttl`.
+    `policy.material_ttl`. OCSP answers to requests without a nonce are pre-produced
+    (pki/ocsp_cache.py); `status_epoch` tells every process when a status changed.
     """
 
-    def __init__(self, *, authority: Authority, policy: PublicationPolicy | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        authority: Authority,
+        policy: PublicationPolicy | None = None,
+        status_epoch: StatusEpoch | None = None,
+    ) -> None:
         self.authority = authority
         self.policy = policy or PublicationPolicy()
         self._lock = threading.Lock()
         self._material: dict[str, tuple[float, object]] = {}
+        self.status_epoch = status_epoch or MemoryStatusEpoch()
+        self.pre_produced = PreProducedResponses(
+            epoch=self.status_epoch,
+            max_age=self.policy.ocsp_pre_produced_max_age,
+            max_entries=self.policy.ocsp_pre_produced_entries,
+        )
 
     # -- CRL ------------------------------------------------------------------------------
 
@@ -146,9 +165,15 @@ class Publisher:
         )
 
     def after_revocation(self, session: Session, issuer_ca: str) -> None:
-        """Revocation is visible in the CRL at once (OCSP reads the records directly)."""
+        """Revocation is visible in the CRL at once, and in OCSP as soon as it commits: the
+        status epoch moves after the commit, which retires every pre-produced response."""
         if issuer_ca in CRL_ISSUERS:
             self.refresh_crl(session, issuer_ca)
+        event.listen(session, "after_commit", self._status_changed, once=True)
+
+    def _status_changed(self, _session: Session) -> None:
+        self.status_epoch.bump()
+        self.pre_produced.clear()
 
     def _crl_issuer(self, ca: str) -> str:
         if ca not in {c.value for c in CRL_ISSUERS}:
@@ -157,25 +182,52 @@ class Publisher:
 
     # -- OCSP -----------------------------------------------------------------------------
 
-    def ocsp_response(self, session: Session, request_der: bytes) -> bytes:
-        """An OCSPResponse DER for any input (malformedRequest for garbage)."""
+    def pre_produced_ocsp(self, request_der: bytes) -> bytes | None:
+        """The pre-produced answer to exactly this request while it is current (no session,
+        no signature: what the OCSP endpoint tries before anything else)."""
+        return self.pre_produced.get(request_der)
+
+    def ocsp_response(
+        self, session: Session, request_der: bytes, *, epoch: int | None = None
+    ) -> bytes:
+        """An OCSPResponse DER for any input (malformedRequest for garbage).
+
+        `epoch`: the status epoch read before `session` first read anything; when given, an
+        answer without a nonce about certificates we issued is kept as pre-produced.
+        """
+        kept = self.pre_produced.get(request_der)
+        if kept is not None:
+            return kept
         issuers = self._ocsp_issuers(session)
+        looked_up: list[ocsp.CertStatus] = []
 
         def lookup(issuer_name: str, serial: int) -> ocsp.CertStatus:
             info = self.authority.lookup_status(session, issuer_ca=issuer_name, serial=serial)
             if info is None:
-                return ocsp.CertStatus.unknown()
-            if info.revoked_at is not None:
-                return ocsp.CertStatus.revoked(at=info.revoked_at, reason=info.reason)
-            return ocsp.CertStatus.good()
+                status = ocsp.CertStatus.unknown()
+            elif info.revoked_at is not None:
+                status = ocsp.CertStatus.revoked(at=info.revoked_at, reason=info.reason)
+            else:
+                status = ocsp.CertStatus.good()
+            looked_up.append(status)
+            return status
 
-        return ocsp.respond(
+        der = ocsp.respond(
             request_der,
             issuers=issuers,
             lookup=lookup,
             now=self.authority.clock(),
             validity=self.policy.ocsp_validity,
         )
+        if (
+            epoch is not None
+            and looked_up
+            and all(s.state is not ocsp.CertState.UNKNOWN for s in looked_up)
+            and is_successful(der)
+            and not has_nonce(request_der)
+        ):
+            self.pre_produced.put(request_der, der, epoch=epoch)
+        return der
 
     def _ocsp_issuers(self, session: Session) -> list[ocsp.OcspIssuer]:
         def present(responders: dict[CaName, CaName]) -> bool:
@@ -232,6 +284,21 @@ class Publisher:
             self._material[name] = (now + self.policy.material_ttl.total_seconds(), value)
         return value
 
+    def _peek(self, name: str) -> object | None:
+        """Material still cached, or None (then a session is needed to load it)."""
+        hit = self._material.get(name)
+        return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+    def timestamp_from_memory(self, query_der: bytes) -> bytes | None:
+        """`timestamp_response` without a session while the TSA material is cached; None when
+        it must be loaded first."""
+        config = self._peek(CaName.TSA.value)
+        if not isinstance(config, tsa.TsaConfig):
+            return None
+        return tsa.respond(
+            query_der, config=config, now=self.authority.clock(), serial=tsa.new_serial()
+        )
+
     def timestamp_response(self, session: Session, query_der: bytes, *, sm2: bool = False) -> bytes:
         """A TimeStampResp DER for any input (rejection with failInfo for bad queries)."""
         return tsa.respond(
@@ -243,14 +310,22 @@ class Publisher:
 
     # -- validation data for signatures (B-LT) ---------------------------------------------
 
-    def ocsp_for(self, session: Session, *, certificate: x509.Certificate, issuer_ca: str) -> bytes:
-        """Our own responder's answer for one certificate, produced in process (no HTTP)."""
+    def ocsp_for(
+        self,
+        session: Session,
+        *,
+        certificate: x509.Certificate,
+        issuer_ca: str,
+        epoch: int | None = None,
+    ) -> bytes:
+        """Our own responder's answer for one certificate, produced in process (no HTTP): the
+        pre-produced one while current (`epoch` as for `ocsp_response`)."""
         if is_sm2_ca(issuer_ca):  # pyca cannot hash an SM2 issuer key for the CertID
             issuer = self.authority.ca_certificate(session, issuer_ca)
             request_der = ocsp_request(
                 certificate.public_bytes(Encoding.DER), issuer.public_bytes(Encoding.DER)
             )
-            return self.ocsp_response(session, request_der)
+            return self.ocsp_response(session, request_der, epoch=epoch)
         request = (
             x509_ocsp.OCSPRequestBuilder()
             .add_certificate(
@@ -258,14 +333,20 @@ class Publisher:
             )
             .build()
         )
-        return self.ocsp_response(session, request.public_bytes(Encoding.DER))
+        return self.ocsp_response(session, request.public_bytes(Encoding.DER), epoch=epoch)
 
     def revocation_data(
-        self, session: Session, *, certificate: x509.Certificate, issuer_ca: str
+        self,
+        session: Session,
+        *,
+        certificate: x509.Certificate,
+        issuer_ca: str,
+        epoch: int | None = None,
     ) -> RevocationData:
-        """What a B-LT signature embeds: OCSP for the signer, the root CRL for the CAs above
-        it and for the TSA, and the responder and TSA certificates (the SM2 ones for a
-        certificate of the SM2 hierarchy)."""
+        """What a B-LT signature embeds: OCSP for the signer (pre-produced while current; see
+        `ocsp_response` for `epoch`), the root CRL for the CAs above it and for the TSA, and
+        the responder and TSA certificates (the SM2 ones for a certificate of the SM2
+        hierarchy)."""
         sm2 = is_sm2_ca(issuer_ca)
         tsa_name, root = (CaName.SM2_TSA, CaName.SM2_ROOT) if sm2 else (CaName.TSA, CaName.ROOT)
         extra = [self.authority.ca_certificate(session, tsa_name)]
@@ -273,7 +354,9 @@ class Publisher:
         if responder is not None:
             extra.append(self.authority.ca_certificate(session, responder))
         return RevocationData(
-            ocsp_responses=(self.ocsp_for(session, certificate=certificate, issuer_ca=issuer_ca),),
+            ocsp_responses=(
+                self.ocsp_for(session, certificate=certificate, issuer_ca=issuer_ca, epoch=epoch),
+            ),
             crls=(self.current_crl(session, root),),
             certificates=tuple(extra),
         )

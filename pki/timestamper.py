@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime
 
@@ -46,6 +47,12 @@ class InProcessTimeStamper(TimeStamper):
                 f'failInfo "{"; ".join(sorted(status["fail_info"].native or []))}"'
             )
         return tsp.TimeStampResp.load(der)
+
+    @property
+    def reservation_key(self) -> str:
+        """Names what decides this TSA's token size (its certificates), so a signer may reuse
+        the room it reserved for a token from the same TSA instead of a dry run."""
+        return hashlib.sha256(b"".join(self._config._encoded.certificates)).hexdigest()
 
     async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
         return self.request_tsa_response(req)

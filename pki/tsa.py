@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from asn1crypto import algos, cms, core, tsp
+from asn1crypto import cms, core, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -27,6 +27,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from pki.errors import TsaConfigError
 from pki.keys import KeySigner, digest_hash, signature_digest
 from pki.signatures import same_public_key, sign_bytes
+from pki.tsa_der import TokenTemplate, accuracy_of
 
 __all__ = ["TimeStampResp", "TsaConfig", "TsaFailure", "new_serial", "respond"]
 
@@ -122,6 +123,7 @@ class TsaConfig:
     accepted_policies: frozenset[str] = frozenset()
     include_tsa_name: bool = True
     _encoded: _Encoded = field(init=False, repr=False, compare=False)
+    _template: TokenTemplate = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not same_public_key(self.cert, self.key):
@@ -140,7 +142,9 @@ class TsaConfig:
         if self.accuracy < timedelta(0):
             raise TsaConfigError("accuracy cannot be negative")
         object.__setattr__(self, "chain", tuple(self.chain))
-        object.__setattr__(self, "_encoded", _Encoded.of(self.cert, self.chain))
+        encoded = _Encoded.of(self.cert, self.chain)
+        object.__setattr__(self, "_encoded", encoded)
+        object.__setattr__(self, "_template", _template(self, encoded))
 
     @property
     def policies(self) -> frozenset[str]:
@@ -202,15 +206,6 @@ def _parse(query_der: bytes, config: TsaConfig) -> tsp.TimeStampReq:
     return query
 
 
-def _accuracy(value: timedelta) -> tsp.Accuracy | None:
-    micros_total = value // timedelta(microseconds=1)
-    seconds, rest = divmod(micros_total, 1_000_000)
-    millis, micros = divmod(rest, 1000)
-    parts = {"seconds": seconds, "millis": millis, "micros": micros}
-    present = {k: v for k, v in parts.items() if v}
-    return tsp.Accuracy(present) if present else None
-
-
 def _gen_time(now: datetime, accuracy: timedelta) -> datetime:
     """genTime in UTC, with no more precision than the accuracy warrants."""
     now = now.astimezone(UTC)
@@ -221,64 +216,43 @@ def _gen_time(now: datetime, accuracy: timedelta) -> datetime:
     return now
 
 
-def _token(
-    query: tsp.TimeStampReq, *, config: TsaConfig, now: datetime, serial: int
-) -> cms.ContentInfo:
-    encoded = config._encoded
-    policy = query["req_policy"].dotted if query["req_policy"].native else config.policy_oid
-    info: dict[str, object] = {
-        "version": "v1",
-        "policy": policy,
-        # RFC 3161 §2.4.2: the same value as in the request; copied, not re-encoded
-        "message_imprint": tsp.MessageImprint.load(query["message_imprint"].dump()),
-        "serial_number": serial,
-        "gen_time": core.GeneralizedTime(_gen_time(now, config.accuracy)),
-    }
-    accuracy = _accuracy(config.accuracy)
-    if accuracy is not None:
-        info["accuracy"] = accuracy
-    if query["nonce"].native is not None:
-        info["nonce"] = query["nonce"].native
-    if config.include_tsa_name:
-        info["tsa"] = asn1_x509.GeneralName.load(encoded.tsa_name)
-    tst_info = tsp.TSTInfo(info).dump()
-
+def _template(config: TsaConfig, encoded: _Encoded) -> TokenTemplate:
+    """The constant DER of this TSA's tokens, and how it hashes and signs."""
     digest = digest_hash(signature_digest(config.key.algorithm))
-    hasher = hashes.Hash(digest)
-    hasher.update(tst_info)
-    signing_time = core.UTCTime(now.astimezone(UTC).replace(microsecond=0))
-    signed_attrs = cms.CMSAttributes(
-        [
-            _attribute("content_type", "tst_info"),
-            _attribute("signing_time", cms.Time(name="utc_time", value=signing_time)),
-            _attribute("message_digest", hasher.finalize()),
-            cms.CMSAttribute.load(encoded.signing_certificate),
-        ]
+    signature_algorithm = sign_bytes(config.key, b"")[1]  # the name only (one signature)
+
+    def hash_bytes(data: bytes) -> bytes:
+        hasher = hashes.Hash(digest)
+        hasher.update(data)
+        return hasher.finalize()
+
+    return TokenTemplate.of(
+        accuracy=accuracy_of(config.accuracy),
+        tsa_name=encoded.tsa_name if config.include_tsa_name else None,
+        sid=encoded.sid,
+        digest_name=digest.name,
+        signature_algorithm=signature_algorithm,
+        signing_certificate_attribute=encoded.signing_certificate,
+        certificates=encoded.certificates,
+        policies=sorted(config.policies),
+        digest=hash_bytes,
+        sign=lambda data: sign_bytes(config.key, data)[0],
     )
-    signature, signature_algorithm = sign_bytes(config.key, signed_attrs.dump())
-    digest_algorithm = algos.DigestAlgorithm({"algorithm": digest.name})
-    signer_info = cms.SignerInfo(
-        {
-            "version": "v1",
-            "sid": cms.SignerIdentifier.load(encoded.sid),
-            "digest_algorithm": digest_algorithm,
-            "signed_attrs": signed_attrs,
-            "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": signature_algorithm}),
-            "signature": signature,
-        }
+
+
+def _granted(query: tsp.TimeStampReq, *, config: TsaConfig, now: datetime, serial: int) -> bytes:
+    """The TimeStampResp DER of a granted request (pki/tsa_der.py assembles it)."""
+    policy = query["req_policy"].dotted if query["req_policy"].native else config.policy_oid
+    return config._template.response(
+        policy=policy,
+        # RFC 3161 §2.4.2: the same value as in the request; copied, not re-encoded
+        message_imprint=query["message_imprint"].dump(),
+        serial=serial,
+        gen_time=_gen_time(now, config.accuracy),
+        signing_time=now,
+        nonce=query["nonce"].native,
+        with_certificates=bool(query["cert_req"].native),
     )
-    signed_data: dict[str, object] = {
-        "version": "v3",
-        "digest_algorithms": [digest_algorithm],
-        "encap_content_info": {
-            "content_type": "tst_info",
-            "content": cms.ParsableOctetString(tst_info),
-        },
-        "signer_infos": [signer_info],
-    }
-    if query["cert_req"].native:
-        signed_data["certificates"] = [cms.CertificateChoices.load(c) for c in encoded.certificates]
-    return cms.ContentInfo({"content_type": "signed_data", "content": cms.SignedData(signed_data)})
 
 
 def respond(query_der: bytes, *, config: TsaConfig, now: datetime, serial: int) -> bytes:
@@ -298,9 +272,7 @@ def respond(query_der: bytes, *, config: TsaConfig, now: datetime, serial: int) 
         logger.info("TSA rejection %s: %s", rejected.failure, rejected.text)
         return _rejection(rejected.failure, rejected.text)
     try:
-        token = _token(query, config=config, now=now, serial=serial)
+        return _granted(query, config=config, now=now, serial=serial)
     except Exception:
         logger.exception("TSA failed to sign a time-stamp token")
         return _rejection(TsaFailure.SYSTEM_FAILURE, "the time-stamping authority failed")
-    status = tsp.PKIStatusInfo({"status": "granted"})
-    return TimeStampResp({"status": status, "time_stamp_token": token}).dump()

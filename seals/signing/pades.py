@@ -50,9 +50,9 @@ from seals.signing.checks import (
     check_lock,
     existing_field_names,
     field_name_for,
-    load_image,
     open_writer,
 )
+from seals.signing.images import encoded_image
 from seals.signing.spec import (
     DocMdpPermission,
     SealingSpec,
@@ -111,7 +111,7 @@ def _prepare(pdf: bytes, spec: SealingSpec) -> _Prepared:
     check_lock(reader, certify=spec.certify)
     name = field_name_for(spec.field_name, existing_field_names(reader))
     appearance = spec.appearance
-    image = load_image(appearance) if appearance is not None else None
+    image = encoded_image(appearance) if appearance is not None else None
     size = (appearance.width_mm, appearance.height_mm) if appearance is not None else None
     try:
         pages = page_geometries(reader)
@@ -184,9 +184,7 @@ class _SealImages:
         if not prepared.widgets:
             return sig_fields.SigFieldSpec(sig_field_name=prepared.field_name)
         assert prepared.image is not None  # resolve_placement refused visible without one
-        from pyhanko.pdf_utils.images import pil_image
-
-        self.image_ref = pil_image(prepared.image, prepared.writer)
+        self.image_ref = prepared.image.add_to(prepared.writer)
         self.field_ref, self.kids = create_visible_field(
             prepared.writer,
             name=prepared.field_name,
@@ -207,6 +205,33 @@ class _SealImages:
             writer.mark_update(self.field_ref)
 
 
+_RESERVED: dict[tuple[object, ...], int] = {}
+"""Signature room by signer, TSA and level, learnt from pyhanko's dry run (with its 50%
+margin): the same signer and TSA always produce a CMS of (nearly) the same size."""
+
+
+async def _reserved_bytes(
+    session: Any, pdf_signer: Any, validation_info: Any, spec: SealingSpec
+) -> int:
+    """Room for the signature: from an earlier seal with the same signer, TSA and level, else
+    pyhanko's dry run (a whole CMS with a dummy time-stamp, signed by nobody)."""
+    stamper = session.timestamper
+    stamper_key = getattr(stamper, "reservation_key", None) if stamper is not None else ""
+    cert = pdf_signer.signer.signing_cert
+    key = None
+    revinfo = getattr(validation_info, "adobe_revinfo_attr", None)  # PAdES: always None
+    if stamper_key is not None and cert is not None and revinfo is None:
+        key = (cert.sha256, stamper_key, spec.level, spec.certify, session.md_algorithm)
+        if key in _RESERVED:
+            return _RESERVED[key]
+    reserved = int(await session.estimate_signature_container_size(validation_info, tight=False))
+    if key is not None:
+        if len(_RESERVED) > 1024:
+            _RESERVED.clear()
+        _RESERVED[key] = reserved
+    return reserved
+
+
 async def _run_session(
     pdf_signer: Any, writer: Any, images: _SealImages, spec: SealingSpec
 ) -> bytes:
@@ -224,7 +249,7 @@ async def _run_session(
         raise SignerNotValidError(
             f"A certificate does not validate with the given material: {exc}"
         ) from exc
-    reserved = await session.estimate_signature_container_size(validation_info, tight=False)
+    reserved = await _reserved_bytes(session, pdf_signer, validation_info, spec)
     tbs = session.prepare_tbs_document(validation_info=validation_info, bytes_reserved=reserved)
     images.add_the_others()
     output = BytesIO()

@@ -7,7 +7,7 @@ document, the signer's identity and the material the level needs (time-stamper, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -92,18 +92,26 @@ class SigningIdentity:
     chain: tuple[x509.Certificate, ...]
     signer: KeySigner
     eseal: bytes | None = None
+    _pyhanko: list[Any] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def pyhanko_signer(self) -> Any:
-        """A pyhanko `Signer` that signs through the `KeySigner`."""
-        from pyhanko_certvalidator.registry import SimpleCertificateStore
+        """A pyhanko `Signer` that signs through the `KeySigner`; made once per identity, so an
+        identity a seal worker keeps does not re-encode its certificates for every seal."""
+        if not self._pyhanko:
+            from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-        from seals.signing.keysigner import PyhankoKeySigner
+            from seals.signing.keysigner import PyhankoKeySigner
 
-        return PyhankoKeySigner(
-            self.signer,
-            signing_cert=asn1_cert(self.certificate),
-            cert_registry=SimpleCertificateStore.from_certs([asn1_cert(c) for c in self.chain]),
-        )
+            self._pyhanko.append(
+                PyhankoKeySigner(
+                    self.signer,
+                    signing_cert=asn1_cert(self.certificate),
+                    cert_registry=SimpleCertificateStore.from_certs(
+                        [asn1_cert(c) for c in self.chain]
+                    ),
+                )
+            )
+        return self._pyhanko[0]
 
 
 @dataclass(frozen=True, slots=True)

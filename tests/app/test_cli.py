@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
@@ -166,3 +167,20 @@ def test_admin_reset_password_lets_the_admin_back_in(tmp_path: Path) -> None:
         assert audit_ok.returncode == 0, audit_ok.stdout
     finally:
         drop_database(url)
+
+
+def test_serve_defaults_to_a_web_worker_per_core_sharing_the_cores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.cli import build_parser, share_cores
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    for variable in ("ESEAL_PDF_WORKERS", "ESEAL_SEAL_WORKERS"):
+        monkeypatch.delenv(variable, raising=False)
+    assert build_parser().parse_args(["serve"]).workers is None
+    assert share_cores(None) == 4
+    assert os.environ["ESEAL_PDF_WORKERS"] == os.environ["ESEAL_SEAL_WORKERS"] == "1"
+    monkeypatch.setenv("ESEAL_SEAL_WORKERS", "3")  # an operator's choice is kept
+    monkeypatch.delenv("ESEAL_PDF_WORKERS")
+    assert share_cores(2) == 2
+    assert os.environ["ESEAL_PDF_WORKERS"] == "2" and os.environ["ESEAL_SEAL_WORKERS"] == "3"

@@ -367,3 +367,43 @@ def test_personal_signature_needs_its_owners_pin(
     signer = report["signatures"][0]["signer"]
     assert "*" in json.dumps(signer, ensure_ascii=False)  # the resident ID number is masked
     assert report["signatures"][0]["seal"]["owner"] == "赵*"
+
+
+@pytest.mark.parametrize("level", ["B-T", "B-LT"])
+def test_kept_signers_never_outlive_a_change_to_the_seal_grant_or_certificate(
+    client: TestClient, org: Org, contract_pdf: bytes, level: str
+) -> None:
+    """The seal worker keeps the unlocked signer, time-stamper and B-LT material between
+    sealings (issue 12); none of it may let a suspended seal, a withdrawn grant or a revoked
+    certificate seal even once more."""
+    seal = org.seal("contract")
+    key = _signer(org, seal["id"])
+    invisible = {"type": "invisible"}
+    for _ in range(2):  # the second one is served from what the worker keeps
+        assert _sign(client, key, seal["id"], contract_pdf, invisible, level).status_code == 200
+
+    admin = auth(org.admin)
+    assert client.post(f"/api/v1/seals/{seal['id']}/suspend", headers=admin).status_code == 200
+    refused = _sign(client, key, seal["id"], contract_pdf, invisible, level)
+    assert refused.status_code in (403, 409) and problem_code(refused) == "seal-not-active"
+    assert client.post(f"/api/v1/seals/{seal['id']}/reactivate", headers=admin).status_code == 200
+    again = _sign(client, key, seal["id"], contract_pdf, invisible, level)
+    assert again.status_code == 200
+    assert _verify(client, again.content)["indication"] == "TOTAL_PASSED"
+
+    other = org.seal("finance")
+    other_key = _signer(org, other["id"])
+    assert _sign(client, other_key, other["id"], contract_pdf, invisible, level).status_code == 200
+    grants = client.get(f"/api/v1/seals/{other['id']}/grants", headers=admin).json()
+    for grant in grants:
+        withdrawn = client.post(f"/api/v1/grants/{grant['id']}/revoke", headers=admin)
+        assert withdrawn.status_code == 200, withdrawn.text
+    gone = _sign(client, other_key, other["id"], contract_pdf, invisible, level)
+    assert gone.status_code == 403, gone.text
+
+    revoked = client.post(
+        f"/api/v1/seals/{seal['id']}/revoke", json={"reason": "测试吊销"}, headers=admin
+    )
+    assert revoked.status_code == 200, revoked.text
+    after = _sign(client, key, seal["id"], contract_pdf, invisible, level)
+    assert after.status_code in (403, 409), after.text

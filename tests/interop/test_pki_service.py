@@ -154,7 +154,11 @@ def _ocsp_status(live_server: str, ca_files: dict[str, Path], cert: Path, *extra
     return result.stdout
 
 
-@pytest.mark.parametrize("digest", [[], ["-sha256"]], ids=["sha1-certid", "sha256-certid"])
+@pytest.mark.parametrize(
+    "digest",
+    [[], ["-sha256"], ["-no_nonce"], ["-sha256", "-no_nonce"]],
+    ids=["sha1-certid", "sha256-certid", "sha1-pre-produced", "sha256-pre-produced"],
+)
 def test_openssl_ocsp_good_then_revoked(
     client: TestClient,
     live_server: str,
@@ -169,6 +173,10 @@ def test_openssl_ocsp_good_then_revoked(
     cert = _issue(client, key, org["id"], tmp_path, "leaf")
     before = _ocsp_status(live_server, ca_files, cert["path"], *digest)
     assert f"{cert['path']}: good" in before
+    # without a nonce the live server answers from its pre-produced response the second time;
+    # the revocation below happens in ANOTHER process (the TestClient's), and must be seen
+    # by the very next request all the same
+    assert f"{cert['path']}: good" in _ocsp_status(live_server, ca_files, cert["path"], *digest)
     client.post(
         f"/api/v1/certificates/{cert['id']}/revoke",
         json={"reason": "cessationOfOperation"},
