@@ -59,6 +59,24 @@ class Settings(BaseSettings):
         default=None, description="base64 of 32 bytes; default: the 0600 file data_dir/master.key"
     )
     master_key_file: Path | None = None
+    key_store: Literal["database", "pkcs11"] = Field(
+        default="database",
+        description="where new private keys are made: AES-GCM rows in the database, or a "
+        "PKCS#11 token (keys non-extractable; older database keys keep signing until re-keyed)",
+    )
+    pkcs11_module: Path | None = Field(
+        default=None, description="the PKCS#11 module (.so), e.g. /usr/lib/softhsm/libsofthsm2.so"
+    )
+    pkcs11_token_label: str | None = Field(default=None, description="label of the token")
+    pkcs11_pin: SecretStr | None = Field(default=None, description="the token's user PIN")
+    pkcs11_pin_file: Path | None = Field(
+        default=None, description="a file holding the user PIN (instead of ESEAL_PKCS11_PIN)"
+    )
+    blob_store: Literal["local", "database"] = Field(
+        default="local",
+        description="where documents are kept: the data folder, or the database (several "
+        "instances on one PostgreSQL without a shared disk)",
+    )
     ca_algorithm: Literal["ec", "rsa"] = "ec"
     ca_organization_name: str = "eseal"
     policy_oid: str = Field(
