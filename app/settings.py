@@ -100,6 +100,18 @@ class Settings(BaseSettings):
         default=True,
         description="run bulk jobs in a worker thread of this process (the embedded default)",
     )
+    instance_name: str = Field(
+        default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}",
+        max_length=64,
+        description="this instance's name in records it works on (several instances on one "
+        "database); default host:pid",
+    )
+    jobs_stale_seconds: int = Field(
+        default=600,
+        ge=1,
+        description="on PostgreSQL (several instances), a bulk record claimed longer ago than "
+        "this is taken back from its instance as stopped (SQLite: at start, one process)",
+    )
     verify_rate_per_minute: int = Field(
         default=30, ge=0, description="per client address; 0 switches the limit off"
     )

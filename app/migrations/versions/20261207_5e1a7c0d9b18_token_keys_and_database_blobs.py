@@ -1,4 +1,5 @@
-"""keys in a PKCS#11 token (pointer + public key) and the database blob store
+"""keys in a PKCS#11 token (pointer + public key), the database blob store, the instance that
+worked a bulk record
 
 Revision ID: 5e1a7c0d9b18
 Revises: 428c30836763
@@ -36,8 +37,12 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key"),
     )
+    with op.batch_alter_table("bulk_job_record", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("worked_by", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("bulk_job_record", schema=None) as batch_op:
+        batch_op.drop_column("worked_by")
     op.drop_table("blob")
     op.drop_table("pki_token_key")

@@ -1,0 +1,135 @@
+"""Real `eseal` processes for multi-instance tests: same PostgreSQL, same master key, database
+blob store, each with its own data folder and port (as on two machines)."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.dbutil import POSTGRES_URL, drop_database, fresh_database_url
+
+FAST_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def eseal_binary() -> str:
+    found = shutil.which("eseal", path=str(Path(os.sys.executable).parent))
+    assert found, "the eseal command is not installed in this environment"
+    return found
+
+
+@contextmanager
+def postgres_database(tmp: Path) -> Iterator[str]:
+    """A fresh PostgreSQL database; skips without ESEAL_TEST_DATABASE_URL (fails under CI)."""
+    if not POSTGRES_URL.startswith("postgresql"):
+        if os.environ.get("CI") == "true":
+            pytest.fail("multi-instance tests need ESEAL_TEST_DATABASE_URL under CI")
+        pytest.skip("several instances need PostgreSQL (ESEAL_TEST_DATABASE_URL)")
+    url = fresh_database_url(tmp)
+    try:
+        yield url
+    finally:
+        drop_database(url)
+
+
+@dataclass
+class Installation:
+    """The environment every instance of one installation shares."""
+
+    database_url: str
+    root: Path
+    pki_port: int = field(default_factory=free_port)
+    master_key: str = field(
+        default_factory=lambda: base64.b64encode(secrets.token_bytes(32)).decode()
+    )
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def env(self, name: str, port: int) -> dict[str, str]:
+        data = self.root / name
+        env = {
+            **os.environ,
+            "ESEAL_DATABASE_URL": self.database_url,
+            "ESEAL_DATA_DIR": str(data),
+            "ESEAL_MASTER_KEY": self.master_key,
+            "ESEAL_BLOB_STORE": "database",
+            "ESEAL_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+            "ESEAL_PKI_BASE_URL": f"http://127.0.0.1:{self.pki_port}",
+            "ESEAL_OUTBOUND_ALLOWED_HOSTS": '["127.0.0.1"]',
+            "ESEAL_INSTANCE_NAME": name,
+            "ESEAL_LOG_LEVEL": "WARNING",
+            **self.extra,
+        }
+        if FAST_FONT.is_file():
+            env["ESEAL_DOCUMENT_FONT"] = str(FAST_FONT)
+        return env
+
+    def run(self, *args: str, name: str = "cli", stdin: str | None = None) -> str:
+        """`eseal ARGS` as an operator runs it on a machine of this installation."""
+        done = subprocess.run(
+            [eseal_binary(), *args],
+            env=self.env(name, self.pki_port),
+            capture_output=True,
+            text=True,
+            input=stdin,
+            timeout=600,
+            check=False,
+        )
+        assert done.returncode == 0, f"eseal {' '.join(args)}: {done.stdout}\n{done.stderr}"
+        return done.stdout
+
+    def platform_key(self) -> str:
+        out = self.run(
+            "client", "create", "--org", "platform", "--name", "ops", "--scopes", "platform"
+        )
+        return next(word for word in out.split() if word.startswith("esk_"))
+
+    @contextmanager
+    def serve(self, name: str, port: int | None = None) -> Iterator[str]:
+        """`eseal serve` on `port` until the block ends; yields its base URL."""
+        port = port or free_port()
+        log = (self.root / f"{name}.log").open("w")
+        process = subprocess.Popen(
+            [eseal_binary(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=self.env(name, port),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    tail = (self.root / f"{name}.log").read_text()[-3000:]
+                    raise RuntimeError(f"instance {name} did not start: {tail}")
+                time.sleep(0.2)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            log.close()
