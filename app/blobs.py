@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from app.db import reading
 from app.models_blobs import BlobRecord
 
 
@@ -29,7 +30,7 @@ class BlobStore(Protocol):
 
     def get(self, key: str) -> bytes: ...
 
-    def keys(self) -> Iterator[str]: ...
+    def iter_keys(self) -> Iterator[str]: ...
 
 
 def _checked(key: str) -> str:
@@ -69,7 +70,7 @@ class LocalBlobStore:
     def get(self, key: str) -> bytes:
         return self._path(key).read_bytes()
 
-    def keys(self) -> Iterator[str]:
+    def iter_keys(self) -> Iterator[str]:
         if not self.root.is_dir():
             return
         for folder in sorted(self.root.iterdir()):
@@ -80,7 +81,8 @@ class LocalBlobStore:
 
 
 class DatabaseBlobStore:
-    """Rows of the `blob` table, each written in a short transaction of its own.
+    """Rows of the `blob` table, each written in a short transaction of its own (PostgreSQL:
+    on SQLite that transaction would wait for the caller's own write lock, so wiring refuses it).
 
     Its own transaction keeps the write-before-reference order of the local store: the blob
     is committed before the caller's row that names it. A concurrent put of the same bytes by
@@ -101,7 +103,7 @@ class DatabaseBlobStore:
         return key
 
     def get(self, key: str) -> bytes:
-        with Session(self.engine) as session:
+        with Session(reading(self.engine)) as session:
             data = session.exec(
                 select(BlobRecord.data).where(col(BlobRecord.key) == _checked(key))
             ).first()
@@ -109,8 +111,8 @@ class DatabaseBlobStore:
             raise FileNotFoundError(key)
         return bytes(data)
 
-    def keys(self) -> Iterator[str]:
-        with Session(self.engine) as session:
+    def iter_keys(self) -> Iterator[str]:
+        with Session(reading(self.engine)) as session:
             rows = session.exec(select(BlobRecord.key).order_by(col(BlobRecord.key))).all()
         for key in rows:
             yield str(key)

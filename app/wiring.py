@@ -69,6 +69,11 @@ def build_keystore(settings: Settings) -> SoftwareKeyStore | Pkcs11KeyStore:
 def build_blob_store(settings: Settings, engine: Engine) -> BlobStore:
     """The local folder (default) or the service database's `blob` table."""
     if settings.blob_store == "database":
+        if engine.dialect.name == "sqlite":
+            raise ValueError(
+                "ESEAL_BLOB_STORE=database is for PostgreSQL (several instances); "
+                "on SQLite keep the local folder"
+            )
         return DatabaseBlobStore(engine)
     return LocalBlobStore(settings.data_dir / "documents")
 

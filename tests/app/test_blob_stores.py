@@ -51,14 +51,14 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BlobStore]
         engine.dispose()
 
 
-def test_put_get_keys(store: BlobStore) -> None:
+def test_put_get_iter_keys(store: BlobStore) -> None:
     data = b"%PDF-1.7 " + os.urandom(4096)
     key = store.put(data)
     assert key == hashlib.sha256(data).hexdigest()
     assert store.get(key) == data
     assert store.put(data) == key  # idempotent
     other = store.put(b"second")
-    assert sorted(store.keys()) == sorted({key, other})
+    assert sorted(store.iter_keys()) == sorted({key, other})
     with pytest.raises(KeyError):
         store.get("../../etc/passwd")
     with pytest.raises(FileNotFoundError):

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest import auth, make_uscc
-from tests.instances import Installation, postgres_database
+from tests.instances import Installation, agency_with_seal, expect, postgres_database
 from tests.seals_templates.samples import licence_json
 
 RECORDS = 200
@@ -57,50 +57,6 @@ def installation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installat
         yield installation
 
 
-def _json(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def _agency(api: httpx.Client, platform: str) -> tuple[str, str, str]:
-    """An agency with an active official seal and a key that may use it and send deliveries."""
-    org = _json(
-        api.post(
-            "/api/v1/organizations",
-            json={"name": "杭州市西湖区市场监督管理局", "uscc": make_uscc(),
-                  "legal_representative": "张伟", "kind": "agency"},
-            headers=auth(platform),
-        ),
-        201,
-    )  # fmt: skip
-    seal = _json(
-        api.post(
-            f"/api/v1/organizations/{org['id']}/seals",
-            json={"kind": "official", "dpi": 150},
-            headers=auth(platform),
-        ),
-        201,
-    )
-    _json(api.post(f"/api/v1/seals/{seal['id']}/activate", headers=auth(platform)))
-    user = _json(
-        api.post(
-            f"/api/v1/organizations/{org['id']}/clients",
-            json={"name": "portal", "scopes": ["seals:use", "seals:read", "envelopes:write"]},
-            headers=auth(platform),
-        ),
-        201,
-    )
-    _json(
-        api.post(
-            f"/api/v1/seals/{seal['id']}/grants",
-            json={"grantee_kind": "client", "grantee_id": user["id"]},
-            headers=auth(platform),
-        ),
-        201,
-    )
-    return org["id"], seal["id"], user["api_key"]
-
-
 def test_two_instances_one_service(installation: Installation) -> None:
     platform = installation.platform_key()
     hooks = Hooks()
@@ -110,11 +66,11 @@ def test_two_instances_one_service(installation: Installation) -> None:
         httpx.Client(base_url=base_a, timeout=120) as a,
         httpx.Client(base_url=base_b, timeout=120) as b,
     ):
-        org_id, seal_id, key = _agency(a, platform)
+        org_id, seal_id, key = agency_with_seal(a, platform)
         records = [
             licence_json(name=f"杭州青禾科技第{i}分公司", uscc=make_uscc()) for i in range(RECORDS)
         ]
-        job = _json(
+        job = expect(
             a.post(
                 "/api/v1/jobs",
                 json={"template": "business-licence", "seal_id": seal_id, "level": "B-B",
@@ -124,7 +80,7 @@ def test_two_instances_one_service(installation: Installation) -> None:
             202,
         )  # fmt: skip
         deadline = time.monotonic() + 900
-        while (state := _json(b.get(f"/api/v1/jobs/{job['id']}", headers=auth(key))))[
+        while (state := expect(b.get(f"/api/v1/jobs/{job['id']}", headers=auth(key))))[
             "status"
         ] != "completed":
             assert time.monotonic() < deadline, state
@@ -132,16 +88,16 @@ def test_two_instances_one_service(installation: Installation) -> None:
         assert (state["done"], state["failed"]) == (RECORDS, 0), state
 
         # a document sealed by either instance is served by the other (shared blob store)
-        done = _json(
+        done = expect(
             b.get(f"/api/v1/jobs/{job['id']}/records?status=done&limit=3", headers=auth(key))
         )
         pdf = a.get(done[0]["document_url"], headers=auth(key)).content
-        assert _json(b.post("/api/v1/verify", content=pdf))["indication"] == "TOTAL_PASSED"
+        assert expect(b.post("/api/v1/verify", content=pdf))["indication"] == "TOTAL_PASSED"
 
         # webhooks: deliveries sent through both instances, each delivered once
         for i, record in enumerate(done[:2] + done[:2]):
             api = (a, b)[i % 2]
-            _json(
+            expect(
                 api.post(
                     f"/api/v1/organizations/{org_id}/deliveries",
                     json={"document_id": record["document_id"], "title": f"营业执照 {i}",
@@ -158,7 +114,7 @@ def test_two_instances_one_service(installation: Installation) -> None:
             b.post(f"/api/v1/seals/{seal_id}/use-check", json=body, headers=auth(key)).status_code
             == 200
         )
-        _json(
+        expect(
             a.post(
                 f"/api/v1/seals/{seal_id}/suspend",
                 json={"reason": "印章遗失"},
