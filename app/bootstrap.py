@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
-from app import audit
 from app.db import migrate, unit_of_work
 from app.models import Person, UserAccount
+from app.services import audit
+from app.services.tenancy import create_account
 from app.settings import Settings
-from app.tenancy import create_account
 from app.wiring import Services, build_services
 from pki.hierarchy import ensure_hierarchy
 

@@ -67,7 +67,7 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_client_create(args: argparse.Namespace, settings: Settings) -> int:
-    from app.tenancy import create_api_client
+    from app.services.tenancy import create_api_client
 
     engine = make_engine(settings.resolved_database_url)
     organization_id = None if args.org == "platform" else args.org
@@ -93,7 +93,7 @@ def _cmd_client_create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
-    from app.audit import verify_chain
+    from app.services.audit import verify_chain
 
     engine = make_engine(settings.resolved_database_url)
     try:
@@ -110,7 +110,7 @@ def _cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_audit_checkpoint(args: argparse.Namespace, settings: Settings, *, create: bool) -> int:
     """Check the chain against its last checkpoint, or time-stamp its head now."""
-    from app import checkpoints
+    from app.services import checkpoints
     from app.wiring import build_services
 
     services = build_services(settings)
@@ -134,7 +134,7 @@ def _cmd_audit_checkpoint(args: argparse.Namespace, settings: Settings, *, creat
 
 
 def _cmd_admin(args: argparse.Namespace, settings: Settings) -> int:
-    from app.admin_ops import UnknownAccountError, forget_sign_in_failures, reset_password
+    from app.cli_admin import UnknownAccountError, forget_sign_in_failures, reset_password
 
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
     engine = make_engine(settings.resolved_database_url)

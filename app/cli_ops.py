@@ -52,7 +52,7 @@ def _master_key_for_restore(settings: Settings, backed_up: bytes | None) -> str 
 
 
 def rekey_seals(settings: Settings) -> int:
-    from app.rekey import RekeyError, rekey_all
+    from app.services.rekey import RekeyError, rekey_all
     from app.wiring import build_services
 
     services = build_services(settings)
@@ -73,7 +73,7 @@ def rekey_seals(settings: Settings) -> int:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "keys":
         return rekey_seals(settings)
-    from app import backup
+    from app.services import backup
     from app.wiring import build_blob_store, master_key
 
     engine = make_engine(settings.resolved_database_url)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlmodel import Session
 
+from app.clientaddr import client_address
 from app.db import reading, unit_of_work
-from app.errors import NotAuthenticated
+from app.errors import InvalidInput, NotAuthenticated, RateLimited
 from app.security import Principal, authenticate_api_key
 from app.settings import Settings
 from app.wiring import Services
@@ -34,13 +35,8 @@ def get_session(request: Request) -> Iterator[Session]:
     engine = services.engine
     if request.method in ("GET", "HEAD"):
         engine = reading(engine)
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with unit_of_work(engine) as session:
+        yield session
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -74,3 +70,33 @@ def get_principal(request: Request) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+# --- shared by the verification endpoints (API and public page) ---------------------------------
+
+
+async def read_pdf(request: Request) -> bytes:
+    """The PDF from a multipart form field ``file`` or from a raw ``application/pdf`` body."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form()
+        upload: Any = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise InvalidInput("send the PDF as the form field 'file'")
+        data: bytes = await upload.read()
+    else:
+        data = await request.body()
+    if not data:
+        raise InvalidInput("the request has no document; send a PDF")
+    return data
+
+
+def check_rate(request: Request, services: Services) -> None:
+    """Refuse a verification beyond the per-address rate (public verification endpoints)."""
+    client = client_address(request, services.settings.trusted_proxies)
+    wait = services.verify_limiter.allow(client)
+    if wait is not None:
+        raise RateLimited(
+            "too many verification requests from this address; try again shortly",
+            retry_after=int(wait) + 1,
+        )

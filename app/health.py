@@ -7,10 +7,11 @@ import shutil
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from app.access import public
 from app.db import ping
 from app.deps import ServicesDep
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], dependencies=public("liveness and readiness probes"))
 
 
 @router.get("/healthz")

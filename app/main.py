@@ -9,40 +9,26 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app import api_docs, checkpoints, envelopes, health, protocols, stat_counters, webhooks
-from app.access import ConsoleRefused, public
+from app import api_docs
+from app.access import ConsoleRefused
 from app.admission import AdmissionMiddleware, gates_from
-from app.api import applications as applications_api
-from app.api import audit as audit_api
-from app.api import audit_checkpoints as audit_checkpoints_api
-from app.api import certificates as certificates_api
-from app.api import deliveries as deliveries_api
-from app.api import directory as directory_api
-from app.api import envelopes as envelopes_api
-from app.api import evidence as evidence_api
-from app.api import jobs as jobs_api
-from app.api import organizations
-from app.api import seal_kinds as seal_kinds_api
-from app.api import seals as seals_api
-from app.api import signing as signing_api
-from app.api import statistics as statistics_api
-from app.api import templates as templates_api
-from app.api import trust as trust_api
-from app.api import usage_documents as usage_documents_api
-from app.api import verify as verify_api
-from app.console import routes as console
+from app.api.seal_refusals import install_refusal_handlers
 from app.console import web as console_web
 from app.db import migrate
 from app.errors import install_error_handlers
 from app.faults import ProblemOnCrashMiddleware, install_fault_handlers
-from app.jobs import JobWorker
 from app.logs import configure_logging
 from app.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
-from app.public import routes as public_page
+from app.public.cache import ReportCache
+from app.public.routes import STATIC_DIR as PUBLIC_STATIC_DIR
+from app.public.routes import STATIC_PREFIX as PUBLIC_STATIC_PREFIX
+from app.routers import ROUTERS
+from app.services import checkpoints, envelopes, stat_counters, webhooks
+from app.services.jobs import JobWorker
 from app.settings import Settings
 from app.wiring import build_services
 
@@ -100,31 +86,13 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     install_error_handlers(app)
     install_fault_handlers(app, retry_after=settings.retry_after_seconds)
     api_docs.install(app)
-    app.include_router(health.router, dependencies=public("liveness and readiness probes"))
-    app.include_router(protocols.router, dependencies=public("CA certificates, CRL, OCSP, TSA"))
-    app.include_router(organizations.router)
-    app.include_router(certificates_api.router)
-    app.include_router(audit_api.router)
-    app.include_router(audit_checkpoints_api.router)
-    app.include_router(trust_api.router)
-    app.include_router(verify_api.router)
-    public_page.install(app)  # GET/POST /verify, static under /public-static
-    seals_api.install(app)
-    app.include_router(seal_kinds_api.router)
-    app.include_router(usage_documents_api.router)
-    app.include_router(signing_api.router)
-    app.include_router(templates_api.router)
-    app.include_router(jobs_api.router)
-    app.include_router(envelopes_api.router)
-    app.include_router(evidence_api.router)
-    app.include_router(directory_api.router)
-    app.include_router(statistics_api.router)
-    app.include_router(applications_api.router)
-    app.include_router(deliveries_api.router)
-    app.include_router(deliveries_api.link_router)
-    app.include_router(console.router)
+    install_refusal_handlers(app)
     app.add_exception_handler(ConsoleRefused, console_web.refused_page)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.state.public_reports = ReportCache()  # the public page's short-lived reports
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(PUBLIC_STATIC_PREFIX, StaticFiles(directory=PUBLIC_STATIC_DIR), name="public-static")
     app.add_middleware(ProblemOnCrashMiddleware, retry_after=settings.retry_after_seconds)
     app.state.admission_gates = gates = gates_from(settings.admission)
     app.add_middleware(

@@ -33,7 +33,7 @@ class EnterpriseLicence(SQLModel, table=True):
 
 class AuditCheckpoint(SQLModel, table=True):
     """The audit chain's head at one moment (``seq``, ``head_hash``), time-stamped by our TSA
-    over SHA-256 of `app.checkpoints.checkpoint_bytes`: a chain that later ends before
+    over SHA-256 of `app.services.checkpoints.checkpoint_bytes`: a chain that later ends before
     ``seq`` or has another hash there was truncated or rewritten."""
 
     __tablename__ = "audit_checkpoint"

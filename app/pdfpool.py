@@ -50,7 +50,13 @@ class _Worker:
 def _context() -> ForkServerContext:
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(
-        ["app.pdfworker", "app.verify", "app.sealing_staged", "seals.signing", "pypdfium2"]
+        [
+            "app.pdfworker",
+            "app.verification.verify",
+            "app.sealing_staged",
+            "seals.signing",
+            "pypdfium2",
+        ]
     )
     return ctx
 

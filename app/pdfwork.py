@@ -10,9 +10,9 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from app import stat_counters
 from app.errors import Overloaded
 from app.pdfpool import PdfWorkerPool, PoolBusy
+from app.services import stat_counters
 from app.wiring import Services
 from seals.pdflimits import DocumentTooComplexError
 from seals.reports import (
@@ -37,9 +37,10 @@ def _call(services: Services, kind: str, payload: Any, *, pool: PdfWorkerPool | 
 
 
 def verify_isolated(services: Services, pdf: bytes) -> VerificationReport:
-    """`app.verify.verify_document` in a worker; over a limit: a FORMAT_FAILURE report. The
-    request is counted for the statistics here, in the service's process (in memory, written
-    a few times a minute at most: verification never queues for the write lock)."""
+    """`app.verification.verify.verify_document` in a worker; over a limit: a FORMAT_FAILURE
+    report. The request is counted for the statistics here, in the service's process (in
+    memory, written a few times a minute at most: verification never queues for the write
+    lock)."""
     stat_counters.verification_tally.add(services.engine)
     try:
         return cast(VerificationReport, _call(services, "verify", pdf))
@@ -81,17 +82,17 @@ def sign_isolated(services: Services, job: Any) -> Any:
 
 
 def page_sizes(services: Services, pdf: bytes) -> Any:
-    """`app.console.documents.page_sizes`, computed by PDFium in a worker."""
+    """`app.pdfpages.page_sizes`, computed by PDFium in a worker."""
     return _call(services, "page_sizes", pdf)
 
 
 def page_png(services: Services, pdf: bytes, *, sha256: str, number: int) -> bytes:
-    """`app.console.documents.page_png`, rendered in a worker (cached here as well)."""
-    from app.console.documents import _thumbs
+    """`app.pdfpages.page_png`, rendered in a worker (cached here as well)."""
+    from app.pdfpages import thumbs
 
-    cached = _thumbs.get((sha256, number))
+    cached = thumbs.get((sha256, number))
     if cached is not None:
         return cached
     png = cast(bytes, _call(services, "page_png", (pdf, sha256, number)))
-    _thumbs.put((sha256, number), png)
+    thumbs.put((sha256, number), png)
     return png

@@ -64,7 +64,7 @@ class _Context:
 
 
 def _verify(ctx: _Context, pdf: bytes) -> Any:
-    from app.verify import verification_session, verify_document
+    from app.verification.verify import verification_session, verify_document
 
     check_structure(pdf, ctx.limits)
     with verification_session(ctx.services) as session:
@@ -72,14 +72,14 @@ def _verify(ctx: _Context, pdf: bytes) -> Any:
 
 
 def _page_sizes(ctx: _Context, pdf: bytes) -> Any:
-    from app.console.documents import page_sizes
+    from app.pdfpages import page_sizes
 
     check_structure(pdf, ctx.limits)
     return page_sizes(pdf)
 
 
 def _page_png(ctx: _Context, payload: tuple[bytes, str, int]) -> bytes:
-    from app.console.documents import page_png
+    from app.pdfpages import page_png
 
     pdf, sha256, number = payload
     check_structure(pdf, ctx.limits)

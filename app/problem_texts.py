@@ -511,6 +511,13 @@ TEXTS: dict[str, Text] = {
         "Signing failed",
         "The document was not sealed and is unchanged; check it and try again.",
     ),
+    "unsupported-signature-format": Text(
+        "不支持的签名格式",
+        "本服务不支持所请求的签名格式，请改用支持的格式（目前为 pades）。",
+        "Unsupported signature format",
+        "This service does not produce the requested signature format; use a supported one "
+        "(currently pades).",
+    ),
     "document-locked": Text(
         "文件已锁定，不能再盖章",
         "该文件带有禁止修改的认证签名，不能再加盖印章。请使用未认证的原始文件。",

@@ -8,6 +8,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi import APIRouter, Path, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from app.access import public
 from app.db import reading, unit_of_work
 from app.deps import ServicesDep, SessionDep
 from app.errors import NotFound
@@ -16,7 +17,9 @@ from pki import ocsp
 from pki.errors import OcspRequestError
 from pki.publication import UnknownCaError
 
-router = APIRouter(prefix="/pki", tags=["pki protocols"])
+router = APIRouter(
+    prefix="/pki", tags=["pki protocols"], dependencies=public("CA certificates, CRL, OCSP, TSA")
+)
 
 CaPath = Annotated[str, Path(pattern=r"^[a-z-]{1,32}$")]
 

@@ -15,7 +15,10 @@ import os
 import sqlite3
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
+
+from app.settings import Settings
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS hit (bucket TEXT NOT NULL, key TEXT NOT NULL, at REAL NOT NULL)"
@@ -126,3 +129,21 @@ class SharedRateLimiter:
             "DELETE FROM hit WHERE bucket = ? AND substr(key, 1, ?) = ?",
             (self.bucket, len(prefix), prefix),
         )
+
+
+@dataclass(frozen=True)
+class Throttles:
+    """Failed sign-ins per address (a minute) and per account and address (the lockout)."""
+
+    address: SharedRateLimiter
+    account: SharedRateLimiter
+
+    @classmethod
+    def of(cls, address: SharedRateLimiter, settings: Settings) -> Throttles:
+        account = SharedRateLimiter(
+            address.path,
+            bucket="login-account",
+            limit=settings.login_max_failures,
+            window_seconds=settings.login_lockout_minutes * 60.0,
+        )
+        return cls(address=address, account=account)

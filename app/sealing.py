@@ -14,8 +14,8 @@ from sqlmodel import Session, col, select
 
 from app.errors import Conflict, Forbidden, NotFound
 from app.models import IdempotencyRecord, StoredDocument, UserAccount, new_id
-from app.seal_service import authorize_use, record_use, registry
 from app.security import Principal, Scope
+from app.services.seals import authorize_use, record_use, registry
 from app.wiring import Services
 from pki.timestamper import InProcessTimeStamper
 from seals.authorization import SealUse
@@ -26,25 +26,24 @@ from seals.signing import (
     DocMdpPermission,
     PadesLevel,
     SealAppearance,
+    SealingSpec,
+    SignatureFormat,
     SignedPdf,
     SigningIdentity,
     ValidationMaterial,
-    sign_pdf,
+    sign_document,
 )
-
-NEEDS_TIMESTAMP = {PadesLevel.B_T, PadesLevel.B_LT, PadesLevel.B_LTA}
-NEEDS_VALIDATION = {PadesLevel.B_LT, PadesLevel.B_LTA}
 
 
 def signing_identity(
     session: Session, services: Services, *, certificate_id: str, key_id: str
 ) -> SigningIdentity:
-    """The seal's certificate, its issuing chain and its key (unlocked in memory only)."""
+    """The seal's certificate, its issuing chain and the key store's signer for its key."""
     chain = services.authority.chain(session, certificate_id)
     return SigningIdentity(
         certificate=chain[0],
         chain=tuple(chain[1:]),
-        private_key=services.keystore.private_key(session, key_id),
+        signer=services.keystore.signer(session, key_id),
     )
 
 
@@ -89,6 +88,21 @@ class SealRequest:
     (generated documents print their own verification link); default: a new id."""
     document_type_established: bool = False
     """True when the service knows the type (templates, envelopes); else it is 'declared'."""
+    format: SignatureFormat = SignatureFormat.PADES
+    """The signature format; `seals.signing.sign_document` picks its module."""
+
+    def spec(self, appearance: SealAppearance | None, *, vri: bool) -> SealingSpec:
+        """The format-independent description of this seal for `seals.signing`."""
+        return SealingSpec(
+            placement=self.placement,
+            level=self.level,
+            appearance=None if isinstance(self.placement, InvisiblePlacement) else appearance,
+            certify=self.certify,
+            reason=self.reason,
+            location=self.location,
+            vri=vri,
+            format=self.format,
+        )
 
     def fingerprint(self) -> str:
         """What makes two requests 'the same' for an Idempotency-Key (the PIN is not part)."""
@@ -98,6 +112,7 @@ class SealRequest:
                 "pdf": hashlib.sha256(self.pdf).hexdigest(),
                 "placement": repr(self.placement),
                 "level": self.level.value,
+                "format": self.format.value,
                 "type": self.document_type,
                 "certify": self.certify.value if self.certify else None,
                 "reason": self.reason,
@@ -211,24 +226,16 @@ def seal_document(
         session, services, certificate_id=use.certificate_id, key_id=use.key_id
     )
     level = request.level
-    signed = sign_pdf(
+    signed = sign_document(
         pdf=request.pdf,
         identity=identity,
-        placement=request.placement,
-        level=level,
-        appearance=None
-        if isinstance(request.placement, InvisiblePlacement)
-        else seal_appearance(seal),
-        timestamper=timestamper(session, services) if level in NEEDS_TIMESTAMP else None,
+        spec=request.spec(seal_appearance(seal), vri=services.settings.pades_vri),
+        timestamper=timestamper(session, services) if level.needs_timestamp else None,
         validation=validation_material(
             session, services, identity=identity, issuer_ca=certificate.issuer_ca
         )
-        if level in NEEDS_VALIDATION
+        if level.needs_validation
         else None,
-        certify=request.certify,
-        reason=request.reason,
-        location=request.location,
-        vri=services.settings.pades_vri,
     )
     return keep_sealed(
         session,

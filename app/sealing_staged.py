@@ -24,10 +24,7 @@ from sqlmodel import select
 from app.db import reading, unit_of_work
 from app.models import IdempotencyRecord
 from app.pdfwork import sign_isolated
-from app.seal_service import authorize_use, registry
 from app.sealing import (
-    NEEDS_TIMESTAMP,
-    NEEDS_VALIDATION,
     SealedDocument,
     SealRequest,
     _claim_key,
@@ -39,11 +36,11 @@ from app.sealing import (
     validation_material,
 )
 from app.security import Principal
-from app.verify import refresh_stale_crls
+from app.services.seals import authorize_use, registry
+from app.verification.verify import refresh_stale_crls
 from app.wiring import Services
 from seals.pdflimits import check_structure
-from seals.placement import InvisiblePlacement, Placement
-from seals.signing import DocMdpPermission, PadesLevel, SealAppearance, SignedPdf, sign_pdf
+from seals.signing import SealingSpec, SignedPdf, sign_document
 
 
 @dataclass(frozen=True)
@@ -53,12 +50,7 @@ class SignJob:
     key ever crosses the pipe)."""
 
     pdf: bytes
-    placement: Placement
-    level: PadesLevel
-    appearance: SealAppearance | None
-    certify: DocMdpPermission | None
-    reason: str | None
-    location: str | None
+    spec: SealingSpec
     certificate_id: str
     key_id: str
     issuer_ca: str
@@ -68,29 +60,21 @@ def sign_job(services: Services, job: SignJob) -> SignedPdf:
     """Stage 2, inside a seal worker: the structural limits, then signer, time-stamper and
     validation data from this process's own read transaction, then the signature."""
     check_structure(job.pdf, services.pdf_pool.limits)
-    if job.level in NEEDS_VALIDATION:
+    level = job.spec.level
+    if level.needs_validation:
         refresh_stale_crls(services)  # the root CRL is embedded; keep the reads read-only
     with unit_of_work(reading(services.engine)) as session:
         identity = signing_identity(
             session, services, certificate_id=job.certificate_id, key_id=job.key_id
         )
-        stamper = timestamper(session, services) if job.level in NEEDS_TIMESTAMP else None
+        stamper = timestamper(session, services) if level.needs_timestamp else None
         validation = (
             validation_material(session, services, identity=identity, issuer_ca=job.issuer_ca)
-            if job.level in NEEDS_VALIDATION
+            if level.needs_validation
             else None
         )
-    return sign_pdf(
-        pdf=job.pdf,
-        identity=identity,
-        placement=job.placement,
-        level=job.level,
-        appearance=job.appearance,
-        timestamper=stamper,
-        validation=validation,
-        certify=job.certify,
-        reason=job.reason,
-        location=job.location,
+    return sign_document(
+        pdf=job.pdf, identity=identity, spec=job.spec, timestamper=stamper, validation=validation
     )
 
 
@@ -122,14 +106,7 @@ def seal_document_staged(
         seal = registry(services).row(session, use.seal.id)
         job = SignJob(
             pdf=request.pdf,
-            placement=request.placement,
-            level=request.level,
-            appearance=None
-            if isinstance(request.placement, InvisiblePlacement)
-            else seal_appearance(seal),
-            certify=request.certify,
-            reason=request.reason,
-            location=request.location,
+            spec=request.spec(seal_appearance(seal), vri=services.settings.pades_vri),
             certificate_id=use.certificate_id,
             key_id=use.key_id,
             issuer_ca=services.authority.get(session, use.certificate_id).issuer_ca,

@@ -18,7 +18,7 @@ from app.settings import Settings
 from pki.authority import Authority
 from pki.errors import KeyStoreError
 from pki.hierarchy import HierarchyConfig
-from pki.keys import SoftwareKeyStore, load_or_create_master_key, master_key_from_env
+from pki.keys import KeyStore, SoftwareKeyStore, load_or_create_master_key, master_key_from_env
 from pki.pkcs11_store import Pkcs11Config, Pkcs11KeyStore, read_pin
 from pki.profiles import ProfileSet
 from pki.publication import PublicationPolicy, Publisher
@@ -30,7 +30,7 @@ class Services:
 
     settings: Settings
     engine: Engine
-    keystore: SoftwareKeyStore | Pkcs11KeyStore
+    keystore: KeyStore
     authority: Authority
     publisher: Publisher
     hierarchy: HierarchyConfig
@@ -48,7 +48,7 @@ def master_key(settings: Settings) -> bytes:
     return load_or_create_master_key(settings.resolved_master_key_file)
 
 
-def build_keystore(settings: Settings) -> SoftwareKeyStore | Pkcs11KeyStore:
+def build_keystore(settings: Settings) -> KeyStore:
     """The database store, or the token with the database store behind it for older keys."""
     software = SoftwareKeyStore(master_key(settings))
     if settings.key_store == "database":

@@ -30,12 +30,14 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app import audit, seal_service, tenancy  # noqa: E402
+from app import tenancy  # noqa: E402
 from app.bootstrap import initialise  # noqa: E402
-from app.console.documents import store_upload  # noqa: E402
 from app.db import unit_of_work  # noqa: E402
 from app.models import OrganizationKind, Role  # noqa: E402
 from app.security import Principal, Scope, user_principal  # noqa: E402
+from app.services import audit  # noqa: E402
+from app.services import seals as seal_service  # noqa: E402
+from app.services.documents import store_upload  # noqa: E402
 from app.settings import Settings  # noqa: E402
 from app.wiring import build_services  # noqa: E402
 from pki.keys import KeyAlgorithm  # noqa: E402

@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.bootstrap import initialise
 from app.db import unit_of_work
+from app.services.tenancy import create_api_client
 from app.settings import Settings
-from app.tenancy import create_api_client
 from app.wiring import Services, build_services
 
 

@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 from app.db import unit_of_work  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.models import Person  # noqa: E402
+from app.services.tenancy import create_account  # noqa: E402
 from app.settings import Settings  # noqa: E402
-from app.tenancy import create_account  # noqa: E402
 
 PASSWORD = "a long benchmark password"
 

@@ -16,24 +16,20 @@ from collections.abc import Callable
 from asn1crypto import algos, tsp
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
 from harness import rate, running_service
 
 from app.db import unit_of_work
-from pki.keys import PrivateKey
+from pki.keys import KeySigner, signature_digest
 from pki.profiles import CaName
 
 
-def raw_sign(key: PrivateKey) -> Callable[[], object]:
+def raw_sign(signer: KeySigner) -> Callable[[], object]:
+    """One bare signature by the key store's signer, the floor under each protocol."""
     data = os.urandom(64)
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        algorithm = hashes.SHA384() if key.curve.key_size > 256 else hashes.SHA256()
-        return lambda: key.sign(data, ec.ECDSA(algorithm))
-    assert isinstance(key, rsa.RSAPrivateKey)
-    return lambda: key.sign(data, PKCS1v15(), hashes.SHA256())
+    digest = signature_digest(signer.algorithm)
+    return lambda: signer.sign(data, digest)
 
 
 def main() -> None:
@@ -45,9 +41,9 @@ def main() -> None:
     with running_service(prefix="eseal-pki-bench-") as svc:
         services, http, headers = svc.services, svc.http, svc.platform_auth
         with unit_of_work(services.engine) as session:
-            ocsp_key = services.authority.ca_key(session, CaName.OCSP_ORGANIZATION)
-            tsa_key = services.authority.ca_key(session, CaName.TSA)
-            ca_key = services.authority.ca_key(session, CaName.ORGANIZATION)
+            ocsp_key = services.authority.ca_signer(session, CaName.OCSP_ORGANIZATION)
+            tsa_key = services.authority.ca_signer(session, CaName.TSA)
+            ca_key = services.authority.ca_signer(session, CaName.ORGANIZATION)
             issuer = services.authority.ca_certificate(session, CaName.ORGANIZATION)
         org = http.post(
             "/api/v1/organizations",

@@ -28,8 +28,8 @@ from app.bootstrap import initialise
 from app.db import make_engine, unit_of_work
 from app.main import create_app
 from app.models import AuditEvent, IdempotencyRecord, StoredDocument
+from app.services.tenancy import create_api_client
 from app.settings import Settings
-from app.tenancy import create_api_client
 from seals.documents import make_document
 from seals.fonts import find_cjk_font
 from seals.models import SealUsage

@@ -142,7 +142,7 @@ def main() -> None:
             validation = sealing.validation_material(
                 session, services, identity=identity, issuer_ca=certificate.issuer_ca
             ).validation_context()
-        signer = identity.signer()
+        signer = identity.pyhanko_signer()
 
         def http_sign(
             pdf: bytes, level: PadesLevel, placement: dict[str, Any]
@@ -182,7 +182,7 @@ def main() -> None:
     print(
         f"eseal signing benchmark: SQLite, 1 uvicorn worker, {args.threads} client thread(s), "
         f"{args.seconds:.0f} s each, {os.cpu_count()} CPUs; "
-        f"seal key {type(identity.private_key).__name__}"
+        f"seal key {identity.signer.algorithm.value}"
     )
     print(
         f"{'pages':>5} {'level':6} {'HTTP invisible/s':>17} {'HTTP visible/s':>15} "

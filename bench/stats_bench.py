@@ -1,7 +1,7 @@
 """Statistics with 100,000 enterprises and 10 million seal uses (PostgreSQL).
 
 Generates the data inside PostgreSQL (INSERT ... SELECT FROM generate_series: the rows never
-pass through Python), fills the counters with one recount (`app.stat_counters_rebuild`,
+pass through Python), fills the counters with one recount (`app.services.stat_counters_rebuild`,
 the same GROUP BYs a deployment would run once), starts the service in a real uvicorn
 process and requests the statistics endpoint (JSON and CSV) and the console dashboard
 repeatedly. Prints median and p95 per request, the ratio to a baseline measured in the same
@@ -40,10 +40,10 @@ from console_bench import serve  # noqa: E402
 from app import statistics  # noqa: E402
 from app.db import make_engine, migrate, unit_of_work  # noqa: E402
 from app.models import Person  # noqa: E402
-from app.regions import RegionLevel  # noqa: E402
+from app.services.regions import RegionLevel  # noqa: E402
+from app.services.stat_counters_rebuild import rebuild  # noqa: E402
+from app.services.tenancy import create_account, create_api_client  # noqa: E402
 from app.settings import Settings  # noqa: E402
-from app.stat_counters_rebuild import rebuild  # noqa: E402
-from app.tenancy import create_account, create_api_client  # noqa: E402
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PASSWORD = "bench statistics password"

@@ -27,7 +27,15 @@ from pki.errors import (
     PkiError,
 )
 from pki.identifiers import mask_resident_id, validate_resident_id, validate_uscc
-from pki.keys import KeyAlgorithm, KeyStore, PrivateKey, PublicKey, algorithm_of
+from pki.keys import (
+    KeyAlgorithm,
+    KeySigner,
+    KeyStore,
+    PublicKey,
+    algorithm_of,
+    load_public_key,
+    public_key_of,
+)
 from pki.models import CaRecord, CertificateRecord, CertificateStatus, utc_now
 from pki.names import split_name
 from pki.profiles import (
@@ -397,17 +405,19 @@ class Authority:
         """
         if (key_id is None) == (public_key is None):
             raise InvalidRequestError("give exactly one of key_id and public_key")
-        subject_key = public_key or self.keystore.public_key(session, key_id or "")
+        subject_key = public_key or load_public_key(
+            self.keystore.public_key_info(session, key_id or "")
+        )
         now = self.clock().replace(microsecond=0)
         not_after = now + lifetime_or_error(profile, lifetime_days)
         if self_signed:
             if key_id is None:
                 raise InvalidRequestError("a self-signed certificate needs a key-store key")
-            issuer_key = self.keystore.private_key(session, key_id)
+            issuer_signer = self.keystore.signer(session, key_id)
             issuer_name = subject
         else:
             issuer_cert = self.ca_certificate(session, issuer_ca)
-            issuer_key = self.ca_key(session, issuer_ca)
+            issuer_signer = self.ca_signer(session, issuer_ca)
             if not issuer_cert.not_valid_before_utc <= now < issuer_cert.not_valid_after_utc:
                 raise PkiError(f"CA {issuer_ca!r} is not within its validity period")
             issuer_name = issuer_cert.subject
@@ -416,7 +426,7 @@ class Authority:
             subject=subject,
             subject_public_key=subject_key,
             issuer_name=issuer_name,
-            issuer_public_key=issuer_key.public_key(),
+            issuer_public_key=public_key_of(issuer_signer),
             issuer_ca=issuer_ca,
             serial_number=new_serial_number(),
             not_before=now,
@@ -425,7 +435,7 @@ class Authority:
             self_signed=self_signed,
             extra_extensions=extra_extensions,
         )
-        certificate = build_certificate(profile=profile, template=template, issuer_key=issuer_key)
+        certificate = build_certificate(profile=profile, template=template, issuer=issuer_signer)
         der = certificate.public_bytes(serialization.Encoding.DER)
         record = CertificateRecord(
             serial=serial_to_hex(certificate.serial_number),
@@ -515,7 +525,9 @@ class Authority:
             raise InvalidRequestError("this certificate was issued from a CSR: send a new CSR")
         algorithm = key_algorithm
         if algorithm is None and old.key_id is not None:
-            algorithm = algorithm_of(self.keystore.public_key(session, old.key_id))
+            algorithm = algorithm_of(
+                load_public_key(self.keystore.public_key_info(session, old.key_id))
+            )
         identity = identity_from_certificate(x509.load_der_x509_certificate(old.der))
         profile = self.profiles.by_name(old.profile)
         days = (old.not_after - old.not_before) // timedelta(days=1)
@@ -556,9 +568,9 @@ class Authority:
         ca = self._ca_record(session, name)
         return x509.load_der_x509_certificate(self._record(session, ca.certificate_id).der)
 
-    def ca_key(self, session: Session, name: str) -> PrivateKey:
-        """The private key of CA (or TSA/OCSP identity) `name`."""
-        return self.keystore.private_key(session, self._ca_record(session, name).key_id)
+    def ca_signer(self, session: Session, name: str) -> KeySigner:
+        """The signer of CA (or TSA/OCSP identity) `name`: its key stays in the key store."""
+        return self.keystore.signer(session, self._ca_record(session, name).key_id)
 
     def lookup_status(
         self, session: Session, *, issuer_ca: str, serial: int

@@ -11,22 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives import serialization
 
 from pki.errors import CrlError
+from pki.keys import KeySigner
+from pki.signatures import same_public_key, sign_crl
 
-__all__ = [
-    "RevokedEntry",
-    "SigningKey",
-    "build_crl",
-    "same_public_key",
-    "sign_bytes",
-    "signature_hash_for",
-]
-
-SigningKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
-"""The private keys the protocol builders sign with (CRL, OCSP, TSA)."""
+__all__ = ["RevokedEntry", "build_crl"]
 
 # RFC 5280 §5.2.3: the CRL number is a non-negative integer of at most 20 octets.
 _MAX_CRL_NUMBER = (1 << 159) - 1
@@ -39,36 +30,6 @@ class RevokedEntry:
     serial: int
     revoked_at: datetime
     reason: x509.ReasonFlags | None = None
-
-
-def signature_hash_for(key: SigningKey) -> hashes.SHA256 | hashes.SHA384 | hashes.SHA512:
-    """The signature hash matched to the key: SHA-256/384/512 for P-256/384/521, SHA-256 for RSA."""
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        size = key.curve.key_size
-        if size >= 512:
-            return hashes.SHA512()
-        if size >= 384:
-            return hashes.SHA384()
-        return hashes.SHA256()
-    if isinstance(key, rsa.RSAPrivateKey):
-        return hashes.SHA256()
-    raise CrlError(f"unsupported signing key type {type(key).__name__}")
-
-
-def sign_bytes(key: SigningKey, data: bytes) -> tuple[bytes, str]:
-    """Sign `data` with the hash matched to `key`; return the signature and its asn1crypto
-    signature algorithm name (e.g. ``sha384_ecdsa``, ``sha256_rsa``)."""
-    algorithm = signature_hash_for(key)
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        return key.sign(data, ec.ECDSA(algorithm)), f"{algorithm.name}_ecdsa"
-    return key.sign(data, padding.PKCS1v15(), algorithm), f"{algorithm.name}_rsa"
-
-
-def same_public_key(cert: x509.Certificate, key: SigningKey) -> bool:
-    """Whether `key` is the private half of `cert`'s public key."""
-    fmt = serialization.PublicFormat.SubjectPublicKeyInfo
-    enc = serialization.Encoding.DER
-    return cert.public_key().public_bytes(enc, fmt) == key.public_key().public_bytes(enc, fmt)
 
 
 def _utc(value: datetime, what: str) -> datetime:
@@ -88,7 +49,7 @@ def _authority_key_identifier(issuer_cert: x509.Certificate) -> x509.AuthorityKe
 def build_crl(
     *,
     issuer_cert: x509.Certificate,
-    issuer_key: SigningKey,
+    issuer_key: KeySigner,
     entries: Iterable[RevokedEntry],
     number: int,
     this_update: datetime,
@@ -134,5 +95,5 @@ def build_crl(
             revoked = revoked.add_extension(x509.CRLReason(entry.reason), critical=False)
         builder = builder.add_revoked_certificate(revoked.build())
 
-    crl = builder.sign(private_key=issuer_key, algorithm=signature_hash_for(issuer_key))
+    crl = sign_crl(builder, issuer_key)
     return crl.public_bytes(serialization.Encoding.DER)

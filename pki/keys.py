@@ -18,8 +18,8 @@ from typing import Protocol, TypeAlias
 from uuid import uuid4
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlmodel import Session
 
@@ -62,6 +62,22 @@ def algorithm_of(key: PrivateKey | PublicKey) -> KeyAlgorithm:
     raise KeyStoreError("unsupported key type or size")
 
 
+class KeySigner(Protocol):
+    """A private key that signs where it lives (memory, HSM token, ...): the key never leaves."""
+
+    key_id: str
+    algorithm: KeyAlgorithm
+
+    def public_key_info(self) -> bytes:
+        """DER SubjectPublicKeyInfo."""
+        ...
+
+    def sign(self, data: bytes, digest: str) -> bytes:
+        """A DER ECDSA (or PKCS#1 v1.5 for RSA) signature over `data`, hashed with `digest`
+        ("sha256" | "sha384" | "sha512"): the signer hashes."""
+        ...
+
+
 class KeyStore(Protocol):
     """Where the authority's and the signers' private keys live."""
 
@@ -69,13 +85,77 @@ class KeyStore(Protocol):
         """Generate and store a key; return its id."""
         ...
 
-    def private_key(self, session: Session, key_id: str) -> PrivateKey:
-        """The private key `key_id` (KeyStoreError when missing or not unlockable)."""
+    def signer(self, session: Session, key_id: str) -> KeySigner:
+        """A signer for `key_id` (KeyStoreError when missing or not unlockable)."""
         ...
 
-    def public_key(self, session: Session, key_id: str) -> PublicKey:
-        """The public key of `key_id`."""
+    def public_key_info(self, session: Session, key_id: str) -> bytes:
+        """The DER SubjectPublicKeyInfo of `key_id`."""
         ...
+
+
+_DIGESTS: dict[str, type[hashes.SHA256 | hashes.SHA384 | hashes.SHA512]] = {
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
+
+
+def digest_hash(digest: str) -> hashes.SHA256 | hashes.SHA384 | hashes.SHA512:
+    """The `cryptography` hash named by `digest` (KeyStoreError for any other name)."""
+    try:
+        return _DIGESTS[digest]()
+    except KeyError:
+        raise KeyStoreError(f"unsupported signature digest {digest!r}") from None
+
+
+def signature_digest(algorithm: KeyAlgorithm) -> str:
+    """The digest matched to a key: SHA-384 for P-384, SHA-256 for P-256 and RSA-3072."""
+    return "sha384" if KeyAlgorithm(algorithm) is KeyAlgorithm.EC_P384 else "sha256"
+
+
+def load_public_key(spki: bytes) -> PublicKey:
+    """A DER SubjectPublicKeyInfo as a `cryptography` EC or RSA public key."""
+    key = serialization.load_der_public_key(spki)
+    if not isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
+        raise KeyStoreError("unsupported public key type")
+    return key
+
+
+def public_key_of(signer: KeySigner) -> PublicKey:
+    """The signer's public key as a `cryptography` object."""
+    return load_public_key(signer.public_key_info())
+
+
+def spki_of(key: PublicKey) -> bytes:
+    """The DER SubjectPublicKeyInfo of a public key."""
+    return key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+class MemoryKeySigner:
+    """A `KeySigner` over a private key unlocked in this process's memory (the software store's
+    signer; tests wrap their own keys with it). The key is not exposed and never printed."""
+
+    __slots__ = ("_key", "algorithm", "key_id")
+
+    def __init__(self, key: PrivateKey, *, key_id: str = "memory") -> None:
+        self._key = key
+        self.key_id = key_id
+        self.algorithm = algorithm_of(key)
+
+    def __repr__(self) -> str:
+        return f"MemoryKeySigner(key_id={self.key_id!r}, algorithm={self.algorithm.value!r})"
+
+    def public_key_info(self) -> bytes:
+        return spki_of(self._key.public_key())
+
+    def sign(self, data: bytes, digest: str) -> bytes:
+        algorithm = digest_hash(digest)
+        if isinstance(self._key, ec.EllipticCurvePrivateKey):
+            return self._key.sign(data, ec.ECDSA(algorithm))
+        return self._key.sign(data, padding.PKCS1v15(), algorithm)
 
 
 class SoftwareKeyStore:
@@ -114,7 +194,15 @@ class SoftwareKeyStore:
         session.flush()
         return key_id
 
+    def signer(self, session: Session, key_id: str) -> KeySigner:
+        return MemoryKeySigner(self.private_key(session, key_id), key_id=key_id)
+
+    def public_key_info(self, session: Session, key_id: str) -> bytes:
+        return spki_of(self.private_key(session, key_id).public_key())
+
     def private_key(self, session: Session, key_id: str) -> PrivateKey:
+        """The unlocked key (KeyStoreError when missing or not unlockable). Only for this
+        module's signers and the store's own tests: callers sign through `signer`."""
         record = session.get(KeyRecord, key_id)
         if record is None:
             raise KeyStoreError(f"no key with id {key_id!r}", key_id=key_id)
@@ -133,9 +221,6 @@ class SoftwareKeyStore:
         if algorithm_of(key).value != record.algorithm:
             raise KeyStoreError(f"key {key_id!r} does not match its algorithm", key_id=key_id)
         return key
-
-    def public_key(self, session: Session, key_id: str) -> PublicKey:
-        return self.private_key(session, key_id).public_key()
 
 
 def master_key_from_env(value: str) -> bytes:

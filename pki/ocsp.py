@@ -32,8 +32,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from pki.crl import SigningKey, same_public_key, sign_bytes
 from pki.errors import OcspConfigError, OcspRequestError
+from pki.keys import KeySigner
+from pki.signatures import same_public_key, sign_bytes
 
 __all__ = [
     "CertState",
@@ -120,7 +121,7 @@ class OcspIssuer:
 
     issuer_cert: x509.Certificate
     responder_cert: x509.Certificate
-    responder_key: SigningKey
+    responder_key: KeySigner
     name: str
     _cert_ids: dict[str, tuple[bytes, bytes]] = field(init=False, repr=False, compare=False)
     _responder_key_hash: bytes = field(init=False, repr=False, compare=False)
@@ -139,11 +140,13 @@ class OcspIssuer:
                     f"{self.name}: responder certificate is not issued by the CA"
                 ) from exc
             try:
-                eku = self.responder_cert.extensions.get_extension_for_class(
-                    x509.ExtendedKeyUsage
-                ).value
+                eku = list(
+                    self.responder_cert.extensions.get_extension_for_class(
+                        x509.ExtendedKeyUsage
+                    ).value
+                )
             except x509.ExtensionNotFound:
-                eku = x509.ExtendedKeyUsage([])
+                eku = []  # cryptography >= 46 refuses an empty ExtendedKeyUsage
             if ExtendedKeyUsageOID.OCSP_SIGNING not in eku:
                 raise OcspConfigError(f"{self.name}: responder certificate lacks EKU OCSPSigning")
         der = serialization.Encoding.DER

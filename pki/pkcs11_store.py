@@ -22,7 +22,6 @@ from uuid import uuid4
 
 import pkcs11
 from asn1crypto import algos
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pkcs11.util.ec import (
     encode_ec_public_key,
@@ -32,7 +31,7 @@ from pkcs11.util.ec import (
 from sqlmodel import Session
 
 from pki.errors import KeyStoreError
-from pki.keys import KeyAlgorithm, PrivateKey, PublicKey, SoftwareKeyStore
+from pki.keys import KeyAlgorithm, KeySigner, SoftwareKeyStore, spki_of
 from pki.models import TokenKeyRecord
 
 _CURVES = {KeyAlgorithm.EC_P256: "secp256r1", KeyAlgorithm.EC_P384: "secp384r1"}
@@ -128,6 +127,9 @@ class Pkcs11KeySigner:
     def public_key_info(self) -> bytes:
         return self._spki
 
+    def __repr__(self) -> str:
+        return f"Pkcs11KeySigner(key_id={self.key_id!r}, algorithm={self.algorithm.value!r})"
+
     def sign(self, data: bytes, digest: str) -> bytes:
         if digest not in _DIGESTS:
             raise KeyStoreError(f"digest {digest!r} is not supported by the PKCS#11 store")
@@ -205,31 +207,18 @@ class Pkcs11KeyStore:
         session.flush()
         return key_id
 
-    def signer(self, session: Session, key_id: str) -> Any:
-        """A `KeySigner` for `key_id`: the token's, or the fallback store's for an older key."""
+    def signer(self, session: Session, key_id: str) -> KeySigner:
+        """The token's signer for `key_id`, or the fallback store's for an older key."""
         record = session.get(TokenKeyRecord, key_id)
         if record is not None:
             return Pkcs11KeySigner(self._token, record)
-        if self.fallback is not None:
-            return self.fallback.signer(session, key_id)  # type: ignore[attr-defined]
-        raise KeyStoreError(f"no key with id {key_id!r}", key_id=key_id)
+        return self._fallback(key_id).signer(session, key_id)
 
     def public_key_info(self, session: Session, key_id: str) -> bytes:
         record = session.get(TokenKeyRecord, key_id)
         if record is not None:
             return bytes(record.public_key_info)
-        return _spki_of(self._fallback(key_id).public_key(session, key_id))
-
-    def public_key(self, session: Session, key_id: str) -> PublicKey:
-        """The public key as a `cryptography` object (certificate building needs one)."""
-        key = serialization.load_der_public_key(self.public_key_info(session, key_id))
-        return key  # type: ignore[return-value]
-
-    def private_key(self, session: Session, key_id: str) -> PrivateKey:
-        """Only for a fallback key: a token key never leaves the token."""
-        if session.get(TokenKeyRecord, key_id) is not None:
-            raise KeyStoreError(f"key {key_id!r} lives in the token and cannot be exported")
-        return self._fallback(key_id).private_key(session, key_id)
+        return self._fallback(key_id).public_key_info(session, key_id)
 
     def in_token(self, session: Session, key_id: str) -> bool:
         return session.get(TokenKeyRecord, key_id) is not None
@@ -259,10 +248,4 @@ def _rsa_spki(public: Any) -> bytes:
         int.from_bytes(public[pkcs11.Attribute.PUBLIC_EXPONENT], "big"),
         int.from_bytes(public[pkcs11.Attribute.MODULUS], "big"),
     )
-    return _spki_of(numbers.public_key())
-
-
-def _spki_of(key: PublicKey) -> bytes:
-    return key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    return spki_of(numbers.public_key())

@@ -19,12 +19,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from pki.keys import PrivateKey, PublicKey
+from pki.keys import KeySigner, PublicKey
 from pki.qcstatements import QcProfile, QcType, Semantics, qc_statements_extension
+from pki.signatures import sign_certificate
 
 POLICY_OID = x509.ObjectIdentifier("1.3.6.1.4.1.32473.1")
 """Default certificate policy: under RFC 5612's documentation enterprise number. A deployment
@@ -242,13 +241,6 @@ def new_serial_number() -> int:
             return serial
 
 
-def signature_hash(key: PrivateKey) -> hashes.SHA256 | hashes.SHA384:
-    """SHA-384 for P-384 keys, SHA-256 for P-256 and RSA."""
-    if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.key_size >= 384:
-        return hashes.SHA384()
-    return hashes.SHA256()
-
-
 def lifetime(profile: CertificateProfile, days: int | None) -> timedelta:
     """The requested lifetime, or the profile default; ValueError when out of bounds."""
     chosen = profile.lifetime_days if days is None else days
@@ -323,9 +315,9 @@ def certificate_extensions(
 
 
 def build_certificate(
-    *, profile: CertificateProfile, template: CertificateTemplate, issuer_key: PrivateKey
+    *, profile: CertificateProfile, template: CertificateTemplate, issuer: KeySigner
 ) -> x509.Certificate:
-    """Sign a certificate for `template` according to `profile` with `issuer_key`."""
+    """Sign a certificate for `template` according to `profile` by `issuer`."""
     builder = (
         x509.CertificateBuilder()
         .subject_name(template.subject)
@@ -337,4 +329,4 @@ def build_certificate(
     )
     for value, critical in certificate_extensions(profile=profile, template=template):
         builder = builder.add_extension(value, critical=critical)
-    return builder.sign(issuer_key, signature_hash(issuer_key))
+    return sign_certificate(builder, issuer)

@@ -99,7 +99,7 @@ class Publisher:
         ]
         der = crl.build_crl(
             issuer_cert=self.authority.ca_certificate(session, name),
-            issuer_key=self.authority.ca_key(session, name),
+            issuer_key=self.authority.ca_signer(session, name),
             entries=entries,
             number=state.crl_number + 1,
             this_update=now,
@@ -157,7 +157,7 @@ class Publisher:
                 ocsp.OcspIssuer(
                     issuer_cert=self.authority.ca_certificate(session, ca),
                     responder_cert=self.authority.ca_certificate(session, responder),
-                    responder_key=self.authority.ca_key(session, responder),
+                    responder_key=self.authority.ca_signer(session, responder),
                     name=ca,
                 )
                 for ca, responder in OCSP_RESPONDERS.items()
@@ -173,7 +173,7 @@ class Publisher:
                 raise UnknownCaError("the time-stamping authority is not initialised")
             return tsa.TsaConfig(
                 cert=self.authority.ca_certificate(session, CaName.TSA),
-                key=self.authority.ca_key(session, CaName.TSA),
+                key=self.authority.ca_signer(session, CaName.TSA),
                 chain=[self.authority.ca_certificate(session, CaName.ROOT)],
                 policy_oid=self.policy.tsa_policy_oid,
                 accuracy=self.policy.tsa_accuracy,

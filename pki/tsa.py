@@ -24,8 +24,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from pki.crl import SigningKey, same_public_key, sign_bytes, signature_hash_for
 from pki.errors import TsaConfigError
+from pki.keys import KeySigner, digest_hash, signature_digest
+from pki.signatures import same_public_key, sign_bytes
 
 __all__ = ["TimeStampResp", "TsaConfig", "TsaFailure", "new_serial", "respond"]
 
@@ -114,7 +115,7 @@ class TsaConfig:
     """
 
     cert: x509.Certificate
-    key: SigningKey
+    key: KeySigner
     chain: Sequence[x509.Certificate]
     policy_oid: str
     accuracy: timedelta
@@ -242,7 +243,7 @@ def _token(
         info["tsa"] = asn1_x509.GeneralName.load(encoded.tsa_name)
     tst_info = tsp.TSTInfo(info).dump()
 
-    digest = signature_hash_for(config.key)
+    digest = digest_hash(signature_digest(config.key.algorithm))
     hasher = hashes.Hash(digest)
     hasher.update(tst_info)
     signing_time = core.UTCTime(now.astimezone(UTC).replace(microsecond=0))

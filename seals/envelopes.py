@@ -22,7 +22,7 @@ from sqlmodel import Session, col, or_, select
 from seals.errors import SealError
 from seals.models_envelopes import Envelope, EnvelopeParticipant, EnvelopeRevision
 from seals.placement import Placement, PlacementError, page_geometries, resolve_placement
-from seals.signing import _check_lock, _open_writer
+from seals.signing.checks import check_lock, open_writer
 
 MAX_PARTICIPANTS = 50
 
@@ -521,8 +521,8 @@ def preflight(*, pdf: bytes, planned: Sequence[PlannedSeal]) -> None:
     Later revisions only add signatures (incremental updates), so pages and text stay what
     they are now.
     """
-    writer = _open_writer(pdf)
-    _check_lock(writer.prev, certify=None)
+    writer = open_writer(pdf)
+    check_lock(writer.prev, certify=None)
     pages = page_geometries(writer.prev)
     for plan in planned:
         try:

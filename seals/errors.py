@@ -149,3 +149,108 @@ class SealLockedError(SealError):
     """Too many wrong PINs: the seal refuses every use until `locked_until`."""
 
     code = "seal-locked"
+
+
+# --- applying a seal to a PDF (seals.signing, seals.placement) --------------------------------
+
+
+class SigningError(SealError):
+    """Base of every error raised while applying a seal to a PDF."""
+
+    code = "signing-failed"
+
+
+class UnsupportedFormatError(SigningError):
+    """The request names a signature format this service does not produce."""
+
+    code = "unsupported-signature-format"
+
+
+class PlacementError(SigningError):
+    """The placement cannot be resolved on this document."""
+
+    code = "invalid-placement"
+
+
+class InvalidPlacementError(PlacementError):
+    """The placement spec itself is malformed (negative size, first page after last, ...)."""
+
+    code = "invalid-placement"
+
+
+class PageOutOfRangeError(PlacementError):
+    """A page number outside ``1..page_count``."""
+
+    code = "page-out-of-range"
+
+
+class PlacementOutsidePageError(PlacementError):
+    """The seal would extend beyond the page's visible area (crop box)."""
+
+    code = "placement-outside-page"
+
+
+class KeywordNotFoundError(PlacementError):
+    """The keyword does not occur in the document's text: no seal is put anywhere else."""
+
+    code = "keyword-not-found"
+
+
+class NotAPdfError(SigningError):
+    """The bytes are not a PDF file."""
+
+    code = "not-a-pdf"
+
+
+class EncryptedPdfError(SigningError):
+    """The PDF is encrypted: eseal does not seal documents it cannot read and keep readable."""
+
+    code = "encrypted-pdf"
+
+
+class DamagedPdfError(SigningError):
+    """The PDF cannot be parsed strictly (broken cross-reference table, truncated file, ...)."""
+
+    code = "damaged-pdf"
+
+
+class DocumentLockedError(SigningError):
+    """A certification signature on the document forbids any further change."""
+
+    code = "document-locked"
+
+
+class CertificationNotFirstError(SigningError):
+    """A certification signature must be the document's first signature."""
+
+    code = "certification-not-first"
+
+
+class FieldNameTakenError(SigningError):
+    """The document already has a form field with the requested name."""
+
+    code = "field-name-taken"
+
+
+class InvalidAppearanceError(SigningError):
+    """The seal appearance is not a usable image or has no positive physical size."""
+
+    code = "invalid-appearance"
+
+
+class MissingInputError(SigningError):
+    """The level asks for an input that was not given (time-stamper, validation material)."""
+
+    code = "missing-signing-input"
+
+
+class SignerNotValidError(SigningError):
+    """The signer's (or the TSA's) certificate does not validate with the given material."""
+
+    code = "signer-not-valid"
+
+
+class TimestampFailedError(SigningError):
+    """The time-stamper did not return a usable time-stamp token."""
+
+    code = "timestamp-failed"

@@ -29,9 +29,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
-from seals.errors import SealError
+from seals.errors import (
+    InvalidPlacementError,
+    KeywordNotFoundError,
+    PageOutOfRangeError,
+    PlacementError,
+    PlacementOutsidePageError,
+    SigningError,
+)
 
 __all__ = [
     "MM_TO_PT",
@@ -68,45 +75,6 @@ Occurrence = Literal["first", "last", "all"]
 def mm_to_pt(value_mm: float) -> float:
     """Millimetres to PDF points."""
     return value_mm * MM_TO_PT
-
-
-# --------------------------------------------------------------------------- errors
-
-
-class SigningError(SealError):
-    """Base of every error raised while applying a seal to a PDF (`seals.signing` re-exports it)."""
-
-    code: ClassVar[str] = "signing-failed"
-
-
-class PlacementError(SigningError):
-    """The placement cannot be resolved on this document."""
-
-    code = "invalid-placement"
-
-
-class InvalidPlacementError(PlacementError):
-    """The placement spec itself is malformed (negative size, first page after last, ...)."""
-
-    code = "invalid-placement"
-
-
-class PageOutOfRangeError(PlacementError):
-    """A page number outside ``1..page_count``."""
-
-    code = "page-out-of-range"
-
-
-class PlacementOutsidePageError(PlacementError):
-    """The seal would extend beyond the page's visible area (crop box)."""
-
-    code = "placement-outside-page"
-
-
-class KeywordNotFoundError(PlacementError):
-    """The keyword does not occur in the document's text: no seal is put anywhere else."""
-
-    code = "keyword-not-found"
 
 
 # --------------------------------------------------------------------------- specs

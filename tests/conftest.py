@@ -22,8 +22,8 @@ from sqlmodel import Session
 from app.bootstrap import initialise
 from app.db import make_engine, migrate, unit_of_work
 from app.main import create_app
+from app.services.tenancy import create_api_client
 from app.settings import Settings
-from app.tenancy import create_api_client
 from pki.identifiers import resident_id_check_character, uscc_check_character
 from tests.dbutil import drop_database, fresh_database_url
 

@@ -12,10 +12,8 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from sqlmodel import Session
 
-from app import applications as service
 from app.access import authenticated, needs
 from app.access import public as public_access
-from app.application_documents import MAX_DOCUMENT_BYTES, Upload
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
 from app.errors import NotFound
 from app.models_agency import SealApplication
@@ -26,9 +24,11 @@ from app.schemas.applications import (
     FilingPublic,
     TrustedApplicantPublic,
 )
-from app.seal_service import registry
 from app.security import Scope
-from app.tenancy import require
+from app.services import applications as service
+from app.services.application_documents import MAX_DOCUMENT_BYTES, Upload
+from app.services.seals import registry
+from app.services.tenancy import require
 from seals.kinds import SealKind
 from seals.models import Seal
 

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlmodel import col, select
 
-from app import audit
 from app.access import needs
 from app.deps import CurrentPrincipal, SessionDep
 from app.models import AuditEvent
 from app.security import Scope
-from app.tenancy import require
+from app.services import audit
+from app.services.tenancy import require
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 

@@ -9,15 +9,15 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
-from app import checkpoints
 from app.access import needs
-from app.audit_export import MAX_EXPORT, render_export
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
 from app.errors import Forbidden, NotFound
 from app.models import AuditEvent
 from app.models_policy import AuditCheckpoint
 from app.security import Principal, Scope
-from app.tenancy import require
+from app.services import checkpoints
+from app.services.audit_export import MAX_EXPORT, render_export
+from app.services.tenancy import require
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 

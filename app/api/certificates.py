@@ -8,7 +8,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi import APIRouter, Query, Response, status
 
-from app import certificates
 from app.access import needs
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
 from app.schemas.certificates import (
@@ -18,6 +17,7 @@ from app.schemas.certificates import (
     CertificateRevoke,
 )
 from app.security import Scope
+from app.services import certificates
 from pki.authority import IssuedCertificate
 
 router = APIRouter(prefix="/api/v1", tags=["certificates"])

@@ -15,7 +15,6 @@ from fastapi import APIRouter, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
-from app import deliveries as service
 from app.access import needs
 from app.access import public as public_access
 from app.console.web import lang_of, render
@@ -24,7 +23,8 @@ from app.errors import AppError
 from app.models_agency import Delivery
 from app.schemas.deliveries import DeliveryCreate, DeliveryPublic, DeliverySent, ReceiptPublic
 from app.security import Scope
-from app.tenancy import require
+from app.services import deliveries as service
+from app.services.tenancy import require
 
 router = APIRouter(prefix="/api/v1", tags=["deliveries"])
 link_router = APIRouter(prefix="/delivery", include_in_schema=False)

@@ -7,12 +7,12 @@ from datetime import datetime
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from app import directory
 from app.access import authenticated, needs
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
-from app.envelopes import READ_SCOPES
 from app.models_policy import EnvelopeInvitation
 from app.security import Scope
+from app.services import directory
+from app.services.envelopes import READ_SCOPES
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
 

@@ -11,11 +11,8 @@ from fastapi import APIRouter, Body, File, Form, Header, Query, Request, Respons
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from app import directory, webhooks
-from app import envelopes as service
 from app.access import needs
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
-from app.envelopes import READ_SCOPES
 from app.errors import InvalidInput
 from app.models import AuditEvent
 from app.models_webhooks import WebhookAttempt, WebhookDelivery
@@ -34,6 +31,9 @@ from app.schemas.envelopes import (
     WebhookDeliveryPublic,
 )
 from app.security import Scope
+from app.services import directory, webhooks
+from app.services import envelopes as service
+from app.services.envelopes import READ_SCOPES
 from seals.envelopes import EnvelopeStatus, ParticipantStatus, Routing
 from seals.models_envelopes import EnvelopeRevision
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from app import evidence
 from app.access import needs
 from app.deps import CurrentPrincipal, ServicesDep, WritingSessionDep
-from app.envelopes import READ_SCOPES
 from app.security import Scope
+from app.services import evidence
+from app.services.envelopes import READ_SCOPES
 
 router = APIRouter(prefix="/api/v1", tags=["evidence"])
 ZIP = "application/zip"

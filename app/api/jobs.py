@@ -7,12 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
 
-from app import jobs
 from app.access import needs
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
 from app.models_jobs import BulkJobRecord, RecordStatus
 from app.schemas.templates import JobIn, JobPublic, JobRecordPublic
 from app.security import Scope
+from app.services import jobs
 
 router = APIRouter(prefix="/api/v1", tags=["jobs"])
 

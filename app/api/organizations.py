@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from app import tenancy
 from app.access import authenticated, needs
 from app.deps import CurrentPrincipal, SessionDep
 from app.models import ApiClient, Organization
@@ -20,6 +19,7 @@ from app.schemas.tenancy import (
     OrganizationPublic,
 )
 from app.security import Scope
+from app.services import tenancy
 from pki.identifiers import mask_resident_id
 
 router = APIRouter(prefix="/api/v1/organizations", tags=["organizations"])

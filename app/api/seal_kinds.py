@@ -7,11 +7,11 @@ from datetime import datetime
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from app import seal_kinds
 from app.access import needs
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
 from app.models_policy import CustomSealKind
 from app.security import Scope
+from app.services import seal_kinds
 from pki.keys import KeyAlgorithm
 
 router = APIRouter(prefix="/api/v1/organizations/{organization_id}/seal-kinds", tags=["seals"])

@@ -1,49 +1,36 @@
-"""Seal kinds, seals (create, upload, preview, image, lifecycle, PIN), grants, usage requests
-and approvals, enterprise registration, and the public seal status."""
+"""Seal kinds, seals (create, upload, preview, image, lifecycle, PIN, use check) and the public
+seal status."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, File, Form, Query, Request, Response, UploadFile, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
-from app import licences, refusals, seal_kinds, seal_service
 from app.access import authenticated, needs, public
 from app.api.applications import filing_of
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
-from app.errors import InvalidInput, problem_response, status_for
-from app.pin_check import count_wrong_pin, refusal_detail
-from app.schemas.licences import LicencePublic
+from app.errors import InvalidInput
 from app.schemas.seals import (
-    Decision,
-    EnterpriseRegister,
-    EnterpriseRegistered,
-    GrantCreate,
-    GrantPublic,
     KindPublic,
     PinSet,
-    RegisteredSeal,
     SealCreate,
     SealPreview,
     SealPublic,
     SealStatusPublic,
     SealTransition,
     SealUpdate,
-    UsageRequestCreate,
-    UsageRequestPublic,
-    UsageRequestStatus,
     UseCheck,
     UseCheckPublic,
 )
-from app.seal_codes import registry_of
 from app.security import Scope
+from app.services import licences, seal_kinds
+from app.services import seals as seal_service
+from app.services.seal_codes import registry_of
 from app.wiring import Services
 from pki.keys import KeyAlgorithm
-from seals import access
-from seals.authorization import ApprovalStatus, Caller, SealFacts
-from seals.errors import SealLockedError, UseRefusedError, WrongPinError
+from seals.authorization import SealFacts
 from seals.images import MAX_UPLOAD_BYTES
 from seals.kinds import KIND_SPECS, SealKind
 from seals.lifecycle import SealAction
@@ -80,43 +67,6 @@ def _seal(seal: SealFacts) -> SealPublic:
         created_at=seal.created_at,
         status_changed_at=seal.status_changed_at,
         revocation_reason=seal.revocation_reason,
-    )
-
-
-def _grant(grant: access.GrantFacts) -> GrantPublic:
-    return GrantPublic(
-        id=grant.id,
-        seal_id=grant.seal_id,
-        grantee_kind=grant.grantee.kind,
-        grantee_id=grant.grantee.id,
-        document_types=list(grant.document_types) if grant.document_types is not None else None,
-        not_before=grant.not_before,
-        not_after=grant.not_after,
-        max_uses=grant.max_uses,
-        uses=grant.uses,
-        created_by=grant.created_by,
-        created_at=grant.created_at,
-        revoked_at=grant.revoked_at,
-        requires_established_type=grant.requires_established_type,
-    )
-
-
-def _request(request: access.UsageRequestFacts) -> UsageRequestPublic:
-    return UsageRequestPublic(
-        id=request.id,
-        seal_id=request.seal_id,
-        requester_kind=request.requester.kind,
-        requester_id=request.requester.id,
-        purpose=request.purpose,
-        document_sha256=request.document_sha256,
-        document_type=request.document_type,
-        copies=request.copies,
-        status=UsageRequestStatus(request.status.value),
-        created_at=request.created_at,
-        decided_by=request.decided_by,
-        decided_at=request.decided_at,
-        decision_note=request.decision_note,
-        consumed_at=request.consumed_at,
     )
 
 
@@ -424,237 +374,6 @@ def check_use(
     )
 
 
-# --- grants ------------------------------------------------------------------------------------
-
-
-@router.post(
-    "/seals/{seal_id}/grants",
-    dependencies=needs(Scope.org_admin),
-    status_code=status.HTTP_201_CREATED,
-)
-def create_grant(
-    seal_id: str,
-    body: GrantCreate,
-    session: SessionDep,
-    services: ServicesDep,
-    principal: CurrentPrincipal,
-) -> GrantPublic:
-    """Allow a member (person) or an API client of the organization to use the seal."""
-    grant = seal_service.create_grant(
-        session,
-        services,
-        principal=principal,
-        seal_id=seal_id,
-        grantee=Caller(body.grantee_kind, body.grantee_id),
-        limits=access.GrantLimits(
-            document_types=tuple(body.document_types) if body.document_types is not None else None,
-            not_before=body.not_before,
-            not_after=body.not_after,
-            max_uses=body.max_uses,
-            requires_established_type=body.requires_established_type,
-        ),
-    )
-    return _grant(grant)
-
-
-@router.get("/seals/{seal_id}/grants", dependencies=needs(Scope.seals_read))
-def list_grants(
-    seal_id: str,
-    session: SessionDep,
-    services: ServicesDep,
-    principal: CurrentPrincipal,
-    include_revoked: bool = False,
-) -> list[GrantPublic]:
-    grants = seal_service.list_grants(
-        session, services, principal=principal, seal_id=seal_id, include_revoked=include_revoked
-    )
-    return [_grant(g) for g in grants]
-
-
-@router.get("/grants/{grant_id}", dependencies=needs(Scope.seals_read))
-def get_grant(
-    grant_id: str, session: SessionDep, services: ServicesDep, principal: CurrentPrincipal
-) -> GrantPublic:
-    return _grant(seal_service.get_grant(session, services, principal=principal, grant_id=grant_id))
-
-
-@router.post("/grants/{grant_id}/revoke", dependencies=needs(Scope.org_admin))
-def revoke_grant(
-    grant_id: str, session: SessionDep, services: ServicesDep, principal: CurrentPrincipal
-) -> GrantPublic:
-    """Takes effect at once, also for a signer between authorisation and consumption."""
-    grant = seal_service.revoke_grant(session, services, principal=principal, grant_id=grant_id)
-    return _grant(grant)
-
-
-# --- usage requests and approvals --------------------------------------------------------------
-
-
-@router.post(
-    "/seals/{seal_id}/usage-requests",
-    dependencies=needs(Scope.seals_use),
-    status_code=status.HTTP_201_CREATED,
-)
-def file_usage_request(
-    seal_id: str,
-    body: UsageRequestCreate,
-    session: SessionDep,
-    services: ServicesDep,
-    principal: CurrentPrincipal,
-) -> UsageRequestPublic:
-    """Ask to use the seal on exactly one document (by its SHA-256)."""
-    request = seal_service.file_usage_request(
-        session,
-        services,
-        principal=principal,
-        seal_id=seal_id,
-        purpose=body.purpose,
-        document_sha256=body.document_sha256,
-        document_type=body.document_type,
-        copies=body.copies,
-    )
-    return _request(request)
-
-
-@router.get("/organizations/{organization_id}/usage-requests", dependencies=needs(Scope.seals_read))
-def list_usage_requests(
-    organization_id: str,
-    session: SessionDep,
-    services: ServicesDep,
-    principal: CurrentPrincipal,
-    status_filter: Annotated[list[UsageRequestStatus] | None, Query(alias="status")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[UsageRequestPublic]:
-    requests = seal_service.list_usage_requests(
-        session,
-        services,
-        principal=principal,
-        organization_id=organization_id,
-        statuses=[ApprovalStatus(s.value) for s in status_filter or []],
-        offset=offset,
-        limit=limit,
-    )
-    return [_request(r) for r in requests]
-
-
-@router.get("/usage-requests/{request_id}", dependencies=needs(Scope.seals_read))
-def get_usage_request(
-    request_id: str, session: SessionDep, services: ServicesDep, principal: CurrentPrincipal
-) -> UsageRequestPublic:
-    request = seal_service.get_usage_request(
-        session, services, principal=principal, request_id=request_id
-    )
-    return _request(request)
-
-
-@router.post("/usage-requests/{request_id}/approve", dependencies=needs(Scope.approvals_write))
-def approve_usage_request(
-    request_id: str,
-    session: SessionDep,
-    services: ServicesDep,
-    principal: CurrentPrincipal,
-    body: Decision | None = None,
-) -> UsageRequestPublic:
-    """Allow exactly one use of the seal on exactly that document."""
-    decided = seal_service.decide_usage_request(
-        session,
-        services,
-        principal=principal,
-        request_id=request_id,
-        approve=True,
-        note=body.note if body else None,
-    )
-    return _request(decided)
-
-
-@router.post("/usage-requests/{request_id}/reject", dependencies=needs(Scope.approvals_write))
-def reject_usage_request(
-    request_id: str,
-    session: SessionDep,
-    services: ServicesDep,
-    principal: CurrentPrincipal,
-    body: Decision | None = None,
-) -> UsageRequestPublic:
-    decided = seal_service.decide_usage_request(
-        session,
-        services,
-        principal=principal,
-        request_id=request_id,
-        approve=False,
-        note=body.note if body else None,
-    )
-    return _request(decided)
-
-
-# --- enterprise registration ---------------------------------------------------------------------
-
-
-@router.post(
-    "/enterprises",
-    dependencies=needs(Scope.enterprises_register),
-    status_code=status.HTTP_201_CREATED,
-    tags=["registration"],
-)
-def register_enterprise(
-    body: EnterpriseRegister,
-    session: SessionDep,
-    services: ServicesDep,
-    principal: CurrentPrincipal,
-) -> EnterpriseRegistered:
-    """Register an enterprise in one call: the organization, a certificate and key per seal,
-    and the active standard seal set (公章, 合同专用章, 财务专用章, 发票专用章, 法定代表人名章);
-    with `licence`, also the electronic business licence certified by the authority's seal
-    (the caller needs `seals:use` and a grant on it). All or nothing."""
-    wanted = licences.LicenceRequest(**body.licence.model_dump()) if body.licence else None
-    if wanted is not None:
-        licences.agree(wanted, name=body.name, uscc=body.uscc)
-    done = seal_service.register_enterprise(
-        session,
-        services,
-        principal=principal,
-        name=body.name,
-        uscc=body.uscc,
-        legal_representative=body.legal_representative,
-        lifetime_days=body.lifetime_days,
-        key_algorithm=body.key_algorithm,
-    )
-    org = done.organization
-    licence = None
-    if wanted is not None:
-        issued = licences.issue_with_registration(
-            session, services, principal=principal, organization=org, request=wanted
-        )
-        licence = LicencePublic(
-            document_id=issued.document_id,
-            document_url=f"/api/v1/documents/{issued.document_id}",
-            verify_url=issued.verify_url,
-            seal_id=issued.seal_id,
-            seal_code=issued.seal_code,
-            authority=issued.authority,
-        )
-    return EnterpriseRegistered(
-        organization_id=org.id,
-        name=org.name,
-        uscc=org.uscc,
-        legal_representative=org.legal_representative or "",
-        seals=[
-            RegisteredSeal(
-                id=s.id,
-                code=s.code,
-                kind=s.kind,
-                name=s.name,
-                status=s.status.value,
-                certificate_id=s.certificate_id,
-                certificate_serial=done.serials[s.id],
-                valid_until=s.valid_until,
-            )
-            for s in done.seals
-        ],
-        licence=licence,
-    )
-
-
 # --- public --------------------------------------------------------------------------------------
 
 
@@ -679,46 +398,3 @@ def public_seal_status(code: str, session: SessionDep, services: ServicesDep) ->
         registry=registry_of(seal.code, services.settings.public_base_url),
         filing=filing_of(session, seal.id),
     )
-
-
-# --- wrong PINs ----------------------------------------------------------------------------------
-
-
-def install(app: FastAPI) -> None:
-    """Routers, and the handler that counts a wrong PIN after the request rolled back."""
-
-    async def wrong_pin(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, WrongPinError)
-        services: Services = request.app.state.services
-
-        failure = await run_in_threadpool(count_wrong_pin, services, exc)
-        if failure.locked_until is not None:
-            return problem_response(
-                request,
-                status=423,
-                code="seal-locked",
-                detail=refusal_detail(failure),
-                extra={**exc.extra, "locked_until": failure.locked_until.isoformat()},
-            )
-        return problem_response(
-            request,
-            status=403,
-            code=exc.code,
-            detail=refusal_detail(failure),
-            extra={**exc.extra, "attempts_left": failure.attempts_left},
-        )
-
-    app.include_router(router)
-    app.include_router(public_router)
-    app.add_exception_handler(WrongPinError, wrong_pin)
-
-    async def refused_use(request: Request, exc: Exception) -> JSONResponse:
-        """A refused use: audited (after the rollback) with its reason, then answered."""
-        assert isinstance(exc, UseRefusedError | SealLockedError)
-        await run_in_threadpool(refusals.record, request.app.state.services, exc)
-        return problem_response(
-            request, status=status_for(exc), code=exc.code, detail=exc.detail, extra=exc.extra
-        )
-
-    app.add_exception_handler(UseRefusedError, refused_use)
-    app.add_exception_handler(SealLockedError, refused_use)

@@ -15,7 +15,7 @@ from app.errors import InvalidInput
 from app.schemas.signing import PLACEMENT
 from app.sealing_staged import seal_document_staged
 from app.security import Scope
-from seals.signing import DocMdpPermission, PadesLevel
+from seals.signing import DocMdpPermission, PadesLevel, SignatureFormat, signature_format
 
 router = APIRouter(prefix="/api/v1", tags=["signing"])
 
@@ -55,6 +55,9 @@ def sign_document(
     certify: Annotated[DocMdpPermission | None, Form()] = None,
     reason: Annotated[str | None, Form(max_length=200)] = None,
     location: Annotated[str | None, Form(max_length=200)] = None,
+    format: Annotated[
+        str, Form(max_length=32, description="the signature format; supported: pades")
+    ] = SignatureFormat.PADES.value,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
     """Seal a PDF: a PAdES signature by the seal's own certificate, visible where asked.
@@ -69,6 +72,7 @@ def sign_document(
             "the placement is not valid",
             errors=[{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()],
         ) from exc
+    chosen = signature_format(format)  # unsupported-signature-format (422) before any work
     filename = file.filename or "document.pdf"
     result = seal_document_staged(
         services,
@@ -85,6 +89,7 @@ def sign_document(
             reason=reason,
             location=location,
             idempotency_key=idempotency_key,
+            format=chosen,
         ),
     )
     headers = {

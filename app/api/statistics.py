@@ -8,11 +8,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
-from app import stat_counters, statistics
 from app.access import needs
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
-from app.regions import RegionLevel
 from app.security import Scope
+from app.services import stat_counters, statistics
+from app.services.regions import RegionLevel
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
 

@@ -9,11 +9,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Response
 
-from app import generation
 from app.access import authenticated, needs
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
 from app.schemas.templates import DATA_MODELS, GenerateIn, TemplatePublic
 from app.security import Scope
+from app.services import generation
 from seals.placement import Placement
 from seals.templates import TEMPLATES
 

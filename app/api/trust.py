@@ -8,10 +8,10 @@ from typing import Literal
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from app import trust_anchors
 from app.access import authenticated, needs
 from app.deps import CurrentPrincipal, SessionDep
 from app.security import Scope
+from app.services import trust_anchors
 from pki.models import TrustAnchorRecord
 
 router = APIRouter(prefix="/api/v1/trust-anchors", tags=["trust anchors"])

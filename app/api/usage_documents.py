@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Path, Response, UploadFile, status
 from pydantic import BaseModel
 
-from app import usage_documents
 from app.access import needs
-from app.api.seals import _request as request_public
+from app.api.usage_requests import request_public
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
 from app.schemas.seals import UsageRequestPublic
 from app.security import Scope
+from app.services import usage_documents
 
 router = APIRouter(prefix="/api/v1", tags=["seals"])
 

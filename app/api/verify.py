@@ -9,11 +9,9 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.access import public
-from app.clientaddr import client_address
-from app.deps import ServicesDep
-from app.errors import InvalidInput, RateLimited
+from app.deps import ServicesDep, check_rate, read_pdf
 from app.pdfwork import verify_isolated
-from app.verify_report_pdf import (
+from app.verification.report_pdf import (
     PDF_MEDIA_TYPE,
     attachment,
     render_report_pdf,
@@ -21,32 +19,6 @@ from app.verify_report_pdf import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["verification"])
-
-
-async def read_pdf(request: Request) -> bytes:
-    """The PDF from a multipart form field ``file`` or from a raw ``application/pdf`` body."""
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/form-data"):
-        form = await request.form()
-        upload: Any = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise InvalidInput("send the PDF as the form field 'file'")
-        data: bytes = await upload.read()
-    else:
-        data = await request.body()
-    if not data:
-        raise InvalidInput("the request has no document; send a PDF")
-    return data
-
-
-def check_rate(request: Request, services: ServicesDep) -> None:
-    client = client_address(request, services.settings.trusted_proxies)
-    wait = services.verify_limiter.allow(client)
-    if wait is not None:
-        raise RateLimited(
-            "too many verification requests from this address; try again shortly",
-            retry_after=int(wait) + 1,
-        )
 
 
 @router.post(

@@ -1,6 +1,6 @@
 """Console pages of seal production applications (制章申请): an organization applies and
 resubmits; the registration authority (the platform) reviews in a queue. Every act goes
-through `app.applications`, which checks the same scopes again."""
+through `app.services.applications`, which checks the same scopes again."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import col, select
 
-from app import applications as service
 from app.access import console_needs
 from app.api.applications import read_uploads
 from app.console import agency_i18n  # noqa: F401 (the pages' messages)
@@ -18,6 +17,7 @@ from app.console.web import DOMAIN_ERRORS, Ctx, CtxDep, check_csrf, failed, page
 from app.models import Organization
 from app.models_agency import SealApplication
 from app.security import Scope
+from app.services import applications as service
 from seals.kinds import KIND_SPECS, SealKind
 from seals.lifecycle import TERMINAL, SealStatus
 from seals.models import Seal

@@ -8,11 +8,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import RedirectResponse, Response
 
-from app import seal_service
 from app.access import console_needs
 from app.console import queries
 from app.console.web import DOMAIN_ERRORS, CtxDep, check_csrf, failed, page, pager
 from app.security import Scope
+from app.services import seals as seal_service
+from app.services import usage_requests
 from seals.authorization import ApprovalStatus, Caller, CallerKind
 
 router = APIRouter(prefix="/approvals")
@@ -26,7 +27,7 @@ def inbox(ctx: CtxDep, page_number: Annotated[int, Query(alias="page", ge=1)] = 
     pending: list = []
     pages = None
     if ctx.can.approve:
-        rows = seal_service.list_usage_requests(
+        rows = usage_requests.list_usage_requests(
             ctx.session,
             ctx.services,
             principal=ctx.principal,
@@ -81,7 +82,7 @@ def decide(
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
     try:
-        seal_service.decide_usage_request(
+        usage_requests.decide_usage_request(
             ctx.session,
             ctx.services,
             principal=ctx.principal,

@@ -11,14 +11,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import Response
 
-from app import audit
 from app.access import console_needs
-from app.audit_export import MAX_EXPORT, render_export
 from app.console import audit_text, queries
 from app.console.i18n import local_time, translator
 from app.console.web import CtxDep, check_csrf, is_htmx, page, pager
 from app.security import Scope
-from app.tenancy import require
+from app.services import audit
+from app.services.audit_export import MAX_EXPORT, render_export
+from app.services.tenancy import require
 
 router = APIRouter(prefix="/audit")
 

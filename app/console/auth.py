@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from app import audit
 from app.models import UserAccount
-from app.ratelimit_shared import SharedRateLimiter
+from app.ratelimit_shared import Throttles
 from app.security import NewConsoleSession, hash_password, open_session, verify_password
+from app.services import audit
 from app.settings import Settings
 
 SESSION_COOKIE = "eseal_session"
@@ -49,24 +49,6 @@ class LoginOutcome:
     message: str
     session: NewConsoleSession | None = None
     throttled: bool = False
-
-
-@dataclass(frozen=True)
-class Throttles:
-    """Failed sign-ins per address (a minute) and per account and address (the lockout)."""
-
-    address: SharedRateLimiter
-    account: SharedRateLimiter
-
-    @classmethod
-    def of(cls, address: SharedRateLimiter, settings: Settings) -> Throttles:
-        account = SharedRateLimiter(
-            address.path,
-            bucket="login-account",
-            limit=settings.login_max_failures,
-            window_seconds=settings.login_lockout_minutes * 60.0,
-        )
-        return cls(address=address, account=account)
 
 
 def new_csrf_token() -> str:

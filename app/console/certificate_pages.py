@@ -10,10 +10,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import RedirectResponse, Response
 
-from app import certificates, tenancy
 from app.access import console_needs
 from app.console.web import DOMAIN_ERRORS, CtxDep, check_csrf, failed, page, pager
 from app.security import Scope
+from app.services import certificates, tenancy
 from pki.keys import KeyAlgorithm
 
 router = APIRouter(prefix="/certificates")

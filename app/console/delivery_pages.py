@@ -1,5 +1,5 @@
 """Electronic delivery in the console: what reached the organization (open, acknowledge)
-and what it sent, undelivered first with its age. Acts go through `app.deliveries`."""
+and what it sent, undelivered first with its age. Acts go through `app.services.deliveries`."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import col, select
 
-from app import deliveries as service
 from app.access import console_needs
 from app.console import agency_i18n  # noqa: F401 (the page's messages)
 from app.console.web import DOMAIN_ERRORS, CtxDep, check_csrf, failed, page
 from app.models import Organization
 from app.security import Scope
+from app.services import deliveries as service
 
 router = APIRouter(prefix="/deliveries")
 

@@ -2,7 +2,7 @@
 envelope with its participants (whose turn), revisions, pages and timeline, the actions each
 role may take there (sign the organization's step — with the PIN of a personal seal and the
 approval for the current revision when the seal needs one —, decline, send, cancel), and a
-simple form to create one. Every act is the same `app.envelopes` call the API makes."""
+simple form to create one. Every act is the same `app.services.envelopes` call the API makes."""
 
 from __future__ import annotations
 
@@ -17,17 +17,19 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from app import envelopes as service
-from app import pdfwork, seal_service, webhooks
+from app import pdfwork
 from app.access import console_needs
 from app.console import queries
 from app.console.i18n import LOCAL_TZ
 from app.console.web import DOMAIN_ERRORS, Ctx, CtxDep, check_csrf, failed, page, pager
-from app.envelopes import READ_SCOPES as ENVELOPE_READ_SCOPES
 from app.errors import InvalidInput
 from app.models import AuditEvent
 from app.schemas.envelopes import ENVELOPE_CREATE, EnvelopeCreate
 from app.security import Scope
+from app.services import envelopes as service
+from app.services import seals as seal_service
+from app.services import usage_requests, webhooks
+from app.services.envelopes import READ_SCOPES as ENVELOPE_READ_SCOPES
 from seals.envelopes import EnvelopeStatus, Routing
 from seals.kinds import SealKind
 from seals.models import Seal, SealUsageRequest
@@ -636,7 +638,7 @@ def request_approval(
         if part is None:
             raise InvalidInput(f"participant {participant_id} is not in this envelope")
         current = next(r for r in view.revisions if r.number == view.envelope.current_revision)
-        seal_service.file_usage_request(
+        usage_requests.file_usage_request(
             ctx.session,
             ctx.services,
             principal=ctx.principal,

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.access import signed_in
 from app.console.web import DOMAIN_ERRORS, CtxDep, check_csrf, failed, page
-from app.invitations import answer_invitation, pending_invitations
+from app.services.invitations import answer_invitation, pending_invitations
 
 router = APIRouter(prefix="/invitations")
 

@@ -11,13 +11,15 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import col, select
 
-from app import generation, jobs, problem_texts, seal_service
+from app import problem_texts
 from app.access import console_needs
 from app.console import seal_choice
 from app.console.web import DOMAIN_ERRORS, CtxDep, check_csrf, failed, page
 from app.errors import Forbidden, InvalidInput
 from app.models_webhooks import WebhookDelivery
 from app.security import Scope
+from app.services import generation, jobs, registration
+from app.services import seals as seal_service
 from pki.keys import KeyAlgorithm
 from seals.models_envelopes import Envelope
 from seals.templates import TEMPLATES
@@ -92,7 +94,7 @@ def register_enterprise(
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
     try:
-        done = seal_service.register_enterprise(
+        done = registration.register_enterprise(
             ctx.session,
             ctx.services,
             principal=ctx.principal,

@@ -14,7 +14,7 @@ from app.console.i18n import LOCAL_TZ
 from app.errors import NotFound
 from app.models import ApiClient, AuditEvent, Organization, Person, StoredDocument, UserAccount
 from app.security import Principal, Scope
-from app.tenancy import require, visible_organization
+from app.services.tenancy import require, visible_organization
 from seals.authorization import Caller, SealFacts
 from seals.models import Seal, SealUsageRequest
 

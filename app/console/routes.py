@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app import seal_service, tenancy, trust_anchors
 from app.access import console_needs, public, signed_in
 from app.clientaddr import client_address
 from app.console import (
@@ -29,7 +28,6 @@ from app.console import (
 from app.console.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
-    Throttles,
     new_csrf_token,
     sign_in,
     tokens_match,
@@ -51,7 +49,10 @@ from app.console.web import (
 from app.deps import ServicesDep, SessionDep, SettingsDep
 from app.errors import Forbidden
 from app.models import Role
+from app.ratelimit_shared import Throttles
 from app.security import PLATFORM_GRANTED, Scope, close_session
+from app.services import seals as seal_service
+from app.services import tenancy, trust_anchors
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 

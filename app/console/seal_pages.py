@@ -11,13 +11,15 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import escape
 
-from app import seal_service, tenancy
 from app.access import console_needs
 from app.console import queries
 from app.console.i18n import LOCAL_TZ
 from app.console.web import DOMAIN_ERRORS, CtxDep, check_csrf, failed, page, pager
 from app.errors import InvalidInput
 from app.security import Scope
+from app.services import grants as grant_service
+from app.services import seals as seal_service
+from app.services import tenancy
 from pki.keys import KeyAlgorithm
 from seals import access
 from seals.authorization import Caller, CallerKind
@@ -106,7 +108,7 @@ def preview(
         detail = getattr(exc, "detail", str(exc))
         return HTMLResponse(f'<p class="error" role="status">{escape(detail)}</p>')
     data = base64.b64encode(png).decode()
-    alt = escape(ctx.t("seals.preview"))
+    alt = escape(ctx.t("seal_service.preview"))
     label = escape(person_name if by_name else inscription)
     return HTMLResponse(
         f'<img id="seal-preview-img" class="seal-img" src="data:image/png;base64,{data}" '
@@ -211,7 +213,7 @@ def detail(seal_id: str, ctx: CtxDep) -> Response:
         seal = seal_service.get_seal(
             ctx.session, ctx.services, principal=ctx.principal, seal_id=seal_id
         )
-        grants = seal_service.list_grants(
+        grants = grant_service.list_grants(
             ctx.session,
             ctx.services,
             principal=ctx.principal,
@@ -375,7 +377,7 @@ def grant(
         kind, _, ident = grantee.partition(":")
         if kind not in ("person", "client") or not ident:
             raise InvalidInput("choose a member or an API client")
-        seal_service.create_grant(
+        grant_service.create_grant(
             ctx.session,
             ctx.services,
             principal=ctx.principal,
@@ -397,7 +399,7 @@ def revoke_grant(
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
     try:
-        seal_service.revoke_grant(
+        grant_service.revoke_grant(
             ctx.session, ctx.services, principal=ctx.principal, grant_id=grant_id
         )
     except DOMAIN_ERRORS as exc:

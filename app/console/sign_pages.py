@@ -10,12 +10,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from app import pdfwork, seal_service, sealing
+from app import pdfwork, sealing
 from app.access import console_needs
-from app.console import documents, queries, seal_choice
+from app.console import queries, seal_choice
 from app.console.web import DOMAIN_ERRORS, Ctx, CtxDep, check_csrf, failed, page
 from app.errors import InvalidInput
 from app.security import Scope
+from app.services import documents, usage_requests
+from app.services import seals as seal_service
 from seals.authorization import SealFacts
 from seals.kinds import kind_spec
 from seals.placement import CoordinatePlacement, CrossPagePlacement, KeywordPlacement, Placement
@@ -24,6 +26,7 @@ from seals.signing import PadesLevel
 router = APIRouter()
 
 MAX_PDF_BYTES = 20 * 1024 * 1024
+MAX_PAGES_SHOWN = 20
 SEAL_CHOICES = 200
 
 
@@ -115,9 +118,9 @@ def _document_page(ctx: Ctx, document_id: str, template: str) -> Response:
         ctx,
         template,
         document=document,
-        pages=pages[: documents.MAX_PAGES_SHOWN],
+        pages=pages[:MAX_PAGES_SHOWN],
         page_count=len(pages),
-        max_pages=documents.MAX_PAGES_SHOWN,
+        max_pages=MAX_PAGES_SHOWN,
         **extra,
     )
 
@@ -185,7 +188,7 @@ def request_approval(
         document, _ = documents.visible_document(
             ctx.session, ctx.services, principal=ctx.principal, document_id=document_id
         )
-        seal_service.file_usage_request(
+        usage_requests.file_usage_request(
             ctx.session,
             ctx.services,
             principal=ctx.principal,

@@ -9,14 +9,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from app import statistics
 from app.access import console_needs
 from app.console import agency_i18n  # noqa: F401 (the page's messages)
 from app.console.charts import bar_chart, rate_bars
 from app.console.web import DOMAIN_ERRORS, Ctx, CtxDep, failed, page
-from app.regions import RegionLevel
 from app.security import Scope
-from app.stat_counters import Metric
+from app.services import statistics
+from app.services.regions import RegionLevel
+from app.services.stat_counters import Metric
 from seals.kinds import KIND_SPECS, SealKind
 
 router = APIRouter(prefix="/statistics")

@@ -13,17 +13,17 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session, col, select
 
-from app import refusals
 from app.console.auth import SESSION_COOKIE, tokens_match
 from app.console.i18n import LANG_COOKIE, LANGS, local_time, pick_lang, translator
 from app.console.problem_pages import explain
 from app.deps import ServicesDep, SessionDep
-from app.envelopes import READ_SCOPES as ENVELOPE_READ_SCOPES
 from app.errors import AppError, Forbidden, status_for
 from app.models import ConsoleSession, Membership, Organization, Person, UserAccount
-from app.pin_check import count_wrong_pin
 from app.security import Principal, Scope, load_session, user_principal
-from app.tenancy import list_organizations
+from app.services import refusals
+from app.services.envelopes import READ_SCOPES as ENVELOPE_READ_SCOPES
+from app.services.pin_check import count_wrong_pin
+from app.services.tenancy import list_organizations
 from app.wiring import Services
 from pki.errors import PkiError
 from pki.identifiers import mask_resident_id

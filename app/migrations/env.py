@@ -9,7 +9,7 @@ from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
-from app.schema import load_all_models
+from app.schemas.tables import load_all_models
 from pki.dbtypes import UtcDateTime
 
 load_all_models()

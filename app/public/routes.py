@@ -21,26 +21,23 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, Response
-from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.access import public
-from app.api.verify import check_rate, read_pdf
 from app.db import unit_of_work
-from app.deps import ServicesDep
+from app.deps import ServicesDep, check_rate, read_pdf
 from app.errors import InvalidInput, PayloadTooLarge, RateLimited
 from app.models import StoredDocument
 from app.pdfwork import verify_isolated
 from app.public.cache import ReportCache
 from app.public.view import ReportView, build_view
-from app.verify import verification_session
-from app.verify_report_pdf import (
+from app.verification.report_pdf import (
     JSON_MEDIA_TYPE,
     PDF_MEDIA_TYPE,
     attachment,
@@ -48,11 +45,13 @@ from app.verify_report_pdf import (
     render_report_pdf,
     report_filename,
 )
+from app.verification.verify import verification_session
 from app.wiring import Services
 from seals.reports import VerificationReport
 
 HERE = Path(__file__).parent
 STATIC_PREFIX = "/public-static"
+STATIC_DIR = HERE / "static"
 templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(
     include_in_schema=False,
@@ -68,13 +67,6 @@ _PAGE_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
 }
 _DOWNLOAD_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
-
-
-def install(app: FastAPI) -> None:
-    """The page's routes, its static files and the short-lived report cache."""
-    app.state.public_reports = ReportCache()
-    app.include_router(router)
-    app.mount(STATIC_PREFIX, StaticFiles(directory=HERE / "static"), name="public-static")
 
 
 def _cache(request: Request) -> ReportCache:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from PIL import Image
 from sqlmodel import Session, select
 
-from app.verify_render import render_isolated
+from app.verification.render import render_isolated
 from seals import report_text
 from seals.models import Seal
 from seals.report_pdf import (

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.applications import Decision, Purpose, Status
+from app.services.applications import Decision, Purpose, Status
 
 
 class ApplicationDocumentPublic(BaseModel):

@@ -3,7 +3,7 @@ embedded CJK font, each with a QR code to the public verification page of the do
 
 A template is data: its name, what it is, how to render it, which number must be unique for
 the issuing organization (a guarantee number), where the seal goes by default and whether the
-seal certifies the document. The service (`app.generation`) chooses the document id first,
+seal certifies the document. The service (`app.services.generation`) chooses the document id first,
 so the QR code can carry the verification link of the very document it is printed on.
 """
 

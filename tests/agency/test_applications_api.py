@@ -13,9 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from app.application_documents import DocumentTooLarge, Upload, check
 from app.db import unit_of_work
 from app.models_agency import SealApplication
+from app.services.application_documents import DocumentTooLarge, Upload, check
 from tests.agency.conftest import Party, events
 from tests.conftest import auth
 

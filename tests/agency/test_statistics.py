@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from app.db import unit_of_work
 from app.models import Organization, OrganizationKind
-from app.stat_counters_rebuild import rebuild
+from app.services.stat_counters_rebuild import rebuild
 from seals.models import SealUsage
 from seals.models_envelopes import Envelope
 from tests.agency.util import uscc_in

@@ -11,8 +11,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from app import audit
 from app.db import unit_of_work
+from app.services import audit
 from tests.conftest import auth
 
 

@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlmodel import Session, func, select
 
-from app import audit
 from app.db import make_engine, unit_of_work
 from app.errors import Conflict
 from app.models import ApiClient, Organization, OrganizationKind
 from app.security import Principal, Scope
-from app.tenancy import create_api_client, create_organization
+from app.services import audit
+from app.services.tenancy import create_api_client, create_organization
 from tests.conftest import make_uscc
 
 PLATFORM = Principal(

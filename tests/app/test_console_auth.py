@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from app.db import unit_of_work
 from app.models import AuditEvent, Person
-from app.tenancy import create_account
+from app.services.tenancy import create_account
 
 
 @pytest.fixture()

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlmodel import select
 
-from app import audit
 from app.db import reading, unit_of_work
 from app.models import AuditEvent
+from app.services import audit
 
 
 def _write(engine: Any, done: threading.Event) -> None:

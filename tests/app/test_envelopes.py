@@ -20,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.webhooks import RetryPolicy
+from app.services.webhooks import RetryPolicy
 from seals.documents import make_document
 from seals.envelopes import (
     EnvelopeAction,
@@ -657,7 +657,7 @@ def test_turns_and_transitions() -> None:
 def test_the_worker_survives_a_nested_lifespan() -> None:
     """Tests (and some servers) enter an app's lifespan twice: the inner exit must not stop
     the delivery thread the outer one still needs."""
-    from app.webhooks import Sender, Worker
+    from app.services.webhooks import Sender, Worker
 
     class Idle:
         def run_once(self) -> int:
@@ -729,8 +729,8 @@ def test_webhook_urls_in_production_are_https_and_public_only() -> None:
     from types import SimpleNamespace
 
     from app.errors import InvalidInput
+    from app.services.webhooks import check_url, signature, verify_signature
     from app.settings import Settings
-    from app.webhooks import check_url, signature, verify_signature
 
     production = cast(Settings, SimpleNamespace(environment="production"))
     assert check_url("https://erp.example.com/hooks", settings=production)

@@ -13,8 +13,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from app.db import unit_of_work
-from app.envelopes import sign_participant
 from app.security import Principal
+from app.services.envelopes import sign_participant
 from app.settings import Settings
 from app.wiring import build_services
 from seals.documents import make_document

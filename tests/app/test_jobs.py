@@ -14,12 +14,12 @@ from sqlmodel import Session, col, func, select
 
 from app.bootstrap import initialise
 from app.db import unit_of_work
-from app.jobs import JobWorker
 from app.main import create_app
 from app.models import AuditEvent, StoredDocument
 from app.models_jobs import BulkJobRecord, GeneratedDocument, RecordStatus
+from app.services.jobs import JobWorker
+from app.services.tenancy import create_api_client
 from app.settings import Settings
-from app.tenancy import create_api_client
 from seals.models import SealUsage
 from tests.conftest import auth, make_uscc
 from tests.dbutil import drop_database, fresh_database_url

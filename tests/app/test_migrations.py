@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from app.schema import load_all_models
+from app.schemas.tables import load_all_models
 
 
 def test_models_and_migrations_agree(fresh_engine: Any) -> None:

@@ -13,10 +13,11 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 
+from pki.keys import MemoryKeySigner
 from seals.documents import make_document
 from seals.fonts import find_cjk_font
 from seals.placement import InvisiblePlacement
-from seals.signing import PadesLevel, SigningIdentity, sign_pdf
+from seals.signing import PadesLevel, SealingSpec, SigningIdentity, sign_pdf
 from tests.conftest import auth
 
 _NON_REPUDIATION = x509.KeyUsage(
@@ -47,7 +48,7 @@ def _self_signed_signer() -> SigningIdentity:
         .add_extension(_NON_REPUDIATION, critical=True)
         .sign(key, hashes.SHA256())
     )
-    return SigningIdentity(certificate=cert, chain=(), private_key=key)
+    return SigningIdentity(certificate=cert, chain=(), signer=MemoryKeySigner(key))
 
 
 def _verify(client: TestClient, pdf: bytes) -> dict[str, Any]:
@@ -71,7 +72,9 @@ def test_pinned_signer_passes_with_revocation_not_applicable(
     )
     identity = _self_signed_signer()
     signed = sign_pdf(
-        pdf=pdf, identity=identity, placement=InvisiblePlacement(), level=PadesLevel.B_B
+        pdf=pdf,
+        identity=identity,
+        spec=SealingSpec(placement=InvisiblePlacement(), level=PadesLevel.B_B),
     ).pdf
     before = _verify(client, signed)
     assert before["sub_indication"] == "NO_CERTIFICATE_CHAIN_FOUND", before

@@ -12,7 +12,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter
 
-from app.verify_render import render_isolated
+from app.verification.render import render_isolated
 from seals.thumbnails import (
     TONE_RGB,
     Mark,

@@ -422,6 +422,6 @@ def test_uploaded_signature_becomes_a_personal_seal(client: TestClient, org: Org
 
 
 def _registry(services: Services) -> Any:
-    from app.seal_service import registry
+    from app.services.seals import registry
 
     return registry(services)

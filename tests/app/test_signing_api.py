@@ -318,6 +318,18 @@ def test_not_a_pdf_with_a_plain_grant(client: TestClient, org: Org) -> None:
     assert still.status_code == 200, "a refused signing must not use up the grant"
 
 
+def test_an_unsupported_signature_format_is_its_own_problem(
+    client: TestClient, org: Org, contract_pdf: bytes
+) -> None:
+    seal = org.seal("contract")
+    key = _signer(org, seal["id"], max_uses=1)
+    refused = _sign(client, key, seal["id"], contract_pdf, {"type": "invisible"}, format="gbt38540")
+    assert (refused.status_code, problem_code(refused)) == (422, "unsupported-signature-format")
+    assert "pades" in refused.json()["detail"]
+    pades = _sign(client, key, seal["id"], contract_pdf, {"type": "invisible"}, format="pades")
+    assert pades.status_code == 200, "the refused request must not have used up the grant"
+
+
 def test_another_organizations_seal_is_404(
     client: TestClient,
     org: Org,

@@ -27,7 +27,7 @@ from pki.timestamper import InProcessTimeStamper
 from seals.documents import make_document
 from seals.fonts import find_cjk_font
 from seals.placement import InvisiblePlacement
-from seals.signing import PadesLevel, SigningIdentity, ValidationMaterial, sign_pdf
+from seals.signing import PadesLevel, SealingSpec, SigningIdentity, ValidationMaterial, sign_pdf
 from tests.conftest import auth, make_uscc
 
 
@@ -61,12 +61,11 @@ def _seal_with_our_certificate(
         signed = sign_pdf(
             pdf=pdf,
             identity=identity,
-            placement=InvisiblePlacement(),
-            level=level,
             timestamper=sealing.timestamper(session, services),
             validation=sealing.validation_material(
                 session, services, identity=identity, issuer_ca="organization"
             ),
+            spec=SealingSpec(placement=InvisiblePlacement(), level=level),
         )
     return signed.pdf, cert["id"], key
 
@@ -168,7 +167,7 @@ def _sign_with_foreign(
         identity = SigningIdentity(
             certificate=chain[0],
             chain=tuple(chain[1:]),
-            private_key=foreign.authority.keystore.private_key(session, issued.key_id),
+            signer=foreign.authority.keystore.signer(session, issued.key_id),
         )
         data = foreign.publisher.revocation_data(
             session, certificate=chain[0], issuer_ca="organization"
@@ -176,8 +175,6 @@ def _sign_with_foreign(
         signed = sign_pdf(
             pdf=pdf,
             identity=identity,
-            placement=InvisiblePlacement(),
-            level=level,
             timestamper=InProcessTimeStamper(
                 config=foreign.publisher.tsa_config(session), clock=foreign.authority.clock
             ),
@@ -187,6 +184,7 @@ def _sign_with_foreign(
                 ocsp_responses=data.ocsp_responses,
                 crls=data.crls,
             ),
+            spec=SealingSpec(placement=InvisiblePlacement(), level=level),
         )
         session.commit()
     return signed.pdf

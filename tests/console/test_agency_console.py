@@ -20,7 +20,7 @@ from PIL import Image
 
 from app.db import unit_of_work
 from app.models import Person
-from app.tenancy import create_account
+from app.services.tenancy import create_account
 from seals.documents import make_document
 from seals.fonts import find_cjk_font
 from tests.conftest import auth

@@ -21,7 +21,7 @@ from app.console.i18n import local_time
 from app.console.routes import router as console_router
 from app.db import unit_of_work
 from app.models import Person
-from app.tenancy import create_account
+from app.services.tenancy import create_account
 from pki.identifiers import mask_resident_id
 from tests.conftest import auth, make_resident_id
 from tests.console.conftest import PASSWORD, ConsoleOrg, csrf_of, make_console_org

@@ -16,7 +16,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from app.db import unit_of_work
 from app.models import Person
-from app.tenancy import create_account
+from app.services.tenancy import create_account
 from tests.conftest import auth, make_uscc
 from tests.console.conftest import PASSWORD, ConsoleOrg, csrf_of, grant_person, make_seal
 

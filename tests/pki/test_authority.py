@@ -110,7 +110,7 @@ def test_enterprise_certificate_content(ec_pki: PkiFixture, db: Session) -> None
     assert cert.not_valid_before_utc == FIXED_NOW
     assert cert.not_valid_after_utc == FIXED_NOW + timedelta(days=730)
     assert issued.key_id is not None and issued.owner_org_id == "org-1"
-    assert _spki(ec_pki.keystore.public_key(db, issued.key_id)) == _spki(cert.public_key())
+    assert ec_pki.keystore.public_key_info(db, issued.key_id) == _spki(cert.public_key())
 
 
 def test_personal_certificate_content(ec_pki: PkiFixture, db: Session) -> None:

@@ -77,8 +77,8 @@ def test_rsa_family_is_rsa_3072_everywhere(rsa_pki: PkiFixture) -> None:
         for name in ALL:
             key = rsa_pki.authority.ca_certificate(session, name).public_key()
             assert isinstance(key, rsa.RSAPublicKey) and key.key_size == 3072
-            private = rsa_pki.authority.ca_key(session, name)
-            assert isinstance(private, rsa.RSAPrivateKey)
+            signer = rsa_pki.authority.ca_signer(session, name)
+            assert signer.algorithm is KeyAlgorithm.RSA_3072
 
 
 class _Clock:

@@ -18,8 +18,10 @@ from pki.keys import (
     SoftwareKeyStore,
     load_or_create_master_key,
     master_key_from_env,
+    signature_digest,
 )
 from pki.models import KeyRecord
+from pki.signatures import verify_signature
 from tests.pki.conftest import new_engine
 
 
@@ -55,11 +57,15 @@ def test_keys_never_stored_in_clear(engine_path: Path, algorithm: KeyAlgorithm) 
         session.commit()
     with Session(engine) as session:
         key = store.private_key(session, key_id)
-        assert store.public_key(session, key_id).public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        ) == key.public_key().public_bytes(
+        spki = key.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
+        assert store.public_key_info(session, key_id) == spki
+        signer = store.signer(session, key_id)
+        assert signer.public_key_info() == spki and signer.algorithm is algorithm
+        assert key_id in repr(signer) and "private" not in repr(signer).lower()
+        digest = signature_digest(algorithm)
+        assert verify_signature(key.public_key(), signer.sign(b"data", digest), b"data", digest)
     engine.dispose()
     fragments = _secret_fragments(key)
     file_bytes = engine_path.read_bytes()

@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from pki.keys import MemoryKeySigner
+
 NOW = datetime.now(UTC).replace(microsecond=0)
 """Real time: openssl checks CRL/OCSP freshness against the wall clock."""
 
@@ -37,6 +39,11 @@ class Entity:
     @property
     def der(self) -> bytes:
         return self.cert.public_bytes(serialization.Encoding.DER)
+
+    @property
+    def signer(self) -> MemoryKeySigner:
+        """The key as a `KeySigner`, the way the protocol builders sign."""
+        return MemoryKeySigner(self.key)
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,13 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from pki.crl import RevokedEntry, build_crl, sign_bytes, signature_hash_for
+from pki.crl import RevokedEntry, build_crl
 from pki.errors import CrlError
+from pki.keys import KeyAlgorithm, MemoryKeySigner, signature_digest
+from pki.signatures import sign_bytes, verify_signature
 
 from .conftest import NOW, Hierarchy, Tools
 
@@ -18,7 +20,7 @@ from .conftest import NOW, Hierarchy, Tools
 def crl_der(pki: Hierarchy) -> bytes:
     return build_crl(
         issuer_cert=pki.issuing.cert,
-        issuer_key=pki.issuing.key,
+        issuer_key=pki.issuing.signer,
         entries=[
             RevokedEntry(
                 serial=pki.revoked.cert.serial_number,
@@ -102,7 +104,7 @@ def test_pkilint_clean(tools: Tools, crl_files: Path) -> None:
 def test_empty_crl_is_valid(pki: Hierarchy) -> None:
     der = build_crl(
         issuer_cert=pki.root.cert,
-        issuer_key=pki.root.key,
+        issuer_key=pki.root.signer,
         entries=[],
         number=0,
         this_update=NOW,
@@ -140,7 +142,7 @@ def test_empty_crl_is_valid(pki: Hierarchy) -> None:
 def test_refuses_bad_input(pki: Hierarchy, change: dict[str, object]) -> None:
     kwargs: dict[str, object] = {
         "issuer_cert": pki.issuing.cert,
-        "issuer_key": pki.issuing.key,
+        "issuer_key": pki.issuing.signer,
         "entries": [],
         "number": 1,
         "this_update": NOW,
@@ -155,7 +157,7 @@ def test_refuses_key_not_matching_cert(pki: Hierarchy) -> None:
     with pytest.raises(CrlError):
         build_crl(
             issuer_cert=pki.issuing.cert,
-            issuer_key=pki.root.key,
+            issuer_key=pki.root.signer,
             entries=[],
             number=1,
             this_update=NOW,
@@ -164,8 +166,10 @@ def test_refuses_key_not_matching_cert(pki: Hierarchy) -> None:
 
 
 def test_signature_hash_matches_curve() -> None:
-    assert signature_hash_for(ec.generate_private_key(ec.SECP521R1())).name == "sha512"
+    assert signature_digest(KeyAlgorithm.EC_P256) == "sha256"
+    assert signature_digest(KeyAlgorithm.RSA_3072) == "sha256"
     key = ec.generate_private_key(ec.SECP384R1())
-    signature, algorithm = sign_bytes(key, b"data")
+    signature, algorithm = sign_bytes(MemoryKeySigner(key), b"data")
     assert algorithm == "sha384_ecdsa"
-    key.public_key().verify(signature, b"data", ec.ECDSA(signature_hash_for(key)))
+    key.public_key().verify(signature, b"data", ec.ECDSA(hashes.SHA384()))
+    assert not verify_signature(key.public_key(), signature, b"other", "sha384")

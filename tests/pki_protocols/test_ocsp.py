@@ -38,7 +38,7 @@ def issuer(pki: Hierarchy) -> OcspIssuer:
     return OcspIssuer(
         issuer_cert=pki.issuing.cert,
         responder_cert=pki.ocsp.cert,
-        responder_key=pki.ocsp.key,
+        responder_key=pki.ocsp.signer,
         name="organization",
     )
 
@@ -195,7 +195,7 @@ def test_ca_may_answer_itself(
     ca_itself = OcspIssuer(
         issuer_cert=pki.issuing.cert,
         responder_cert=pki.issuing.cert,
-        responder_key=pki.issuing.key,
+        responder_key=pki.issuing.signer,
         name="organization",
     )
     req = workdir / "self.req"
@@ -261,7 +261,7 @@ def test_requests_spanning_two_of_our_cas_are_unauthorized(
     root_issuer = OcspIssuer(
         issuer_cert=pki.root.cert,
         responder_cert=pki.root.cert,
-        responder_key=pki.root.key,
+        responder_key=pki.root.signer,
         name="root",
     )
     request = _request(
@@ -278,7 +278,7 @@ def test_picks_the_right_issuer(pki: Hierarchy, issuer: OcspIssuer) -> None:
     root_issuer = OcspIssuer(
         issuer_cert=pki.root.cert,
         responder_cert=pki.root.cert,
-        responder_key=pki.root.key,
+        responder_key=pki.root.signer,
         name="root",
     )
     seen: list[tuple[str, int]] = []
@@ -386,28 +386,28 @@ def test_issuer_configuration_is_checked(pki: Hierarchy) -> None:
         OcspIssuer(
             issuer_cert=pki.issuing.cert,
             responder_cert=pki.ocsp.cert,
-            responder_key=pki.good.key,
+            responder_key=pki.good.signer,
             name="x",
         )
     with pytest.raises(OcspConfigError, match="not issued by"):
         OcspIssuer(
             issuer_cert=pki.root.cert,
             responder_cert=pki.ocsp.cert,
-            responder_key=pki.ocsp.key,
+            responder_key=pki.ocsp.signer,
             name="x",
         )
     with pytest.raises(OcspConfigError, match="OCSPSigning"):
         OcspIssuer(
             issuer_cert=pki.issuing.cert,
             responder_cert=pki.good.cert,
-            responder_key=pki.good.key,
+            responder_key=pki.good.signer,
             name="x",
         )
     with pytest.raises(OcspConfigError):
         OcspIssuer(
             issuer_cert=pki.issuing.cert,
             responder_cert=pki.ocsp.cert,
-            responder_key=pki.ocsp.key,
+            responder_key=pki.ocsp.signer,
             name="",
         )
 

@@ -34,7 +34,7 @@ def _clock() -> datetime:
 def timestamper(pki: Hierarchy) -> InProcessTimeStamper:
     config = TsaConfig(
         cert=pki.tsa.cert,
-        key=pki.tsa.key,
+        key=pki.tsa.signer,
         chain=[pki.root.cert],
         policy_oid=POLICY,
         accuracy=timedelta(seconds=1),

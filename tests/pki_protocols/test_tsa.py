@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pki.errors import TsaConfigError
+from pki.keys import MemoryKeySigner
 from pki.tsa import TsaConfig, new_serial, respond
 
 from .conftest import NOW, Hierarchy, Tools
@@ -28,7 +29,7 @@ GEN_TIME = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)
 def config(pki: Hierarchy) -> TsaConfig:
     return TsaConfig(
         cert=pki.tsa.cert,
-        key=pki.tsa.key,
+        key=pki.tsa.signer,
         chain=[pki.root.cert],
         policy_oid=POLICY,
         accuracy=timedelta(seconds=1, milliseconds=500),
@@ -331,15 +332,15 @@ def test_refuses_bad_arguments(config: TsaConfig) -> None:
 def test_config_is_checked(pki: Hierarchy) -> None:
     base = {
         "cert": pki.tsa.cert,
-        "key": pki.tsa.key,
+        "key": pki.tsa.signer,
         "chain": [],
         "policy_oid": POLICY,
         "accuracy": timedelta(seconds=1),
     }
     bad: list[dict[str, object]] = [
-        {"key": pki.root.key},
-        {"cert": pki.good.cert, "key": pki.good.key},  # no timeStamping EKU
-        {"cert": pki.ocsp.cert, "key": pki.ocsp.key},  # wrong EKU
+        {"key": pki.root.signer},
+        {"cert": pki.good.cert, "key": pki.good.signer},  # no timeStamping EKU
+        {"cert": pki.ocsp.cert, "key": pki.ocsp.signer},  # wrong EKU
         {"policy_oid": "not an oid"},
         {"accepted_policies": frozenset({"x.y"})},
         {"accuracy": timedelta(seconds=-1)},
@@ -389,7 +390,7 @@ def test_fuzz_bit_flips(flips: list[int], config: TsaConfig) -> None:
 
 def test_rsa_tsa_key(pki: Hierarchy, tools: Tools, workdir: Path) -> None:
     """RSA keys sign with PKCS#1 v1.5 + SHA-256; openssl verifies the token."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
     cert = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "RSA TSA")]))
@@ -403,7 +404,9 @@ def test_rsa_tsa_key(pki: Hierarchy, tools: Tools, workdir: Path) -> None:
     )
     pem = workdir / "rsa-tsa.pem"
     pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    config = TsaConfig(cert=cert, key=key, chain=[], policy_oid=POLICY, accuracy=timedelta(0))
+    config = TsaConfig(
+        cert=cert, key=MemoryKeySigner(key), chain=[], policy_oid=POLICY, accuracy=timedelta(0)
+    )
     query, reply = workdir / "rsa.tsq", workdir / "rsa.tsr"
     tools.run(
         tools.openssl, "ts", "-query", "-data", workdir / "data.bin", "-sha512", "-cert",

@@ -16,13 +16,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import col, select
 
-from app import audit, checkpoints
 from app.bootstrap import initialise
 from app.db import unit_of_work
 from app.main import create_app
 from app.models import AuditEvent
+from app.services import audit, checkpoints
+from app.services.tenancy import create_api_client
 from app.settings import Settings
-from app.tenancy import create_api_client
 from tests.conftest import auth, make_uscc
 from tests.console.conftest import signed_in as signed_in  # the fixture
 from tests.dbutil import drop_database, fresh_database_url

@@ -29,6 +29,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from PIL import Image, ImageDraw
 from pyhanko.sign.timestamps.api import TimeStamper
 
+from pki.keys import MemoryKeySigner
 from seals.documents import make_document
 from seals.signing import SealAppearance, SigningIdentity, ValidationMaterial
 
@@ -288,7 +289,9 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> SealPki:
     ):
         key = ec.generate_private_key(ec.SECP256R1())
         cert = _cert(subject=_name(cn, org), key=key, issuer=ca, issuer_key=ca_key, ca=False)
-        identities.append(SigningIdentity(certificate=cert, chain=(ca, root), private_key=key))
+        identities.append(
+            SigningIdentity(certificate=cert, chain=(ca, root), signer=MemoryKeySigner(key))
+        )
     _pem(workdir / "root.pem", root)
     _pem(workdir / "chain.pem", root, ca)
     return SealPki(

@@ -25,7 +25,7 @@ from pyhanko_certvalidator.context import CertValidationPolicySpec
 from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
-from seals.signing import KeywordPlacement, PadesLevel, SignedPdf, sign_pdf
+from seals.signing import KeywordPlacement, PadesLevel, SealingSpec, SignedPdf, sign_pdf
 from tests.seals_signing.conftest import SealPki
 from tests.seals_signing.tools import (
     openssl_cms_verify,
@@ -45,13 +45,15 @@ def signed(request, pki, timestamper, validation, seal, contract_pdf, tmp_path_f
     result = sign_pdf(
         pdf=contract_pdf,
         identity=pki.alice,
-        placement=KeywordPlacement(keyword="乙方（盖章）"),
-        level=level,
-        appearance=seal,
         timestamper=timestamper,
         validation=validation,
-        reason="合同签署",
-        location="杭州",
+        spec=SealingSpec(
+            placement=KeywordPlacement(keyword="乙方（盖章）"),
+            level=level,
+            appearance=seal,
+            reason="合同签署",
+            location="杭州",
+        ),
     )
     path = tmp_path_factory.mktemp(f"level-{level}") / "sealed.pdf"
     path.write_bytes(result.pdf)

@@ -14,7 +14,7 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from seals.placement import InvisiblePlacement
-from seals.signing import KeywordPlacement, PadesLevel, sign_pdf
+from seals.signing import KeywordPlacement, PadesLevel, SealingSpec, sign_pdf
 from tests.seals_signing.conftest import SealPki
 from tests.seals_signing.tools import pdfsig, pdfsig_blocks, qpdf_check, signatures
 
@@ -63,11 +63,13 @@ def test_sealing_keeps_pdfa_version_identification_and_metadata(
     sealed = sign_pdf(
         pdf=pdfa_contract,
         identity=pki.alice,
-        placement=KeywordPlacement(keyword="乙方（盖章）"),
-        level=PadesLevel.B_LT,
-        appearance=seal,
         timestamper=timestamper,
         validation=validation,
+        spec=SealingSpec(
+            placement=KeywordPlacement(keyword="乙方（盖章）"),
+            level=PadesLevel.B_LT,
+            appearance=seal,
+        ),
     ).pdf
     assert sealed[:8] == pdfa_contract[:8] == b"%PDF-1.7"
     reader = PdfFileReader(BytesIO(sealed))
@@ -95,11 +97,9 @@ def test_vri_entry_in_the_dss(
     sealed = sign_pdf(
         pdf=contract_pdf,
         identity=pki.alice,
-        placement=InvisiblePlacement(),
-        level=PadesLevel.B_LT,
         timestamper=timestamper,
         validation=validation,
-        vri=vri,
+        spec=SealingSpec(placement=InvisiblePlacement(), level=PadesLevel.B_LT, vri=vri),
     ).pdf
     dss = PdfFileReader(BytesIO(sealed)).root["/DSS"]
     if not vri:

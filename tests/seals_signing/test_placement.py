@@ -23,7 +23,7 @@ from seals.placement import (
     find_keyword,
     page_geometries,
 )
-from seals.signing import InvalidPlacementError, SealAppearance, sign_pdf
+from seals.signing import InvalidPlacementError, SealAppearance, SealingSpec, sign_pdf
 from tests.seals_signing.tools import page_count, red_pixels, render_page
 
 A4_W_MM, A4_H_MM = 210.0, 297.0
@@ -31,7 +31,9 @@ TOLERANCE_MM = 1.0
 
 
 def _sign(pdf: bytes, pki, seal, placement) -> bytes:
-    return sign_pdf(pdf=pdf, identity=pki.alice, placement=placement, appearance=seal).pdf
+    return sign_pdf(
+        pdf=pdf, identity=pki.alice, spec=SealingSpec(placement=placement, appearance=seal)
+    ).pdf
 
 
 def _assert_seal_at(box, centre_mm, size_mm=42.0) -> None:
@@ -89,8 +91,9 @@ def test_keyword_all_occurrences_one_signature(pki, contract_pdf) -> None:
     result = sign_pdf(
         pdf=contract_pdf,
         identity=pki.alice,
-        placement=KeywordPlacement(keyword="（盖章）", occurrence="all"),
-        appearance=small,
+        spec=SealingSpec(
+            placement=KeywordPlacement(keyword="（盖章）", occurrence="all"), appearance=small
+        ),
     )
     assert result.widget_count == 2
     image = render_page(result.pdf, 2)
@@ -113,8 +116,7 @@ def test_riding_seal_slices_on_the_right_edge_of_every_page(pki, seal, contract_
     result = sign_pdf(
         pdf=contract_pdf,
         identity=pki.alice,
-        placement=CrossPagePlacement(y_mm=120),
-        appearance=seal,
+        spec=SealingSpec(placement=CrossPagePlacement(y_mm=120), appearance=seal),
     )
     assert result.widget_count == 3
     slice_mm = 42.0 / 3
@@ -138,7 +140,9 @@ def test_riding_seal_needs_two_pages(pki, seal, contract_pdf) -> None:
 
 
 def test_invisible_has_no_widget_and_no_red(pki, contract_pdf) -> None:
-    result = sign_pdf(pdf=contract_pdf, identity=pki.alice, placement=InvisiblePlacement())
+    result = sign_pdf(
+        pdf=contract_pdf, identity=pki.alice, spec=SealingSpec(placement=InvisiblePlacement())
+    )
     assert result.widget_count == 0
     assert all(red_pixels(render_page(result.pdf, i)) is None for i in range(3))
 
@@ -209,8 +213,10 @@ def test_rotated_pages_take_display_coordinates_and_show_the_seal_upright(
     result = sign_pdf(
         pdf=rotated,
         identity=pki.alice,
-        placement=CoordinatePlacement(page=1, x_mm=display_w - 60, y_mm=50),
-        appearance=appearance,
+        spec=SealingSpec(
+            placement=CoordinatePlacement(page=1, x_mm=display_w - 60, y_mm=50),
+            appearance=appearance,
+        ),
     )
     box = red_pixels(render_page(result.pdf, 0))
     assert box is not None
@@ -224,7 +230,9 @@ def test_rotated_pages_take_display_coordinates_and_show_the_seal_upright(
 def test_riding_seal_on_rotated_pages(pki, seal, contract_pdf) -> None:
     rotated = _reshape(contract_pdf, media_box=(0, 0, 595.28, 841.89), rotate=90)
     result = sign_pdf(
-        pdf=rotated, identity=pki.alice, placement=CrossPagePlacement(), appearance=seal
+        pdf=rotated,
+        identity=pki.alice,
+        spec=SealingSpec(placement=CrossPagePlacement(), appearance=seal),
     )
     for index in range(3):
         box = red_pixels(render_page(result.pdf, index))

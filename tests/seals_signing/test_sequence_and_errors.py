@@ -23,6 +23,7 @@ from seals.signing import (
     KeywordPlacement,
     PadesLevel,
     SealAppearance,
+    SealingSpec,
     SigningError,
     ValidationMaterial,
     sign_pdf,
@@ -50,30 +51,32 @@ def test_two_parties_seal_in_turn_and_both_stay_valid(
     step1 = sign_pdf(
         pdf=contract_pdf,
         identity=pki.alice,
-        placement=KeywordPlacement(keyword="乙方（盖章）"),
-        level=PadesLevel.B_T,
-        appearance=seal,
         timestamper=timestamper,
+        spec=SealingSpec(
+            placement=KeywordPlacement(keyword="乙方（盖章）"),
+            level=PadesLevel.B_T,
+            appearance=seal,
+        ),
     )
     step2 = sign_pdf(
         pdf=step1.pdf,
         identity=pki.alice,
-        placement=CrossPagePlacement(y_mm=100),
-        appearance=seal,
+        spec=SealingSpec(placement=CrossPagePlacement(y_mm=100), appearance=seal),
     )
     step3 = sign_pdf(
         pdf=step2.pdf,
         identity=pki.bob,
-        placement=KeywordPlacement(keyword="甲方（盖章）"),
-        level=PadesLevel.B_T,
-        appearance=seal,
         timestamper=timestamper,
+        spec=SealingSpec(
+            placement=KeywordPlacement(keyword="甲方（盖章）"),
+            level=PadesLevel.B_T,
+            appearance=seal,
+        ),
     )
     step4 = sign_pdf(
         pdf=step3.pdf,
         identity=pki.bob,
-        placement=CrossPagePlacement(y_mm=200),
-        appearance=seal,
+        spec=SealingSpec(placement=CrossPagePlacement(y_mm=200), appearance=seal),
     )
     assert [s.field_name for s in (step1, step2, step3, step4)] == [
         "Seal1",
@@ -104,7 +107,9 @@ def test_two_parties_seal_in_turn_and_both_stay_valid(
 
 def test_removing_a_page_after_a_riding_seal_is_detected(pki, seal, contract_pdf) -> None:
     signed = sign_pdf(
-        pdf=contract_pdf, identity=pki.alice, placement=CrossPagePlacement(), appearance=seal
+        pdf=contract_pdf,
+        identity=pki.alice,
+        spec=SealingSpec(placement=CrossPagePlacement(), appearance=seal),
     ).pdf
     # drop page 2 in an incremental update (what a forger would do)
     from pyhanko.pdf_utils import generic
@@ -127,8 +132,7 @@ def test_no_changes_certification_locks_the_document(pki, seal, contract_pdf) ->
     certified = sign_pdf(
         pdf=contract_pdf,
         identity=pki.alice,
-        placement=InvisiblePlacement(),
-        certify=DocMdpPermission.NO_CHANGES,
+        spec=SealingSpec(placement=InvisiblePlacement(), certify=DocMdpPermission.NO_CHANGES),
     )
     (status,) = _validate_all(certified.pdf, pki)
     assert status.bottom_line
@@ -138,8 +142,7 @@ def test_no_changes_certification_locks_the_document(pki, seal, contract_pdf) ->
         sign_pdf(
             pdf=certified.pdf,
             identity=pki.bob,
-            placement=KeywordPlacement(keyword="甲方（盖章）"),
-            appearance=seal,
+            spec=SealingSpec(placement=KeywordPlacement(keyword="甲方（盖章）"), appearance=seal),
         )
     assert caught.value.code == "document-locked"
 
@@ -148,21 +151,23 @@ def test_form_filling_certification_allows_an_approval(pki, contract_pdf) -> Non
     certified = sign_pdf(
         pdf=contract_pdf,
         identity=pki.alice,
-        placement=InvisiblePlacement(),
-        certify=DocMdpPermission.FORM_FILLING,
+        spec=SealingSpec(placement=InvisiblePlacement(), certify=DocMdpPermission.FORM_FILLING),
     )
-    approved = sign_pdf(pdf=certified.pdf, identity=pki.bob, placement=InvisiblePlacement())
+    approved = sign_pdf(
+        pdf=certified.pdf, identity=pki.bob, spec=SealingSpec(placement=InvisiblePlacement())
+    )
     assert all(s.bottom_line for s in _validate_all(approved.pdf, pki))
 
 
 def test_certification_must_come_first(pki, contract_pdf) -> None:
-    signed = sign_pdf(pdf=contract_pdf, identity=pki.alice, placement=InvisiblePlacement())
+    signed = sign_pdf(
+        pdf=contract_pdf, identity=pki.alice, spec=SealingSpec(placement=InvisiblePlacement())
+    )
     with pytest.raises(SigningError) as caught:
         sign_pdf(
             pdf=signed.pdf,
             identity=pki.bob,
-            placement=InvisiblePlacement(),
-            certify=DocMdpPermission.NO_CHANGES,
+            spec=SealingSpec(placement=InvisiblePlacement(), certify=DocMdpPermission.NO_CHANGES),
         )
     assert caught.value.code == "certification-not-first"
 
@@ -172,7 +177,9 @@ def test_certification_must_come_first(pki, contract_pdf) -> None:
 
 def _code(pki, pdf: bytes, **kwargs) -> str:
     with pytest.raises(SigningError) as caught:
-        sign_pdf(pdf=pdf, identity=pki.alice, **{"placement": InvisiblePlacement(), **kwargs})
+        inputs = {k: kwargs.pop(k) for k in ("timestamper", "validation") if k in kwargs}
+        spec = SealingSpec(**{"placement": InvisiblePlacement(), **kwargs})
+        sign_pdf(pdf=pdf, identity=pki.alice, spec=spec, **inputs)
     return caught.value.code
 
 
@@ -220,7 +227,9 @@ def test_bad_appearance_and_taken_field_name(pki, seal, contract_pdf) -> None:
     zero = SealAppearance(image=seal.image, width_mm=0, height_mm=42)
     assert _code(pki, contract_pdf, placement=placement, appearance=zero) == "invalid-appearance"
     assert _code(pki, contract_pdf, placement=placement) == "invalid-placement"  # no image
-    signed = sign_pdf(pdf=contract_pdf, identity=pki.alice, placement=InvisiblePlacement())
+    signed = sign_pdf(
+        pdf=contract_pdf, identity=pki.alice, spec=SealingSpec(placement=InvisiblePlacement())
+    )
     assert _code(pki, signed.pdf, field_name=signed.field_name) == "field-name-taken"
 
 

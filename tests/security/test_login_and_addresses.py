@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from app.db import unit_of_work
 from app.models import AuditEvent, Person
 from app.ratelimit_shared import SharedRateLimiter
-from app.tenancy import create_account
+from app.services.tenancy import create_account
 
 PASSWORD = "the owner's long password"
 

@@ -90,7 +90,7 @@ def test_webhooks_cannot_target_private_addresses_in_development(
     app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app.errors import InvalidInput
-    from app.webhooks import check_url
+    from app.services.webhooks import check_url
 
     settings = app.state.settings
     assert settings.environment == "development"

@@ -40,6 +40,7 @@ from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from pki.keys import MemoryKeySigner
 from pki.ocsp import CertStatus, OcspIssuer
 from pki.ocsp import respond as ocsp_respond
 from pki.timestamper import InProcessTimeStamper
@@ -61,6 +62,11 @@ class Entity:
     @property
     def asn1(self) -> asn1_x509.Certificate:
         return asn1_x509.Certificate.load(self.cert.public_bytes(serialization.Encoding.DER))
+
+    @property
+    def signer(self) -> MemoryKeySigner:
+        """The key as a `KeySigner`, the way the protocol builders sign."""
+        return MemoryKeySigner(self.key)
 
 
 def _issue(
@@ -239,7 +245,7 @@ def ocsp_der(
             OcspIssuer(
                 issuer_cert=issuer.cert,
                 responder_cert=responder.cert,
-                responder_key=responder.key,
+                responder_key=responder.signer,
                 name="ca",
             )
         ],
@@ -412,7 +418,7 @@ def timestamper(pki: Pki, clock: Callable[[], datetime] | None = None) -> InProc
     return InProcessTimeStamper(
         config=TsaConfig(
             cert=pki.tsa.cert,
-            key=pki.tsa.key,
+            key=pki.tsa.signer,
             chain=[pki.root.cert],
             policy_oid="1.2.156.1.1",
             accuracy=timedelta(seconds=1),

@@ -1,0 +1,72 @@
+"""Public verification: a PDF in, an ETSI-style report out, with revocation for our own
+certificates answered by our CA in process and seals looked up in the registry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from cryptography import x509
+from sqlmodel import Session
+
+from app.db import reading, unit_of_work
+from app.services.seal_kinds import label_of
+from app.services.seals import public_owner, registry
+from app.services.trust_anchors import trust_store
+from app.wiring import Services
+from pki.publication import CRL_ISSUERS
+from seals.reports import SealInfo, VerificationReport
+from seals.verification import verify_pdf
+
+
+@contextmanager
+def verification_session(services: Services) -> Iterator[Session]:
+    """A read-only unit of work for verification. The CRLs it may hand out are brought up
+    to date first in a short write transaction, so the verification itself never writes."""
+    refresh_stale_crls(services)
+    with unit_of_work(reading(services.engine)) as session:
+        yield session
+
+
+def refresh_stale_crls(services: Services) -> None:
+    """Issue the CRLs that near their nextUpdate, in a short write transaction; when all are
+    fresh (nearly always) only a read transaction is spent."""
+    with unit_of_work(reading(services.engine)) as session:
+        stale = [ca for ca in CRL_ISSUERS if services.publisher.stored_crl(session, ca) is None]
+    if stale:
+        with unit_of_work(services.engine) as session:
+            for ca in stale:
+                services.publisher.current_crl(session, ca)
+
+
+def verify_document(session: Session, services: Services, *, pdf: bytes) -> VerificationReport:
+    publisher = services.publisher
+
+    def revocation(issuer: x509.Certificate, certificate: x509.Certificate) -> bytes | None:
+        return publisher.revocation_for(session, issuer=issuer, certificate=certificate)
+
+    return verify_pdf(
+        pdf=pdf,
+        trust=trust_store(session, services),
+        now=datetime.now(UTC),
+        seal_lookup=lambda certificate: seal_info(session, services, certificate),
+        revocation_lookup=revocation,
+        max_seconds=services.settings.verify_max_seconds,
+    )
+
+
+def seal_info(
+    session: Session, services: Services, certificate: x509.Certificate
+) -> SealInfo | None:
+    """The seal bound to this very certificate, with its current status (None: not ours)."""
+    seal = registry(services).find_by_certificate(session, certificate)
+    if seal is None:
+        return None
+    return SealInfo(
+        code=seal.code,
+        kind=seal.kind.value,
+        owner=public_owner(session, seal),
+        status=seal.status.value,
+        kind_label=label_of(session, seal.id),
+    )

@@ -1,0 +1,62 @@
+"""The one entry point that signs a document in the format a `SealingSpec` asks for.
+
+Each `SignatureFormat` has its module beside this one (`pades.py` today; issue 14 adds
+``sm2-cms`` and ``gbt38540``); the module is imported only when its format is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from seals.errors import UnsupportedFormatError
+from seals.signing.spec import (
+    SealingSpec,
+    SignatureFormat,
+    SignedPdf,
+    SigningIdentity,
+    ValidationMaterial,
+)
+
+
+class SignFunction(Protocol):
+    """What every format module offers: `sign_pdf` with this signature."""
+
+    def __call__(
+        self,
+        *,
+        pdf: bytes,
+        identity: SigningIdentity | Any,
+        spec: SealingSpec,
+        timestamper: Any | None = None,
+        validation: ValidationMaterial | None = None,
+    ) -> SignedPdf: ...
+
+
+def _pades() -> SignFunction:
+    from seals.signing.pades import sign_pdf
+
+    return sign_pdf
+
+
+_MODULES: dict[SignatureFormat, Callable[[], SignFunction]] = {SignatureFormat.PADES: _pades}
+
+
+def sign_document(
+    *,
+    pdf: bytes,
+    identity: SigningIdentity | Any,
+    spec: SealingSpec,
+    timestamper: Any | None = None,
+    validation: ValidationMaterial | None = None,
+) -> SignedPdf:
+    """Sign ``pdf`` with the module of ``spec.format`` (`UnsupportedFormatError` otherwise)."""
+    module = _MODULES.get(spec.format)
+    if module is None:
+        raise UnsupportedFormatError(
+            f"The signature format {spec.format!r} is not supported here.",
+            format=str(spec.format),
+        )
+    return module()(
+        pdf=pdf, identity=identity, spec=spec, timestamper=timestamper, validation=validation
+    )
