@@ -15,7 +15,7 @@ from seals.documents import make_document
 from seals.fonts import find_cjk_font
 from tests.conftest import auth
 from tests.dbutil import drop_database, fresh_database_url
-from tests.instances import Installation, agency_with_seal
+from tests.instances import Installation, agency_with_seal, expect
 
 
 def token_env(token: Pkcs11Config, pin_file: Path) -> dict[str, str]:
@@ -101,3 +101,8 @@ def _move(inst: Installation, token: Pkcs11Config, tmp_path: Path) -> None:
     with Session(engine) as session:
         assert Pkcs11KeyStore(token).token_attributes(session, key_id)["extractable"] is False
     engine.dispose()
+    with inst.serve("A", inst.pki_port) as base, httpx.Client(base_url=base, timeout=120) as api:
+        after = sign(api, key, seal_id)
+        assert after.status_code == 200, after.text
+        report = expect(api.post("/api/v1/verify", content=after.content))
+        assert report["indication"] == "TOTAL_PASSED", report
