@@ -209,13 +209,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from sqlalchemy.exc import SQLAlchemyError
 
         from app.startup import StartupError, check_data_dir, describe
+        from pki.errors import KeyStoreError
 
         try:
             check_data_dir(settings)
             return (
                 _cmd_init(args, settings) if args.command == "init" else _cmd_serve(args, settings)
             )
-        except (StartupError, SQLAlchemyError, OSError) as exc:
+        except (StartupError, SQLAlchemyError, OSError, KeyStoreError) as exc:
             print(f"eseal: {describe(exc, settings)}", file=sys.stderr)
             return 2
     if args.command == "client":

@@ -15,6 +15,7 @@ from app.pdfpool import PdfWorkerPool, limits_from
 from app.ratelimit import RateLimiter
 from app.ratelimit_shared import SharedRateLimiter
 from app.settings import Settings
+from app.startup import StartupError
 from pki.authority import Authority
 from pki.errors import KeyStoreError
 from pki.hierarchy import HierarchyConfig
@@ -70,7 +71,7 @@ def build_blob_store(settings: Settings, engine: Engine) -> BlobStore:
     """The local folder (default) or the service database's `blob` table."""
     if settings.blob_store == "database":
         if engine.dialect.name == "sqlite":
-            raise ValueError(
+            raise StartupError(
                 "ESEAL_BLOB_STORE=database is for PostgreSQL (several instances); "
                 "on SQLite keep the local folder"
             )

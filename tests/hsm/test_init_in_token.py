@@ -135,3 +135,17 @@ def _time_stamp(api: httpx.Client, root: Path, tmp: Path) -> None:
     )
     said = run("openssl", "ts", "-verify", "-data", data, "-in", reply, "-CAfile", root)
     assert "Verification: OK" in said, said
+
+
+def test_a_wrong_pin_or_store_stops_init_with_one_line(token: Pkcs11Config, tmp_path: Path) -> None:
+    wrong = {**token_env(token, tmp_path / "pin"), "ESEAL_PKCS11_PIN": "000000"}
+    inst = Installation(
+        database_url=f"sqlite:///{tmp_path / 'e.db'}", root=tmp_path, master_key=None,
+        blob_store="local", extra=wrong,
+    )  # fmt: skip
+    code, said = inst.attempt("init", name="A")
+    assert code == 2 and "PinIncorrect" in said and "Traceback" not in said, said
+    assert "000000" not in said
+    inst.extra, inst.blob_store = {}, "database"
+    code, said = inst.attempt("init", name="A")
+    assert code == 2 and "is for PostgreSQL" in said and "Traceback" not in said, said
