@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     pkcs11_pin_file: Path | None = Field(
         default=None, description="a file holding the user PIN (instead of ESEAL_PKCS11_PIN)"
     )
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:port/db: rate limits and sign-in throttles shared by every "
+        "instance (default: a file in each data folder, shared by one machine's workers)",
+    )
     blob_store: Literal["local", "database"] = Field(
         default="local",
         description="where documents are kept: the data folder, or the database (several "

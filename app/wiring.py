@@ -13,7 +13,7 @@ from app.db import make_engine
 from app.filesafety import prepare_data_folder
 from app.pdfpool import PdfWorkerPool, limits_from
 from app.ratelimit import RateLimiter
-from app.ratelimit_shared import SharedRateLimiter
+from app.ratelimit_shared import Limiter, SharedRateLimiter
 from app.settings import Settings
 from app.startup import StartupError
 from pki.authority import Authority
@@ -35,11 +35,11 @@ class Services:
     authority: Authority
     publisher: Publisher
     hierarchy: HierarchyConfig
-    verify_limiter: RateLimiter | SharedRateLimiter
+    verify_limiter: RateLimiter | Limiter
     blobs: BlobStore
     pdf_pool: PdfWorkerPool
     seal_pool: PdfWorkerPool
-    login_limiter: SharedRateLimiter | None = None
+    login_limiter: Limiter | None = None
 
 
 def master_key(settings: Settings) -> bytes:
@@ -91,9 +91,18 @@ def rate_limit_file(settings: Settings) -> Path:
     return settings.data_dir / "ratelimits.db"
 
 
+def limiter(settings: Settings, *, bucket: str, limit: int) -> Limiter:
+    """A per-minute limiter shared by this machine's workers (a file in the data folder), or
+    by every instance (Redis, with ESEAL_REDIS_URL)."""
+    if settings.redis_url:
+        from app.ratelimit_redis import RedisRateLimiter
+
+        return RedisRateLimiter(settings.redis_url, bucket=bucket, limit=limit)
+    return SharedRateLimiter(rate_limit_file(settings), bucket=bucket, limit=limit)
+
+
 def build_services(settings: Settings) -> Services:
     prepare_data_folder(settings)  # 0700 folder, 0600 database files (issue 10)
-    limits = rate_limit_file(settings)
     keystore = build_keystore(settings)
     engine = make_engine(
         settings.resolved_database_url, busy_timeout=settings.db_busy_timeout_seconds
@@ -117,12 +126,10 @@ def build_services(settings: Settings) -> Services:
         ),
         hierarchy=hierarchy_config(settings),
         # shared by every worker of this installation (issue 10), off the main database
-        verify_limiter=SharedRateLimiter(
-            limits, bucket="verify", limit=settings.verify_rate_per_minute
-        ),
+        verify_limiter=limiter(settings, bucket="verify", limit=settings.verify_rate_per_minute),
         blobs=build_blob_store(settings, engine),
-        login_limiter=SharedRateLimiter(
-            limits, bucket="login-address", limit=settings.login_rate_per_minute
+        login_limiter=limiter(
+            settings, bucket="login-address", limit=settings.login_rate_per_minute
         ),
         pdf_pool=PdfWorkerPool(settings, limits_from(settings), size=settings.pdf_workers),
         seal_pool=PdfWorkerPool(settings, limits_from(settings), size=settings.seal_workers),

@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ from sqlalchemy import create_engine, text
 
 from tests.conftest import auth, make_uscc
 from tests.instances import Installation, agency_with_seal, expect, postgres_database
+from tests.redis_server import redis_server
 from tests.seals_templates.samples import licence_json
 
 RECORDS = 200
@@ -168,3 +170,24 @@ def test_two_instances_one_service(installation: Installation) -> None:
     assert min(per_instance.values()) >= RECORDS // 10, per_instance  # really split
     assert tuple(documents) == (RECORDS, RECORDS)
     assert uses == RECORDS  # one seal use per record: none sealed twice
+
+
+def test_rate_limits_are_shared_through_redis(installation: Installation, tmp_path: Path) -> None:
+    """With ESEAL_REDIS_URL two instances count one budget: 3 verifications a minute from
+    one address, whichever instance answers."""
+    with redis_server(tmp_path) as url:
+        installation.extra = {"ESEAL_REDIS_URL": url, "ESEAL_VERIFY_RATE_PER_MINUTE": "3"}
+        try:
+            with (
+                installation.serve("A", installation.pki_port) as base_a,
+                installation.serve("B") as base_b,
+            ):
+                answers = [
+                    httpx.post(f"{base}/api/v1/verify", content=b"%PDF-1.7 not really", timeout=60)
+                    for base in (base_a, base_b, base_a, base_b)
+                ]
+        finally:
+            installation.extra = {}
+    assert all(r.status_code != 429 for r in answers[:3]), [r.text for r in answers]
+    assert answers[3].status_code == 429, answers[3].text
+    assert int(answers[3].headers["retry-after"]) > 0
