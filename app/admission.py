@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.errors import problem_response
+from app.problem_handlers import problem_response
 
 EXEMPT_PREFIXES = ("/healthz", "/readyz", "/static/", "/public-static/", "/docs", "/redoc")
 _SEALING = re.compile(

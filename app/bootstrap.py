@@ -17,7 +17,7 @@ from app.services import audit
 from app.services.tenancy import create_account
 from app.settings import Settings
 from app.wiring import Services, build_services
-from pki.hierarchy import ensure_hierarchy
+from pki.hierarchy import HierarchyResult, ensure_hierarchy, ensure_sm2_hierarchy
 
 ADMIN_USERNAME = "admin"
 _INIT_LOCK = 0x65736561  # "esea": one initialiser at a time on a shared PostgreSQL
@@ -64,32 +64,42 @@ def initialise(settings: Settings) -> InitResult:
     try:
         with _one_initialiser(services.engine):
             migrate(settings.resolved_database_url)
-            password = _create_what_is_missing(services, changed)
+            password = _create_what_is_missing(settings, services, changed)
     finally:
         services.engine.dispose()
     return InitResult(changed=changed, admin_password=password)
 
 
-def _create_what_is_missing(services: Services, changed: list[str]) -> str | None:
-    """The CA hierarchy and the first administrator, when missing; their audit events."""
+def _create_what_is_missing(
+    settings: Settings, services: Services, changed: list[str]
+) -> str | None:
+    """The CA hierarchies and the first administrator, when missing; their audit events."""
     with unit_of_work(services.engine) as session:
-        hierarchy = ensure_hierarchy(
-            session, authority=services.authority, config=services.hierarchy
-        )
-        if hierarchy.created or hierarchy.renewed_cas:
-            changed.append(hierarchy.message)
-            for ca in (*hierarchy.created_cas, *hierarchy.renewed_cas):
-                audit.record(
-                    session,
-                    actor="operator:init",
-                    action="ca.create",
-                    target_type="ca",
-                    target_id=ca,
+        results = [
+            ensure_hierarchy(session, authority=services.authority, config=services.hierarchy)
+        ]
+        if settings.sm2_enabled:  # added to an existing installation on its next init
+            results.append(
+                ensure_sm2_hierarchy(
+                    session, authority=services.authority, config=services.hierarchy
                 )
+            )
+        for hierarchy in results:
+            _record_hierarchy(session, hierarchy, changed)
         password = _ensure_admin(session)
         if password:
             changed.append(f"created platform administrator '{ADMIN_USERNAME}'")
     return password
+
+
+def _record_hierarchy(session: Session, hierarchy: HierarchyResult, changed: list[str]) -> None:
+    if not (hierarchy.created or hierarchy.renewed_cas):
+        return
+    changed.append(hierarchy.message)
+    for ca in (*hierarchy.created_cas, *hierarchy.renewed_cas):
+        audit.record(
+            session, actor="operator:init", action="ca.create", target_type="ca", target_id=ca
+        )
 
 
 def _ensure_admin(session: Session) -> str | None:

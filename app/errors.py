@@ -1,25 +1,17 @@
-"""RFC 9457 problem details: the one table from errors to (HTTP status, problem type)."""
+"""RFC 9457 problem details without the web framework: the service's own error classes, the
+one table from errors to HTTP status (the problem type is each error's stable ``code``), the
+titles, and the problem document itself. The FastAPI handlers that send it are in
+`app.problem_handlers`."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any, ClassVar
-
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import problem_texts
 from pki import errors as pki_errors
-from seals import envelopes as envelope_errors
 from seals import errors as seal_errors
-from seals import signing
-from seals.pdflimits import DocumentTooComplexError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
-log = logging.getLogger("eseal.errors")
 
 
 def problem_type(code: str) -> str:
@@ -101,16 +93,16 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     seal_errors.ApprovalConsumedError: 409,
     seal_errors.UseRefusedError: 403,
     seal_errors.SealLockedError: 423,
-    signing.DocumentLockedError: 409,
-    signing.CertificationNotFirstError: 409,
-    signing.FieldNameTakenError: 409,
-    signing.SignerNotValidError: 503,
-    signing.TimestampFailedError: 503,
-    signing.SigningError: 422,
-    envelope_errors.EnvelopeInputError: 422,
-    envelope_errors.EnvelopeNotFoundError: 404,
-    envelope_errors.EnvelopeStateError: 409,
-    DocumentTooComplexError: 422,
+    seal_errors.DocumentLockedError: 409,
+    seal_errors.CertificationNotFirstError: 409,
+    seal_errors.FieldNameTakenError: 409,
+    seal_errors.SignerNotValidError: 503,
+    seal_errors.TimestampFailedError: 503,
+    seal_errors.SigningError: 422,
+    seal_errors.EnvelopeInputError: 422,
+    seal_errors.EnvelopeNotFoundError: 404,
+    seal_errors.EnvelopeStateError: 409,
+    seal_errors.DocumentTooComplexError: 422,
     seal_errors.SealError: 400,
 }
 
@@ -139,37 +131,35 @@ def status_for(error: Exception) -> int:
     return 500
 
 
-def problem_response(
-    request: Request | None,
+def problem_body(
     *,
     status: int,
     code: str,
     detail: str,
     extra: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
+    instance: str | None = None,
+    request_id: str | None = None,
+    lang: problem_texts.Lang | None = None,
+) -> dict[str, Any]:
+    """The RFC 9457 problem document. With a negotiated language the title and detail say
+    what to do next in it, and the technical English sentence stays available as `details`."""
     body: dict[str, Any] = {
         "type": problem_type(code),
         "title": TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
     }
-    if request is not None:
-        body["instance"] = request.url.path
-        request_id = getattr(request.state, "request_id", None)
-        if request_id:
-            body["request_id"] = request_id
+    if instance is not None:
+        body["instance"] = instance
+    if request_id:
+        body["request_id"] = request_id
     if extra:
         body.update({k: v for k, v in extra.items() if k not in body})
-    lang = problem_texts.negotiate(request.headers.get("accept-language")) if request else None
     if lang is not None:
-        # people asked for a language: the title and detail say what to do next, in it; the
-        # technical English sentence stays available as `details`
         said = problem_texts.localise(code, status, lang, problem_context(lang, extra or {}))
         body["details"] = body["detail"]
         body["title"], body["detail"] = said.title, said.detail
-        headers = {**(headers or {}), "Content-Language": lang, "Vary": "Accept-Language"}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+    return body
 
 
 def problem_context(lang: problem_texts.Lang, extra: dict[str, Any]) -> dict[str, Any]:
@@ -187,7 +177,8 @@ def problem_context(lang: problem_texts.Lang, extra: dict[str, Any]) -> dict[str
     return context
 
 
-_HTTP_CODES = {
+# The problem code of a bare HTTP error (a route not found, a method not allowed, ...).
+CODE_BY_HTTP_STATUS = {
     401: "not-authenticated",
     403: "forbidden",
     404: "not-found",
@@ -196,75 +187,3 @@ _HTTP_CODES = {
     415: "unsupported-media-type",
     429: "rate-limited",
 }
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    """Every 4xx/5xx leaves as problem+json; no stack trace ever reaches the client."""
-
-    async def domain_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, AppError | pki_errors.PkiError | seal_errors.SealError)
-        status = status_for(exc)
-        if status >= 500:
-            log.error("domain error %s: %s", exc.code, exc.detail)
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        if status in (429, 503) and "retry_after" in exc.extra:
-            headers = {"Retry-After": str(exc.extra["retry_after"])}
-        return problem_response(
-            request,
-            status=status,
-            code=exc.code,
-            detail=exc.detail,
-            extra=exc.extra,
-            headers=headers,
-        )
-
-    async def validation_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        errors = [
-            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-            for e in exc.errors()
-        ]
-        return problem_response(
-            request,
-            status=422,
-            code="invalid-input",
-            detail="the request does not match the expected shape",
-            extra={"errors": errors},
-        )
-
-    async def http_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, StarletteHTTPException)
-        code = _HTTP_CODES.get(exc.status_code, "http-error")
-        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
-        return problem_response(
-            request,
-            status=exc.status_code,
-            code=code,
-            detail=detail,
-            headers=dict(exc.headers) if exc.headers else None,
-        )
-
-    async def integrity_error(request: Request, exc: Exception) -> JSONResponse:
-        log.info("integrity conflict: %s", type(exc).__name__)
-        return problem_response(
-            request,
-            status=409,
-            code="conflict",
-            detail="the request conflicts with an existing resource",
-        )
-
-    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        return problem_response(
-            request,
-            status=500,
-            code="internal-error",
-            detail="an internal error occurred; quote the request id when reporting it",
-        )
-
-    for cls in (AppError, pki_errors.PkiError, seal_errors.SealError):
-        app.add_exception_handler(cls, domain_error)
-    app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(IntegrityError, integrity_error)
-    app.add_exception_handler(Exception, unexpected_error)

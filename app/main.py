@@ -15,7 +15,6 @@ from app.admission import AdmissionMiddleware, gates_from
 from app.api.seal_refusals import install_refusal_handlers
 from app.console import web as console_web
 from app.db import migrate
-from app.errors import install_error_handlers
 from app.faults import ProblemOnCrashMiddleware, install_fault_handlers
 from app.logs import configure_logging
 from app.middleware import (
@@ -23,11 +22,12 @@ from app.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from app.problem_handlers import install_error_handlers
 from app.public.cache import ReportCache
 from app.public.routes import STATIC_DIR as PUBLIC_STATIC_DIR
 from app.public.routes import STATIC_PREFIX as PUBLIC_STATIC_PREFIX
 from app.routers import ROUTERS
-from app.services import checkpoints, envelopes, stat_counters, webhooks
+from app.services import checkpoints, envelope_expiry, stat_counters, webhooks
 from app.services.jobs import JobWorker
 from app.settings import Settings
 from app.wiring import build_services
@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     # webhook delivery and envelope expiry, in process, state in the database
     worker = webhooks.Worker(
         webhooks.Sender(services.engine, settings),
-        tasks=[envelopes.expiry_task(services), checkpoints.periodic_task(services)],
+        tasks=[envelope_expiry.expiry_task(services), checkpoints.periodic_task(services)],
     )
 
     @asynccontextmanager

@@ -24,11 +24,19 @@ from seals.reports import (
 )
 
 
-def _call(services: Services, kind: str, payload: Any, *, pool: PdfWorkerPool | None = None) -> Any:
+def _call(
+    services: Services,
+    kind: str,
+    payload: Any,
+    *,
+    pool: PdfWorkerPool | None = None,
+    wait_seconds: float | None = None,
+) -> Any:
     settings = services.settings
     pool = pool or services.pdf_pool
+    wait = settings.admission_wait_seconds if wait_seconds is None else wait_seconds
     try:
-        return pool.call(kind, payload, wait_seconds=settings.admission_wait_seconds)
+        return pool.call(kind, payload, wait_seconds=wait)
     except PoolBusy as exc:
         raise Overloaded(
             "every PDF worker is busy; retry shortly",
@@ -75,10 +83,11 @@ def too_complex_report(pdf: bytes, error: DocumentTooComplexError) -> Verificati
     )
 
 
-def sign_isolated(services: Services, job: Any) -> Any:
+def sign_isolated(services: Services, job: Any, *, wait_seconds: float | None = None) -> Any:
     """`app.sealing_staged.sign_job` in a seal worker (its own pool, so sealing saturating
-    its workers never delays verification or page rendering)."""
-    return _call(services, "sign", job, pool=services.seal_pool)
+    its workers never delays verification or page rendering). Background work (bulk jobs)
+    waits longer for a worker than a request does (``wait_seconds``)."""
+    return _call(services, "sign", job, pool=services.seal_pool, wait_seconds=wait_seconds)
 
 
 def page_sizes(services: Services, pdf: bytes) -> Any:

@@ -21,7 +21,7 @@ router = APIRouter(
     prefix="/pki", tags=["pki protocols"], dependencies=public("CA certificates, CRL, OCSP, TSA")
 )
 
-CaPath = Annotated[str, Path(pattern=r"^[a-z-]{1,32}$")]
+CaPath = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,32}$")]
 
 
 @router.get("/ca/{ca}.crt", response_class=Response)
@@ -88,11 +88,21 @@ async def _respond(services: Services, body: bytes) -> bytes:
 
 @router.post("/tsa", response_class=Response)
 async def tsa(request: Request, services: ServicesDep) -> Response:
-    body = await request.body()
+    return await _timestamp(services, await request.body(), sm2=False)
 
+
+@router.post("/tsa/sm2", response_class=Response)
+async def tsa_sm2(request: Request, services: ServicesDep) -> Response:
+    """The SM2 TSA: RFC 3161 tokens signed SM2-with-SM3 (SM3 digests) by the sm2-tsa identity."""
+    if not services.settings.sm2_enabled:
+        raise NotFound("the SM2 time-stamping authority is not enabled")
+    return await _timestamp(services, await request.body(), sm2=True)
+
+
+async def _timestamp(services: Services, body: bytes, *, sm2: bool) -> Response:
     def work() -> bytes:
         # random 159-bit serials, nothing recorded: a time-stamp needs no write lock at all
         with unit_of_work(reading(services.engine)) as session:
-            return services.publisher.timestamp_response(session, body)
+            return services.publisher.timestamp_response(session, body, sm2=sm2)
 
     return Response(await run_in_threadpool(work), media_type="application/timestamp-reply")

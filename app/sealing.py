@@ -1,5 +1,7 @@
-"""Applying a seal to a PDF: authorise the use, assemble the signer, time-stamper and
-validation data from our own CA (in process), sign, store, consume, audit — one transaction."""
+"""What every signing path shares: the request and result of applying a seal, the signer,
+time-stamper and validation data from our own CA, the idempotency claim and replay, and
+`keep_sealed`, the one ending (store, spend, audit). The path itself, in three stages with
+the signature outside any transaction, is `app.sealing_staged`."""
 
 from __future__ import annotations
 
@@ -7,18 +9,23 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from PIL import Image
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.errors import Conflict, Forbidden, NotFound
+from app.errors import Forbidden, NotFound
 from app.models import IdempotencyRecord, StoredDocument, UserAccount, new_id
 from app.security import Principal, Scope
-from app.services.seals import authorize_use, record_use, registry
+from app.services import idempotency
+from app.services.seals import record_use
 from app.wiring import Services
+from pki.models import CertificateRecord, CertificateStatus
+from pki.profiles import CaName
+from pki.sm2_ca import is_sm2_ca
 from pki.timestamper import InProcessTimeStamper
 from seals.authorization import SealUse
+from seals.errors import CertificateInvalidError, UnsupportedFormatError
 from seals.kinds import SealKind, kind_spec
 from seals.models import Seal, SealGrant, SealUsage
 from seals.placement import InvisiblePlacement, Placement
@@ -31,25 +38,60 @@ from seals.signing import (
     SignedPdf,
     SigningIdentity,
     ValidationMaterial,
-    sign_document,
 )
 
 
 def signing_identity(
-    session: Session, services: Services, *, certificate_id: str, key_id: str
+    session: Session,
+    services: Services,
+    *,
+    certificate_id: str,
+    key_id: str,
+    eseal: bytes | None = None,
 ) -> SigningIdentity:
-    """The seal's certificate, its issuing chain and the key store's signer for its key."""
+    """The seal's certificate, its issuing chain and the key store's signer for its key (and,
+    for the gbt38540 format, the seal's GB/T 38540 seal data)."""
     chain = services.authority.chain(session, certificate_id)
     return SigningIdentity(
         certificate=chain[0],
         chain=tuple(chain[1:]),
         signer=services.keystore.signer(session, key_id),
+        eseal=eseal,
     )
 
 
-def timestamper(session: Session, services: Services) -> InProcessTimeStamper:
+SM2_FORMATS = frozenset({SignatureFormat.SM2_CMS, SignatureFormat.GBT38540})
+
+
+def certificate_for(session: Session, use: SealUse, fmt: SignatureFormat) -> tuple[str, str]:
+    """(certificate id, key id) the format signs with: the seal's SM2 certificate for the SM2
+    formats (unsupported-signature-format when it has none; seal-certificate-invalid when it
+    is revoked or out of its validity: the use policies judged the main one), else the main."""
+    if fmt not in SM2_FORMATS:
+        return use.certificate_id, use.key_id
+    seal = use.seal
+    if seal.sm2_certificate_id is None or seal.sm2_key_id is None:
+        raise UnsupportedFormatError(
+            f"The {fmt.value} format needs an SM2 certificate; this seal has none.",
+            format=fmt.value,
+        )
+    record = session.get(CertificateRecord, seal.sm2_certificate_id)
+    now = datetime.now(UTC)
+    if (
+        record is None
+        or record.status == CertificateStatus.REVOKED.value
+        or not record.not_before <= now < record.not_after
+    ):
+        raise CertificateInvalidError(
+            f"the SM2 certificate of seal {seal.code} is revoked or outside its validity"
+        )
+    return seal.sm2_certificate_id, seal.sm2_key_id
+
+
+def timestamper(session: Session, services: Services, *, sm2: bool = False) -> InProcessTimeStamper:
+    """Our TSA in process (`sm2`: the SM2 TSA, for the SM2 formats)."""
     return InProcessTimeStamper(
-        config=services.publisher.tsa_config(session), clock=services.authority.clock
+        config=services.publisher.tsa_config(session, sm2=sm2), clock=services.authority.clock
     )
 
 
@@ -60,8 +102,9 @@ def validation_material(
     data = services.publisher.revocation_data(
         session, certificate=identity.certificate, issuer_ca=issuer_ca
     )
+    root = CaName.SM2_ROOT if is_sm2_ca(issuer_ca) else CaName.ROOT
     return ValidationMaterial(
-        trust_roots=(services.authority.ca_certificate(session, "root"),),
+        trust_roots=(services.authority.ca_certificate(session, root),),
         certificates=data.certificates,
         ocsp_responses=data.ocsp_responses,
         crls=data.crls,
@@ -149,15 +192,11 @@ def seal_appearance(seal: Seal) -> SealAppearance:
     )
 
 
-def _replay(
+def replay(
     session: Session, services: Services, record: IdempotencyRecord, fingerprint: str
 ) -> SealedDocument:
     """The first result again, or a conflict when the key was used for another request."""
-    if record.request_sha256 != fingerprint:
-        raise Conflict("this Idempotency-Key was already used for a different request")
-    if record.document_id is None:
-        raise Conflict("a request with this Idempotency-Key is still being processed")
-    document = session.get(StoredDocument, record.document_id)
+    document = session.get(StoredDocument, idempotency.first_document(record, fingerprint))
     assert document is not None
     return SealedDocument(
         document_id=document.id,
@@ -165,86 +204,6 @@ def _replay(
         sha256=document.sha256,
         field_name=None,
         replayed=True,
-    )
-
-
-def _claim_key(
-    session: Session, *, principal: Principal, key: str, fingerprint: str
-) -> tuple[IdempotencyRecord, bool]:
-    """Reserve the key in this transaction: (our new record, True), or (the record of whoever
-    holds it, False).
-
-    A concurrent request with the same key blocks on the unique index until the first one
-    commits (PostgreSQL) or waits for the write lock (SQLite), then sees its record.
-    """
-    query = select(IdempotencyRecord).where(
-        IdempotencyRecord.principal == principal.actor, IdempotencyRecord.key == key
-    )
-    existing = session.exec(query).first()
-    if existing is not None:
-        return existing, False
-    record = IdempotencyRecord(principal=principal.actor, key=key, request_sha256=fingerprint)
-    try:
-        with session.begin_nested():
-            session.add(record)
-            session.flush()
-    except IntegrityError:
-        return session.exec(query).one(), False
-    return record, True
-
-
-def seal_document(
-    session: Session, services: Services, *, principal: Principal, request: SealRequest
-) -> SealedDocument:
-    """Authorise, sign, store, consume and audit in the caller's transaction.
-
-    Every check on the document and the placement runs inside `sign_pdf` before anything is
-    spent, so a refused or failed signing consumes no approval and no grant use.
-    """
-    fingerprint = request.fingerprint()
-    claimed: IdempotencyRecord | None = None
-    if request.idempotency_key:
-        record, ours = _claim_key(
-            session, principal=principal, key=request.idempotency_key, fingerprint=fingerprint
-        )
-        if not ours:
-            return _replay(session, services, record, fingerprint)
-        claimed = record
-    use = authorize_use(
-        session,
-        services,
-        principal=principal,
-        seal_id=request.seal_id,
-        document_sha256=hashlib.sha256(request.pdf).hexdigest(),
-        document_type=request.document_type,
-        pin=request.pin,
-        document_type_established=request.document_type_established,
-    )
-    seal = registry(services).row(session, use.seal.id)
-    certificate = services.authority.get(session, use.certificate_id)
-    identity = signing_identity(
-        session, services, certificate_id=use.certificate_id, key_id=use.key_id
-    )
-    level = request.level
-    signed = sign_document(
-        pdf=request.pdf,
-        identity=identity,
-        spec=request.spec(seal_appearance(seal), vri=services.settings.pades_vri),
-        timestamper=timestamper(session, services) if level.needs_timestamp else None,
-        validation=validation_material(
-            session, services, identity=identity, issuer_ca=certificate.issuer_ca
-        )
-        if level.needs_validation
-        else None,
-    )
-    return keep_sealed(
-        session,
-        principal=principal,
-        request=request,
-        use=use,
-        signed=signed,
-        stored_sha256=services.blobs.put(signed.pdf),
-        claimed=claimed,
     )
 
 

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         description="state that keys are held in a qualified creation device (QcSSCD); only "
         "when a QSCD/HSM really holds them",
     )
+    sm2_enabled: bool = Field(
+        default=True,
+        description="keep the SM2 (GB/T 32918, GM/T 0015) CA hierarchy beside the main one and "
+        "issue an SM2 certificate beside the main one for every new seal",
+    )
     pades_vri: bool = Field(
         default=True,
         description="write the signature's /VRI entry in the DSS at B-LT/B-LTA (deprecated in "

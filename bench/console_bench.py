@@ -30,12 +30,11 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app import tenancy  # noqa: E402
 from app.bootstrap import initialise  # noqa: E402
 from app.db import unit_of_work  # noqa: E402
 from app.models import OrganizationKind, Role  # noqa: E402
 from app.security import Principal, Scope, user_principal  # noqa: E402
-from app.services import audit  # noqa: E402
+from app.services import audit, tenancy  # noqa: E402
 from app.services import seals as seal_service  # noqa: E402
 from app.services.documents import store_upload  # noqa: E402
 from app.settings import Settings  # noqa: E402
@@ -62,31 +61,9 @@ def _platform() -> Principal:
     )
 
 
-def build(settings: Settings, *, seals: int, events: int) -> dict[str, str]:
-    initialise(settings)
-    services = build_services(settings)
-    platform = _platform()
-    started = time.perf_counter()
-    with unit_of_work(services.engine) as session:
-        org = tenancy.create_organization(
-            session,
-            principal=platform,
-            name="杭州青禾科技有限公司",
-            kind=OrganizationKind.enterprise,
-            uscc="91330106MA2B3C4D5D",
-            legal_representative="张伟",
-        )
-        tenancy.add_member(
-            session,
-            principal=platform,
-            organization_id=org.id,
-            name="王敏",
-            resident_id="330106198503121231",
-            roles=[Role.org_admin],
-            username="bench-admin",
-            password=PASSWORD,
-        )
-        org_id = org.id
+def _make_seals(services: Any, platform: Any, org_id: str, seals: int) -> tuple[str, str]:
+    """`seals` contract seals in batches of 100 (every other one needs approval; the first 20
+    active); the first seal's id and code."""
     first_seal = ""
     first_code = ""
     batch = 100
@@ -120,6 +97,55 @@ def build(settings: Settings, *, seals: int, events: int) -> dict[str, str]:
                     )
                 if not first_seal:
                     first_seal, first_code = seal.id, seal.code
+    return first_seal, first_code
+
+
+def _fill_audit(services: Any, *, org_id: str, first_seal: str, events: int) -> int:
+    """Audit events up to `events` in all; the chain's length."""
+    with unit_of_work(services.engine) as session:
+        remaining = events - audit.verify_chain(session).events
+        for i in range(max(0, remaining)):
+            audit.record(
+                session,
+                actor=f"client:bench-{i % 7}",
+                action=ACTIONS[i % len(ACTIONS)],
+                target_type="seal",
+                target_id=first_seal
+                if i % 50 == 0
+                else hashlib.sha256(str(i).encode()).hexdigest()[:32],
+                organization_id=org_id,
+                details={"n": i, "document_sha256": hashlib.sha256(str(i).encode()).hexdigest()},
+            )
+        total = audit.verify_chain(session).events
+    return total
+
+
+def build(settings: Settings, *, seals: int, events: int) -> dict[str, str]:
+    initialise(settings)
+    services = build_services(settings)
+    platform = _platform()
+    started = time.perf_counter()
+    with unit_of_work(services.engine) as session:
+        org = tenancy.create_organization(
+            session,
+            principal=platform,
+            name="杭州青禾科技有限公司",
+            kind=OrganizationKind.enterprise,
+            uscc="91330106MA2B3C4D5D",
+            legal_representative="张伟",
+        )
+        tenancy.add_member(
+            session,
+            principal=platform,
+            organization_id=org.id,
+            name="王敏",
+            resident_id="330106198503121231",
+            roles=[Role.org_admin],
+            username="bench-admin",
+            password=PASSWORD,
+        )
+        org_id = org.id
+    first_seal, first_code = _make_seals(services, platform, org_id, seals)
     print(f"created {seals} seals in {time.perf_counter() - started:.1f} s")
 
     started = time.perf_counter()
@@ -144,21 +170,7 @@ def build(settings: Settings, *, seals: int, events: int) -> dict[str, str]:
             session, services, principal=admin, organization_id=org_id, pdf=pdf, filename="合同.pdf"
         )
         document_id = document.id
-    with unit_of_work(services.engine) as session:
-        remaining = events - audit.verify_chain(session).events
-        for i in range(max(0, remaining)):
-            audit.record(
-                session,
-                actor=f"client:bench-{i % 7}",
-                action=ACTIONS[i % len(ACTIONS)],
-                target_type="seal",
-                target_id=first_seal
-                if i % 50 == 0
-                else hashlib.sha256(str(i).encode()).hexdigest()[:32],
-                organization_id=org_id,
-                details={"n": i, "document_sha256": hashlib.sha256(str(i).encode()).hexdigest()},
-            )
-        total = audit.verify_chain(session).events
+    total = _fill_audit(services, org_id=org_id, first_seal=first_seal, events=events)
     print(f"audit log holds {total} events ({time.perf_counter() - started:.1f} s)")
     return {"org": org_id, "seal": first_seal, "code": first_code, "document": document_id}
 

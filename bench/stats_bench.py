@@ -37,9 +37,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from console_bench import serve  # noqa: E402
 
-from app import statistics  # noqa: E402
 from app.db import make_engine, migrate, unit_of_work  # noqa: E402
 from app.models import Person  # noqa: E402
+from app.services import statistics  # noqa: E402
 from app.services.regions import RegionLevel  # noqa: E402
 from app.services.stat_counters_rebuild import rebuild  # noqa: E402
 from app.services.tenancy import create_account, create_api_client  # noqa: E402

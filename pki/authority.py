@@ -50,6 +50,7 @@ from pki.profiles import (
     lifetime,
     new_serial_number,
 )
+from pki.sm2_ca import is_sm2_ca
 
 Clock = Callable[[], datetime]
 
@@ -340,7 +341,22 @@ class Authority:
         Without `csr_pem` the key is generated in the key store; with it, only the CSR's
         public key is used (its signature must verify) and its subject/extensions are ignored.
         With `seal_code` the certificate carries the seal-binding extension (`seal_code_of`).
+        `KeyAlgorithm.SM2` issues from the SM2 hierarchy (pki/sm2_authority.py).
         """
+        if KeyAlgorithm(key_algorithm) is KeyAlgorithm.SM2:
+            from pki import sm2_authority
+
+            if csr_pem is not None:
+                sm2_authority.refuse_csr()
+            return sm2_authority.issue_identity(
+                self,
+                session,
+                identity=identity,
+                owner_org_id=owner_org_id,
+                owner_person_id=owner_person_id,
+                lifetime_days=lifetime_days,
+                seal_code=seal_code,
+            )
         subject = subject_for(identity)
         if isinstance(identity, EnterpriseIdentity):
             profile, issuer_ca = self.profiles.enterprise, CaName.ORGANIZATION
@@ -405,6 +421,24 @@ class Authority:
         """
         if (key_id is None) == (public_key is None):
             raise InvalidRequestError("give exactly one of key_id and public_key")
+        if is_sm2_ca(issuer_ca):
+            from pki import sm2_authority
+
+            if key_id is None:
+                sm2_authority.refuse_csr()
+            return sm2_authority.issue_with_profile(
+                self,
+                session,
+                profile=profile,
+                subject=subject,
+                issuer_ca=issuer_ca,
+                key_id=key_id or "",
+                self_signed=self_signed,
+                lifetime_days=lifetime_days,
+                owner_org_id=owner_org_id,
+                owner_person_id=owner_person_id,
+                extra_extensions=extra_extensions,
+            )
         subject_key = public_key or load_public_key(
             self.keystore.public_key_info(session, key_id or "")
         )
@@ -524,6 +558,8 @@ class Authority:
         if old.key_id is None and csr_pem is None:
             raise InvalidRequestError("this certificate was issued from a CSR: send a new CSR")
         algorithm = key_algorithm
+        if algorithm is None and is_sm2_ca(old.issuer_ca):
+            algorithm = KeyAlgorithm.SM2
         if algorithm is None and old.key_id is not None:
             algorithm = algorithm_of(
                 load_public_key(self.keystore.public_key_info(session, old.key_id))

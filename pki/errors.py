@@ -1,4 +1,5 @@
-"""PKI error hierarchy: a stable machine `code` and a human `detail`, nothing about HTTP."""
+"""Every error `pki` raises, in one place: a stable machine `code` and a human `detail`,
+nothing about HTTP (app/errors.py maps each to a status)."""
 
 from __future__ import annotations
 
@@ -70,3 +71,15 @@ class TsaConfigError(PkiError):
     """The time-stamping authority is misconfigured (key, certificate, policy, accuracy)."""
 
     code = "tsa-config-error"
+
+
+class TokenError(PkiError):
+    """A time-stamp token cannot be read or does not verify."""
+
+    code = "timestamp-token-invalid"
+
+
+class UnknownCaError(PkiError):
+    """No CA (or TSA / OCSP identity) of that name is initialised."""
+
+    code = "unknown-ca"

@@ -96,6 +96,27 @@ def _nodes(authority: Authority, config: HierarchyConfig) -> list[_Node]:
     ]  # fmt: skip
 
 
+def _sm2_nodes(authority: Authority, config: HierarchyConfig) -> list[_Node]:
+    """The SM2 hierarchy: same shape and lifetimes, SM2 keys, names "<org> SM2 ..."."""
+    p, sm2, org = authority.profiles, KeyAlgorithm.SM2, config.organization_name
+    return [
+        _Node(CaName.SM2_ROOT, CaName.SM2_ROOT, f"{org} SM2 Root CA", p.root_ca, sm2,
+              config.root_lifetime_days),
+        _Node(CaName.SM2_ORGANIZATION, CaName.SM2_ROOT, f"{org} SM2 Organization CA",
+              p.issuing_ca, sm2, config.issuing_lifetime_days),
+        _Node(CaName.SM2_PERSONAL, CaName.SM2_ROOT, f"{org} SM2 Personal CA", p.issuing_ca,
+              sm2, config.issuing_lifetime_days),
+        _Node(CaName.SM2_TSA, CaName.SM2_ROOT, f"{org} SM2 Time-Stamping Authority", p.tsa, sm2,
+              config.tsa_lifetime_days, renewable=True),
+        _Node(CaName.SM2_OCSP_ORGANIZATION, CaName.SM2_ORGANIZATION,
+              f"{org} SM2 Organization CA OCSP Responder", p.ocsp, sm2,
+              config.ocsp_lifetime_days, renewable=True),
+        _Node(CaName.SM2_OCSP_PERSONAL, CaName.SM2_PERSONAL,
+              f"{org} SM2 Personal CA OCSP Responder", p.ocsp, sm2, config.ocsp_lifetime_days,
+              renewable=True),
+    ]  # fmt: skip
+
+
 def _subject(config: HierarchyConfig, common_name: str) -> x509.Name:
     return x509.Name(
         [
@@ -112,9 +133,23 @@ def ensure_hierarchy(
     """Create the missing parts of the hierarchy in the caller's transaction."""
     if config.algorithm_family not in ("ec", "rsa"):
         raise InvalidRequestError(f"unknown algorithm family {config.algorithm_family!r}")
-    nodes = _nodes(authority, config)
+    return _ensure(session, authority, config, _nodes(authority, config))
+
+
+def ensure_sm2_hierarchy(
+    session: Session, *, authority: Authority, config: HierarchyConfig
+) -> HierarchyResult:
+    """The SM2 hierarchy beside the main one (GM/T 0015 certificates): created when missing,
+    so `eseal init` adds it to an existing installation; TSA/OCSP renewed like the others."""
+    return _ensure(session, authority, config, _sm2_nodes(authority, config))
+
+
+def _ensure(
+    session: Session, authority: Authority, config: HierarchyConfig, nodes: list[_Node]
+) -> HierarchyResult:
+    root = nodes[0].name
     existing = {node.name for node in nodes if session.get(CaRecord, node.name) is not None}
-    if CaName.ROOT not in existing and existing:
+    if root not in existing and existing:
         raise PkiError(
             "the CA hierarchy is inconsistent: CAs exist without a root "
             f"({', '.join(sorted(existing))})"
@@ -140,7 +175,7 @@ def ensure_hierarchy(
             subject=_subject(config, node.common_name),
             issuer_ca=node.issuer,
             key_id=key_id,
-            self_signed=node.name == CaName.ROOT,
+            self_signed=node.name == node.issuer,
             lifetime_days=node.lifetime_days,
         )
         if record is None:

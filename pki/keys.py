@@ -14,7 +14,7 @@ import secrets
 import stat
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol, TypeAlias
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 from uuid import uuid4
 
 from cryptography.exceptions import InvalidTag
@@ -23,8 +23,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlmodel import Session
 
+from pki import sm2
 from pki.errors import KeyStoreError
 from pki.models import KeyRecord
+
+if TYPE_CHECKING:
+    from pki.sm2_signer import Sm2KeySigner
 
 PrivateKey: TypeAlias = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 PublicKey: TypeAlias = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
@@ -37,10 +41,12 @@ class KeyAlgorithm(StrEnum):
     EC_P256 = "ec-p256"
     EC_P384 = "ec-p384"
     RSA_3072 = "rsa-3072"
+    SM2 = "sm2"
+    """GB/T 32918 on the recommended curve; signs SM2-with-SM3 through `Sm2KeySigner`."""
 
 
 def generate_private_key(algorithm: KeyAlgorithm) -> PrivateKey:
-    """A fresh private key of `algorithm`."""
+    """A fresh private key of `algorithm` (SM2 keys: `pki.sm2.generate_private_key`)."""
     match KeyAlgorithm(algorithm):
         case KeyAlgorithm.EC_P256:
             return ec.generate_private_key(ec.SECP256R1())
@@ -48,6 +54,19 @@ def generate_private_key(algorithm: KeyAlgorithm) -> PrivateKey:
             return ec.generate_private_key(ec.SECP384R1())
         case KeyAlgorithm.RSA_3072:
             return rsa.generate_private_key(public_exponent=65537, key_size=3072)
+        case KeyAlgorithm.SM2:
+            raise KeyStoreError("SM2 keys are not pyca/cryptography keys (pki.sm2)")
+
+
+def new_pkcs8(algorithm: KeyAlgorithm) -> bytes:
+    """A fresh private key of `algorithm` as unencrypted PKCS#8 DER (to be encrypted)."""
+    if KeyAlgorithm(algorithm) is KeyAlgorithm.SM2:
+        return sm2.generate_private_key().pkcs8_der()
+    return generate_private_key(algorithm).private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
 
 
 def algorithm_of(key: PrivateKey | PublicKey) -> KeyAlgorithm:
@@ -74,7 +93,8 @@ class KeySigner(Protocol):
 
     def sign(self, data: bytes, digest: str) -> bytes:
         """A DER ECDSA (or PKCS#1 v1.5 for RSA) signature over `data`, hashed with `digest`
-        ("sha256" | "sha384" | "sha512"): the signer hashes."""
+        ("sha256" | "sha384" | "sha512"; "sm3" for SM2, DER SM2 signature): the signer
+        hashes."""
         ...
 
 
@@ -94,14 +114,15 @@ class KeyStore(Protocol):
         ...
 
 
-_DIGESTS: dict[str, type[hashes.SHA256 | hashes.SHA384 | hashes.SHA512]] = {
+_DIGESTS: dict[str, type[hashes.SHA256 | hashes.SHA384 | hashes.SHA512 | hashes.SM3]] = {
     "sha256": hashes.SHA256,
     "sha384": hashes.SHA384,
     "sha512": hashes.SHA512,
+    "sm3": hashes.SM3,  # message digests next to SM2 signatures (SM2 keys hash themselves)
 }
 
 
-def digest_hash(digest: str) -> hashes.SHA256 | hashes.SHA384 | hashes.SHA512:
+def digest_hash(digest: str) -> hashes.SHA256 | hashes.SHA384 | hashes.SHA512 | hashes.SM3:
     """The `cryptography` hash named by `digest` (KeyStoreError for any other name)."""
     try:
         return _DIGESTS[digest]()
@@ -110,7 +131,10 @@ def digest_hash(digest: str) -> hashes.SHA256 | hashes.SHA384 | hashes.SHA512:
 
 
 def signature_digest(algorithm: KeyAlgorithm) -> str:
-    """The digest matched to a key: SHA-384 for P-384, SHA-256 for P-256 and RSA-3072."""
+    """The digest matched to a key: SHA-384 for P-384, SHA-256 for P-256 and RSA-3072, SM3
+    for SM2."""
+    if KeyAlgorithm(algorithm) is KeyAlgorithm.SM2:
+        return "sm3"
     return "sha384" if KeyAlgorithm(algorithm) is KeyAlgorithm.EC_P384 else "sha256"
 
 
@@ -152,6 +176,8 @@ class MemoryKeySigner:
         return spki_of(self._key.public_key())
 
     def sign(self, data: bytes, digest: str) -> bytes:
+        if digest == "sm3":
+            raise KeyStoreError("SM3 is the digest of SM2 keys, not of ECDSA/RSA ones")
         algorithm = digest_hash(digest)
         if isinstance(self._key, ec.EllipticCurvePrivateKey):
             return self._key.sign(data, ec.ECDSA(algorithm))
@@ -170,13 +196,8 @@ class SoftwareKeyStore:
         return "SoftwareKeyStore(master_key=<hidden>)"
 
     def create_key(self, session: Session, *, algorithm: KeyAlgorithm, label: str) -> str:
-        key = generate_private_key(algorithm)
         key_id = uuid4().hex
-        plaintext = key.private_bytes(
-            serialization.Encoding.DER,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+        plaintext = new_pkcs8(algorithm)
         aad = key_id.encode()
         data_key = AESGCM.generate_key(bit_length=256)
         nonce = os.urandom(_NONCE_BYTES)
@@ -195,14 +216,44 @@ class SoftwareKeyStore:
         return key_id
 
     def signer(self, session: Session, key_id: str) -> KeySigner:
+        if self.algorithm(session, key_id) is KeyAlgorithm.SM2:
+            return self.sm2_signer(session, key_id)
         return MemoryKeySigner(self.private_key(session, key_id), key_id=key_id)
 
     def public_key_info(self, session: Session, key_id: str) -> bytes:
-        return spki_of(self.private_key(session, key_id).public_key())
+        return self.signer(session, key_id).public_key_info()
+
+    def algorithm(self, session: Session, key_id: str) -> KeyAlgorithm:
+        """The algorithm recorded for `key_id` (no decryption)."""
+        record = session.get(KeyRecord, key_id)
+        if record is None:
+            raise KeyStoreError(f"no key with id {key_id!r}", key_id=key_id)
+        return KeyAlgorithm(record.algorithm)
+
+    def sm2_signer(self, session: Session, key_id: str) -> Sm2KeySigner:
+        """An SM2 key unlocked in memory behind the `KeySigner` members."""
+        from pki.sm2_signer import Sm2KeySigner
+
+        record, plaintext = self._unlock(session, key_id)
+        if record.algorithm != KeyAlgorithm.SM2.value:
+            raise KeyStoreError(f"key {key_id!r} is not an SM2 key", key_id=key_id)
+        return Sm2KeySigner(key_id, sm2.load_private_key(plaintext))
 
     def private_key(self, session: Session, key_id: str) -> PrivateKey:
         """The unlocked key (KeyStoreError when missing or not unlockable). Only for this
         module's signers and the store's own tests: callers sign through `signer`."""
+        record, plaintext = self._unlock(session, key_id)
+        if record.algorithm == KeyAlgorithm.SM2.value:
+            raise KeyStoreError(f"key {key_id!r} is an SM2 key: sign through its signer")
+        key = serialization.load_der_private_key(plaintext, password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+            raise KeyStoreError(f"key {key_id!r} has an unsupported type", key_id=key_id)
+        if algorithm_of(key).value != record.algorithm:
+            raise KeyStoreError(f"key {key_id!r} does not match its algorithm", key_id=key_id)
+        return key
+
+    def _unlock(self, session: Session, key_id: str) -> tuple[KeyRecord, bytes]:
+        """The record and its decrypted PKCS#8 DER (kept in memory only)."""
         record = session.get(KeyRecord, key_id)
         if record is None:
             raise KeyStoreError(f"no key with id {key_id!r}", key_id=key_id)
@@ -215,12 +266,7 @@ class SoftwareKeyStore:
                 f"key {key_id!r} cannot be unlocked: wrong master key or tampered record",
                 key_id=key_id,
             ) from None
-        key = serialization.load_der_private_key(plaintext, password=None)
-        if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
-            raise KeyStoreError(f"key {key_id!r} has an unsupported type", key_id=key_id)
-        if algorithm_of(key).value != record.algorithm:
-            raise KeyStoreError(f"key {key_id!r} does not match its algorithm", key_id=key_id)
-        return key
+        return record, plaintext
 
 
 def master_key_from_env(value: str) -> bytes:

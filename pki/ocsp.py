@@ -32,9 +32,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from pki import sm2
 from pki.errors import OcspConfigError, OcspRequestError
 from pki.keys import KeySigner
 from pki.signatures import same_public_key, sign_bytes
+from pki.sm2_ca import certificate_spki, verify_certificate_signature
 
 __all__ = [
     "CertState",
@@ -111,6 +113,21 @@ def _key_bits(cert: asn1_x509.Certificate) -> bytes:
     return bytes(spki["public_key"].contents[1:])
 
 
+def _directly_issued(child: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether `issuer` signed `child` (SM2 certificates checked through pki.sm2)."""
+    der = serialization.Encoding.DER
+    issuer_spki = certificate_spki(issuer.public_bytes(der))
+    if sm2.is_sm2_public_key_info(issuer_spki):
+        return child.issuer == issuer.subject and verify_certificate_signature(
+            child.public_bytes(der), issuer_spki
+        )
+    try:
+        child.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class OcspIssuer:
     """One issuing CA we answer for, and the delegated responder that signs for it.
@@ -133,12 +150,8 @@ class OcspIssuer:
         if not same_public_key(self.responder_cert, self.responder_key):
             raise OcspConfigError(f"{self.name}: responder key does not match its certificate")
         if self.responder_cert != self.issuer_cert:
-            try:
-                self.responder_cert.verify_directly_issued_by(self.issuer_cert)
-            except (ValueError, TypeError, InvalidSignature) as exc:
-                raise OcspConfigError(
-                    f"{self.name}: responder certificate is not issued by the CA"
-                ) from exc
+            if not _directly_issued(self.responder_cert, self.issuer_cert):
+                raise OcspConfigError(f"{self.name}: responder certificate is not issued by the CA")
             try:
                 eku = list(
                     self.responder_cert.extensions.get_extension_for_class(

@@ -14,10 +14,12 @@ the TSA's EKU is critical as RFC 3161 requires (GEN-4.3.10-1 wants it non-critic
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from asn1crypto import keys
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
@@ -40,9 +42,25 @@ class CaName(StrEnum):
     TSA = "tsa"
     OCSP_ORGANIZATION = "ocsp-organization"
     OCSP_PERSONAL = "ocsp-personal"
+    # the SM2 hierarchy beside it (GM/T 0015 certificates, SM2-with-SM3; pki/sm2_ca.py)
+    SM2_ROOT = "sm2-root"
+    SM2_ORGANIZATION = "sm2-organization"
+    SM2_PERSONAL = "sm2-personal"
+    SM2_TSA = "sm2-tsa"
+    SM2_OCSP_ORGANIZATION = "sm2-ocsp-organization"
+    SM2_OCSP_PERSONAL = "sm2-ocsp-personal"
 
 
-PUBLISHED_CAS = frozenset({CaName.ROOT, CaName.ORGANIZATION, CaName.PERSONAL})
+PUBLISHED_CAS = frozenset(
+    {
+        CaName.ROOT,
+        CaName.ORGANIZATION,
+        CaName.PERSONAL,
+        CaName.SM2_ROOT,
+        CaName.SM2_ORGANIZATION,
+        CaName.SM2_PERSONAL,
+    }
+)
 """CAs whose certificate and CRL are published under /pki/ca and /pki/crl."""
 
 
@@ -220,9 +238,10 @@ class CertificateTemplate:
     """Everything `build_certificate` needs besides the profile and the issuer key."""
 
     subject: x509.Name
-    subject_public_key: PublicKey
+    subject_public_key: PublicKey | bytes
+    """A pyca key, or the DER SubjectPublicKeyInfo of a key pyca cannot load (SM2)."""
     issuer_name: x509.Name
-    issuer_public_key: PublicKey
+    issuer_public_key: PublicKey | bytes
     issuer_ca: str
     serial_number: int
     not_before: datetime
@@ -252,6 +271,14 @@ def lifetime(profile: CertificateProfile, days: int | None) -> timedelta:
     return timedelta(days=chosen)
 
 
+def key_identifier(key: PublicKey | bytes) -> bytes:
+    """RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey bits (as pyca computes it)."""
+    if isinstance(key, bytes):
+        bits = keys.PublicKeyInfo.load(key)["public_key"].contents[1:]
+        return hashlib.sha1(bits).digest()  # noqa: S324  (an identifier, not a signature)
+    return x509.SubjectKeyIdentifier.from_public_key(key).digest
+
+
 def _key_usage(bits: frozenset[KeyUsageBit]) -> x509.KeyUsage:
     flags = {bit.value: bit in bits for bit in KeyUsageBit}
     return x509.KeyUsage(**flags, encipher_only=False, decipher_only=False)
@@ -272,11 +299,10 @@ def certificate_extensions(
                 profile.extended_key_usage_critical,
             )
         )
-    extensions.append(
-        (x509.SubjectKeyIdentifier.from_public_key(template.subject_public_key), False)
-    )
+    ski = x509.SubjectKeyIdentifier(key_identifier(template.subject_public_key))
+    extensions.append((ski, False))
     # Also in self-signed roots (RFC 5280 4.2.1.1 allows it; chain linters expect it).
-    aki = x509.AuthorityKeyIdentifier.from_issuer_public_key(template.issuer_public_key)
+    aki = x509.AuthorityKeyIdentifier(key_identifier(template.issuer_public_key), None, None)
     extensions.append((aki, False))
     if profile.policies:
         policies = [x509.PolicyInformation(oid, None) for oid in profile.policies]
@@ -318,6 +344,8 @@ def build_certificate(
     *, profile: CertificateProfile, template: CertificateTemplate, issuer: KeySigner
 ) -> x509.Certificate:
     """Sign a certificate for `template` according to `profile` by `issuer`."""
+    if isinstance(template.subject_public_key, bytes):
+        raise TypeError("an SM2 subject key is certified by pki.sm2_ca, not pyca")
     builder = (
         x509.CertificateBuilder()
         .subject_name(template.subject)

@@ -18,16 +18,30 @@ from sqlmodel import Session
 
 from pki import crl, ocsp, tsa
 from pki.authority import Authority
-from pki.errors import PkiError
+from pki.errors import UnknownCaError
 from pki.models import CaRecord, CrlState
 from pki.profiles import POLICY_OID, CaName
+from pki.sm2_ca import build_sm2_crl, is_sm2_ca, ocsp_request
 
 T = TypeVar("T")
-CRL_ISSUERS = (CaName.ROOT, CaName.ORGANIZATION, CaName.PERSONAL)
+CRL_ISSUERS = (
+    CaName.ROOT,
+    CaName.ORGANIZATION,
+    CaName.PERSONAL,
+    CaName.SM2_ROOT,
+    CaName.SM2_ORGANIZATION,
+    CaName.SM2_PERSONAL,
+)
 OCSP_RESPONDERS = {
     CaName.ORGANIZATION: CaName.OCSP_ORGANIZATION,
     CaName.PERSONAL: CaName.OCSP_PERSONAL,
 }
+SM2_OCSP_RESPONDERS = {
+    CaName.SM2_ORGANIZATION: CaName.SM2_OCSP_ORGANIZATION,
+    CaName.SM2_PERSONAL: CaName.SM2_OCSP_PERSONAL,
+}
+"""Answered by the same /pki/ocsp endpoint when the SM2 hierarchy exists: the request's
+CertID (issuer name and key hash) picks the CA."""
 
 
 @dataclass(frozen=True)
@@ -37,10 +51,6 @@ class RevocationData:
     ocsp_responses: tuple[bytes, ...]
     crls: tuple[bytes, ...]
     certificates: tuple[x509.Certificate, ...]
-
-
-class UnknownCaError(PkiError):
-    code = "unknown-ca"
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,10 @@ class Publisher:
         self._material: dict[str, tuple[float, object]] = {}
 
     # -- CRL ------------------------------------------------------------------------------
+
+    def crl_issuers(self, session: Session) -> list[str]:
+        """The CAs of `CRL_ISSUERS` that exist here (the SM2 ones only with the SM2 hierarchy)."""
+        return [ca.value for ca in CRL_ISSUERS if session.get(CaRecord, ca) is not None]
 
     def current_crl(self, session: Session, ca: str) -> bytes:
         """The CA's current CRL; a new one is issued when the stored one nears nextUpdate."""
@@ -106,14 +120,17 @@ class Publisher:
             crl.RevokedEntry(serial=r.serial, revoked_at=r.revoked_at, reason=r.reason)
             for r in self.authority.revoked_entries(session, name)
         ]
-        der = crl.build_crl(
-            issuer_cert=self.authority.ca_certificate(session, name),
-            issuer_key=self.authority.ca_signer(session, name),
-            entries=entries,
-            number=state.crl_number + 1,
-            this_update=now,
-            next_update=now + self.policy.crl_validity,
-        )
+        if is_sm2_ca(name):
+            der = self._sm2_crl(session, name, entries, state.crl_number + 1)
+        else:
+            der = crl.build_crl(
+                issuer_cert=self.authority.ca_certificate(session, name),
+                issuer_key=self.authority.ca_signer(session, name),
+                entries=entries,
+                number=state.crl_number + 1,
+                this_update=now,
+                next_update=now + self.policy.crl_validity,
+            )
         state.crl_number += 1
         state.crl_der = der
         state.this_update = now
@@ -121,6 +138,21 @@ class Publisher:
         session.add(state)
         session.flush()
         return der
+
+    def _sm2_crl(
+        self, session: Session, name: str, entries: list[crl.RevokedEntry], number: int
+    ) -> bytes:
+        now = self.authority.clock()
+        if session.get(CaRecord, name) is None:
+            raise UnknownCaError(f"CA {name!r} is not initialised")
+        return build_sm2_crl(
+            issuer_der=self.authority.ca_certificate(session, name).public_bytes(Encoding.DER),
+            signer=self.authority.ca_signer(session, name),
+            entries=[(e.serial, e.revoked_at, e.reason) for e in entries],
+            number=number,
+            this_update=now,
+            next_update=now + self.policy.crl_validity,
+        )
 
     def after_revocation(self, session: Session, issuer_ca: str) -> None:
         """Revocation is visible in the CRL at once (OCSP reads the records directly)."""
@@ -155,13 +187,16 @@ class Publisher:
         )
 
     def _ocsp_issuers(self, session: Session) -> list[ocsp.OcspIssuer]:
+        def present(responders: dict[CaName, CaName]) -> bool:
+            names = [name for pair in responders.items() for name in pair]
+            return all(session.get(CaRecord, name) is not None for name in names)
+
         def load() -> list[ocsp.OcspIssuer]:
-            if any(
-                session.get(CaRecord, name) is None
-                for pair in OCSP_RESPONDERS.items()
-                for name in pair
-            ):
+            if not present(OCSP_RESPONDERS):
                 return []
+            pairs = list(OCSP_RESPONDERS.items())
+            if present(SM2_OCSP_RESPONDERS):
+                pairs += SM2_OCSP_RESPONDERS.items()
             return [
                 ocsp.OcspIssuer(
                     issuer_cert=self.authority.ca_certificate(session, ca),
@@ -169,26 +204,29 @@ class Publisher:
                     responder_key=self.authority.ca_signer(session, responder),
                     name=ca,
                 )
-                for ca, responder in OCSP_RESPONDERS.items()
+                for ca, responder in pairs
             ]
 
         return self._cached("ocsp", load)
 
     # -- time-stamps ----------------------------------------------------------------------
 
-    def tsa_config(self, session: Session) -> tsa.TsaConfig:
+    def tsa_config(self, session: Session, *, sm2: bool = False) -> tsa.TsaConfig:
+        """The TSA (`sm2`: the SM2 TSA, SM2-with-SM3 tokens with SM3 message digests)."""
+        name, root = (CaName.SM2_TSA, CaName.SM2_ROOT) if sm2 else (CaName.TSA, CaName.ROOT)
+
         def load() -> tsa.TsaConfig:
-            if session.get(CaRecord, CaName.TSA) is None:
-                raise UnknownCaError("the time-stamping authority is not initialised")
+            if session.get(CaRecord, name) is None:
+                raise UnknownCaError(f"the time-stamping authority {name.value} is not initialised")
             return tsa.TsaConfig(
-                cert=self.authority.ca_certificate(session, CaName.TSA),
-                key=self.authority.ca_signer(session, CaName.TSA),
-                chain=[self.authority.ca_certificate(session, CaName.ROOT)],
+                cert=self.authority.ca_certificate(session, name),
+                key=self.authority.ca_signer(session, name),
+                chain=[self.authority.ca_certificate(session, root)],
                 policy_oid=self.policy.tsa_policy_oid,
                 accuracy=self.policy.tsa_accuracy,
             )
 
-        return self._cached("tsa", load)
+        return self._cached(name.value, load)
 
     def _cached(self, name: str, load: Callable[[], T]) -> T:
         """Signing material unlocked once per `material_ttl`: a renewed responder or TSA
@@ -203,11 +241,11 @@ class Publisher:
             self._material[name] = (now + self.policy.material_ttl.total_seconds(), value)
         return value
 
-    def timestamp_response(self, session: Session, query_der: bytes) -> bytes:
+    def timestamp_response(self, session: Session, query_der: bytes, *, sm2: bool = False) -> bytes:
         """A TimeStampResp DER for any input (rejection with failInfo for bad queries)."""
         return tsa.respond(
             query_der,
-            config=self.tsa_config(session),
+            config=self.tsa_config(session, sm2=sm2),
             now=self.authority.clock(),
             serial=tsa.new_serial(),
         )
@@ -216,6 +254,12 @@ class Publisher:
 
     def ocsp_for(self, session: Session, *, certificate: x509.Certificate, issuer_ca: str) -> bytes:
         """Our own responder's answer for one certificate, produced in process (no HTTP)."""
+        if is_sm2_ca(issuer_ca):  # pyca cannot hash an SM2 issuer key for the CertID
+            issuer = self.authority.ca_certificate(session, issuer_ca)
+            request_der = ocsp_request(
+                certificate.public_bytes(Encoding.DER), issuer.public_bytes(Encoding.DER)
+            )
+            return self.ocsp_response(session, request_der)
         request = (
             x509_ocsp.OCSPRequestBuilder()
             .add_certificate(
@@ -229,14 +273,17 @@ class Publisher:
         self, session: Session, *, certificate: x509.Certificate, issuer_ca: str
     ) -> RevocationData:
         """What a B-LT signature embeds: OCSP for the signer, the root CRL for the CAs above
-        it and for the TSA, and the responder and TSA certificates."""
-        extra = [self.authority.ca_certificate(session, CaName.TSA)]
-        responder = OCSP_RESPONDERS.get(CaName(issuer_ca))
+        it and for the TSA, and the responder and TSA certificates (the SM2 ones for a
+        certificate of the SM2 hierarchy)."""
+        sm2 = is_sm2_ca(issuer_ca)
+        tsa_name, root = (CaName.SM2_TSA, CaName.SM2_ROOT) if sm2 else (CaName.TSA, CaName.ROOT)
+        extra = [self.authority.ca_certificate(session, tsa_name)]
+        responder = (SM2_OCSP_RESPONDERS if sm2 else OCSP_RESPONDERS).get(CaName(issuer_ca))
         if responder is not None:
             extra.append(self.authority.ca_certificate(session, responder))
         return RevocationData(
             ocsp_responses=(self.ocsp_for(session, certificate=certificate, issuer_ca=issuer_ca),),
-            crls=(self.current_crl(session, CaName.ROOT),),
+            crls=(self.current_crl(session, root),),
             certificates=tuple(extra),
         )
 
@@ -246,14 +293,16 @@ class Publisher:
         """Evidence for a certificate one of OUR CAs issued: OCSP from our responder for leaves
         of the issuing CAs, the root's CRL for what the root issued; None for anyone else's."""
         for ca in CRL_ISSUERS:
+            if session.get(CaRecord, ca) is None:
+                continue
             if self.authority.ca_certificate(session, ca) != issuer:
                 continue
-            if ca in OCSP_RESPONDERS:
+            if ca in OCSP_RESPONDERS or ca in SM2_OCSP_RESPONDERS:
                 return self.ocsp_for(session, certificate=certificate, issuer_ca=ca)
             return self.current_crl(session, ca)
         return None
 
     def ca_certificate(self, session: Session, ca: str) -> x509.Certificate:
-        if ca not in {c.value for c in CRL_ISSUERS}:
+        if ca not in {c.value for c in CRL_ISSUERS} or session.get(CaRecord, ca) is None:
             raise UnknownCaError(f"no CA certificate is published as {ca!r}")
         return self.authority.ca_certificate(session, ca)

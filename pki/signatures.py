@@ -16,9 +16,10 @@ from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from pki import sm2
 from pki.errors import KeyStoreError
 from pki.keys import (
     KeyAlgorithm,
@@ -43,7 +44,9 @@ __all__ = [
 
 def sign_bytes(signer: KeySigner, data: bytes) -> tuple[bytes, str]:
     """Sign `data` with the digest matched to the signer's key; return the signature and its
-    asn1crypto signature algorithm name (e.g. ``sha384_ecdsa``, ``sha256_rsa``)."""
+    asn1crypto signature algorithm name (e.g. ``sha384_ecdsa``, ``sha256_rsa``, ``sm2_sm3``)."""
+    if signer.algorithm is KeyAlgorithm.SM2:
+        return signer.sign(data, "sm3"), sm2.ASN1_SM2_WITH_SM3
     digest = signature_digest(signer.algorithm)
     family = "rsa" if signer.algorithm is KeyAlgorithm.RSA_3072 else "ecdsa"
     return signer.sign(data, digest), f"{digest}_{family}"
@@ -51,6 +54,9 @@ def sign_bytes(signer: KeySigner, data: bytes) -> tuple[bytes, str]:
 
 def same_public_key(cert: x509.Certificate, signer: KeySigner) -> bool:
     """Whether `signer` holds the private half of `cert`'s public key."""
+    if signer.algorithm is KeyAlgorithm.SM2:  # pyca cannot load an SM2 public key
+        spki = asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+        return spki["tbs_certificate"]["subject_public_key_info"].dump() == signer.public_key_info()
     return spki_of(cert.public_key()) == signer.public_key_info()  # type: ignore[arg-type]
 
 
@@ -64,6 +70,14 @@ def verify_signature(key: PublicKey, signature: bytes, data: bytes, digest: str)
     except InvalidSignature:
         return False
     return True
+
+
+def _sha(digest: str) -> hashes.SHA256 | hashes.SHA384 | hashes.SHA512:
+    """The pyca hash for a builder (SM2 structures are built by pki.sm2_ca, not pyca)."""
+    algorithm = digest_hash(digest)
+    if isinstance(algorithm, hashes.SM3):
+        raise KeyStoreError("SM2 certificates and CRLs are built by pki.sm2_ca")
+    return algorithm
 
 
 @cache
@@ -84,9 +98,7 @@ def _signed(signer: KeySigner, tbs: bytes, digest: str) -> bytes:
 def sign_certificate(builder: x509.CertificateBuilder, signer: KeySigner) -> x509.Certificate:
     """The certificate `builder` describes, signed by `signer` with its matched digest."""
     digest = signature_digest(signer.algorithm)
-    stand_in = builder.sign(
-        _stand_in(signer.algorithm is KeyAlgorithm.RSA_3072), digest_hash(digest)
-    )
+    stand_in = builder.sign(_stand_in(signer.algorithm is KeyAlgorithm.RSA_3072), _sha(digest))
     parsed = asn1_x509.Certificate.load(stand_in.public_bytes(serialization.Encoding.DER))
     signature = _signed(signer, stand_in.tbs_certificate_bytes, digest)
     der = asn1_x509.Certificate(
@@ -104,9 +116,7 @@ def sign_crl(
 ) -> x509.CertificateRevocationList:
     """The CRL `builder` describes, signed by `signer` with its matched digest."""
     digest = signature_digest(signer.algorithm)
-    stand_in = builder.sign(
-        _stand_in(signer.algorithm is KeyAlgorithm.RSA_3072), digest_hash(digest)
-    )
+    stand_in = builder.sign(_stand_in(signer.algorithm is KeyAlgorithm.RSA_3072), _sha(digest))
     parsed = asn1_crl.CertificateList.load(stand_in.public_bytes(serialization.Encoding.DER))
     signature = _signed(signer, stand_in.tbs_certlist_bytes, digest)
     der = asn1_crl.CertificateList(

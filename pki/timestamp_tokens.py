@@ -22,7 +22,7 @@ from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
 from pyhanko_certvalidator import ValidationContext
 
-from pki.errors import PkiError
+from pki.errors import TokenError
 from pki.tsa import TimeStampResp, TsaConfig, new_serial, respond
 
 
@@ -36,10 +36,6 @@ def _quiet(enabled: bool) -> Iterator[None]:
         yield
     finally:
         log.disabled = before
-
-
-class TokenError(PkiError):
-    code = "timestamp-token-invalid"
 
 
 def stamp(data: bytes, *, config: TsaConfig, now: datetime) -> bytes:

@@ -33,6 +33,8 @@ from pyhanko_certvalidator.policy_decl import (
     RevocationCheckingRule,
 )
 
+from pki.sm2_validation import SM2_AWARE_VALIDATOR
+
 __all__ = [
     "NetworkFetching",
     "RevinfoKind",
@@ -243,4 +245,5 @@ class TrustStore:
             ocsps=list(revocation.ocsps),
             crls=list(revocation.crls),
             revinfo_policy=policy,
+            signature_validator=SM2_AWARE_VALIDATOR,
         )

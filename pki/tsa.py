@@ -33,7 +33,7 @@ __all__ = ["TimeStampResp", "TsaConfig", "TsaFailure", "new_serial", "respond"]
 logger = logging.getLogger(__name__)
 
 # Accepted message imprint algorithms and their digest lengths.
-IMPRINT_ALGORITHMS = {"sha256": 32, "sha384": 48, "sha512": 64}
+IMPRINT_ALGORITHMS = {"sha256": 32, "sha384": 48, "sha512": 64, "sm3": 32}
 # RFC 3161 §2.4.2: serialNumber up to 160 bits.
 _MAX_SERIAL = (1 << 160) - 1
 

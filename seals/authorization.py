@@ -94,6 +94,9 @@ class SealFacts:
     status_changed_at: datetime
     revocation_reason: str | None
     use_count: int
+    sm2_certificate_id: str | None = None
+    """The SM2 certificate beside the main one (None: the seal signs with ECDSA/RSA only)."""
+    sm2_key_id: str | None = None
 
     @classmethod
     def of(cls, seal: Seal, *, now: datetime) -> SealFacts:
@@ -118,6 +121,8 @@ class SealFacts:
             status_changed_at=seal.status_changed_at,
             revocation_reason=seal.revocation_reason,
             use_count=seal.use_count,
+            sm2_certificate_id=seal.sm2_certificate_id,
+            sm2_key_id=seal.sm2_key_id,
         )
 
     @property
@@ -451,6 +456,15 @@ class SealUse:
     def key_id(self) -> str:
         return self.seal.key_id
 
+    @property
+    def sm2_certificate_id(self) -> str | None:
+        """The seal's SM2 certificate, for the SM2 formats (None: the seal has none)."""
+        return self.seal.sm2_certificate_id
+
+    @property
+    def sm2_key_id(self) -> str | None:
+        return self.seal.sm2_key_id
+
     def consume(self, session: Session, *, now: datetime | None = None) -> UsageReceipt:
         """Spend this authorisation in the caller's transaction (call it in the transaction
         that stores the signed document). Raises a `UseRefusedError` when a concurrent
@@ -470,44 +484,11 @@ class SealUse:
         if seal_row.rowcount != 1:  # type: ignore[attr-defined]
             raise SealNotActiveError(f"seal {self.seal.code} is no longer active")
         approval_id = self.evidence.approval_id
-        if approval_id is not None:
-            spent = session.execute(
-                sa.update(SealUsageRequest)
-                .where(
-                    col(SealUsageRequest.id) == approval_id,
-                    col(SealUsageRequest.status) == ApprovalStatus.APPROVED.value,
-                    col(SealUsageRequest.consumed_at).is_(None),
-                )
-                .values(status=ApprovalStatus.CONSUMED.value, consumed_at=used_at)
-                .execution_options(synchronize_session=False)
-            )
-            if spent.rowcount != 1:  # type: ignore[attr-defined]
-                raise ApprovalConsumedError(
-                    f"the approval {approval_id} for this document has already been used",
-                    usage_request_id=approval_id,
-                )
         grant_id = self.evidence.grant_id
+        if approval_id is not None:
+            _spend_approval(session, approval_id, used_at)
         if grant_id is not None:
-            taken = session.execute(
-                sa.update(SealGrant)
-                .where(
-                    col(SealGrant.id) == grant_id,
-                    col(SealGrant.revoked_at).is_(None),
-                    sa.or_(
-                        col(SealGrant.max_uses).is_(None),
-                        col(SealGrant.uses) < col(SealGrant.max_uses),
-                    ),
-                )
-                .values(uses=col(SealGrant.uses) + 1)
-                .execution_options(synchronize_session=False)
-            )
-            if taken.rowcount != 1:  # type: ignore[attr-defined]
-                revoked = session.execute(
-                    sa.select(col(SealGrant.revoked_at)).where(col(SealGrant.id) == grant_id)
-                ).scalar_one_or_none()
-                if revoked is not None:
-                    raise NoGrantError(f"grant {grant_id} has been revoked")
-                raise GrantExhaustedError(f"grant {grant_id} has no uses left")
+            _take_grant_use(session, grant_id)
         usage = SealUsage(
             seal_id=self.seal.id,
             organization_id=self.seal.organization_id,
@@ -533,3 +514,46 @@ class SealUse:
             approval_id=approval_id,
             used_at=used_at,
         )
+
+
+def _spend_approval(session: Session, approval_id: str, used_at: datetime) -> None:
+    """Mark the approval consumed, unless a concurrent transaction spent it first."""
+    spent = session.execute(
+        sa.update(SealUsageRequest)
+        .where(
+            col(SealUsageRequest.id) == approval_id,
+            col(SealUsageRequest.status) == ApprovalStatus.APPROVED.value,
+            col(SealUsageRequest.consumed_at).is_(None),
+        )
+        .values(status=ApprovalStatus.CONSUMED.value, consumed_at=used_at)
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        raise ApprovalConsumedError(
+            f"the approval {approval_id} for this document has already been used",
+            usage_request_id=approval_id,
+        )
+
+
+def _take_grant_use(session: Session, grant_id: str) -> None:
+    """Count one use of the grant, unless it was revoked or its last use taken meanwhile."""
+    taken = session.execute(
+        sa.update(SealGrant)
+        .where(
+            col(SealGrant.id) == grant_id,
+            col(SealGrant.revoked_at).is_(None),
+            sa.or_(
+                col(SealGrant.max_uses).is_(None),
+                col(SealGrant.uses) < col(SealGrant.max_uses),
+            ),
+        )
+        .values(uses=col(SealGrant.uses) + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        revoked = session.execute(
+            sa.select(col(SealGrant.revoked_at)).where(col(SealGrant.id) == grant_id)
+        ).scalar_one_or_none()
+        if revoked is not None:
+            raise NoGrantError(f"grant {grant_id} has been revoked")
+        raise GrantExhaustedError(f"grant {grant_id} has no uses left")

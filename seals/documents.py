@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from seals.errors import SealError
+from seals.errors import DocumentError
 
 __all__ = ["DEFAULT_SIGNATURE_LINES", "DocumentError", "make_document"]
 
@@ -21,12 +21,6 @@ DEFAULT_SIGNATURE_LINES = ("甲方（盖章）：", "乙方（盖章）：")
 _A4 = "A4"
 _MARGIN_MM = 25.0
 _FIXED_DATE = datetime(2024, 1, 1, tzinfo=UTC)
-
-
-class DocumentError(SealError):
-    """The document cannot be generated (font unreadable, glyph missing, bad arguments)."""
-
-    code = "document-generation-failed"
 
 
 def make_document(

@@ -19,7 +19,13 @@ from enum import StrEnum
 
 from sqlmodel import Session, col, or_, select
 
-from seals.errors import SealError
+from seals.errors import (
+    EnvelopeExpiredError,
+    EnvelopeInputError,
+    EnvelopeNotFoundError,
+    EnvelopeStateError,
+    NotYourTurnError,
+)
 from seals.models_envelopes import Envelope, EnvelopeParticipant, EnvelopeRevision
 from seals.placement import Placement, PlacementError, page_geometries, resolve_placement
 from seals.signing.checks import check_lock, open_writer
@@ -77,44 +83,6 @@ TERMINAL = frozenset(
 
 
 # --- errors ----------------------------------------------------------------------------------
-
-
-class EnvelopeError(SealError):
-    code = "envelope-error"
-
-
-class EnvelopeInputError(EnvelopeError):
-    """The envelope as asked for cannot exist (no participants, expiry in the past, ...)."""
-
-    code = "invalid-envelope"
-
-
-class EnvelopeNotFoundError(EnvelopeError):
-    """No such envelope or participant, or the caller's organization takes no part in it."""
-
-    code = "envelope-not-found"
-
-
-class EnvelopeStateError(EnvelopeError):
-    """The act does not fit the envelope's (or the participant's) current state."""
-
-    code = "envelope-state-conflict"
-
-
-class EnvelopeExpiredError(EnvelopeStateError):
-    code = "envelope-expired"
-
-
-class NotYourTurnError(EnvelopeStateError):
-    """Sequential routing: an earlier participant has not signed yet."""
-
-    code = "envelope-not-your-turn"
-
-
-class StaleRevisionError(EnvelopeStateError):
-    """The signer reviewed a revision that is no longer the current one."""
-
-    code = "envelope-revision-stale"
 
 
 # --- specs and pure rules ----------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Seal error hierarchy: a stable machine `code` and a human `detail`, nothing about HTTP."""
+"""Every error `seals` raises, in one place: a stable machine `code` and a human `detail`,
+nothing about HTTP (app/errors.py maps each family to a status)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,12 @@ class SealNotFoundError(SealError):
 
 class GrantNotFoundError(SealNotFoundError):
     code = "seal-grant-not-found"
+
+
+class SealDataNotFoundError(SealNotFoundError):
+    """The seal has no GB/T 38540 seal data (it has no SM2 certificate)."""
+
+    code = "seal-data-not-found"
 
 
 class UsageRequestNotFoundError(SealNotFoundError):
@@ -254,3 +261,81 @@ class TimestampFailedError(SigningError):
     """The time-stamper did not return a usable time-stamp token."""
 
     code = "timestamp-failed"
+
+
+# --- generated documents and templates (seals.documents, seals.templates) ---------------------
+
+
+class DocumentError(SealError):
+    """The document cannot be generated (font unreadable, glyph missing, bad arguments)."""
+
+    code = "document-generation-failed"
+
+
+class TemplateDataError(SealInputError):
+    """The data cannot make this document (empty field, dates in the wrong order, amount not
+    writable, a character the font has no glyph for, unknown template)."""
+
+    code = "invalid-template-data"
+
+
+# --- documents over a processing limit, reports and thumbnails --------------------------------
+
+
+class DocumentTooComplexError(SealError):
+    """The document exceeds one of the configured limits; `limit` names it."""
+
+    code = "document-too-complex"
+
+
+class ReportPdfError(SealError):
+    """The report PDF cannot be produced (font unusable)."""
+
+    code = "report-pdf-failed"
+
+
+class ThumbnailError(SealError):
+    """The document cannot be rendered (not a PDF PDFium can open, or encrypted)."""
+
+    code = "thumbnail-failed"
+
+
+# --- envelopes (seals.envelopes) --------------------------------------------------------------
+
+
+class EnvelopeError(SealError):
+    code = "envelope-error"
+
+
+class EnvelopeInputError(EnvelopeError):
+    """The envelope as asked for cannot exist (no participants, expiry in the past, ...)."""
+
+    code = "invalid-envelope"
+
+
+class EnvelopeNotFoundError(EnvelopeError):
+    """No such envelope or participant, or the caller's organization takes no part in it."""
+
+    code = "envelope-not-found"
+
+
+class EnvelopeStateError(EnvelopeError):
+    """The act does not fit the envelope's (or the participant's) current state."""
+
+    code = "envelope-state-conflict"
+
+
+class EnvelopeExpiredError(EnvelopeStateError):
+    code = "envelope-expired"
+
+
+class NotYourTurnError(EnvelopeStateError):
+    """Sequential routing: an earlier participant has not signed yet."""
+
+    code = "envelope-not-your-turn"
+
+
+class StaleRevisionError(EnvelopeStateError):
+    """The signer reviewed a revision that is no longer the current one."""
+
+    code = "envelope-revision-stale"

@@ -47,6 +47,11 @@ class Seal(SQLModel, table=True):
     image_dpi: int | None = None
     certificate_id: str = Field(foreign_key="pki_certificate.id", unique=True, max_length=32)
     key_id: str = Field(max_length=64)
+    sm2_certificate_id: str | None = Field(
+        default=None, foreign_key="pki_certificate.id", unique=True, max_length=32
+    )
+    """The SM2 (GM/T 0015) certificate beside the main one: the seal signs with either."""
+    sm2_key_id: str | None = Field(default=None, max_length=64)
     valid_from: datetime = Field(sa_type=UtcDateTime)
     valid_until: datetime = Field(sa_type=UtcDateTime)
     requires_approval: bool = False

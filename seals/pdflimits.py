@@ -14,7 +14,7 @@ import re
 import zlib
 from dataclasses import dataclass
 
-from seals.errors import SealError
+from seals.errors import DocumentTooComplexError
 
 _EOF = re.compile(rb"%%EOF")
 _OBJ = re.compile(rb"(?<![0-9])[0-9]{1,10}\s+[0-9]{1,5}\s+obj\b")
@@ -27,12 +27,6 @@ _BOX = re.compile(
 )
 _STREAM = re.compile(rb"stream\r?\n")
 _ENDSTREAM = b"endstream"
-
-
-class DocumentTooComplexError(SealError):
-    """The document exceeds one of the configured limits; `limit` names it."""
-
-    code = "document-too-complex"
 
 
 @dataclass(frozen=True)

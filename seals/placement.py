@@ -401,70 +401,84 @@ def resolve_placement(
         )
 
     if isinstance(placement, KeywordPlacement):
-        if placement.occurrence not in ("first", "last", "all"):
-            raise InvalidPlacementError(
-                f"occurrence must be 'first', 'last' or 'all', not {placement.occurrence!r}."
-            )
-        if pdf is None:
-            raise InvalidPlacementError("A keyword placement needs the document bytes.")
-        hits = find_keyword(pdf=pdf, keyword=placement.keyword)
-        if not hits:
-            raise KeywordNotFoundError(
-                f"The keyword {placement.keyword!r} does not occur in the document.",
-                keyword=placement.keyword,
-            )
-        if placement.occurrence == "first":
-            hits = hits[:1]
-        elif placement.occurrence == "last":
-            hits = hits[-1:]
-        widgets = []
-        for hit in hits:
-            geometry = pages[hit.page_index]
-            x1, y1 = geometry.to_display(hit.box.left, hit.box.bottom)
-            x2, y2 = geometry.to_display(hit.box.right, hit.box.top)
-            centre_x = (x1 + x2) / 2 + mm_to_pt(placement.offset_x_mm)
-            centre_y = (y1 + y2) / 2 + mm_to_pt(placement.offset_y_mm)
-            widgets.append(_centred_widget(geometry, centre_x, centre_y, width, height))
-        return tuple(widgets)
-
+        return _keyword_widgets(placement, pages, pdf, width, height)
     if isinstance(placement, CrossPagePlacement):
-        first = placement.first_page if placement.first_page is not None else 1
-        last = placement.last_page if placement.last_page is not None else len(pages)
-        _check_page(first, pages, "first page")
-        _check_page(last, pages, "last page")
-        if last - first + 1 < 2:
-            raise InvalidPlacementError(
-                f"A cross-page (riding) seal needs at least two pages (got pages {first}..{last})."
-            )
-        count = last - first + 1
-        slice_width = width / count
-        widgets = []
-        for slice_index, page_number in enumerate(range(first, last + 1)):
-            geometry = pages[page_number - 1]
-            centre_y = (
-                mm_to_pt(placement.y_mm)
-                if placement.y_mm is not None
-                else geometry.display_height / 2
-            )
-            right = geometry.display_width
-            rect = geometry.display_rect_to_user(
-                right - slice_width, centre_y - height / 2, right, centre_y + height / 2
-            )
-            if not geometry.box.contains(rect):
-                raise PlacementOutsidePageError(
-                    f"The riding seal at {centre_y / MM_TO_PT:.1f} mm from the top does not fit "
-                    f"on page {page_number}.",
-                    page=page_number,
-                )
-            widgets.append(
-                SealWidget(
-                    page_index=geometry.index,
-                    rect=rect,
-                    rotate=geometry.rotate,
-                    slice_index=slice_index,
-                    slice_count=count,
-                )
-            )
-        return tuple(widgets)
-
+        return _riding_widgets(placement, pages, width, height)
     raise InvalidPlacementError(f"Unknown placement {placement!r}.")
+
+
+def _keyword_widgets(
+    placement: KeywordPlacement,
+    pages: Sequence[PageGeometry],
+    pdf: bytes | None,
+    width: float,
+    height: float,
+) -> tuple[SealWidget, ...]:
+    """A widget centred on the keyword's first, last or every occurrence (plus the offset)."""
+    if placement.occurrence not in ("first", "last", "all"):
+        raise InvalidPlacementError(
+            f"occurrence must be 'first', 'last' or 'all', not {placement.occurrence!r}."
+        )
+    if pdf is None:
+        raise InvalidPlacementError("A keyword placement needs the document bytes.")
+    hits = find_keyword(pdf=pdf, keyword=placement.keyword)
+    if not hits:
+        raise KeywordNotFoundError(
+            f"The keyword {placement.keyword!r} does not occur in the document.",
+            keyword=placement.keyword,
+        )
+    if placement.occurrence == "first":
+        hits = hits[:1]
+    elif placement.occurrence == "last":
+        hits = hits[-1:]
+    widgets = []
+    for hit in hits:
+        geometry = pages[hit.page_index]
+        x1, y1 = geometry.to_display(hit.box.left, hit.box.bottom)
+        x2, y2 = geometry.to_display(hit.box.right, hit.box.top)
+        centre_x = (x1 + x2) / 2 + mm_to_pt(placement.offset_x_mm)
+        centre_y = (y1 + y2) / 2 + mm_to_pt(placement.offset_y_mm)
+        widgets.append(_centred_widget(geometry, centre_x, centre_y, width, height))
+    return tuple(widgets)
+
+
+def _riding_widgets(
+    placement: CrossPagePlacement, pages: Sequence[PageGeometry], width: float, height: float
+) -> tuple[SealWidget, ...]:
+    """A riding seal (骑缝章): one slice of the seal at the right edge of each page."""
+    first = placement.first_page if placement.first_page is not None else 1
+    last = placement.last_page if placement.last_page is not None else len(pages)
+    _check_page(first, pages, "first page")
+    _check_page(last, pages, "last page")
+    if last - first + 1 < 2:
+        raise InvalidPlacementError(
+            f"A cross-page (riding) seal needs at least two pages (got pages {first}..{last})."
+        )
+    count = last - first + 1
+    slice_width = width / count
+    widgets = []
+    for slice_index, page_number in enumerate(range(first, last + 1)):
+        geometry = pages[page_number - 1]
+        centre_y = (
+            mm_to_pt(placement.y_mm) if placement.y_mm is not None else geometry.display_height / 2
+        )
+        right = geometry.display_width
+        rect = geometry.display_rect_to_user(
+            right - slice_width, centre_y - height / 2, right, centre_y + height / 2
+        )
+        if not geometry.box.contains(rect):
+            raise PlacementOutsidePageError(
+                f"The riding seal at {centre_y / MM_TO_PT:.1f} mm from the top does not fit "
+                f"on page {page_number}.",
+                page=page_number,
+            )
+        widgets.append(
+            SealWidget(
+                page_index=geometry.index,
+                rect=rect,
+                rotate=geometry.rotate,
+                slice_index=slice_index,
+                slice_count=count,
+            )
+        )
+    return tuple(widgets)

@@ -7,6 +7,7 @@ The caller owns the transaction; methods add, update and flush. Authorisation of
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from os import PathLike
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from pki.authority import Authority, EnterpriseIdentity, Identity, PersonIdentity
 from pki.errors import AlreadyRevokedError
@@ -101,6 +102,8 @@ class Transition:
     previous: SealStatus
     certificate_revoked: bool = False
     issuer_ca: str | None = None
+    sm2_issuer_ca: str | None = None
+    """The SM2 certificate's issuer when this act revoked it too."""
 
 
 class SealRegistry:
@@ -112,8 +115,11 @@ class SealRegistry:
         clock: Clock | None = None,
         pin_policy: pins.PinPolicy | None = None,
         code_region: str | None = None,
+        sm2: bool = False,
     ) -> None:
         self.authority = authority
+        self.sm2 = sm2
+        """Issue an SM2 certificate beside the main one for every new seal (a setting)."""
         self.code_region = code_region
         """Every code's region when this registry serves one region (a setting)."""
         self.font_path = font_path
@@ -133,6 +139,10 @@ class SealRegistry:
             raise SealInputError(f"a {new.kind.value} seal needs its owner (person_id)")
         if not by_person and new.person_id is not None:
             raise SealInputError(f"a {new.kind.value} seal belongs to the organization")
+        if KeyAlgorithm(new.key_algorithm) is KeyAlgorithm.SM2:
+            raise SealInputError(
+                "a seal's main certificate is ECDSA or RSA; its SM2 certificate is issued beside it"
+            )
         if isinstance(new.image, UploadedImage) and not form.accepts_uploaded_image:
             raise SealInputError(f"a {new.kind.value} seal is rendered, not uploaded")
         if isinstance(new.image, SealImageSpec) and new.image.kind is not new.kind:
@@ -154,6 +164,17 @@ class SealRegistry:
             seal_code=code,
         )
         assert issued.key_id is not None
+        dual = None
+        if self.sm2:
+            dual = self.authority.issue(
+                session,
+                identity=new.identity,
+                owner_org_id=new.organization_id,
+                owner_person_id=new.person_id,
+                key_algorithm=KeyAlgorithm.SM2,
+                lifetime_days=new.lifetime_days,
+                seal_code=code,
+            )
         now = self.clock()
         seal = Seal(
             code=code,
@@ -168,8 +189,10 @@ class SealRegistry:
             image_dpi=dpi,
             certificate_id=issued.certificate_id,
             key_id=issued.key_id,
+            sm2_certificate_id=dual.certificate_id if dual else None,
+            sm2_key_id=dual.key_id if dual else None,
             valid_from=issued.not_before,
-            valid_until=issued.not_after,
+            valid_until=min(issued.not_after, dual.not_after) if dual else issued.not_after,
             requires_approval=new.requires_approval,
             created_by=created_by,
             created_at=now,
@@ -274,8 +297,8 @@ class SealRegistry:
     def find_by_certificate(
         self, session: Session, certificate: x509.Certificate | bytes
     ) -> SealFacts | None:
-        """The seal whose certificate this is (exact match by fingerprint, so a foreign
-        certificate claiming one of our seal codes in its extension finds nothing)."""
+        """The seal whose certificate (main or SM2) this is (exact match by fingerprint, so a
+        foreign certificate claiming one of our seal codes in its extension finds nothing)."""
         der = (
             certificate
             if isinstance(certificate, bytes)
@@ -284,7 +307,13 @@ class SealRegistry:
         fingerprint = hashlib.sha256(der).hexdigest()
         seal = session.exec(
             select(Seal)
-            .join(CertificateRecord, col(CertificateRecord.id) == col(Seal.certificate_id))
+            .join(
+                CertificateRecord,
+                or_(
+                    col(CertificateRecord.id) == col(Seal.certificate_id),
+                    col(CertificateRecord.id) == col(Seal.sm2_certificate_id),
+                ),
+            )
             .where(CertificateRecord.fingerprint_sha256 == fingerprint)
         ).first()
         return SealFacts.of(seal, now=self.clock()) if seal else None
@@ -314,7 +343,7 @@ class SealRegistry:
         seal.status = target.value
         seal.status_changed_at = now
         revoked = False
-        issuer = None
+        issuer = sm2_issuer = None
         if target is SealStatus.REVOKED:
             if reason is not None and len(reason) > 200:
                 raise SealInputError("a revocation reason is at most 200 characters")
@@ -326,6 +355,11 @@ class SealRegistry:
                 revoked, issuer = True, outcome.issuer_ca
             except AlreadyRevokedError:
                 pass  # revoked directly through the certificate API before
+            if seal.sm2_certificate_id is not None:
+                with contextlib.suppress(AlreadyRevokedError):  # revoked through the API
+                    sm2_issuer = self.authority.revoke(
+                        session, certificate_id=seal.sm2_certificate_id, reason=certificate_reason
+                    ).issuer_ca
         session.add(seal)
         session.flush()
         return Transition(
@@ -334,6 +368,7 @@ class SealRegistry:
             previous=previous,
             certificate_revoked=revoked,
             issuer_ca=issuer,
+            sm2_issuer_ca=sm2_issuer,
         )
 
     def expire_due(self, session: Session) -> list[SealFacts]:

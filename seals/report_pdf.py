@@ -9,14 +9,26 @@ report does not hold (identifiers are already masked in it).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from seals import report_text
-from seals.errors import SealError
+from seals.errors import ReportPdfError
 from seals.fonts import CjkFont, find_cjk_font
-from seals.kinds import KIND_SPECS, SealKind
+from seals.report_text import (
+    LABELS,
+    LOCAL_TZ,
+    coverage_text,
+    document_status_text,
+    indication_label,
+    integrity_text,
+    local_time,
+    modifications_text,
+    revocation_text,
+    seal_kind_label,
+    seal_status_text,
+    trust_anchor_text,
+)
 from seals.reports import (
     Finding,
     Indication,
@@ -25,8 +37,8 @@ from seals.reports import (
 )
 
 __all__ = [
+    "LOCAL_TZ",
     "REPORT_FONT_PATHS",
-    "SHANGHAI",
     "ReportPdfError",
     "coverage_text",
     "indication_label",
@@ -50,86 +62,11 @@ REPORT_FONT_PATHS: tuple[Path, ...] = tuple(
 )
 """A plain sans face reads better in a report than the bold serif chosen for seal text."""
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-_INDICATION_LABELS: dict[Indication, tuple[str, str]] = {
-    Indication.TOTAL_PASSED: ("通过", "Passed"),
-    Indication.TOTAL_FAILED: ("失败", "Failed"),
-    Indication.INDETERMINATE: ("无法确定", "Indeterminate"),
-}
 _INDICATION_RGB: dict[Indication, tuple[int, int, int]] = {
     Indication.TOTAL_PASSED: (21, 128, 61),
     Indication.TOTAL_FAILED: (190, 18, 60),
     Indication.INDETERMINATE: (180, 83, 9),
 }
-_COVERAGE = {
-    "ENTIRE_FILE": "整个文件 / entire file",
-    "ENTIRE_REVISION": "整个修订版本 / entire revision",
-    "ANOMALOUS": "异常 / anomalous",
-}
-_MODIFICATIONS = {
-    "none": "无 / none",
-    "form_filling": "填写表单或后续签名 / form filling or later signatures",
-    "annotations": "添加注释 / annotations",
-    "other": "其他修改 / other changes",
-}
-_REVOCATION = {
-    "good": "未吊销 / not revoked",
-    "revoked": "已吊销 / revoked",
-    "revoked_after_signing": "签署后被吊销 / revoked after signing",
-    "unknown": "未知 / unknown",
-    "not_checked": "未检查 / not checked",
-    "not_applicable": "不适用（直接信任的签署者证书）/ not applicable (pinned signer)",
-}
-_REVOCATION_SOURCE = {
-    "embedded-dss": "文档内嵌验证数据 / embedded DSS",
-    "service": "本平台 CA / our CA",
-    "crl": "CRL",
-    "none": "—",
-}
-_SEAL_STATUS = {
-    "active": "有效 / active",
-    "pending": "待启用 / pending",
-    "suspended": "已暂停 / suspended",
-    "revoked": "已注销 / revoked",
-    "expired": "已过期 / expired",
-}
-_DOC_STATUS = {
-    "ok": "可解析 / readable",
-    "not_pdf": "不是 PDF / not a PDF",
-    "damaged": "已损坏 / damaged",
-    "encrypted": "已加密 / encrypted",
-    "unsigned": "无签名 / unsigned",
-    "timeout": "超时 / timed out",
-}
-
-
-class ReportPdfError(SealError):
-    """The report PDF cannot be produced (font unusable)."""
-
-    code = "report-pdf-failed"
-
-
-def indication_label(indication: Indication) -> tuple[str, str]:
-    """The indication in Chinese and English words."""
-    return _INDICATION_LABELS[indication]
-
-
-def seal_kind_label(kind: str) -> str:
-    """The Chinese name of a seal kind (the kind code itself when unknown)."""
-    try:
-        return KIND_SPECS[SealKind(kind)].label_zh
-    except (ValueError, KeyError):
-        return kind
-
-
-def local_time(value: datetime | None, zone: tzinfo = SHANGHAI) -> str:
-    """``2024-05-01 14:03:07 (UTC+08:00)``, or ``—``."""
-    if value is None:
-        return "—"
-    local = value.astimezone(zone)
-    offset = local.strftime("%z")
-    return f"{local:%Y-%m-%d %H:%M:%S} (UTC{offset[:3]}:{offset[3:]})"
 
 
 def report_font(*, fallback: str | Path | None = None) -> CjkFont:
@@ -145,7 +82,7 @@ def report_pdf(
     report: VerificationReport,
     *,
     font: CjkFont,
-    zone: tzinfo = SHANGHAI,
+    zone: tzinfo = LOCAL_TZ,
     source: str | None = None,
 ) -> bytes:
     """An A4 PDF of `report`. `source` names where the document came from (e.g. a file
@@ -323,18 +260,18 @@ class _Layout:
 def _document(
     layout: _Layout, report: VerificationReport, *, zone: tzinfo, source: str | None
 ) -> None:
-    doc = report.document
-    layout.heading("文档 Document")
+    doc, row = report.document, layout.row
+    layout.heading(str(LABELS["document"]))
     if source:
-        layout.row("来源 Source", source)
-    layout.row("SHA-256", doc.sha256)
-    layout.row("大小 Size", f"{doc.size:,} 字节 bytes")
-    layout.row("状态 Status", _DOC_STATUS.get(doc.status, doc.status))
-    layout.row("页数 Pages", _num(doc.page_count))
-    layout.row("修订版本 Revisions", _num(doc.revisions))
-    layout.row("签名数 Signatures", str(doc.signatures))
-    layout.row("签署后修改 Changed after signing", report_text.document_changed_text(report))
-    layout.row("验证时间 Validation time", local_time(report.validation_time, zone))
+        row(str(LABELS["source"]), source)
+    row(str(LABELS["sha256"]), doc.sha256)
+    row(str(LABELS["size"]), f"{doc.size:,} 字节 bytes")
+    row(str(LABELS["status"]), document_status_text(doc.status))
+    row(str(LABELS["pages"]), _num(doc.page_count))
+    row(str(LABELS["revisions"]), _num(doc.revisions))
+    row(str(LABELS["signatures"]), str(doc.signatures))
+    row(str(LABELS["changed"]), report_text.document_changed_text(report))
+    row(str(LABELS["validation_time"]), local_time(report.validation_time, zone))
     if doc.modifications:
         layout.findings(doc.modifications)
 
@@ -342,60 +279,32 @@ def _document(
 def _signature(layout: _Layout, number: int, sig: SignatureReport, *, zone: tzinfo) -> None:
     zh, en = indication_label(sig.indication)
     sub = f" / {sig.sub_indication.value}" if sig.sub_indication else ""
-    row = layout.row
-    layout.heading(f"签名 {number} Signature {number}：{sig.field_name}")
-    row("结论 Indication", f"{zh} {en} · {sig.indication.value}{sub}")
-    row("签署人 Signer", sig.signer.summary if sig.signer else "—")
+    label = LABELS["signature"]
+    layout.heading(f"{label.zh} {number} {label.en} {number}：{sig.field_name}")
+
+    def row(name: str, value: str) -> None:
+        layout.row(str(LABELS[name]), value)
+
+    row("indication", f"{zh} {en} · {sig.indication.value}{sub}")
+    row("signer", sig.signer.summary if sig.signer else "—")
     kind = (sig.seal.kind_label or seal_kind_label(sig.seal.kind)) if sig.seal else None
-    row("印章 Seal", report_text.seal_text(sig, kind_label=kind))
-    row("声称签署时间 Claimed signing time", local_time(sig.claimed_signing_time, zone))
+    row("seal", report_text.seal_text(sig, kind_label=kind))
+    row("claimed_time", local_time(sig.claimed_signing_time, zone))
     ts = local_time(sig.timestamp_time, zone)
-    row("时间戳 Time-stamp", f"{ts} · {sig.tsa}" if sig.tsa and sig.timestamp_time else ts)
-    row("级别 Level", report_text.level_text(sig))
-    integrity = {
-        None: "未能计算 / not computed",
-        True: "完好 / intact",
-        False: "不完好 / not intact",
-    }
-    row("完整性 Integrity", integrity[sig.integrity])
-    anchor = sig.trust_anchor or "未找到 / none found"
-    if sig.trust_anchor and sig.trust_anchor_is_ours:
-        anchor += "（本平台根 CA / our root）"
-    row("信任锚 Trust anchor", anchor)
-    row("吊销状态 Revocation", revocation_text(sig, zone))
-    row("覆盖范围 Coverage", _COVERAGE.get(sig.coverage.value, sig.coverage.value))
-    row("签署后修改 Changes after", modifications_text(sig))
+    row("timestamp", f"{ts} · {sig.tsa}" if sig.tsa and sig.timestamp_time else ts)
+    row("level", report_text.level_text(sig))
+    row("integrity", integrity_text(sig.integrity))
+    row("trust_anchor", trust_anchor_text(sig))
+    row("revocation", revocation_text(sig, zone))
+    row("coverage", coverage_text(sig))
+    row("changes_after", modifications_text(sig))
     if sig.certification:
-        row("认证签名 Certification", sig.certification)
+        row("certification", sig.certification)
     if sig.positions:
         pages = sorted({p.page_number for p in sig.positions})
-        row("位置 On pages", "第 " + ", ".join(str(p) for p in pages) + " 页")
+        row("on_pages", "第 " + ", ".join(str(p) for p in pages) + " 页")
     if sig.findings:
         layout.findings(sig.findings)
-
-
-def revocation_text(sig: SignatureReport, zone: tzinfo = SHANGHAI) -> str:
-    """Revocation status, where it came from, and when the certificate was revoked."""
-    text = _REVOCATION.get(sig.revocation.status.value, sig.revocation.status.value)
-    source = _REVOCATION_SOURCE.get(sig.revocation.source.value, "")
-    if source and source != "—":
-        text += f" · {source}"
-    if sig.revocation.revoked_at is not None:
-        text += f" · 吊销于 revoked at {local_time(sig.revocation.revoked_at, zone)}"
-    return text
-
-
-def coverage_text(sig: SignatureReport) -> str:
-    return _COVERAGE.get(sig.coverage.value, sig.coverage.value)
-
-
-def modifications_text(sig: SignatureReport) -> str:
-    said = _MODIFICATIONS.get(sig.modifications_after.value, sig.modifications_after.value)
-    return report_text.changes_after_text(sig, said)
-
-
-def seal_status_text(status: str) -> str:
-    return _SEAL_STATUS.get(status, status)
 
 
 def _num(value: int | None) -> str:

@@ -20,7 +20,7 @@ from enum import StrEnum
 
 from PIL import Image, ImageDraw
 
-from seals.errors import SealError
+from seals.errors import ThumbnailError
 from seals.placement import PDFIUM_LOCK
 
 __all__ = [
@@ -36,12 +36,6 @@ logger = logging.getLogger(__name__)
 
 MAX_ASPECT = 4.0
 """A page taller than this many widths is rendered at the width that keeps this aspect."""
-
-
-class ThumbnailError(SealError):
-    """The document cannot be rendered (not a PDF PDFium can open, or encrypted)."""
-
-    code = "thumbnail-failed"
 
 
 class MarkTone(StrEnum):

@@ -26,6 +26,7 @@ from app.services.tenancy import create_api_client
 from app.settings import Settings
 from pki.identifiers import resident_id_check_character, uscc_check_character
 from tests.dbutil import drop_database, fresh_database_url
+from tests.support import documents
 
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
@@ -198,3 +199,9 @@ def fresh_engine(tmp_path: Path) -> Iterator[Any]:
     yield eng
     eng.dispose()
     drop_database(url)
+
+
+@pytest.fixture(scope="session", name="contract_pdf")
+def contract_pdf_fixture() -> bytes:
+    """The test contract (tests/support/documents.py), two pages."""
+    return documents.contract_pdf()

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from app.access import authenticated, needs
 from app.access import public as public_access
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
+from app.downloads import attachment
 from app.errors import NotFound
 from app.models_agency import SealApplication
 from app.schemas.applications import (
@@ -186,7 +187,7 @@ def get_document(
         data,
         media_type=row.media_type,
         headers={
-            "Content-Disposition": "attachment",
+            **attachment(),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
         },

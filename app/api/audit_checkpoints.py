@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from app.access import needs
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
+from app.downloads import attachment
 from app.errors import Forbidden, NotFound
 from app.models import AuditEvent
 from app.models_policy import AuditCheckpoint
@@ -173,7 +174,7 @@ def export_events(
         limit=limit,
     )
     body, media_type = render_export(rows, format)
-    headers = {"Content-Disposition": f'attachment; filename="audit-events.{format}"'}
+    headers = attachment(f"audit-events.{format}")
     if len(rows) == limit:
         headers["X-Eseal-Next-After-Seq"] = str(rows[-1].seq)
     return Response(body, media_type=media_type, headers=headers)

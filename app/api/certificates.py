@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.access import needs
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
+from app.downloads import attachment
 from app.schemas.certificates import (
     CertificateCreate,
     CertificatePublic,
@@ -148,7 +149,7 @@ def download_certificate(
         return Response(
             issued.der,
             media_type="application/pkix-cert",
-            headers={"Content-Disposition": f'attachment; filename="{name}.cer"'},
+            headers=attachment(f"{name}.cer"),
         )
     if format == "chain":
         chain = services.authority.chain(session, certificate_id)
@@ -159,7 +160,7 @@ def download_certificate(
     return Response(
         body,
         media_type="application/x-pem-file",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers=attachment(filename),
     )
 
 

@@ -19,6 +19,7 @@ from app.access import needs
 from app.access import public as public_access
 from app.console.web import lang_of, render
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
+from app.downloads import attachment
 from app.errors import AppError
 from app.models_agency import Delivery
 from app.schemas.deliveries import DeliveryCreate, DeliveryPublic, DeliverySent, ReceiptPublic
@@ -226,7 +227,7 @@ def link_document(token: str, session: SessionDep, services: ServicesDep) -> Res
         media_type=PDF,
         headers={
             "Cache-Control": "no-store",
-            "Content-Disposition": f'attachment; filename="{delivery.id}.pdf"',
+            **attachment(f"{delivery.id}.pdf"),
         },
     )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Body, File, Form, Header, Query, Request, Response, UploadFile
 from pydantic import ValidationError
@@ -13,6 +12,7 @@ from sqlmodel import Session
 
 from app.access import needs
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
+from app.downloads import attachment
 from app.errors import InvalidInput
 from app.models import AuditEvent
 from app.models_webhooks import WebhookAttempt, WebhookDelivery
@@ -33,6 +33,7 @@ from app.schemas.envelopes import (
 from app.security import Scope
 from app.services import directory, webhooks
 from app.services import envelopes as service
+from app.services.envelope_views import EnvelopeView
 from app.services.envelopes import READ_SCOPES
 from seals.envelopes import EnvelopeStatus, ParticipantStatus, Routing
 from seals.models_envelopes import EnvelopeRevision
@@ -66,7 +67,7 @@ def _placement(raw: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _public(view: service.EnvelopeView) -> EnvelopePublic:
+def _public(view: EnvelopeView) -> EnvelopePublic:
     envelope = view.envelope
     current = next(r for r in view.revisions if r.number == envelope.current_revision)
     return EnvelopePublic(
@@ -119,7 +120,7 @@ def _pdf(pdf: bytes, *, filename: str, sha256: str, revision: int) -> Response:
         pdf,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+            **attachment(filename),
             "X-Eseal-Document-Sha256": sha256,
             "X-Eseal-Revision": str(revision),
         },

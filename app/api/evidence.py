@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 
 from app.access import needs
 from app.deps import CurrentPrincipal, ServicesDep, WritingSessionDep
+from app.downloads import attachment
 from app.security import Scope
 from app.services import evidence
 from app.services.envelopes import READ_SCOPES
@@ -19,7 +20,7 @@ def _zip(package: evidence.Package) -> Response:
         package.data,
         media_type=ZIP,
         headers={
-            "Content-Disposition": f'attachment; filename="{package.filename}"',
+            **attachment(package.filename),
             "X-Eseal-Package-Sha256": package.sha256,
         },
     )

@@ -38,8 +38,16 @@ def register_enterprise(
     with `licence`, also the electronic business licence certified by the authority's seal
     (the caller needs `seals:use` and a grant on it). All or nothing."""
     wanted = licences.LicenceRequest(**body.licence.model_dump()) if body.licence else None
-    if wanted is not None:
-        licences.agree(wanted, name=body.name, uscc=body.uscc)
+    signed_licence = None
+    if wanted is not None:  # signed before the registration's transaction begins
+        signed_licence = licences.sign_for_registration(
+            services,
+            principal=principal,
+            name=body.name,
+            uscc=body.uscc,
+            legal_representative=body.legal_representative,
+            request=wanted,
+        )
     done = registration.register_enterprise(
         session,
         services,
@@ -52,9 +60,9 @@ def register_enterprise(
     )
     org = done.organization
     licence = None
-    if wanted is not None:
-        issued = licences.issue_with_registration(
-            session, services, principal=principal, organization=org, request=wanted
+    if signed_licence is not None:
+        issued = licences.record_with_registration(
+            session, services, principal=principal, organization=org, licence=signed_licence
         )
         licence = LicencePublic(
             document_id=issued.document_id,
@@ -78,6 +86,7 @@ def register_enterprise(
                 status=s.status.value,
                 certificate_id=s.certificate_id,
                 certificate_serial=done.serials[s.id],
+                sm2_certificate_id=s.sm2_certificate_id,
                 valid_until=s.valid_until,
             )
             for s in done.seals

@@ -7,9 +7,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.errors import problem_response, status_for
+from app.errors import status_for
+from app.problem_handlers import problem_response
 from app.services import refusals
-from app.services.pin_check import count_wrong_pin, refusal_detail
+from app.services.pin_check import refuse_wrong_pin
 from app.wiring import Services
 from seals.errors import SealLockedError, UseRefusedError, WrongPinError
 
@@ -18,21 +19,13 @@ async def wrong_pin(request: Request, exc: Exception) -> JSONResponse:
     """Count the wrong PIN after the rollback, then answer from the counted state."""
     assert isinstance(exc, WrongPinError)
     services: Services = request.app.state.services
-    failure = await run_in_threadpool(count_wrong_pin, services, exc)
-    if failure.locked_until is not None:
-        return problem_response(
-            request,
-            status=423,
-            code="seal-locked",
-            detail=refusal_detail(failure),
-            extra={**exc.extra, "locked_until": failure.locked_until.isoformat()},
-        )
+    refusal = await run_in_threadpool(refuse_wrong_pin, services, exc)
     return problem_response(
         request,
-        status=403,
-        code=exc.code,
-        detail=refusal_detail(failure),
-        extra={**exc.extra, "attempts_left": failure.attempts_left},
+        status=refusal.status,
+        code=refusal.code,
+        detail=refusal.detail,
+        extra=refusal.extra,
     )
 
 

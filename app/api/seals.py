@@ -59,6 +59,7 @@ def _seal(seal: SealFacts) -> SealPublic:
         valid_until=seal.valid_until,
         requires_approval=seal.requires_approval,
         certificate_id=seal.certificate_id,
+        sm2_certificate_id=seal.sm2_certificate_id,
         image_sha256=seal.image_sha256,
         image_url=f"/api/v1/seals/{seal.id}/image",
         pin_set=seal.pin_set,
@@ -397,4 +398,7 @@ def public_seal_status(code: str, session: SessionDep, services: ServicesDep) ->
         licence=licences.public_reference(session, services, seal.organization_id),
         registry=registry_of(seal.code, services.settings.public_base_url),
         filing=filing_of(session, seal.id),
+        eseal_url=f"/api/v1/public/seals/{seal.code}/eseal"
+        if seal.sm2_certificate_id is not None
+        else None,
     )

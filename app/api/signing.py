@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Header, Response, UploadFile
 from pydantic import ValidationError
@@ -11,6 +10,7 @@ from pydantic import ValidationError
 from app import sealing
 from app.access import needs
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
+from app.downloads import attachment
 from app.errors import InvalidInput
 from app.schemas.signing import PLACEMENT
 from app.sealing_staged import seal_document_staged
@@ -21,12 +21,7 @@ router = APIRouter(prefix="/api/v1", tags=["signing"])
 
 
 def _pdf_response(pdf: bytes, *, filename: str, headers: dict[str, str]) -> Response:
-    disposition = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": disposition, **headers},
-    )
+    return Response(pdf, media_type="application/pdf", headers={**attachment(filename), **headers})
 
 
 @router.post(
@@ -56,7 +51,12 @@ def sign_document(
     reason: Annotated[str | None, Form(max_length=200)] = None,
     location: Annotated[str | None, Form(max_length=200)] = None,
     format: Annotated[
-        str, Form(max_length=32, description="the signature format; supported: pades")
+        str,
+        Form(
+            max_length=32,
+            description="the signature format: pades, sm2-cms or gbt38540 (the SM2 formats "
+            "need an SM2 certificate)",
+        ),
     ] = SignatureFormat.PADES.value,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:

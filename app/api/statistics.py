@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from app.access import needs
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
+from app.downloads import attachment
 from app.security import Scope
 from app.services import stat_counters, statistics
 from app.services.regions import RegionLevel
@@ -48,7 +49,7 @@ def get_statistics(
         return Response(
             statistics.export_csv(session, principal=principal, query=query),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            headers=attachment(name),
         )
     found = statistics.report(session, principal=principal, query=query)
     return JSONResponse(found.to_json())

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Response
 
 from app.access import authenticated, needs
 from app.deps import CurrentPrincipal, ServicesDep, SessionDep
+from app.downloads import attachment
 from app.schemas.templates import DATA_MODELS, GenerateIn, TemplatePublic
 from app.security import Scope
 from app.services import generation
@@ -90,7 +90,7 @@ def generate_document(
         ),
     )
     headers = {
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(issued.filename)}",
+        **attachment(issued.filename),
         "X-Eseal-Document-Id": issued.document_id,
         "X-Eseal-Document-Sha256": issued.sha256,
         "X-Eseal-Verify-Url": generation.verify_url(services, issued.document_id),

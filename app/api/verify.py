@@ -10,10 +10,10 @@ from starlette.concurrency import run_in_threadpool
 
 from app.access import public
 from app.deps import ServicesDep, check_rate, read_pdf
+from app.downloads import attachment
 from app.pdfwork import verify_isolated
 from app.verification.report_pdf import (
     PDF_MEDIA_TYPE,
-    attachment,
     render_report_pdf,
     report_filename,
 )

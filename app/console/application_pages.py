@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import File, Form, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import col, select
 
 from app.access import console_needs
 from app.api.applications import read_uploads
-from app.console import agency_i18n  # noqa: F401 (the pages' messages)
-from app.console.web import DOMAIN_ERRORS, Ctx, CtxDep, check_csrf, failed, page
+from app.console.web import Ctx, CtxDep, check_csrf, console_router, page
+from app.downloads import attachment
 from app.models import Organization
 from app.models_agency import SealApplication
 from app.security import Scope
@@ -23,7 +23,7 @@ from seals.lifecycle import TERMINAL, SealStatus
 from seals.models import Seal
 from seals.registry import PERSON_CERTIFIED_KINDS
 
-router = APIRouter(prefix="/applications")
+router = console_router(prefix="/applications")
 
 SIZE = 50
 KINDS = [k for k in SealKind if k not in PERSON_CERTIFIED_KINDS]
@@ -109,26 +109,23 @@ async def apply(
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
     uploads = [u for u in await read_uploads(documents) if u.data]  # skip empty file inputs
-    try:
-        app = service.submit(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            organization_id=ctx.org_id,
-            given=service.ApplicationInput(
-                purpose=purpose,
-                kind=None if purpose is not service.Purpose.new else kind,
-                name=name,
-                inscription=inscription,
-                reason=reason,
-                replaces_seal_id=(replaces_seal_id or None)
-                if purpose is not service.Purpose.new
-                else None,
-            ),
-            uploads=uploads,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    app = service.submit(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        organization_id=ctx.org_id,
+        given=service.ApplicationInput(
+            purpose=purpose,
+            kind=None if purpose is not service.Purpose.new else kind,
+            name=name,
+            inscription=inscription,
+            reason=reason,
+            replaces_seal_id=(replaces_seal_id or None)
+            if purpose is not service.Purpose.new
+            else None,
+        ),
+        uploads=uploads,
+    )
     return RedirectResponse(f"/console/applications/{app.id}", status_code=303)
 
 
@@ -136,10 +133,7 @@ async def apply(
     "/{application_id}", dependencies=console_needs(Scope.seals_read, Scope.enterprises_register)
 )
 def detail(application_id: str, ctx: CtxDep) -> Response:
-    try:
-        app = service.visible(ctx.session, ctx.principal, application_id)
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    app = service.visible(ctx.session, ctx.principal, application_id)
     seal = ctx.session.get(Seal, app.seal_id) if app.seal_id else None
     replaced = ctx.session.get(Seal, app.replaces_seal_id) if app.replaces_seal_id else None
     return page(
@@ -168,17 +162,14 @@ def decide(
     note: Annotated[str | None, Form(max_length=1000)] = None,
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        service.review(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            application_id=application_id,
-            decision=service.Decision(decision),
-            note=note,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    service.review(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        application_id=application_id,
+        decision=service.Decision(decision),
+        note=note,
+    )
     return RedirectResponse(f"/console/applications/{application_id}", status_code=303)
 
 
@@ -193,18 +184,15 @@ async def resubmit(
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
     uploads = [u for u in await read_uploads(documents) if u.data]
-    try:
-        service.resubmit(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            application_id=application_id,
-            reason=reason,
-            inscription=inscription,
-            uploads=uploads,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    service.resubmit(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        application_id=application_id,
+        reason=reason,
+        inscription=inscription,
+        uploads=uploads,
+    )
     return RedirectResponse(f"/console/applications/{application_id}", status_code=303)
 
 
@@ -213,18 +201,15 @@ async def resubmit(
     dependencies=console_needs(Scope.seals_read, Scope.enterprises_register),
 )
 def document(application_id: str, document_id: str, ctx: CtxDep) -> Response:
-    try:
-        row, data = service.document(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            application_id=application_id,
-            doc_id=document_id,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    row, data = service.document(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        application_id=application_id,
+        doc_id=document_id,
+    )
     return Response(
         data,
         media_type=row.media_type,
-        headers={"Content-Disposition": "attachment", "Cache-Control": "private, no-store"},
+        headers={**attachment(), "Cache-Control": "private, no-store"},
     )

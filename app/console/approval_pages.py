@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form, Query
+from fastapi import Form, Query
 from fastapi.responses import RedirectResponse, Response
 
 from app.access import console_needs
 from app.console import queries
-from app.console.web import DOMAIN_ERRORS, CtxDep, check_csrf, failed, page, pager
+from app.console.web import CtxDep, check_csrf, console_router, page, pager
 from app.security import Scope
 from app.services import seals as seal_service
 from app.services import usage_requests
 from seals.authorization import ApprovalStatus, Caller, CallerKind
 
-router = APIRouter(prefix="/approvals")
+router = console_router(prefix="/approvals")
 
 SIZE = 20
 
@@ -81,15 +81,12 @@ def decide(
     note: Annotated[str | None, Form(max_length=500)] = None,
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        usage_requests.decide_usage_request(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            request_id=request_id,
-            approve=decision == "approve",
-            note=(note or "").strip() or None,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    usage_requests.decide_usage_request(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        request_id=request_id,
+        approve=decision == "approve",
+        note=(note or "").strip() or None,
+    )
     return RedirectResponse("/console/approvals", status_code=303)

@@ -8,19 +8,20 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form, Query
+from fastapi import Form, Query
 from fastapi.responses import Response
 
 from app.access import console_needs
 from app.console import audit_text, queries
 from app.console.i18n import local_time, translator
-from app.console.web import CtxDep, check_csrf, is_htmx, page, pager
+from app.console.web import CtxDep, check_csrf, console_router, is_htmx, page, pager
+from app.downloads import attachment
 from app.security import Scope
 from app.services import audit
 from app.services.audit_export import MAX_EXPORT, render_export
 from app.services.tenancy import require
 
-router = APIRouter(prefix="/audit")
+router = console_router(prefix="/audit")
 
 SIZE = 50
 EXPORT_LIMIT = 10_000
@@ -128,7 +129,7 @@ def export(
     return Response(
         "\ufeff" + out.getvalue(),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
+        headers=attachment("audit.csv"),
     )
 
 
@@ -165,7 +166,7 @@ def export_chain(
     return Response(
         body,
         media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="audit-events.{format}"'},
+        headers=attachment(f"audit-events.{format}"),
     )
 
 

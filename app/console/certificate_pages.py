@@ -7,16 +7,17 @@ from typing import Annotated, Literal
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from fastapi import APIRouter, Form, Query
+from fastapi import Form, Query
 from fastapi.responses import RedirectResponse, Response
 
 from app.access import console_needs
-from app.console.web import DOMAIN_ERRORS, CtxDep, check_csrf, failed, page, pager
+from app.console.web import CtxDep, check_csrf, console_router, failed, page, pager
+from app.downloads import attachment
 from app.security import Scope
 from app.services import certificates, tenancy
 from pki.keys import KeyAlgorithm
 
-router = APIRouter(prefix="/certificates")
+router = console_router(prefix="/certificates")
 
 EXPIRING_DAYS = 30
 REVOCATION_REASONS = (
@@ -72,18 +73,15 @@ def issue(
     lifetime_days: Annotated[int | None, Form(ge=1, le=3650)] = None,
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        certificates.issue_enterprise(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            organization_id=ctx.org_id,
-            csr_pem=None,
-            key_algorithm=KeyAlgorithm.EC_P256,
-            lifetime_days=lifetime_days,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    certificates.issue_enterprise(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        organization_id=ctx.org_id,
+        csr_pem=None,
+        key_algorithm=KeyAlgorithm.EC_P256,
+        lifetime_days=lifetime_days,
+    )
     return RedirectResponse("/console/certificates", status_code=303)
 
 
@@ -95,19 +93,16 @@ def issue_personal(
     lifetime_days: Annotated[int | None, Form(ge=1, le=3650)] = None,
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        certificates.issue_personal(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            organization_id=ctx.org_id,
-            person_id=person_id,
-            csr_pem=None,
-            key_algorithm=KeyAlgorithm.EC_P256,
-            lifetime_days=lifetime_days,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    certificates.issue_personal(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        organization_id=ctx.org_id,
+        person_id=person_id,
+        csr_pem=None,
+        key_algorithm=KeyAlgorithm.EC_P256,
+        lifetime_days=lifetime_days,
+    )
     return RedirectResponse("/console/certificates", status_code=303)
 
 
@@ -115,18 +110,15 @@ def issue_personal(
 def download(
     certificate_id: str, ctx: CtxDep, format: Literal["pem", "der", "chain"] = "pem"
 ) -> Response:
-    try:
-        issued = certificates.visible_certificate(
-            ctx.session, ctx.services, ctx.principal, certificate_id
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    issued = certificates.visible_certificate(
+        ctx.session, ctx.services, ctx.principal, certificate_id
+    )
     name = format_serial(issued.serial_number)
     if format == "der":
         return Response(
             issued.der,
             media_type="application/pkix-cert",
-            headers={"Content-Disposition": f'attachment; filename="{name}.cer"'},
+            headers=attachment(f"{name}.cer"),
         )
     if format == "chain":
         chain = ctx.services.authority.chain(ctx.session, certificate_id)
@@ -137,7 +129,7 @@ def download(
     return Response(
         body,
         media_type="application/x-pem-file",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers=attachment(filename),
     )
 
 
@@ -148,12 +140,9 @@ def format_serial(serial: int) -> str:
 @router.get("/{certificate_id}/revoke", dependencies=console_needs(Scope.certificates_write))
 def confirm_revoke(certificate_id: str, ctx: CtxDep) -> Response:
     """The confirmation step: what will happen, and a reason to choose."""
-    try:
-        issued = certificates.visible_certificate(
-            ctx.session, ctx.services, ctx.principal, certificate_id
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    issued = certificates.visible_certificate(
+        ctx.session, ctx.services, ctx.principal, certificate_id
+    )
     return page(
         ctx,
         "certificate_revoke.html",
@@ -180,14 +169,11 @@ def revoke(
         from app.errors import InvalidInput
 
         return failed(ctx, InvalidInput("choose a revocation reason and confirm"))
-    try:
-        certificates.revoke(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            certificate_id=certificate_id,
-            reason=flag,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    certificates.revoke(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        certificate_id=certificate_id,
+        reason=flag,
+    )
     return RedirectResponse("/console/certificates", status_code=303)

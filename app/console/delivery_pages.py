@@ -6,18 +6,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import Form
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import col, select
 
 from app.access import console_needs
-from app.console import agency_i18n  # noqa: F401 (the page's messages)
-from app.console.web import DOMAIN_ERRORS, CtxDep, check_csrf, failed, page
+from app.console.web import CtxDep, check_csrf, console_router, page
+from app.downloads import attachment
 from app.models import Organization
 from app.security import Scope
 from app.services import deliveries as service
 
-router = APIRouter(prefix="/deliveries")
+router = console_router(prefix="/deliveries")
 
 SIZE = 50
 
@@ -38,20 +38,17 @@ def age(since: datetime, lang: str) -> str:
     "", dependencies=console_needs(Scope.envelopes_read, Scope.envelopes_write, Scope.seals_use)
 )
 def deliveries(ctx: CtxDep) -> Response:
-    try:
-        received = service.received(
-            ctx.session, principal=ctx.principal, organization_id=ctx.org_id, offset=0, limit=SIZE
-        )
-        pending = service.sent(
-            ctx.session,
-            principal=ctx.principal,
-            organization_id=ctx.org_id,
-            undelivered=True,
-            offset=0,
-            limit=SIZE,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    received = service.received(
+        ctx.session, principal=ctx.principal, organization_id=ctx.org_id, offset=0, limit=SIZE
+    )
+    pending = service.sent(
+        ctx.session,
+        principal=ctx.principal,
+        organization_id=ctx.org_id,
+        undelivered=True,
+        offset=0,
+        limit=SIZE,
+    )
     senders = {d.organization_id for d in received}
     names = (
         {
@@ -79,18 +76,15 @@ def deliveries(ctx: CtxDep) -> Response:
     dependencies=console_needs(Scope.envelopes_read, Scope.envelopes_write, Scope.seals_use),
 )
 def document(delivery_id: str, ctx: CtxDep) -> Response:
-    try:
-        delivery, pdf = service.open_document(
-            ctx.session, ctx.services, principal=ctx.principal, delivery_id=delivery_id
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    delivery, pdf = service.open_document(
+        ctx.session, ctx.services, principal=ctx.principal, delivery_id=delivery_id
+    )
     return Response(
         pdf,
         media_type="application/pdf",
         headers={
             "Cache-Control": "private, no-store",
-            "Content-Disposition": f'attachment; filename="{delivery.id}.pdf"',
+            **attachment(f"{delivery.id}.pdf"),
         },
     )
 
@@ -103,10 +97,5 @@ def acknowledge(
     delivery_id: str, ctx: CtxDep, csrf_token: Annotated[str, Form(max_length=100)]
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        service.acknowledge(
-            ctx.session, ctx.services, principal=ctx.principal, delivery_id=delivery_id
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    service.acknowledge(ctx.session, ctx.services, principal=ctx.principal, delivery_id=delivery_id)
     return RedirectResponse("/console/deliveries", status_code=303)

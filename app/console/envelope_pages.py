@@ -8,27 +8,39 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, time
 from typing import Annotated, Any
-from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 from sqlmodel import Session
 
 from app import pdfwork
+from app import sealing_staged as staged
 from app.access import console_needs
 from app.console import queries
-from app.console.i18n import LOCAL_TZ
-from app.console.web import DOMAIN_ERRORS, Ctx, CtxDep, check_csrf, failed, page, pager
+from app.console.envelope_forms import (
+    MAX_FORM_ROWS,
+    PLACEMENT_TYPES,
+    FormRow,
+    spec_from_form,
+)
+from app.console.web import (
+    Ctx,
+    CtxDep,
+    check_csrf,
+    console_router,
+    page,
+    pager,
+    read_pdf_upload,
+)
+from app.downloads import attachment
 from app.errors import InvalidInput
 from app.models import AuditEvent
-from app.schemas.envelopes import ENVELOPE_CREATE, EnvelopeCreate
 from app.security import Scope
 from app.services import envelopes as service
 from app.services import seals as seal_service
 from app.services import usage_requests, webhooks
+from app.services.envelope_views import EnvelopeView
 from app.services.envelopes import READ_SCOPES as ENVELOPE_READ_SCOPES
 from seals.envelopes import EnvelopeStatus, Routing
 from seals.kinds import SealKind
@@ -36,14 +48,11 @@ from seals.models import Seal, SealUsageRequest
 from seals.models_envelopes import EnvelopeParticipant
 from seals.signing import PadesLevel
 
-router = APIRouter(prefix="/envelopes")
+router = console_router(prefix="/envelopes")
 
 LIST_SIZE = 20
-MAX_PDF_BYTES = 20 * 1024 * 1024
 FORM_ROWS = 2
-MAX_FORM_ROWS = 20
 PAGES_SHOWN = 6
-PLACEMENT_TYPES = ("keyword", "coordinates", "cross_page")
 OPEN = (EnvelopeStatus.DRAFT, EnvelopeStatus.IN_PROGRESS)
 
 
@@ -63,17 +72,14 @@ def list_envelopes(
     status: EnvelopeStatus | None = None,
     page_number: Annotated[int, Query(alias="page", ge=1)] = 1,
 ) -> Response:
-    try:
-        rows = service.list_envelopes(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            status=status,
-            offset=(page_number - 1) * LIST_SIZE,
-            limit=LIST_SIZE + 1,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    rows = service.list_envelopes(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        status=status,
+        offset=(page_number - 1) * LIST_SIZE,
+        limit=LIST_SIZE + 1,
+    )
     shown, pages = pager(page_number, rows, LIST_SIZE)
     return page(
         ctx,
@@ -88,22 +94,6 @@ def list_envelopes(
 
 
 # --- create ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FormRow:
-    """One participant row of the create form, as typed (re-shown after a refusal)."""
-
-    index: int
-    organization_id: str = ""
-    seal_id: str = ""
-    label: str = ""
-    placement: str = "keyword"
-    keyword: str = ""
-    page: str = ""
-    x_mm: str = ""
-    y_mm: str = ""
-    level: str = PadesLevel.B_LT.value
 
 
 def _form_page(ctx: Ctx, rows: int) -> Response:
@@ -151,97 +141,6 @@ def new_row(ctx: CtxDep, index: Annotated[int, Query(ge=0, lt=MAX_FORM_ROWS)]) -
     )
 
 
-def _number(text: str, what: str, kind: type[int] | type[float]) -> int | float:
-    try:
-        return kind(text.strip())
-    except ValueError as exc:
-        raise InvalidInput(f"{what} must be a number") from exc
-
-
-def _placement(kind: str, keyword: str, page_text: str, x: str, y: str, position: int) -> Any:
-    if kind == "keyword":
-        return {"type": "keyword", "keyword": keyword.strip()}
-    if kind == "coordinates":
-        return {
-            "type": "coordinates",
-            "page": _number(page_text, f"participant {position}: the page", int),
-            "x_mm": _number(x, f"participant {position}: x", float),
-            "y_mm": _number(y, f"participant {position}: y", float),
-        }
-    if kind == "cross_page":
-        return {"type": "cross_page"}
-    raise InvalidInput(f"participant {position}: unknown placement {kind!r}")
-
-
-def _column(values: list[str], index: int) -> str:
-    return values[index] if index < len(values) else ""
-
-
-def spec_from_form(
-    *,
-    title: str,
-    routing: str,
-    send: bool,
-    expires_on: str,
-    organization_ids: list[str],
-    seal_ids: list[str],
-    labels: list[str],
-    placements: list[str],
-    keywords: list[str],
-    pages: list[str],
-    xs: list[str],
-    ys: list[str],
-    levels: list[str],
-) -> EnvelopeCreate:
-    """The form's rows as the API's envelope request (rows left empty are skipped); the
-    service then checks it exactly as it checks the API's."""
-    participants: list[dict[str, Any]] = []
-    for i in range(len(organization_ids)):
-        org, seal = organization_ids[i].strip(), _column(seal_ids, i).strip()
-        if not org and not seal:
-            continue
-        position = len(participants) + 1
-        participants.append(
-            {
-                "organization_id": org,
-                "seal_id": seal,
-                "label": _column(labels, i).strip() or None,
-                "placement": _placement(
-                    _column(placements, i) or "keyword",
-                    _column(keywords, i),
-                    _column(pages, i),
-                    _column(xs, i),
-                    _column(ys, i),
-                    position,
-                ),
-                "level": _column(levels, i) or PadesLevel.B_LT.value,
-            }
-        )
-    if not participants:
-        raise InvalidInput("add at least one participant (organization and seal)")
-    expires_at = None
-    if expires_on.strip():
-        try:
-            day = datetime.strptime(expires_on.strip(), "%Y-%m-%d").date()
-        except ValueError as exc:
-            raise InvalidInput("a date is written YYYY-MM-DD") from exc
-        expires_at = datetime.combine(day, time.max, tzinfo=LOCAL_TZ).isoformat()
-    raw = {
-        "title": title.strip(),
-        "routing": routing,
-        "participants": participants,
-        "expires_at": expires_at,
-        "send": send,
-    }
-    try:
-        return ENVELOPE_CREATE.validate_python(raw)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise InvalidInput(f"the envelope is not valid: {problems}") from exc
-
-
 @router.post("", dependencies=console_needs(Scope.envelopes_write))
 def create(
     request: Request,
@@ -263,36 +162,31 @@ def create(
     p_level: Annotated[list[str] | None, Form(max_length=8)] = None,
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    data = file.file.read(MAX_PDF_BYTES + 1)
-    try:
-        if len(data) > MAX_PDF_BYTES:
-            raise InvalidInput("the PDF is larger than 20 MiB")
-        spec = spec_from_form(
-            title=title,
-            routing=routing.value,
-            send=send is not None,
-            expires_on=expires_on,
-            organization_ids=p_org or [],
-            seal_ids=p_seal or [],
-            labels=p_label or [],
-            placements=p_placement or [],
-            keywords=p_keyword or [],
-            pages=p_page or [],
-            xs=p_x or [],
-            ys=p_y or [],
-            levels=p_level or [],
-        )
-        created = service.create_envelope(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            pdf=data,
-            filename=file.filename or "document.pdf",
-            spec=spec,
-            idempotency_key=None,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    data = read_pdf_upload(ctx, file)
+    spec = spec_from_form(
+        title=title,
+        routing=routing.value,
+        send=send is not None,
+        expires_on=expires_on,
+        organization_ids=p_org or [],
+        seal_ids=p_seal or [],
+        labels=p_label or [],
+        placements=p_placement or [],
+        keywords=p_keyword or [],
+        pages=p_page or [],
+        xs=p_x or [],
+        ys=p_y or [],
+        levels=p_level or [],
+    )
+    created = service.create_envelope(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        pdf=data,
+        filename=file.filename or "document.pdf",
+        spec=spec,
+        idempotency_key=None,
+    )
     _wake_webhooks(request, ctx.session)
     return RedirectResponse(f"/console/envelopes/{created.view.envelope.id}", status_code=303)
 
@@ -348,20 +242,49 @@ def _placement_of(raw: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _participant_rows(
+    ctx: Ctx,
+    view: EnvelopeView,
+    own_seals: dict[str, Seal],
+    requests: list[SealUsageRequest],
+    names: dict[str, str],
+) -> list[ParticipantRow]:
+    """Each participant as the page shows it: whose turn, and what this reader may do."""
+    org_id = ctx.org.id if ctx.org else None
+    in_progress = view.status is EnvelopeStatus.IN_PROGRESS
+    rows = []
+    for p in view.participants:
+        seal = own_seals.get(p.seal_id)
+        is_mine = p.organization_id == org_id
+        turn = p.id in view.turn
+        rows.append(
+            ParticipantRow(
+                part=p,
+                organization=names.get(p.organization_id, p.organization_id),
+                seal=seal,
+                placement=_placement_of(p.placement),
+                turn=turn,
+                mine=is_mine,
+                may_act=is_mine and turn and in_progress and ctx.can.sign,
+                needs_pin=seal is not None and seal.kind == SealKind.PERSONAL.value,
+                needs_approval=seal is not None and seal.requires_approval,
+                requests=[r for r in requests if r.seal_id == p.seal_id],
+            )
+        )
+    return rows
+
+
 def _detail_page(ctx: Ctx, envelope_id: str) -> Response:
-    try:
-        view = service.get_envelope(
-            ctx.session, ctx.services, principal=ctx.principal, envelope_id=envelope_id
-        )
-        events = service.timeline(
-            ctx.session, ctx.services, principal=ctx.principal, envelope_id=envelope_id
-        )
-        _, current, pdf = service.revision_pdf(
-            ctx.session, ctx.services, principal=ctx.principal, envelope_id=envelope_id, number=None
-        )
-        pages = pdfwork.page_sizes(ctx.services, pdf)
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    view = service.get_envelope(
+        ctx.session, ctx.services, principal=ctx.principal, envelope_id=envelope_id
+    )
+    events = service.timeline(
+        ctx.session, ctx.services, principal=ctx.principal, envelope_id=envelope_id
+    )
+    _, current, pdf = service.revision_pdf(
+        ctx.session, ctx.services, principal=ctx.principal, envelope_id=envelope_id, number=None
+    )
+    pages = pdfwork.page_sizes(ctx.services, pdf)
     envelope = view.envelope
     org_id = ctx.org.id if ctx.org else None
     mine = [p for p in view.participants if p.organization_id == org_id]
@@ -391,26 +314,7 @@ def _detail_page(ctx: Ctx, envelope_id: str) -> Response:
         | {p.organization_id for p in view.participants}
         | {e.organization_id for e in events if e.organization_id},
     )
-    in_progress = view.status is EnvelopeStatus.IN_PROGRESS
-    rows = []
-    for p in view.participants:
-        seal = own_seals.get(p.seal_id)
-        is_mine = p.organization_id == org_id
-        turn = p.id in view.turn
-        rows.append(
-            ParticipantRow(
-                part=p,
-                organization=names.get(p.organization_id, p.organization_id),
-                seal=seal,
-                placement=_placement_of(p.placement),
-                turn=turn,
-                mine=is_mine,
-                may_act=is_mine and turn and in_progress and ctx.can.sign,
-                needs_pin=seal is not None and seal.kind == SealKind.PERSONAL.value,
-                needs_approval=seal is not None and seal.requires_approval,
-                requests=[r for r in requests if r.seal_id == p.seal_id],
-            )
-        )
+    rows = _participant_rows(ctx, view, own_seals, requests, names)
     actors = queries.actor_names(ctx.session, {e.actor for e in events})
     timeline = [
         TimelineRow(
@@ -452,7 +356,7 @@ def _pdf_response(pdf: bytes, filename: str, sha256: str, revision: int) -> Resp
         pdf,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+            **attachment(filename),
             "X-Eseal-Document-Sha256": sha256,
             "X-Eseal-Revision": str(revision),
         },
@@ -476,16 +380,13 @@ def revision_document(envelope_id: str, number: int, ctx: CtxDep) -> Response:
 
 
 def _revision(ctx: Ctx, envelope_id: str, number: int | None) -> Response:
-    try:
-        envelope, row, pdf = service.revision_pdf(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            envelope_id=envelope_id,
-            number=number,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    envelope, row, pdf = service.revision_pdf(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        envelope_id=envelope_id,
+        number=number,
+    )
     final = envelope.status == EnvelopeStatus.COMPLETED and row.number == envelope.current_revision
     name = _revision_name(envelope.filename, row.number, final)
     return _pdf_response(pdf, name, row.sha256, row.number)
@@ -496,17 +397,14 @@ def _revision(ctx: Ctx, envelope_id: str, number: int | None) -> Response:
     dependencies=console_needs(*ENVELOPE_READ_SCOPES),
 )
 def revision_page(envelope_id: str, number: int, page_number: int, ctx: CtxDep) -> Response:
-    try:
-        _, row, pdf = service.revision_pdf(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            envelope_id=envelope_id,
-            number=number,
-        )
-        png = pdfwork.page_png(ctx.services, pdf, sha256=row.sha256, number=page_number)
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    _, row, pdf = service.revision_pdf(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        envelope_id=envelope_id,
+        number=number,
+    )
+    png = pdfwork.page_png(ctx.services, pdf, sha256=row.sha256, number=page_number)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=600"})
 
 
@@ -522,12 +420,9 @@ def send(
     envelope_id: str, ctx: CtxDep, csrf_token: Annotated[str, Form(max_length=100)]
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        service.send_envelope(
-            ctx.session, ctx.services, principal=ctx.principal, envelope_id=envelope_id
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    service.send_envelope(
+        ctx.session, ctx.services, principal=ctx.principal, envelope_id=envelope_id
+    )
     return _back(envelope_id)
 
 
@@ -540,16 +435,13 @@ def cancel(
     reason: Annotated[str | None, Form(max_length=500)] = None,
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        service.cancel_envelope(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            envelope_id=envelope_id,
-            reason=(reason or "").strip() or None,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    service.cancel_envelope(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        envelope_id=envelope_id,
+        reason=(reason or "").strip() or None,
+    )
     _wake_webhooks(request, ctx.session)
     return _back(envelope_id)
 
@@ -569,21 +461,19 @@ def sign(
     reason: Annotated[str | None, Form(max_length=200)] = None,
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        service.sign_participant(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            envelope_id=envelope_id,
-            participant_id=participant_id,
-            pin=pin or None,
-            reason=(reason or "").strip() or None,
-            location=None,
-            expected_revision=expected_revision,
-            idempotency_key=None,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    staged.release(ctx.session)
+    service.sign_participant(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        envelope_id=envelope_id,
+        participant_id=participant_id,
+        pin=pin or None,
+        reason=(reason or "").strip() or None,
+        location=None,
+        expected_revision=expected_revision,
+        idempotency_key=None,
+    )
     _wake_webhooks(request, ctx.session)
     return _back(envelope_id, f"#p-{participant_id}")
 
@@ -601,17 +491,14 @@ def decline(
     reason: Annotated[str, Form(min_length=1, max_length=500)],
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        service.decline_participant(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            envelope_id=envelope_id,
-            participant_id=participant_id,
-            reason=reason.strip(),
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    service.decline_participant(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        envelope_id=envelope_id,
+        participant_id=participant_id,
+        reason=reason.strip(),
+    )
     _wake_webhooks(request, ctx.session)
     return _back(envelope_id)
 
@@ -630,24 +517,21 @@ def request_approval(
     """File the usage request (用印申请) for this participant's seal and exactly the current
     revision: the one this participant will seal."""
     check_csrf(ctx.user, csrf_token)
-    try:
-        view = service.get_envelope(
-            ctx.session, ctx.services, principal=ctx.principal, envelope_id=envelope_id
-        )
-        part = next((p for p in view.participants if p.id == participant_id), None)
-        if part is None:
-            raise InvalidInput(f"participant {participant_id} is not in this envelope")
-        current = next(r for r in view.revisions if r.number == view.envelope.current_revision)
-        usage_requests.file_usage_request(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            seal_id=part.seal_id,
-            purpose=purpose.strip(),
-            document_sha256=current.sha256,
-            document_type=part.document_type,
-            copies=1,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    view = service.get_envelope(
+        ctx.session, ctx.services, principal=ctx.principal, envelope_id=envelope_id
+    )
+    part = next((p for p in view.participants if p.id == participant_id), None)
+    if part is None:
+        raise InvalidInput(f"participant {participant_id} is not in this envelope")
+    current = next(r for r in view.revisions if r.number == view.envelope.current_revision)
+    usage_requests.file_usage_request(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        seal_id=part.seal_id,
+        purpose=purpose.strip(),
+        document_sha256=current.sha256,
+        document_type=part.document_type,
+        copies=1,
+    )
     return _back(envelope_id, f"#p-{participant_id}")

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form
+from fastapi import Form
 from fastapi.responses import RedirectResponse, Response
 
 from app.access import signed_in
-from app.console.web import DOMAIN_ERRORS, CtxDep, check_csrf, failed, page
+from app.console.web import CtxDep, check_csrf, console_router, page
 from app.services.invitations import answer_invitation, pending_invitations
 
-router = APIRouter(prefix="/invitations")
+router = console_router(prefix="/invitations")
 
 
 @router.get("", dependencies=signed_in("the signed-in person's own invitations"))
@@ -24,10 +24,7 @@ def invitations(ctx: CtxDep) -> Response:
 
 def _answer(ctx: CtxDep, organization_id: str, csrf_token: str, *, accept: bool) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        answer_invitation(ctx.session, ctx.user.account, organization_id, accept=accept)
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    answer_invitation(ctx.session, ctx.user.account, organization_id, accept=accept)
     return RedirectResponse("/console/invitations", status_code=303)
 
 

@@ -7,14 +7,15 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import col, select
 
 from app import problem_texts
+from app import sealing_staged as staged
 from app.access import console_needs
 from app.console import seal_choice
-from app.console.web import DOMAIN_ERRORS, CtxDep, check_csrf, failed, page
+from app.console.web import CtxDep, check_csrf, console_router, failed, page
 from app.errors import Forbidden, InvalidInput
 from app.models_webhooks import WebhookDelivery
 from app.security import Scope
@@ -24,7 +25,7 @@ from pki.keys import KeyAlgorithm
 from seals.models_envelopes import Envelope
 from seals.templates import TEMPLATES
 
-router = APIRouter()
+router = console_router()
 
 MAX_DATA_BYTES = 1024 * 1024
 SAMPLES: dict[str, dict[str, Any]] = {
@@ -93,19 +94,16 @@ def register_enterprise(
     legal_representative: Annotated[str, Form(min_length=1, max_length=100)],
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        done = registration.register_enterprise(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            name=name.strip(),
-            uscc=uscc.strip().upper(),
-            legal_representative=legal_representative.strip(),
-            lifetime_days=None,
-            key_algorithm=KeyAlgorithm.EC_P256,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    done = registration.register_enterprise(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        name=name.strip(),
+        uscc=uscc.strip().upper(),
+        legal_representative=legal_representative.strip(),
+        lifetime_days=None,
+        key_algorithm=KeyAlgorithm.EC_P256,
+    )
     return page(
         ctx, "enterprise_done.html", organization=done.organization,
         seals=done.seals,
@@ -151,52 +149,47 @@ def generate(
 ) -> Response:
     """A JSON object makes one sealed document; a JSON array of objects starts a bulk job."""
     check_csrf(ctx.user, csrf_token)
-    try:
-        parsed = _data(data)
-        if isinstance(parsed, list):
-            if not parsed or not all(isinstance(r, dict) for r in parsed):
-                raise InvalidInput("a bulk job's data is a non-empty array of objects")
-            job, _ = jobs.create_job(
-                ctx.session,
-                ctx.services,
-                principal=ctx.principal,
-                new=jobs.NewJob(
-                    template=template,
-                    seal_id=seal_id,
-                    records=parsed,
-                    options=jobs.JobOptions(
-                        placement=None, level="B-LT", certify=None, reason=None, location=None
-                    ),
-                ),
-                idempotency_key=None,
-            )
-            ctx.session.commit()
-            worker = getattr(request.app.state, "job_worker", None)
-            if worker is not None:
-                worker.notify()
-            return RedirectResponse(f"/console/jobs/{job.id}", status_code=303)
-        if not isinstance(parsed, dict):
-            raise InvalidInput("the data is a JSON object (one document) or array (many)")
-        issued = generation.issue(
+    parsed = _data(data)
+    if isinstance(parsed, list):
+        if not parsed or not all(isinstance(r, dict) for r in parsed):
+            raise InvalidInput("a bulk job's data is a non-empty array of objects")
+        job, _ = jobs.create_job(
             ctx.session,
             ctx.services,
             principal=ctx.principal,
-            request=generation.GenerationRequest(template=template, data=parsed, seal_id=seal_id),
+            new=jobs.NewJob(
+                template=template,
+                seal_id=seal_id,
+                records=parsed,
+                options=jobs.JobOptions(
+                    placement=None, level="B-LT", certify=None, reason=None, location=None
+                ),
+            ),
+            idempotency_key=None,
         )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc, seal_id=seal_id)
+        ctx.session.commit()
+        worker = getattr(request.app.state, "job_worker", None)
+        if worker is not None:
+            worker.notify()
+        return RedirectResponse(f"/console/jobs/{job.id}", status_code=303)
+    if not isinstance(parsed, dict):
+        raise InvalidInput("the data is a JSON object (one document) or array (many)")
+    staged.release(ctx.session)
+    issued = generation.issue(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        request=generation.GenerationRequest(template=template, data=parsed, seal_id=seal_id),
+    )
     return RedirectResponse(f"/console/documents/{issued.document_id}", status_code=303)
 
 
 @router.get("/jobs/{job_id}", dependencies=console_needs(Scope.seals_read, Scope.seals_use))
 def job_page(job_id: str, ctx: CtxDep) -> Response:
-    try:
-        progress = jobs.progress(ctx.session, principal=ctx.principal, job_id=job_id)
-        records = jobs.records(
-            ctx.session, principal=ctx.principal, job_id=job_id, status=None, offset=0, limit=200
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    progress = jobs.progress(ctx.session, principal=ctx.principal, job_id=job_id)
+    records = jobs.records(
+        ctx.session, principal=ctx.principal, job_id=job_id, status=None, offset=0, limit=200
+    )
     counts = {status.value: n for status, n in progress.counts.items()}
     lang: problem_texts.Lang = "en" if ctx.lang == "en" else "zh-CN"
     problems = {}

@@ -10,13 +10,13 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.console.i18n import LOCAL_TZ
 from app.errors import NotFound
 from app.models import ApiClient, AuditEvent, Organization, Person, StoredDocument, UserAccount
 from app.security import Principal, Scope
 from app.services.tenancy import require, visible_organization
 from seals.authorization import Caller, SealFacts
 from seals.models import Seal, SealUsageRequest
+from seals.report_text import LOCAL_TZ
 
 KNOWN_ACTIONS = (
     "account.login",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.access import console_needs, public, signed_in
@@ -34,14 +34,13 @@ from app.console.auth import (
 )
 from app.console.i18n import LANG_COOKIE, LANGS
 from app.console.web import (
-    DOMAIN_ERRORS,
     ORG_COOKIE,
     ConsoleUser,
     CtxDep,
     MaybeUser,
     check_csrf,
+    console_router,
     current_user,
-    failed,
     lang_of,
     page,
     render,
@@ -54,7 +53,7 @@ from app.security import PLATFORM_GRANTED, Scope, close_session
 from app.services import seals as seal_service
 from app.services import tenancy, trust_anchors
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = console_router(prefix="/console", include_in_schema=False)
 
 __all__ = ["ConsoleUser", "check_csrf", "current_user", "router"]
 
@@ -236,19 +235,16 @@ def add_member(
     password: Annotated[str | None, Form(max_length=200)] = None,
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        tenancy.add_member(
-            ctx.session,
-            principal=ctx.principal,
-            organization_id=ctx.org_id,
-            name=name,
-            resident_id=resident_id or None,
-            roles=roles,
-            username=username or None,
-            password=password or None,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    tenancy.add_member(
+        ctx.session,
+        principal=ctx.principal,
+        organization_id=ctx.org_id,
+        name=name,
+        resident_id=resident_id or None,
+        roles=roles,
+        username=username or None,
+        password=password or None,
+    )
     return RedirectResponse("/console/#members", status_code=303)
 
 
@@ -260,16 +256,13 @@ def create_client(
     scopes: Annotated[list[str], Form()],
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        client, key = tenancy.create_api_client(
-            ctx.session,
-            principal=ctx.principal,
-            organization_id=ctx.org_id,
-            name=name,
-            scopes=scopes,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    client, key = tenancy.create_api_client(
+        ctx.session,
+        principal=ctx.principal,
+        organization_id=ctx.org_id,
+        name=name,
+        scopes=scopes,
+    )
     response = page(ctx, "client_created.html", client=client, api_key=key.key)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -280,12 +273,9 @@ def revoke_client(
     client_id: str, ctx: CtxDep, csrf_token: Annotated[str, Form(max_length=100)]
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        tenancy.revoke_api_client(
-            ctx.session, principal=ctx.principal, organization_id=ctx.org_id, client_id=client_id
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    tenancy.revoke_api_client(
+        ctx.session, principal=ctx.principal, organization_id=ctx.org_id, client_id=client_id
+    )
     return RedirectResponse("/console/#clients", status_code=303)
 
 
@@ -298,12 +288,7 @@ def add_anchor(
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
     data = certificate.file.read(64 * 1024)
-    try:
-        trust_anchors.add_anchor(
-            ctx.session, principal=ctx.principal, label=label, certificate=data
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    trust_anchors.add_anchor(ctx.session, principal=ctx.principal, label=label, certificate=data)
     return RedirectResponse("/console/#anchors", status_code=303)
 
 
@@ -312,10 +297,7 @@ def remove_anchor(
     anchor_id: str, ctx: CtxDep, csrf_token: Annotated[str, Form(max_length=100)]
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        trust_anchors.remove_anchor(ctx.session, principal=ctx.principal, anchor_id=anchor_id)
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    trust_anchors.remove_anchor(ctx.session, principal=ctx.principal, anchor_id=anchor_id)
     return RedirectResponse("/console/#anchors", status_code=303)
 
 

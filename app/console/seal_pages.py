@@ -7,17 +7,19 @@ import base64
 from datetime import datetime, time
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import escape
 
 from app.access import console_needs
 from app.console import queries
-from app.console.i18n import LOCAL_TZ
-from app.console.web import DOMAIN_ERRORS, CtxDep, check_csrf, failed, page, pager
+from app.console.web import DOMAIN_ERRORS, CtxDep, check_csrf, console_router, page, pager
+from app.db import unit_of_work
+from app.downloads import attachment
 from app.errors import InvalidInput
 from app.security import Scope
 from app.services import grants as grant_service
+from app.services import seal_data as seal_data_service
 from app.services import seals as seal_service
 from app.services import tenancy
 from pki.keys import KeyAlgorithm
@@ -26,8 +28,9 @@ from seals.authorization import Caller, CallerKind
 from seals.images import MAX_UPLOAD_BYTES
 from seals.kinds import KIND_SPECS, SealKind
 from seals.lifecycle import SealAction
+from seals.report_text import LOCAL_TZ
 
-router = APIRouter(prefix="/seals")
+router = console_router(prefix="/seals")
 
 GALLERY_SIZE = 24
 CONSOLE_SEAL_DPI = 300
@@ -130,27 +133,24 @@ def create(
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
     by_name = kind in NAME_KINDS
-    try:
-        seal = seal_service.create_seal(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            organization_id=ctx.org_id,
-            kind=kind,
-            name=(name or "").strip() or None,
-            person_id=(person_id or None) if kind is SealKind.PERSONAL else None,
-            person_name=((person_name or "").strip() or None)
-            if kind is SealKind.LEGAL_REPRESENTATIVE
-            else None,
-            inscription=None if by_name else ((inscription or "").strip() or None),
-            requires_approval=requires_approval is not None,
-            print_code=print_code is not None,
-            lifetime_days=None,
-            key_algorithm=KeyAlgorithm.EC_P256,
-            dpi=CONSOLE_SEAL_DPI,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    seal = seal_service.create_seal(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        organization_id=ctx.org_id,
+        kind=kind,
+        name=(name or "").strip() or None,
+        person_id=(person_id or None) if kind is SealKind.PERSONAL else None,
+        person_name=((person_name or "").strip() or None)
+        if kind is SealKind.LEGAL_REPRESENTATIVE
+        else None,
+        inscription=None if by_name else ((inscription or "").strip() or None),
+        requires_approval=requires_approval is not None,
+        print_code=print_code is not None,
+        lifetime_days=None,
+        key_algorithm=KeyAlgorithm.EC_P256,
+        dpi=CONSOLE_SEAL_DPI,
+    )
     return RedirectResponse(f"/console/seals/{seal.id}", status_code=303)
 
 
@@ -164,39 +164,33 @@ def upload_signature(
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
     data = image.file.read(MAX_UPLOAD_BYTES + 1)
-    try:
-        if not data:
-            raise InvalidInput("the uploaded image is empty")
-        seal = seal_service.create_seal(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            organization_id=ctx.org_id,
-            kind=SealKind.PERSONAL,
-            name=(name or "").strip() or None,
-            person_id=person_id,
-            person_name=None,
-            inscription=None,
-            requires_approval=False,
-            print_code=False,
-            lifetime_days=None,
-            key_algorithm=KeyAlgorithm.EC_P256,
-            dpi=CONSOLE_SEAL_DPI,
-            upload=data,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    if not data:
+        raise InvalidInput("the uploaded image is empty")
+    seal = seal_service.create_seal(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        organization_id=ctx.org_id,
+        kind=SealKind.PERSONAL,
+        name=(name or "").strip() or None,
+        person_id=person_id,
+        person_name=None,
+        inscription=None,
+        requires_approval=False,
+        print_code=False,
+        lifetime_days=None,
+        key_algorithm=KeyAlgorithm.EC_P256,
+        dpi=CONSOLE_SEAL_DPI,
+        upload=data,
+    )
     return RedirectResponse(f"/console/seals/{seal.id}", status_code=303)
 
 
 @router.get("/{seal_id}/image", dependencies=console_needs(Scope.seals_read))
 def image(seal_id: str, ctx: CtxDep, request: Request) -> Response:
-    try:
-        seal = seal_service.get_seal(
-            ctx.session, ctx.services, principal=ctx.principal, seal_id=seal_id
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    seal = seal_service.get_seal(
+        ctx.session, ctx.services, principal=ctx.principal, seal_id=seal_id
+    )
     etag = f'"{seal.image_sha256}"'
     headers = {"Cache-Control": "private, max-age=300", "ETag": etag}
     if request.headers.get("if-none-match") == etag:
@@ -207,21 +201,29 @@ def image(seal_id: str, ctx: CtxDep, request: Request) -> Response:
     return Response(data, media_type="image/png", headers=headers)
 
 
+@router.get("/{seal_id}/eseal", dependencies=console_needs(Scope.seals_read))
+def eseal(seal_id: str, ctx: CtxDep) -> Response:
+    """The seal's GB/T 38540 seal data (.esl); made in its own short write the first time."""
+    seal_service.get_seal(ctx.session, ctx.services, principal=ctx.principal, seal_id=seal_id)
+    with unit_of_work(ctx.services.engine) as session:
+        code, der = seal_data_service.seal_data_for(
+            session, ctx.services, principal=ctx.principal, seal_id=seal_id
+        )
+    return Response(der, media_type="application/octet-stream", headers=attachment(f"{code}.esl"))
+
+
 @router.get("/{seal_id}", dependencies=console_needs(Scope.seals_read))
 def detail(seal_id: str, ctx: CtxDep) -> Response:
-    try:
-        seal = seal_service.get_seal(
-            ctx.session, ctx.services, principal=ctx.principal, seal_id=seal_id
-        )
-        grants = grant_service.list_grants(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            seal_id=seal_id,
-            include_revoked=False,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    seal = seal_service.get_seal(
+        ctx.session, ctx.services, principal=ctx.principal, seal_id=seal_id
+    )
+    grants = grant_service.list_grants(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        seal_id=seal_id,
+        include_revoked=False,
+    )
     members = _people(ctx) if ctx.can.org_admin else []
     clients = (
         [
@@ -257,30 +259,24 @@ def lifecycle(
     csrf_token: Annotated[str, Form(max_length=100)],
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        if action not in SIMPLE_ACTIONS:
-            raise InvalidInput(f"unknown action {action}")
-        seal_service.transition(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            seal_id=seal_id,
-            action=SIMPLE_ACTIONS[action],
-            reason=None,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    if action not in SIMPLE_ACTIONS:
+        raise InvalidInput(f"unknown action {action}")
+    seal_service.transition(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        seal_id=seal_id,
+        action=SIMPLE_ACTIONS[action],
+        reason=None,
+    )
     return RedirectResponse(f"/console/seals/{seal_id}", status_code=303)
 
 
 @router.get("/{seal_id}/revoke", dependencies=console_needs(Scope.org_admin))
 def confirm_revoke(seal_id: str, ctx: CtxDep) -> Response:
-    try:
-        seal = seal_service.get_seal(
-            ctx.session, ctx.services, principal=ctx.principal, seal_id=seal_id
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    seal = seal_service.get_seal(
+        ctx.session, ctx.services, principal=ctx.principal, seal_id=seal_id
+    )
     return page(ctx, "seal_revoke.html", seal=seal, kind_label=_kind_label(ctx.lang, seal.kind))
 
 
@@ -293,19 +289,16 @@ def revoke(
     confirm: Annotated[str, Form(max_length=10)],
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        if confirm != "yes":
-            raise InvalidInput("confirm the revocation")
-        seal_service.transition(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            seal_id=seal_id,
-            action=SealAction.REVOKE,
-            reason=reason,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    if confirm != "yes":
+        raise InvalidInput("confirm the revocation")
+    seal_service.transition(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        seal_id=seal_id,
+        action=SealAction.REVOKE,
+        reason=reason,
+    )
     return RedirectResponse(f"/console/seals/{seal_id}", status_code=303)
 
 
@@ -317,16 +310,13 @@ def set_approval(
     required: Annotated[str, Form(max_length=5)],
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        seal_service.set_requires_approval(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            seal_id=seal_id,
-            required=required == "yes",
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    seal_service.set_requires_approval(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        seal_id=seal_id,
+        required=required == "yes",
+    )
     return RedirectResponse(f"/console/seals/{seal_id}", status_code=303)
 
 
@@ -339,17 +329,14 @@ def set_pin(
     current_pin: Annotated[str | None, Form(max_length=64)] = None,
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        seal_service.set_pin(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            seal_id=seal_id,
-            pin=pin,
-            current_pin=current_pin or None,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    seal_service.set_pin(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        seal_id=seal_id,
+        pin=pin,
+        current_pin=current_pin or None,
+    )
     return RedirectResponse(f"/console/seals/{seal_id}", status_code=303)
 
 
@@ -373,20 +360,17 @@ def grant(
     not_after: Annotated[str | None, Form(max_length=10)] = None,
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        kind, _, ident = grantee.partition(":")
-        if kind not in ("person", "client") or not ident:
-            raise InvalidInput("choose a member or an API client")
-        grant_service.create_grant(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            seal_id=seal_id,
-            grantee=Caller(CallerKind(kind), ident),
-            limits=access.GrantLimits(max_uses=max_uses, not_after=_end_of_day(not_after)),
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    kind, _, ident = grantee.partition(":")
+    if kind not in ("person", "client") or not ident:
+        raise InvalidInput("choose a member or an API client")
+    grant_service.create_grant(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        seal_id=seal_id,
+        grantee=Caller(CallerKind(kind), ident),
+        limits=access.GrantLimits(max_uses=max_uses, not_after=_end_of_day(not_after)),
+    )
     return RedirectResponse(f"/console/seals/{seal_id}#grants", status_code=303)
 
 
@@ -398,10 +382,7 @@ def revoke_grant(
     csrf_token: Annotated[str, Form(max_length=100)],
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        grant_service.revoke_grant(
-            ctx.session, ctx.services, principal=ctx.principal, grant_id=grant_id
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    grant_service.revoke_grant(
+        ctx.session, ctx.services, principal=ctx.principal, grant_id=grant_id
+    )
     return RedirectResponse(f"/console/seals/{seal_id}#grants", status_code=303)

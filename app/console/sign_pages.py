@@ -5,15 +5,16 @@ the result. Requests for approval are filed here too, for exactly this document.
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import File, Form, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from app import pdfwork, sealing
+from app import sealing_staged as staged
 from app.access import console_needs
 from app.console import queries, seal_choice
-from app.console.web import DOMAIN_ERRORS, Ctx, CtxDep, check_csrf, failed, page
+from app.console.web import Ctx, CtxDep, check_csrf, console_router, page, read_pdf_upload
+from app.downloads import attachment
 from app.errors import InvalidInput
 from app.security import Scope
 from app.services import documents, usage_requests
@@ -21,11 +22,10 @@ from app.services import seals as seal_service
 from seals.authorization import SealFacts
 from seals.kinds import kind_spec
 from seals.placement import CoordinatePlacement, CrossPagePlacement, KeywordPlacement, Placement
-from seals.signing import PadesLevel
+from seals.signing import PadesLevel, SignatureFormat
 
-router = APIRouter()
+router = console_router()
 
-MAX_PDF_BYTES = 20 * 1024 * 1024
 MAX_PAGES_SHOWN = 20
 SEAL_CHOICES = 200
 
@@ -58,31 +58,23 @@ def upload(
     file: Annotated[UploadFile, File()],
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    data = file.file.read(MAX_PDF_BYTES + 1)
-    try:
-        if len(data) > MAX_PDF_BYTES:
-            raise InvalidInput("the PDF is larger than 20 MiB")
-        document = documents.store_upload(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            organization_id=ctx.org_id,
-            pdf=data,
-            filename=file.filename or "document.pdf",
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    data = read_pdf_upload(ctx, file)
+    document = documents.store_upload(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        organization_id=ctx.org_id,
+        pdf=data,
+        filename=file.filename or "document.pdf",
+    )
     return RedirectResponse(f"/console/sign/{document.id}", status_code=303)
 
 
 def _document_page(ctx: Ctx, document_id: str, template: str) -> Response:
-    try:
-        document, pdf = documents.visible_document(
-            ctx.session, ctx.services, principal=ctx.principal, document_id=document_id
-        )
-        pages = pdfwork.page_sizes(ctx.services, pdf)
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    document, pdf = documents.visible_document(
+        ctx.session, ctx.services, principal=ctx.principal, document_id=document_id
+    )
+    pages = pdfwork.page_sizes(ctx.services, pdf)
     extra: dict[str, Any] = {}
     if template == "sign.html":
         me = seal_service.caller_of(ctx.session, ctx.principal)
@@ -111,6 +103,7 @@ def _document_page(ctx: Ctx, document_id: str, template: str) -> Response:
                 ids={r.seal_id for r in requests},
             ),
             "levels": [level.value for level in PadesLevel],
+            "formats": [f.value for f in SignatureFormat],
             "seal_width": lambda seal: kind_spec(seal.kind).width_mm,
             "seal_height": lambda seal: kind_spec(seal.kind).height_mm,
         }
@@ -143,13 +136,10 @@ def document_view(document_id: str, ctx: CtxDep) -> Response:
     dependencies=console_needs(Scope.documents_read, Scope.seals_use, Scope.approvals_write),
 )
 def page_image(document_id: str, number: int, ctx: CtxDep) -> Response:
-    try:
-        document, pdf = documents.visible_document(
-            ctx.session, ctx.services, principal=ctx.principal, document_id=document_id
-        )
-        png = pdfwork.page_png(ctx.services, pdf, sha256=document.sha256, number=number)
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    document, pdf = documents.visible_document(
+        ctx.session, ctx.services, principal=ctx.principal, document_id=document_id
+    )
+    png = pdfwork.page_png(ctx.services, pdf, sha256=document.sha256, number=number)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=600"})
 
 
@@ -158,17 +148,14 @@ def page_image(document_id: str, number: int, ctx: CtxDep) -> Response:
     dependencies=console_needs(Scope.documents_read, Scope.seals_use, Scope.approvals_write),
 )
 def download(document_id: str, ctx: CtxDep) -> Response:
-    try:
-        document, pdf = documents.visible_document(
-            ctx.session, ctx.services, principal=ctx.principal, document_id=document_id
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    document, pdf = documents.visible_document(
+        ctx.session, ctx.services, principal=ctx.principal, document_id=document_id
+    )
     return Response(
         pdf,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(document.filename)}",
+            **attachment(document.filename),
             "X-Eseal-Document-Sha256": document.sha256,
         },
     )
@@ -184,22 +171,19 @@ def request_approval(
     copies: Annotated[int, Form(ge=1, le=100)] = 1,
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        document, _ = documents.visible_document(
-            ctx.session, ctx.services, principal=ctx.principal, document_id=document_id
-        )
-        usage_requests.file_usage_request(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            seal_id=seal_id,
-            purpose=purpose,
-            document_sha256=document.sha256,
-            document_type=None,
-            copies=copies,
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    document, _ = documents.visible_document(
+        ctx.session, ctx.services, principal=ctx.principal, document_id=document_id
+    )
+    usage_requests.file_usage_request(
+        ctx.session,
+        ctx.services,
+        principal=ctx.principal,
+        seal_id=seal_id,
+        purpose=purpose,
+        document_sha256=document.sha256,
+        document_type=None,
+        copies=copies,
+    )
     return RedirectResponse(f"/console/sign/{document_id}#requests", status_code=303)
 
 
@@ -239,29 +223,28 @@ def sign(
     offset_y_mm: Annotated[float, Form(ge=-500, le=500)] = 0.0,
     level: Annotated[PadesLevel, Form()] = PadesLevel.B_LT,
     pin: Annotated[str | None, Form(max_length=64)] = None,
+    format: Annotated[SignatureFormat, Form()] = SignatureFormat.PADES,
 ) -> Response:
     check_csrf(ctx.user, csrf_token)
-    try:
-        document, pdf = documents.visible_document(
-            ctx.session, ctx.services, principal=ctx.principal, document_id=document_id
-        )
-        result = sealing.seal_document(
-            ctx.session,
-            ctx.services,
-            principal=ctx.principal,
-            request=sealing.SealRequest(
-                seal_id=seal_id,
-                pdf=pdf,
-                filename=_signed_name(document.filename),
-                placement=_placement(
-                    mode, page_number, x_mm, y_mm, keyword, (offset_x_mm, offset_y_mm)
-                ),
-                level=level,
-                pin=pin or None,
+    document, pdf = documents.visible_document(
+        ctx.session, ctx.services, principal=ctx.principal, document_id=document_id
+    )
+    staged.release(ctx.session)
+    result = staged.seal_document(
+        ctx.services,
+        principal=ctx.principal,
+        request=sealing.SealRequest(
+            seal_id=seal_id,
+            pdf=pdf,
+            filename=_signed_name(document.filename),
+            placement=_placement(
+                mode, page_number, x_mm, y_mm, keyword, (offset_x_mm, offset_y_mm)
             ),
-        )
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc, seal_id=seal_id)
+            level=level,
+            pin=pin or None,
+            format=format,
+        ),
+    )
     return RedirectResponse(f"/console/documents/{result.document_id}", status_code=303)
 
 

@@ -6,20 +6,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import Response
 
 from app.access import console_needs
-from app.console import agency_i18n  # noqa: F401 (the page's messages)
 from app.console.charts import bar_chart, rate_bars
-from app.console.web import DOMAIN_ERRORS, Ctx, CtxDep, failed, page
+from app.console.web import Ctx, CtxDep, console_router, page
+from app.downloads import attachment
 from app.security import Scope
 from app.services import statistics
 from app.services.regions import RegionLevel
 from app.services.stat_counters import Metric
 from seals.kinds import KIND_SPECS, SealKind
 
-router = APIRouter(prefix="/statistics")
+router = console_router(prefix="/statistics")
 
 Granularity = Annotated[statistics.Granularity, Query()]
 Start = Annotated[date | None, Query(alias="from")]
@@ -82,12 +82,9 @@ def dashboard(
     level: RegionLevel = RegionLevel.city,
     region: Region = None,
 ) -> Response:
-    try:
-        statistics.require_reader(ctx.principal)
-        query = _query(granularity, start, end, level, region)
-        found = statistics.report(ctx.session, principal=ctx.principal, query=query)
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    statistics.require_reader(ctx.principal)
+    query = _query(granularity, start, end, level, region)
+    found = statistics.report(ctx.session, principal=ctx.principal, query=query)
     return page(
         ctx,
         "statistics.html",
@@ -111,15 +108,12 @@ def dashboard_csv(
     level: RegionLevel = RegionLevel.city,
     region: Region = None,
 ) -> Response:
-    try:
-        statistics.require_reader(ctx.principal)
-        query = _query(granularity, start, end, level, region)
-        text = statistics.export_csv(ctx.session, principal=ctx.principal, query=query)
-    except DOMAIN_ERRORS as exc:
-        return failed(ctx, exc)
+    statistics.require_reader(ctx.principal)
+    query = _query(granularity, start, end, level, region)
+    text = statistics.export_csv(ctx.session, principal=ctx.principal, query=query)
     name = f"eseal-statistics-{query.start}-{query.end}.csv"
     return Response(
         text,
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers=attachment(name),
     )

@@ -3,13 +3,17 @@ organization, the language, CSRF checks, page rendering and the error page."""
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session, col, select
 
@@ -17,12 +21,12 @@ from app.console.auth import SESSION_COOKIE, tokens_match
 from app.console.i18n import LANG_COOKIE, LANGS, local_time, pick_lang, translator
 from app.console.problem_pages import explain
 from app.deps import ServicesDep, SessionDep
-from app.errors import AppError, Forbidden, status_for
+from app.errors import AppError, Forbidden, InvalidInput, status_for
 from app.models import ConsoleSession, Membership, Organization, Person, UserAccount
 from app.security import Principal, Scope, load_session, user_principal
 from app.services import refusals
 from app.services.envelopes import READ_SCOPES as ENVELOPE_READ_SCOPES
-from app.services.pin_check import count_wrong_pin
+from app.services.pin_check import refuse_wrong_pin
 from app.services.tenancy import list_organizations
 from app.wiring import Services
 from pki.errors import PkiError
@@ -246,11 +250,9 @@ def failed(ctx: Ctx, error: Exception, *, seal_id: str | None = None) -> HTMLRes
     refusals.record(ctx.services, error)
     status = status_for(error)
     if isinstance(error, WrongPinError):
-        counted = count_wrong_pin(ctx.services, error)
-        error.extra.update(attempts_left=counted.attempts_left)
-        if counted.locked_until is not None:
-            error.extra.update(locked_until=counted.locked_until.isoformat())
-            status = 423
+        refusal = refuse_wrong_pin(ctx.services, error)
+        error.extra.update(refusal.extra)
+        status = refusal.status
     said = explain(
         ctx.session,
         error,
@@ -259,6 +261,71 @@ def failed(ctx: Ctx, error: Exception, *, seal_id: str | None = None) -> HTMLRes
         seal_id=seal_id,
     )
     return page(ctx, "error.html", status=status, detail=said["detail"], problem=said)
+
+
+def _answer(error: Exception, arguments: dict[str, Any]) -> HTMLResponse | None:
+    """The error page for a console route's `arguments` (None: the route has no context)."""
+    ctx = next((value for value in arguments.values() if isinstance(value, Ctx)), None)
+    if ctx is None:
+        return None
+    seal_id = arguments.get("seal_id")
+    return failed(ctx, error, seal_id=seal_id if isinstance(seal_id, str) else None)
+
+
+def answering_errors(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """`endpoint`, with a domain error it raises answered by `failed` (the seal it named, if
+    any, linked) instead of the API's problem+json: the one place the console turns errors into
+    pages, so no route can forget to audit a refusal or count a wrong PIN."""
+    if getattr(endpoint, "answers_errors", False):
+        return endpoint  # already wrapped (a router included in another copies its routes)
+    if inspect.iscoroutinefunction(endpoint):
+
+        @functools.wraps(endpoint)
+        async def answered_async(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await endpoint(*args, **kwargs)
+            except DOMAIN_ERRORS as exc:
+                answer = _answer(exc, kwargs)
+                if answer is None:
+                    raise
+                return answer
+
+        answered_async.answers_errors = True  # type: ignore[attr-defined]
+        return answered_async
+
+    @functools.wraps(endpoint)
+    def answered(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return endpoint(*args, **kwargs)
+        except DOMAIN_ERRORS as exc:
+            answer = _answer(exc, kwargs)
+            if answer is None:
+                raise
+            return answer
+
+    answered.answers_errors = True  # type: ignore[attr-defined]
+    return answered
+
+
+class ConsoleRoute(APIRoute):
+    """A console route: its endpoint's domain errors become the console's error page."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, answering_errors(endpoint), **kwargs)
+
+
+def console_router(prefix: str = "", **kwargs: Any) -> APIRouter:
+    """The router of a console module: every route a `ConsoleRoute`."""
+    return APIRouter(prefix=prefix, route_class=ConsoleRoute, **kwargs)
+
+
+def read_pdf_upload(ctx: Ctx, file: UploadFile) -> bytes:
+    """An uploaded PDF, refused beyond the service's body limit (``max_body_bytes``)."""
+    limit = ctx.services.settings.max_body_bytes
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise InvalidInput(f"the PDF is larger than {limit // (1024 * 1024)} MiB")
+    return data
 
 
 def is_htmx(request: Request) -> bool:

@@ -32,6 +32,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.access import public
 from app.db import unit_of_work
 from app.deps import ServicesDep, check_rate, read_pdf
+from app.downloads import attachment
 from app.errors import InvalidInput, PayloadTooLarge, RateLimited
 from app.models import StoredDocument
 from app.pdfwork import verify_isolated
@@ -40,13 +41,13 @@ from app.public.view import ReportView, build_view
 from app.verification.report_pdf import (
     JSON_MEDIA_TYPE,
     PDF_MEDIA_TYPE,
-    attachment,
     render_report_json,
     render_report_pdf,
     report_filename,
 )
 from app.verification.verify import verification_session
 from app.wiring import Services
+from seals.report_text import LABELS
 from seals.reports import VerificationReport
 
 HERE = Path(__file__).parent
@@ -83,6 +84,7 @@ def _page(
     context.setdefault("source", None)
     context["max_mb"] = max(1, services.settings.max_body_bytes // (1024 * 1024))
     context["static"] = STATIC_PREFIX
+    context["L"] = LABELS  # the report's row names, shared with the PDF report
     headers = dict(_PAGE_HEADERS)
     if status == 429 and "retry_after" in context:
         headers["Retry-After"] = str(context["retry_after"])

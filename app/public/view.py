@@ -17,14 +17,16 @@ from sqlmodel import Session, select
 from app.verification.render import render_isolated
 from seals import report_text
 from seals.models import Seal
-from seals.report_pdf import (
+from seals.report_text import (
     coverage_text,
     indication_label,
+    integrity_text,
     local_time,
     modifications_text,
     revocation_text,
     seal_kind_label,
     seal_status_text,
+    trust_anchor_text,
 )
 from seals.reports import Indication, SignatureReport, VerificationReport
 from seals.thumbnails import Mark, MarkTone
@@ -60,6 +62,8 @@ class SignatureView:
     revocation: str
     coverage: str
     modifications: str
+    integrity: str
+    trust_anchor: str
     pages: str | None
     seal_missing: str
     """Why no seal is shown: not registered here, or the signature is broken."""
@@ -149,6 +153,8 @@ def _signature_view(session: Session, number: int, sig: SignatureReport) -> Sign
         revocation=revocation_text(sig),
         coverage=coverage_text(sig),
         modifications=modifications_text(sig),
+        integrity=integrity_text(sig.integrity),
+        trust_anchor=trust_anchor_text(sig),
         pages=_page_list(pages) if pages else None,
         seal_missing=report_text.seal_text(sig),
         level=report_text.level_text(sig),

@@ -92,6 +92,11 @@ class SealPublic(BaseModel):
     valid_until: datetime
     requires_approval: bool
     certificate_id: str
+    sm2_certificate_id: str | None = Field(
+        default=None,
+        description="the SM2 (GM/T 0015) certificate beside the main one; the seal signs with "
+        "either (null: main certificate only)",
+    )
     image_sha256: str
     image_url: str
     pin_set: bool
@@ -131,6 +136,10 @@ class SealStatusPublic(BaseModel):
     registry: SealRegistryPublic | None = None
     filing: FilingPublic | None = Field(
         default=None, description="备案: the approval of the application it was made on"
+    )
+    eseal_url: str | None = Field(
+        default=None,
+        description="its GB/T 38540 seal data (DER SESeal, .esl) when it has an SM2 certificate",
     )
 
 
@@ -247,6 +256,9 @@ class RegisteredSeal(BaseModel):
     status: str
     certificate_id: str
     certificate_serial: str
+    sm2_certificate_id: str | None = Field(
+        default=None, description="the SM2 certificate issued beside the main one"
+    )
     valid_until: datetime
 
 

@@ -10,6 +10,7 @@ MODEL_MODULES = (
     "pki.models",
     "seals.models",
     "seals.models_envelopes",
+    "seals.models_eseal",
     "app.models_webhooks",
     "app.models_policy",
     "app.models_agency",

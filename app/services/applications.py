@@ -25,7 +25,14 @@ from app.models_agency import SealApplication, SealApplicationDocument, SealFili
 from app.security import Principal, Scope
 from app.services import audit
 from app.services.application_documents import MAX_DOCUMENTS, CheckedDocument, Upload, check
-from app.services.seals import STANDARD_SET, STANDARD_SET_DPI, audit_created, image_spec, registry
+from app.services.seals import (
+    STANDARD_SET,
+    STANDARD_SET_DPI,
+    audit_created,
+    certificates_revoked,
+    image_spec,
+    registry,
+)
 from app.services.tenancy import require, visible_organization
 from app.wiring import Services
 from pki.authority import EnterpriseIdentity
@@ -485,22 +492,7 @@ def _revoke(
             "application_id": app.id,
         },
     )
-    if done.certificate_revoked and done.issuer_ca is not None:
-        services.publisher.after_revocation(session, done.issuer_ca)
-        record = session.get(CertificateRecord, seal.certificate_id)
-        audit.record(
-            session,
-            actor=actor,
-            action="certificate.revoke",
-            target_type="certificate",
-            target_id=seal.certificate_id,
-            organization_id=seal.organization_id,
-            details={
-                "serial": record.serial if record else None,
-                "reason": reason.name,
-                "seal_code": seal.code,
-            },
-        )
+    certificates_revoked(session, services, actor, done, reason=reason.name)
 
 
 # --- policy ----------------------------------------------------------------------------------

@@ -6,13 +6,14 @@ and a revocation refreshes the issuer's CRL in that transaction too.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from cryptography import x509
 from sqlmodel import Session, col, select
 
 from app.errors import Conflict, InvalidInput, NotFound
 from app.security import Principal, Scope
 from app.services import audit
-from app.services.seals import registry
+from app.services.seals import certificates_revoked, registry
 from app.services.tenancy import confirmed_member, require, visible_organization
 from app.wiring import Services
 from pki.authority import EnterpriseIdentity, IssuedCertificate, PersonIdentity
@@ -22,6 +23,11 @@ from pki.keys import KeyAlgorithm
 from pki.models import CertificateRecord
 from seals.lifecycle import TERMINAL, SealAction
 from seals.models import Seal
+
+
+def _sm2_allowed(services: Services, key_algorithm: KeyAlgorithm) -> None:
+    if KeyAlgorithm(key_algorithm) is KeyAlgorithm.SM2 and not services.settings.sm2_enabled:
+        raise InvalidInput("SM2 certificates are not enabled on this service (ESEAL_SM2_ENABLED)")
 
 
 def issue_enterprise(
@@ -36,6 +42,7 @@ def issue_enterprise(
 ) -> IssuedCertificate:
     org = visible_organization(session, principal, organization_id)
     require(principal, Scope.certificates_write)
+    _sm2_allowed(services, key_algorithm)
     issued = services.authority.issue(
         session,
         identity=EnterpriseIdentity(name=org.name, uscc=org.uscc),
@@ -61,6 +68,7 @@ def issue_personal(
 ) -> IssuedCertificate:
     org = visible_organization(session, principal, organization_id)
     require(principal, Scope.certificates_write)
+    _sm2_allowed(services, key_algorithm)
     person = confirmed_member(session, org.id, person_id)
     if person is None:
         raise NotFound(f"person {person_id} not found in this organization")
@@ -151,7 +159,7 @@ def revoke(
     require(principal, Scope.certificates_write)
     if (
         reason is x509.ReasonFlags.certificate_hold
-        and session.exec(select(Seal.id).where(Seal.certificate_id == certificate_id)).first()
+        and session.exec(select(Seal.id).where(_is_seal_certificate(certificate_id))).first()
     ):
         # A hold cannot be released here, while a suspended seal can be reactivated.
         raise Conflict("this certificate belongs to a seal: suspend the seal instead")
@@ -170,6 +178,13 @@ def revoke(
     return services.authority.get(session, certificate_id)
 
 
+def _is_seal_certificate(certificate_id: str) -> sa.ColumnElement[bool]:
+    """A seal's main or SM2 certificate (both are bound to it)."""
+    return sa.or_(
+        col(Seal.certificate_id) == certificate_id, col(Seal.sm2_certificate_id) == certificate_id
+    )
+
+
 def _revoke_its_seal(
     session: Session,
     services: Services,
@@ -179,7 +194,7 @@ def _revoke_its_seal(
 ) -> None:
     """A seal whose certificate is revoked is revoked with it, in the same transaction, so
     the public status, the console and the signer agree (issue 10, finding 4)."""
-    seal_id = session.exec(select(Seal.id).where(Seal.certificate_id == certificate_id)).first()
+    seal_id = session.exec(select(Seal.id).where(_is_seal_certificate(certificate_id))).first()
     if seal_id is None:
         return
     reg = registry(services)
@@ -192,6 +207,8 @@ def _revoke_its_seal(
         reason=f"certificate revoked ({reason.value})",
         certificate_reason=reason,
     )
+    # the seal's other certificate (main or SM2), revoked with it
+    certificates_revoked(session, services, principal, done, reason=reason.value)
     audit.record(
         session,
         actor=principal.actor,
@@ -218,7 +235,7 @@ def renew(
 ) -> IssuedCertificate:
     old = visible_certificate(session, services, principal, certificate_id)
     require(principal, Scope.certificates_write)
-    if session.exec(select(Seal.id).where(Seal.certificate_id == certificate_id)).first():
+    if session.exec(select(Seal.id).where(_is_seal_certificate(certificate_id))).first():
         # a renewal here would drop the seal binding and leave the seal on the old certificate
         raise Conflict("this certificate belongs to a seal; it is renewed with its seal")
     new = services.authority.renew(session, certificate_id=certificate_id, csr_pem=csr_pem)

@@ -1,10 +1,11 @@
 """Envelopes for the service: create, send, sign, decline, cancel, expire, read — each in the
 caller's transaction, audited, with the envelope's webhook queued (never sent) there.
 
-Signing a participant's step is `app.sealing.seal_document` on the envelope's current
-revision — the same authorisation (grant, approval for exactly that revision's SHA-256,
-PIN), signing, storage and audit as a single seal, under the envelope's row lock so that
-parallel signers apply their seals one after another.
+Signing a participant's step is the staged signing path (`app.sealing_staged`) on the
+envelope's current revision — the same authorisation (grant, approval for exactly that
+revision's SHA-256, PIN), signing in a seal worker, storage and audit as a single seal; the
+result is recorded under the envelope's row lock, so parallel signers' revisions follow one
+another (a signer whose revision moved on meanwhile signs the new one).
 
 An organization sees an envelope only when it created it or takes part in it; to anyone
 else it does not exist (404).
@@ -13,27 +14,33 @@ else it does not exist (404).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app import sealing
-from app.db import unit_of_work
+from app import sealing_staged as staged
+from app.db import reading, unit_of_work
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.models import AuditEvent, IdempotencyRecord, Organization, StoredDocument
-from app.models_webhooks import EnvelopeWebhook, WebhookAttempt, WebhookDelivery
+from app.models_webhooks import WebhookAttempt, WebhookDelivery
 from app.schemas.envelopes import EnvelopeCreate
 from app.schemas.signing import PLACEMENT
 from app.security import Principal, Scope
-from app.services import audit, webhooks
+from app.services import idempotency, webhooks
+from app.services.envelope_views import (
+    EnvelopeView,
+    audit_envelope,
+    now_of,
+    queue_webhook,
+    view_of,
+)
 from app.wiring import Services
 from seals import envelopes as domain
 from seals.envelopes import EnvelopeAction, EnvelopeStatus, ParticipantStatus
+from seals.errors import EnvelopeInputError, EnvelopeNotFoundError, StaleRevisionError
 from seals.models import Seal
 from seals.models_envelopes import Envelope, EnvelopeParticipant, EnvelopeRevision
 from seals.placement import InvisiblePlacement, Placement
@@ -46,107 +53,11 @@ EVENT_CANCELLED = "envelope.cancelled"
 READ_SCOPES = (Scope.envelopes_read, Scope.envelopes_write, Scope.seals_use)
 
 
-def _now(services: Services) -> datetime:
-    return services.authority.clock()
-
-
-# --- views -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EnvelopeView:
-    envelope: Envelope
-    status: EnvelopeStatus
-    participants: list[EnvelopeParticipant]
-    revisions: list[EnvelopeRevision]
-    turn: list[str]
-    webhook_url: str | None
-
-
-def _view(
-    session: Session, principal: Principal, envelope: Envelope, now: datetime
-) -> EnvelopeView:
-    status = domain.effective_status(envelope, now)
-    rows = domain.participants(session, envelope.id)
-    hook = session.get(EnvelopeWebhook, envelope.id)
-    return EnvelopeView(
-        envelope=envelope,
-        status=status,
-        participants=rows,
-        revisions=domain.revisions(session, envelope.id),
-        turn=domain.whose_turn(envelope.routing, rows)
-        if status is EnvelopeStatus.IN_PROGRESS
-        else [],
-        webhook_url=hook.url if hook and principal.may_act_for(envelope.organization_id) else None,
-    )
-
-
 def _placement(raw: str) -> Placement:
     try:
         return PLACEMENT.validate_json(raw).to_domain()
     except ValidationError as exc:  # pragma: no cover - validated when the envelope was made
         raise InvalidInput("the participant's stored placement is not valid") from exc
-
-
-def _audit(
-    session: Session,
-    actor: str,
-    action: str,
-    envelope: Envelope,
-    *,
-    organization_id: str | None,
-    details: dict[str, object],
-) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        target_type="envelope",
-        target_id=envelope.id,
-        organization_id=organization_id,
-        details=details,
-    )
-
-
-def _outcome_data(session: Session, envelope: Envelope) -> dict[str, Any]:
-    """What a webhook tells: the envelope's outcome, its parties and its final document."""
-    current = domain.current(session, envelope)
-    return {
-        "envelope": {
-            "id": envelope.id,
-            "title": envelope.title,
-            "status": envelope.status,
-            "routing": envelope.routing,
-            "current_revision": envelope.current_revision,
-            "document_sha256": current.sha256,
-            "document_url": f"/api/v1/envelopes/{envelope.id}/document",
-            "reason": envelope.reason,
-            "finished_at": envelope.finished_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-            if envelope.finished_at
-            else None,
-            "participants": [
-                {
-                    "id": p.id,
-                    "position": p.position,
-                    "label": p.label,
-                    "organization_id": p.organization_id,
-                    "status": p.status,
-                    "revision": p.revision,
-                }
-                for p in domain.participants(session, envelope.id)
-            ],
-        }
-    }
-
-
-def _queue(session: Session, envelope: Envelope, event: str, now: datetime) -> None:
-    webhooks.enqueue(
-        session,
-        envelope_id=envelope.id,
-        event=event,
-        data=_outcome_data(session, envelope),
-        now=now,
-    )
 
 
 def _visible(session: Session, principal: Principal, envelope_id: str) -> Envelope:
@@ -158,44 +69,13 @@ def _visible(session: Session, principal: Principal, envelope_id: str) -> Envelo
         principal.is_platform
         or principal.organization_id in domain.organizations(session, envelope)
     ):
-        raise domain.EnvelopeNotFoundError(f"envelope {envelope_id} not found")
+        raise EnvelopeNotFoundError(f"envelope {envelope_id} not found")
     return envelope
 
 
 def _locked(session: Session, principal: Principal, envelope_id: str) -> Envelope:
     _visible(session, principal, envelope_id)
     return domain.lock(session, envelope_id)
-
-
-# --- idempotency -------------------------------------------------------------------------------
-
-
-def _idempotency_record(
-    session: Session, principal: Principal, key: str
-) -> IdempotencyRecord | None:
-    return session.exec(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.principal == principal.actor, IdempotencyRecord.key == key
-        )
-    ).first()
-
-
-def _claim(
-    session: Session, principal: Principal, key: str, fingerprint: str
-) -> IdempotencyRecord | None:
-    """Reserve the key in this transaction, or the record that already holds it."""
-    held = _idempotency_record(session, principal, key)
-    if held is not None:
-        return held
-    try:
-        with session.begin_nested():
-            session.add(
-                IdempotencyRecord(principal=principal.actor, key=key, request_sha256=fingerprint)
-            )
-            session.flush()
-    except IntegrityError:
-        return _idempotency_record(session, principal, key)
-    return None
 
 
 # --- create ------------------------------------------------------------------------------------
@@ -213,42 +93,17 @@ def _participant_seal(session: Session, position: int, organization_id: str, sea
     org = session.get(Organization, organization_id)
     seal = session.get(Seal, seal_id)
     if org is None or seal is None or seal.organization_id != organization_id:
-        raise domain.EnvelopeInputError(
+        raise EnvelopeInputError(
             f"participant {position}: organization {organization_id} has no seal {seal_id}",
             participant=position,
         )
     return seal
 
 
-def create_envelope(
-    session: Session,
-    services: Services,
-    *,
-    principal: Principal,
-    pdf: bytes,
-    filename: str,
-    spec: EnvelopeCreate,
-    idempotency_key: str | None,
-) -> Created:
-    """A new envelope over `pdf` (revision 0), checked so that no participant's turn can fail
-    on the document or its placement; sent at once unless `spec.send` is false."""
-    if not principal.has(Scope.envelopes_write):
-        raise Forbidden("creating envelopes needs the scope 'envelopes:write'")
-    if principal.organization_id is None:
-        raise Forbidden("an envelope is created by an organization's client")
-    now = _now(services)
-    if idempotency_key:
-        fingerprint = hashlib.sha256(
-            hashlib.sha256(pdf).hexdigest().encode()
-            + filename.encode()
-            + spec.model_dump_json().encode()
-        ).hexdigest()
-        held = _claim(session, principal, idempotency_key, fingerprint)
-        if held is not None:
-            return Created(
-                view=_replay_created(session, principal, held, fingerprint, now), replayed=True
-            )
-    url = webhooks.check_url(spec.webhook.url, settings=services.settings) if spec.webhook else None
+def _plan(
+    session: Session, spec: EnvelopeCreate
+) -> tuple[list[domain.PlannedSeal], list[domain.ParticipantSpec]]:
+    """Each participant's seal, checked, with where and how large its seal will be drawn."""
     planned = []
     participants = []
     for position, part in enumerate(spec.participants, start=1):
@@ -271,6 +126,80 @@ def create_envelope(
                 label=part.label,
             )
         )
+    return planned, participants
+
+
+def _audit_created(
+    session: Session,
+    principal: Principal,
+    envelope: Envelope,
+    document: StoredDocument,
+    spec: EnvelopeCreate,
+    url: str | None,
+    participants: list[domain.ParticipantSpec],
+) -> None:
+    audit_envelope(
+        session,
+        principal.actor,
+        "envelope.create",
+        envelope,
+        organization_id=principal.organization_id,
+        details={
+            "title": envelope.title,
+            "routing": envelope.routing,
+            "status": envelope.status,
+            "document_id": document.id,
+            "document_sha256": document.sha256,
+            "expires_at": spec.expires_at.isoformat() if spec.expires_at else None,
+            "webhook": url,
+            "participants": [
+                {
+                    "position": i,
+                    "organization_id": p.organization_id,
+                    "seal_id": p.seal_id,
+                    "level": p.level,
+                    "label": p.label,
+                }
+                for i, p in enumerate(participants, start=1)
+            ],
+        },
+    )
+
+
+def create_envelope(
+    session: Session,
+    services: Services,
+    *,
+    principal: Principal,
+    pdf: bytes,
+    filename: str,
+    spec: EnvelopeCreate,
+    idempotency_key: str | None,
+) -> Created:
+    """A new envelope over `pdf` (revision 0), checked so that no participant's turn can fail
+    on the document or its placement; sent at once unless `spec.send` is false."""
+    if not principal.has(Scope.envelopes_write):
+        raise Forbidden("creating envelopes needs the scope 'envelopes:write'")
+    if principal.organization_id is None:
+        raise Forbidden("an envelope is created by an organization's client")
+    now = now_of(services)
+    claimed: IdempotencyRecord | None = None
+    if idempotency_key:
+        fingerprint = hashlib.sha256(
+            hashlib.sha256(pdf).hexdigest().encode()
+            + filename.encode()
+            + spec.model_dump_json().encode()
+        ).hexdigest()
+        held, ours = idempotency.claim(
+            session, actor=principal.actor, key=idempotency_key, fingerprint=fingerprint
+        )
+        if not ours:
+            return Created(
+                view=_replay_created(session, principal, held, fingerprint, now), replayed=True
+            )
+        claimed = held
+    url = webhooks.check_url(spec.webhook.url, settings=services.settings) if spec.webhook else None
+    planned, participants = _plan(session, spec)
     domain.preflight(pdf=pdf, planned=planned)
     digest = services.blobs.put(pdf)
     document = StoredDocument(
@@ -305,55 +234,25 @@ def create_envelope(
             url=url,
             secret=spec.webhook.secret,
         )
-    if idempotency_key:
-        record = _idempotency_record(session, principal, idempotency_key)
-        assert record is not None
-        record.document_id = document.id
-        session.add(record)
-    _audit(
-        session,
-        principal.actor,
-        "envelope.create",
-        envelope,
-        organization_id=principal.organization_id,
-        details={
-            "title": envelope.title,
-            "routing": envelope.routing,
-            "status": envelope.status,
-            "document_id": document.id,
-            "document_sha256": digest,
-            "expires_at": spec.expires_at.isoformat() if spec.expires_at else None,
-            "webhook": url,
-            "participants": [
-                {
-                    "position": i,
-                    "organization_id": p.organization_id,
-                    "seal_id": p.seal_id,
-                    "level": p.level,
-                    "label": p.label,
-                }
-                for i, p in enumerate(participants, start=1)
-            ],
-        },
-    )
-    return Created(view=_view(session, principal, envelope, now), replayed=False)
+    if claimed is not None:
+        claimed.document_id = document.id
+        session.add(claimed)
+    _audit_created(session, principal, envelope, document, spec, url, participants)
+    return Created(view=view_of(session, principal, envelope, now), replayed=False)
 
 
 def _replay_created(
     session: Session, principal: Principal, held: IdempotencyRecord, fingerprint: str, now: datetime
 ) -> EnvelopeView:
-    if held.request_sha256 != fingerprint:
-        raise Conflict("this Idempotency-Key was already used for a different request")
-    if held.document_id is None:
-        raise Conflict("a request with this Idempotency-Key is still being processed")
+    document_id = idempotency.first_document(held, fingerprint)
     first = session.exec(
         select(EnvelopeRevision).where(
-            EnvelopeRevision.document_id == held.document_id, EnvelopeRevision.number == 0
+            EnvelopeRevision.document_id == document_id, EnvelopeRevision.number == 0
         )
     ).first()
     if first is None:
         raise Conflict("this Idempotency-Key was already used for a different request")
-    return _view(session, principal, domain.get(session, first.envelope_id), now)
+    return view_of(session, principal, domain.get(session, first.envelope_id), now)
 
 
 # --- read --------------------------------------------------------------------------------------
@@ -362,7 +261,7 @@ def _replay_created(
 def get_envelope(
     session: Session, services: Services, *, principal: Principal, envelope_id: str
 ) -> EnvelopeView:
-    return _view(session, principal, _visible(session, principal, envelope_id), _now(services))
+    return view_of(session, principal, _visible(session, principal, envelope_id), now_of(services))
 
 
 def list_envelopes(
@@ -378,7 +277,7 @@ def list_envelopes(
         raise Forbidden("reading envelopes needs the scope 'envelopes:read'")
     if principal.organization_id is None and not principal.is_platform:
         raise NotFound("not found")
-    now = _now(services)
+    now = now_of(services)
     rows = domain.list_for(
         session,
         organization_id=None if principal.is_platform else principal.organization_id,
@@ -445,9 +344,9 @@ def send_envelope(
     session: Session, services: Services, *, principal: Principal, envelope_id: str
 ) -> EnvelopeView:
     envelope = _creator(session, principal, envelope_id)
-    now = _now(services)
+    now = now_of(services)
     domain.send(session, envelope=envelope, now=now)
-    _audit(
+    audit_envelope(
         session,
         principal.actor,
         "envelope.send",
@@ -455,7 +354,7 @@ def send_envelope(
         organization_id=envelope.organization_id,
         details={"status": envelope.status},
     )
-    return _view(session, principal, envelope, now)
+    return view_of(session, principal, envelope, now)
 
 
 def cancel_envelope(
@@ -467,10 +366,10 @@ def cancel_envelope(
     reason: str | None,
 ) -> EnvelopeView:
     envelope = _creator(session, principal, envelope_id)
-    now = _now(services)
+    now = now_of(services)
     was = envelope.status
     domain.cancel(session, envelope=envelope, reason=reason, actor=principal.actor, now=now)
-    _audit(
+    audit_envelope(
         session,
         principal.actor,
         "envelope.cancel",
@@ -479,8 +378,8 @@ def cancel_envelope(
         details={"from": was, "reason": envelope.reason},
     )
     if was == EnvelopeStatus.IN_PROGRESS:
-        _queue(session, envelope, EVENT_CANCELLED, now)
-    return _view(session, principal, envelope, now)
+        queue_webhook(session, envelope, EVENT_CANCELLED, now)
+    return view_of(session, principal, envelope, now)
 
 
 # --- a participant's turn --------------------------------------------------------------------
@@ -506,70 +405,33 @@ def _acting_participant(
     return part, rows
 
 
-def sign_participant(
-    session: Session,
-    services: Services,
-    *,
-    principal: Principal,
-    envelope_id: str,
-    participant_id: str,
-    pin: str | None,
-    reason: str | None,
-    location: str | None,
-    expected_revision: int | None,
-    idempotency_key: str | None,
-) -> Signed:
-    """Apply the participant's seal to the current revision (its turn, or any time in
-    parallel routing); the new revision becomes current and the last one completes the
-    envelope. The envelope row stays locked until commit: a concurrent signer waits and then
-    signs the revision this one made."""
-    envelope = _locked(session, principal, envelope_id)
-    part, rows = _acting_participant(session, principal, envelope, participant_id)
-    now = _now(services)
-    if idempotency_key:
-        held = _idempotency_record(session, principal, idempotency_key)
-        if held is not None:
-            return _replay_signed(session, principal, envelope, part, held, now)
-    domain.check_may_act(envelope, part, rows, action=EnvelopeAction.SIGN, now=now)
+def _current_revision(
+    session: Session, envelope: Envelope, expected_revision: int | None
+) -> EnvelopeRevision:
+    """The revision to sign: the current one, which must be the one the signer reviewed."""
     base = domain.current(session, envelope)
     if expected_revision is not None and expected_revision != base.number:
-        raise domain.StaleRevisionError(
+        raise StaleRevisionError(
             f"revision {expected_revision} is no longer current: revision {base.number} "
             f"(SHA-256 {base.sha256}) is; review it and sign that",
             current_revision=base.number,
             current_sha256=base.sha256,
         )
-    result = sealing.seal_document(
-        session,
-        services,
-        principal=principal,
-        request=sealing.SealRequest(
-            seal_id=part.seal_id,
-            pdf=services.blobs.get(base.sha256),
-            filename=envelope.filename,
-            placement=_placement(part.placement),
-            level=PadesLevel(part.level),
-            document_type=part.document_type,
-            document_type_established=True,  # fixed with the envelope, not by the signer
-            pin=pin,
-            reason=reason,
-            location=location,
-            idempotency_key=idempotency_key,
-        ),
-    )
-    if result.replayed:  # the key belongs to a signing outside this envelope
-        raise Conflict("this Idempotency-Key was already used for a different request")
-    recorded = domain.record_signature(
-        session,
-        envelope=envelope,
-        participant=part,
-        document_id=result.document_id,
-        sha256=result.sha256,
-        size=len(result.pdf),
-        actor=principal.actor,
-        now=now,
-    )
-    _audit(
+    return base
+
+
+def _audit_signed(
+    session: Session,
+    principal: Principal,
+    envelope: Envelope,
+    part: EnvelopeParticipant,
+    base: EnvelopeRevision,
+    recorded: domain.SignatureRecorded,
+    result: sealing.SealedDocument,
+    now: datetime,
+) -> None:
+    """The signature's audit event; the completion's too, with its webhook, when it was the last."""
+    audit_envelope(
         session,
         principal.actor,
         "envelope.sign",
@@ -589,7 +451,7 @@ def sign_participant(
         },
     )
     if recorded.completed:
-        _audit(
+        audit_envelope(
             session,
             principal.actor,
             "envelope.complete",
@@ -597,9 +459,164 @@ def sign_participant(
             organization_id=envelope.organization_id,
             details={"revisions": recorded.revision.number, "final_sha256": result.sha256},
         )
-        _queue(session, envelope, EVENT_COMPLETED, now)
+        queue_webhook(session, envelope, EVENT_COMPLETED, now)
+
+
+_SIGN_ATTEMPTS = 3
+"""How often a parallel signer re-signs after another seal made a new revision meanwhile."""
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A participant's seal authorised (read transaction) on revision `base_number`."""
+
+    base_number: int
+    request: sealing.SealRequest
+    authorised: staged.Authorised
+
+
+def sign_participant(
+    session: Session,
+    services: Services,
+    *,
+    principal: Principal,
+    envelope_id: str,
+    participant_id: str,
+    pin: str | None,
+    reason: str | None,
+    location: str | None,
+    expected_revision: int | None,
+    idempotency_key: str | None,
+) -> Signed:
+    """Apply the participant's seal to the current revision (its turn, or any time in
+    parallel routing); the new revision becomes current and the last one completes the
+    envelope.
+
+    The staged signing path: the revision is read and the use authorised in a read
+    transaction, signed in a seal worker with no transaction open, then recorded in
+    ``session`` (which must not have begun) under the envelope's row lock. When another
+    seal made a new revision meanwhile, this seal is applied again to that one, as the
+    signer who waited for the lock did before -- unless the caller named the revision it
+    reviewed (``expected_revision``): then the answer is `StaleRevisionError`."""
+    staged.outside_transaction(session)
+    for _attempt in range(_SIGN_ATTEMPTS):
+        pending = _authorise_signing(
+            services,
+            principal=principal,
+            envelope_id=envelope_id,
+            participant_id=participant_id,
+            wanted=(pin, reason, location),
+            expected_revision=expected_revision,
+            idempotency_key=idempotency_key,
+        )
+        if isinstance(pending, Signed):
+            return pending  # a retried Idempotency-Key
+        signed = staged.sign(services, pending.authorised)
+        done = _record_signing(
+            session,
+            services,
+            principal=principal,
+            envelope_id=envelope_id,
+            participant_id=participant_id,
+            pending=pending,
+            signed=signed,
+            expected_revision=expected_revision,
+            idempotency_key=idempotency_key,
+        )
+        if done is not None:
+            return done
+        session.rollback()  # nothing written: release the envelope's lock, sign the new one
+    raise Conflict("the envelope kept changing while this seal was applied; retry")
+
+
+def _authorise_signing(
+    services: Services,
+    *,
+    principal: Principal,
+    envelope_id: str,
+    participant_id: str,
+    wanted: tuple[str | None, str | None, str | None],
+    expected_revision: int | None,
+    idempotency_key: str | None,
+) -> _Pending | Signed:
+    """Read transaction: may the participant sign now, and the seal's use on the current
+    revision (or the earlier result of a retried Idempotency-Key)."""
+    pin, reason, location = wanted
+    with unit_of_work(reading(services.engine)) as session:
+        envelope = _visible(session, principal, envelope_id)
+        part, rows = _acting_participant(session, principal, envelope, participant_id)
+        now = now_of(services)
+        if idempotency_key:
+            held = idempotency.held(session, actor=principal.actor, key=idempotency_key)
+            if held is not None:
+                return _replay_signed(session, principal, envelope, part, held, now)
+        domain.check_may_act(envelope, part, rows, action=EnvelopeAction.SIGN, now=now)
+        base = _current_revision(session, envelope, expected_revision)
+        request = sealing.SealRequest(
+            seal_id=part.seal_id,
+            pdf=services.blobs.get(base.sha256),
+            filename=envelope.filename,
+            placement=_placement(part.placement),
+            level=PadesLevel(part.level),
+            document_type=part.document_type,
+            document_type_established=True,  # fixed with the envelope, not by the signer
+            pin=pin,
+            reason=reason,
+            location=location,
+            idempotency_key=idempotency_key,
+        )
+        authorised = staged.authorise(session, services, principal=principal, request=request)
+    return _Pending(base_number=base.number, request=request, authorised=authorised)
+
+
+def _record_signing(
+    session: Session,
+    services: Services,
+    *,
+    principal: Principal,
+    envelope_id: str,
+    participant_id: str,
+    pending: _Pending,
+    signed: staged.Signed,
+    expected_revision: int | None,
+    idempotency_key: str | None,
+) -> Signed | None:
+    """Under the envelope's row lock: check again, record the seal and the new revision
+    (None when another seal made a new revision meanwhile: sign that one)."""
+    envelope = _locked(session, principal, envelope_id)
+    part, rows = _acting_participant(session, principal, envelope, participant_id)
+    now = now_of(services)
+    if idempotency_key:
+        held = idempotency.held(session, actor=principal.actor, key=idempotency_key)
+        if held is not None:
+            return _replay_signed(session, principal, envelope, part, held, now)
+    domain.check_may_act(envelope, part, rows, action=EnvelopeAction.SIGN, now=now)
+    base = _current_revision(session, envelope, expected_revision)
+    if base.number != pending.base_number:
+        return None
+    result = staged.record(
+        session,
+        services,
+        principal=principal,
+        request=pending.request,
+        authorised=pending.authorised,
+        signed=signed,
+    )
+    if result.replayed:  # the key belongs to a signing outside this envelope
+        raise Conflict("this Idempotency-Key was already used for a different request")
+    recorded = domain.record_signature(
+        session,
+        envelope=envelope,
+        participant=part,
+        document_id=result.document_id,
+        sha256=result.sha256,
+        size=len(result.pdf),
+        actor=principal.actor,
+        now=now,
+    )
+    _audit_signed(session, principal, envelope, part, base, recorded, result, now)
     return Signed(
-        view=_view(session, principal, envelope, now), revision=recorded.revision, replayed=False
+        view=view_of(session, principal, envelope, now), revision=recorded.revision, replayed=False
     )
 
 
@@ -618,7 +635,7 @@ def _replay_signed(
         made = domain.revision(session, envelope.id, part.revision)
         if made.document_id == held.document_id:
             return Signed(
-                view=_view(session, principal, envelope, now), revision=made, replayed=True
+                view=view_of(session, principal, envelope, now), revision=made, replayed=True
             )
     raise Conflict("this Idempotency-Key was already used for a different request")
 
@@ -637,11 +654,11 @@ def decline_participant(
     part, _ = _acting_participant(session, principal, envelope, participant_id)
     if not (principal.has(Scope.seals_use) or principal.has(Scope.envelopes_write)):
         raise Forbidden("declining needs the scope 'seals:use' or 'envelopes:write'")
-    now = _now(services)
+    now = now_of(services)
     domain.decline(
         session, envelope=envelope, participant=part, reason=reason, actor=principal.actor, now=now
     )
-    _audit(
+    audit_envelope(
         session,
         principal.actor,
         "envelope.decline",
@@ -649,37 +666,5 @@ def decline_participant(
         organization_id=part.organization_id,
         details={"participant_id": part.id, "position": part.position, "reason": envelope.reason},
     )
-    _queue(session, envelope, EVENT_DECLINED, now)
-    return _view(session, principal, envelope, now)
-
-
-# --- expiry (the background worker) ---------------------------------------------------------
-
-
-def expire_due(session: Session, services: Services) -> list[str]:
-    """Record the expiry of open envelopes past their time; ids of those expired."""
-    now = _now(services)
-    expired = domain.expire_due(session, now=now)
-    for envelope in expired:
-        _audit(
-            session,
-            "system:expiry",
-            "envelope.expire",
-            envelope,
-            organization_id=envelope.organization_id,
-            details={
-                "expires_at": envelope.expires_at.isoformat() if envelope.expires_at else None
-            },
-        )
-        _queue(session, envelope, EVENT_EXPIRED, now)
-    return [e.id for e in expired]
-
-
-def expiry_task(services: Services) -> Callable[[], object]:
-    """The worker's periodic task: one short transaction per pass."""
-
-    def run() -> object:
-        with unit_of_work(services.engine) as session:
-            return expire_due(session, services)
-
-    return run
+    queue_webhook(session, envelope, EVENT_DECLINED, now)
+    return view_of(session, principal, envelope, now)

@@ -25,7 +25,7 @@ from app.services.trust_anchors import trust_store
 from app.verification.report_pdf import render_report_pdf
 from app.verification.verify import seal_info
 from app.wiring import Services
-from pki.publication import CRL_ISSUERS, OCSP_RESPONDERS
+from pki.publication import OCSP_RESPONDERS
 from pki.timestamp_tokens import stamp
 from seals import evidence
 from seals.envelopes import EnvelopeStatus, effective_status, revisions
@@ -132,7 +132,7 @@ def build(
     """The package for one PDF; a fresh checkpoint covers every event about it."""
     used = _Used(certificates={}, crls={}, ocsp={})
     report = _verify(session, services, pdf, used)
-    for ca in CRL_ISSUERS:
+    for ca in services.publisher.crl_issuers(session):  # no SM2 CAs when SM2 is off
         used.add_certificate(services.authority.ca_certificate(session, ca))
         used.add_revocation(services.publisher.current_crl(session, ca))
     for responder in OCSP_RESPONDERS.values():

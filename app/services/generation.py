@@ -6,11 +6,13 @@ Three steps, so a bulk worker can render outside any database transaction:
 * `prepare` (reads only): template, data, the seal the caller may see, the issuing
   organization, the document id, and a first check that the document's number is free;
 * `render` (no database): the PDF bytes;
-* `seal` (the caller's transaction): `seal_document` (authorise, sign, store, consume,
-  audit), then the `GeneratedDocument` row, whose unique constraint settles races on a
-  guarantee number, and the ``document.generate`` audit event.
+* `sign_prepared` (reads, then no transaction): the staged signing path's authorisation and
+  signature in a seal worker (`app.sealing_staged`);
+* `record` (the caller's short write transaction): the seal's use (store, consume, audit),
+  then the `GeneratedDocument` row, whose unique constraint settles races on a guarantee
+  number, and the ``document.generate`` audit event.
 
-`issue` runs the three in the caller's unit of work (the HTTP path).
+`issue` runs them for the HTTP path and records in the request's unit of work.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app import sealing
+from app import sealing_staged as staged
+from app.db import reading, unit_of_work
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import Organization, new_id
 from app.models_jobs import GeneratedDocument
@@ -232,35 +236,73 @@ def render(services: Services, prepared: Prepared) -> bytes:
     return prepared.spec.render_checked(prepared.data, ctx)
 
 
-def seal(
-    session: Session,
+def _seal_request(prepared: Prepared, pdf: bytes) -> sealing.SealRequest:
+    spec, request = prepared.spec, prepared.request
+    return sealing.SealRequest(
+        seal_id=request.seal_id,
+        pdf=pdf,
+        filename=prepared.filename,
+        placement=request.placement or spec.default_placement,
+        level=request.level,
+        document_type=spec.name,
+        document_type_established=True,  # the service rendered it from its template
+        pin=request.pin,
+        certify=request.certify or spec.default_certify,
+        reason=request.reason,
+        location=request.location,
+        idempotency_key=request.idempotency_key,
+        document_id=prepared.document_id,
+    )
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A rendered document, authorised and signed (or the earlier result of its
+    Idempotency-Key), waiting to be recorded by `record`."""
+
+    prepared: Prepared
+    request: sealing.SealRequest
+    signing: tuple[staged.Authorised, staged.Signed] | sealing.SealedDocument
+
+
+def sign_prepared(
     services: Services,
     *,
     principal: Principal,
     prepared: Prepared,
     pdf: bytes,
+    wait_seconds: float | None = None,
+) -> Pending:
+    """Authorise (reads), then sign in a seal worker with no transaction open."""
+    request = _seal_request(prepared, pdf)
+    with unit_of_work(reading(services.engine)) as session:
+        earlier = staged.replayed(session, services, principal=principal, request=request)
+        if earlier is not None:
+            return Pending(prepared=prepared, request=request, signing=earlier)
+        authorised = staged.authorise(session, services, principal=principal, request=request)
+    signed = staged.sign(services, authorised, wait_seconds=wait_seconds)
+    return Pending(prepared=prepared, request=request, signing=(authorised, signed))
+
+
+def record(
+    session: Session, services: Services, *, principal: Principal, pending: Pending
 ) -> IssuedDocument:
-    spec, request = prepared.spec, prepared.request
-    sealed = sealing.seal_document(
-        session,
-        services,
-        principal=principal,
-        request=sealing.SealRequest(
-            seal_id=request.seal_id,
-            pdf=pdf,
-            filename=prepared.filename,
-            placement=request.placement or spec.default_placement,
-            level=request.level,
-            document_type=spec.name,
-            document_type_established=True,  # the service rendered it from its template
-            pin=request.pin,
-            certify=request.certify or spec.default_certify,
-            reason=request.reason,
-            location=request.location,
-            idempotency_key=request.idempotency_key,
-            document_id=prepared.document_id,
-        ),
-    )
+    """In the caller's short write transaction: the seal's use, the `GeneratedDocument` row
+    (whose unique constraint settles races on a guarantee number) and its audit event."""
+    prepared, request = pending.prepared, pending.prepared.request
+    spec = prepared.spec
+    if isinstance(pending.signing, sealing.SealedDocument):
+        sealed = pending.signing
+    else:
+        authorised, signed = pending.signing
+        sealed = staged.record(
+            session,
+            services,
+            principal=principal,
+            request=pending.request,
+            authorised=authorised,
+            signed=signed,
+        )
     if not sealed.replayed:
         row = GeneratedDocument(
             id=sealed.document_id,
@@ -307,11 +349,22 @@ def seal(
     )
 
 
+def sign_generated(
+    services: Services, *, principal: Principal, request: GenerationRequest
+) -> Pending:
+    """Prepare (reads), render and sign (no transaction open): all but the recording."""
+    with unit_of_work(reading(services.engine)) as session:
+        prepared = prepare(session, services, principal=principal, request=request)
+    return sign_prepared(
+        services, principal=principal, prepared=prepared, pdf=render(services, prepared)
+    )
+
+
 def issue(
     session: Session, services: Services, *, principal: Principal, request: GenerationRequest
 ) -> IssuedDocument:
-    """Prepare, render and seal in the caller's unit of work."""
-    prepared = prepare(session, services, principal=principal, request=request)
-    return seal(
-        session, services, principal=principal, prepared=prepared, pdf=render(services, prepared)
-    )
+    """Prepare, render and sign through the staged path, then record in ``session`` (the
+    HTTP path's unit of work, which must not have begun: nothing waits on a lock meanwhile)."""
+    staged.outside_transaction(session)
+    pending = sign_generated(services, principal=principal, request=request)
+    return record(session, services, principal=principal, pending=pending)

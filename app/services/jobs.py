@@ -7,9 +7,10 @@ How a record is processed (`JobWorker.step`), in three short transactions:
 1. **claim**: pick one ``pending`` record (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
    concurrent workers never pick the same one; SQLite serialises writers anyway) and mark it
    ``running`` with a fresh claim token and ``attempts + 1``;
-2. **render** the PDF outside any transaction (it is pure CPU work; on SQLite a transaction
-   holds the database's write lock);
-3. **seal**: lock the record, check the claim token is still ours, then seal, store, consume,
+2. **render** the PDF and **sign** it outside any transaction (the staged signing path,
+   `app.sealing_staged`: authorised in a read transaction, signed in a seal worker process;
+   on SQLite a write transaction holds the database's write lock);
+3. **record**: lock the record, check the claim token is still ours, then store, consume,
    audit and mark the record ``done`` in one transaction. A failure rolls all of that back and
    marks the record ``failed`` with its RFC 9457 problem; the other records go on.
 
@@ -44,7 +45,7 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.db import unit_of_work
+from app.db import reading, unit_of_work
 from app.errors import AppError, Conflict, InvalidInput, NotAuthenticated, NotFound, status_for
 from app.errors import problem_type as problem_uri
 from app.models import ApiClient, UserAccount
@@ -63,6 +64,9 @@ from seals.signing import DocMdpPermission, PadesLevel
 log = logging.getLogger("eseal.jobs")
 
 MAX_ATTEMPTS = 3
+SIGN_WAIT_SECONDS = 120.0
+"""How long a record waits for a free seal worker: background work queues behind requests
+instead of failing with `overloaded` as a request would."""
 """A record whose processing was interrupted this many times fails instead of re-queueing."""
 
 
@@ -127,6 +131,21 @@ def _fingerprint(new: NewJob) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _job_of_key(
+    session: Session, principal: Principal, key: str | None, fingerprint: str
+) -> BulkJob | None:
+    """The job a retry with the same Idempotency-Key asks for again (a different job under
+    the key is a conflict). Jobs keep their key in their own row: they have no document."""
+    if not key:
+        return None
+    existing = session.exec(
+        select(BulkJob).where(BulkJob.created_by == principal.actor, BulkJob.idempotency_key == key)
+    ).first()
+    if existing is not None and existing.request_sha256 != fingerprint:
+        raise Conflict("this Idempotency-Key was already used for a different job")
+    return existing
+
+
 def create_job(
     session: Session,
     services: Services,
@@ -150,16 +169,9 @@ def create_job(
     if seal.person_id is not None:
         raise InvalidInput("personal seals need their owner's PIN for each use; not in bulk")
     fingerprint = _fingerprint(new)
-    if idempotency_key:
-        existing = session.exec(
-            select(BulkJob).where(
-                BulkJob.created_by == principal.actor, BulkJob.idempotency_key == idempotency_key
-            )
-        ).first()
-        if existing is not None:
-            if existing.request_sha256 != fingerprint:
-                raise Conflict("this Idempotency-Key was already used for a different job")
-            return existing, True
+    existing = _job_of_key(session, principal, idempotency_key, fingerprint)
+    if existing is not None:
+        return existing, True
     job = BulkJob(
         organization_id=seal.organization_id,
         template=spec.name,
@@ -388,7 +400,7 @@ class JobWorker:
         """Seal the claimed record, or fail it with its problem; None if the claim was lost."""
         services = self.services
         try:
-            with unit_of_work(services.engine) as session:
+            with unit_of_work(reading(services.engine)) as session:
                 job = session.get(BulkJob, claim.job_id)
                 record = session.get(BulkJobRecord, claim.record_id)
                 assert job is not None and record is not None
@@ -397,7 +409,13 @@ class JobWorker:
                 prepared = generation.prepare(
                     session, services, principal=principal, request=request
                 )
-            pdf = generation.render(services, prepared)
+            pending = generation.sign_prepared(
+                services,
+                principal=principal,
+                prepared=prepared,
+                pdf=generation.render(services, prepared),
+                wait_seconds=SIGN_WAIT_SECONDS,
+            )
             with unit_of_work(services.engine) as session:
                 held = self._held(session, claim)
                 if held is None:
@@ -405,9 +423,7 @@ class JobWorker:
                 job = session.get(BulkJob, claim.job_id)
                 assert job is not None
                 principal = job_principal(session, job)
-                issued = generation.seal(
-                    session, services, principal=principal, prepared=prepared, pdf=pdf
-                )
+                issued = generation.record(session, services, principal=principal, pending=pending)
                 held.status = RecordStatus.done
                 held.document_id = issued.document_id
                 held.reference = issued.reference

@@ -51,6 +51,7 @@ def registry(services: Services) -> SealRegistry:
         authority=services.authority,
         font_path=services.settings.seal_font,
         code_region=services.settings.seal_code_region,
+        sm2=services.settings.sm2_enabled,
     )
 
 
@@ -98,6 +99,34 @@ def audit_act(
     )
 
 
+def certificates_revoked(
+    session: Session, services: Services, actor: Principal | str, done: Transition, *, reason: str
+) -> None:
+    """CRLs and audit events for the certificates a seal's revocation revoked with it (its
+    main certificate and its SM2 one)."""
+    seal = done.seal
+    revoked: list[tuple[str, str]] = []
+    if done.certificate_revoked and done.issuer_ca is not None:
+        revoked.append((seal.certificate_id, done.issuer_ca))
+    if done.sm2_issuer_ca is not None and seal.sm2_certificate_id is not None:
+        revoked.append((seal.sm2_certificate_id, done.sm2_issuer_ca))
+    for certificate_id, issuer in revoked:
+        services.publisher.after_revocation(session, issuer)
+        audit_act(
+            session,
+            actor,
+            "certificate.revoke",
+            target_type="certificate",
+            target_id=certificate_id,
+            organization_id=seal.organization_id,
+            details={
+                "serial": certificate_serial(session, certificate_id),
+                "reason": reason,
+                "seal_code": seal.code,
+            },
+        )
+
+
 def audit_created(
     session: Session, actor: Principal | str, seal: SealFacts, serial: str, source: str
 ) -> None:
@@ -110,6 +139,21 @@ def audit_created(
         organization_id=seal.organization_id,
         details={"serial": serial, "seal_code": seal.code, "key": "service-held"},
     )
+    if seal.sm2_certificate_id is not None:
+        audit_act(
+            session,
+            actor,
+            "certificate.issue",
+            target_type="certificate",
+            target_id=seal.sm2_certificate_id,
+            organization_id=seal.organization_id,
+            details={
+                "serial": certificate_serial(session, seal.sm2_certificate_id),
+                "seal_code": seal.code,
+                "key": "service-held",
+                "algorithm": "sm2",
+            },
+        )
     audit_act(
         session,
         actor,
@@ -123,6 +167,7 @@ def audit_created(
             "name": seal.name,
             "status": seal.status.value,
             "certificate_id": seal.certificate_id,
+            "sm2_certificate_id": seal.sm2_certificate_id,
             "image_sha256": seal.image_sha256,
             "image": source,
             "requires_approval": seal.requires_approval,
@@ -334,21 +379,7 @@ def transition(
             "reason": reason,
         },
     )
-    if done.certificate_revoked and done.issuer_ca is not None:
-        services.publisher.after_revocation(session, done.issuer_ca)
-        audit_act(
-            session,
-            principal,
-            "certificate.revoke",
-            target_type="certificate",
-            target_id=seal.certificate_id,
-            organization_id=seal.organization_id,
-            details={
-                "serial": certificate_serial(session, seal.certificate_id),
-                "reason": "cessationOfOperation",
-                "seal_code": seal.code,
-            },
-        )
+    certificates_revoked(session, services, principal, done, reason="cessationOfOperation")
     return done
 
 

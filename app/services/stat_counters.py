@@ -16,7 +16,6 @@ import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -31,9 +30,9 @@ from app.models_agency import Delivery, StatCounter
 from app.services.regions import DIGITS, UNKNOWN_DIVISION, division_of
 from seals.models import Seal, SealUsage
 from seals.models_envelopes import Envelope
+from seals.report_text import LOCAL_TZ
 
 log = logging.getLogger("eseal.stat_counters")
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 STATE = "*"
 ACTIVE = "active"
 COMPLETED = "completed"

@@ -21,6 +21,7 @@ from app.services.regions import DIGITS, RegionLevel
 from app.services.stat_counters import ALL, BROKEN_DOWN, STATE, Metric
 from seals.models import Seal, SealUsage
 from seals.models_envelopes import Envelope
+from seals.report_text import LOCAL_TZ
 
 COLUMNS = ["metric", "level", "division", "period", "dim1", "dim2", "value"]
 COUNTY = RegionLevel.county.value
@@ -33,7 +34,7 @@ def _t(model: Any) -> sa.Table:
 
 def _day(dialect: str, column: Any) -> Any:
     if dialect == "postgresql":
-        return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM-DD")
+        return func.to_char(func.timezone(LOCAL_TZ.key, column), "YYYY-MM-DD")
     return func.strftime("%Y-%m-%d", column, "+8 hours")
 
 

@@ -23,7 +23,8 @@ from app.errors import Forbidden, InvalidInput
 from app.models_agency import StatCounter
 from app.security import Principal, Scope
 from app.services.regions import DIGITS, RegionLevel
-from app.services.stat_counters import ALL, BROKEN_DOWN, LOCAL_TZ, STATE, Metric
+from app.services.stat_counters import ALL, BROKEN_DOWN, STATE, Metric
+from seals.report_text import LOCAL_TZ
 
 MAX_DAYS = 400
 MAX_MONTHS = 120
@@ -190,7 +191,7 @@ class Report:
             "granularity": q.granularity.value,
             "from": q.start.isoformat(),
             "to": q.end.isoformat(),
-            "timezone": "Asia/Shanghai",
+            "timezone": LOCAL_TZ.key,
             "level": q.level.value,
             "region": q.region or None,
             "periods": q.periods(),

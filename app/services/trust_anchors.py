@@ -15,7 +15,7 @@ from app.security import Principal, Scope
 from app.services import audit
 from app.services.tenancy import require
 from app.wiring import Services
-from pki.models import TrustAnchorRecord
+from pki.models import CaRecord, TrustAnchorRecord
 from pki.profiles import CaName
 from pki.trust import NetworkFetching, TrustStore
 
@@ -117,15 +117,29 @@ def remove_anchor(session: Session, *, principal: Principal, anchor_id: str) -> 
     )
 
 
+def _present(session: Session, services: Services, *names: str) -> list[x509.Certificate]:
+    """The certificates of those CAs that exist (the SM2 hierarchy is optional)."""
+    return [
+        services.authority.ca_certificate(session, name)
+        for name in names
+        if session.get(CaRecord, name) is not None
+    ]
+
+
 def trust_store(session: Session, services: Services) -> TrustStore:
-    """Our root, our issuing CAs as intermediates, and every recognised foreign CA."""
+    """Our roots (and the SM2 root beside the main one, when present), our issuing CAs as
+    intermediates, and every recognised foreign CA."""
     authority = services.authority
     return TrustStore(
-        own_roots=[authority.ca_certificate(session, CaName.ROOT)],
+        own_roots=[
+            authority.ca_certificate(session, CaName.ROOT),
+            *_present(session, services, CaName.SM2_ROOT),
+        ],
         recognised=[x509.load_der_x509_certificate(r.der) for r in list_anchors(session)],
         intermediates=[
             authority.ca_certificate(session, CaName.ORGANIZATION),
             authority.ca_certificate(session, CaName.PERSONAL),
+            *_present(session, services, CaName.SM2_ORGANIZATION, CaName.SM2_PERSONAL),
         ],
         network=NetworkFetching(
             enabled=services.settings.verify_network_fetching,

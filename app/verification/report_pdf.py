@@ -35,7 +35,3 @@ def render_report_json(report: VerificationReport) -> bytes:
 def report_filename(report: VerificationReport, extension: str) -> str:
     """``verification-<first 12 hex of the document's SHA-256>.<extension>`` (ASCII only)."""
     return f"verification-{report.document.sha256[:12]}.{extension}"
-
-
-def attachment(filename: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{filename}"'}

@@ -15,7 +15,6 @@ from app.services.seal_kinds import label_of
 from app.services.seals import public_owner, registry
 from app.services.trust_anchors import trust_store
 from app.wiring import Services
-from pki.publication import CRL_ISSUERS
 from seals.reports import SealInfo, VerificationReport
 from seals.verification import verify_pdf
 
@@ -33,7 +32,11 @@ def refresh_stale_crls(services: Services) -> None:
     """Issue the CRLs that near their nextUpdate, in a short write transaction; when all are
     fresh (nearly always) only a read transaction is spent."""
     with unit_of_work(reading(services.engine)) as session:
-        stale = [ca for ca in CRL_ISSUERS if services.publisher.stored_crl(session, ca) is None]
+        stale = [
+            ca
+            for ca in services.publisher.crl_issuers(session)
+            if services.publisher.stored_crl(session, ca) is None
+        ]
     if stale:
         with unit_of_work(services.engine) as session:
             for ca in stale:

@@ -40,13 +40,29 @@ def open_writer(pdf: bytes) -> Any:
         raise EncryptedPdfError("The PDF is encrypted; decrypt it before sealing.")
     try:
         if reader.xrefs.hybrid_xrefs_present:
-            raise DamagedPdfError("The PDF has hybrid cross-reference sections.")
+            writer = _hybrid_writer(bytes(pdf))
+            reader = writer.prev
         int(reader.root["/Pages"]["/Count"])
     except DamagedPdfError:
         raise
     except Exception as exc:
         raise DamagedPdfError(f"The PDF's page tree cannot be read: {exc}") from exc
     return writer
+
+
+def _hybrid_writer(pdf: bytes) -> Any:
+    """A writer for a hybrid-reference file (a classic xref table whose trailer's /XRefStm
+    adds an xref stream, ISO 32000-1 7.5.8.4, as Word and Acrobat write them).
+
+    The file has just passed pyhanko's strict parse, which reads the table and its stream and
+    gives the classic table precedence (the stream only adds objects that readers knowing
+    only classic tables cannot see). pyhanko still refuses to sign such a file from a strict
+    reader, so the same bytes are reopened without strict mode for writing; the update is an
+    ordinary incremental section that every reader follows back through /Prev.
+    """
+    from seals.pdfa import open_incremental_writer
+
+    return open_incremental_writer(pdf, strict=False)
 
 
 def existing_field_names(reader: Any) -> set[str]:

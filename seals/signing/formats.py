@@ -1,7 +1,7 @@
 """The one entry point that signs a document in the format a `SealingSpec` asks for.
 
-Each `SignatureFormat` has its module beside this one (`pades.py` today; issue 14 adds
-``sm2-cms`` and ``gbt38540``); the module is imported only when its format is used.
+Each `SignatureFormat` has its module beside this one (`pades.py`, `sm2cms.py`,
+`gbt38540.py`); the module is imported only when its format is used.
 """
 
 from __future__ import annotations
@@ -39,7 +39,23 @@ def _pades() -> SignFunction:
     return sign_pdf
 
 
-_MODULES: dict[SignatureFormat, Callable[[], SignFunction]] = {SignatureFormat.PADES: _pades}
+def _sm2_cms() -> SignFunction:
+    from seals.signing.sm2cms import sign_pdf
+
+    return sign_pdf
+
+
+def _gbt38540() -> SignFunction:
+    from seals.signing.gbt38540 import sign_pdf
+
+    return sign_pdf
+
+
+_MODULES: dict[SignatureFormat, Callable[[], SignFunction]] = {
+    SignatureFormat.PADES: _pades,
+    SignatureFormat.SM2_CMS: _sm2_cms,
+    SignatureFormat.GBT38540: _gbt38540,
+}
 
 
 def sign_document(

@@ -62,13 +62,25 @@ from seals.signing.spec import (
 )
 from seals.signing.widgets import create_visible_field, widget_annotation
 
-__all__ = ["async_sign_pdf", "sign_pdf"]
+__all__ = ["PADES_PROFILE", "CmsProfile", "async_sign_cms", "async_sign_pdf", "sign_pdf"]
 
 _MDP = {
     DocMdpPermission.NO_CHANGES: "NO_CHANGES",
     DocMdpPermission.FORM_FILLING: "FILL_FORMS",
     DocMdpPermission.ANNOTATIONS: "ANNOTATE",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class CmsProfile:
+    """The CMS flavour of a format: its digest and its /SubFilter (a `SigSeedSubFilter` name).
+    PAdES and the SM2 CMS form (`sm2cms`) share every other step of this module."""
+
+    md_algorithm: str
+    subfilter: str
+
+
+PADES_PROFILE = CmsProfile(md_algorithm="sha256", subfilter="PADES")
 
 
 @dataclass(slots=True)
@@ -111,9 +123,14 @@ def _prepare(pdf: bytes, spec: SealingSpec) -> _Prepared:
     return _Prepared(writer=writer, field_name=name, widgets=tuple(widgets), image=image)
 
 
-def _metadata(spec: SealingSpec, name: str, validation: ValidationMaterial | None) -> Any:
-    """pyhanko's signature metadata for the spec: PAdES subfilter, SHA-256, the level's
-    revocation data and document time-stamp, the certification's DocMDP permission."""
+def _metadata(
+    spec: SealingSpec,
+    name: str,
+    validation: ValidationMaterial | None,
+    profile: CmsProfile = PADES_PROFILE,
+) -> Any:
+    """pyhanko's signature metadata for the spec: the profile's subfilter and digest, the
+    level's revocation data and document time-stamp, the certification's DocMDP permission."""
     from pyhanko.sign import fields as sig_fields
     from pyhanko.sign import signers
     from pyhanko.sign.signers import pdf_signer as pdf_signer_mod
@@ -121,8 +138,8 @@ def _metadata(spec: SealingSpec, name: str, validation: ValidationMaterial | Non
     certify = spec.certify
     return signers.PdfSignatureMetadata(
         field_name=name,
-        md_algorithm="sha256",
-        subfilter=sig_fields.SigSeedSubFilter.PADES,
+        md_algorithm=profile.md_algorithm,
+        subfilter=getattr(sig_fields.SigSeedSubFilter, profile.subfilter),
         reason=spec.reason,
         location=spec.location,
         certify=certify is not None,
@@ -235,6 +252,27 @@ async def async_sign_pdf(
     validation: ValidationMaterial | None = None,
 ) -> SignedPdf:
     """Seal ``pdf``; see `sign_pdf`. For callers already inside an event loop."""
+    signer = identity.pyhanko_signer() if isinstance(identity, SigningIdentity) else identity
+    return await async_sign_cms(
+        pdf=pdf,
+        signer=signer,
+        spec=spec,
+        timestamper=timestamper,
+        validation=validation,
+        profile=PADES_PROFILE,
+    )
+
+
+async def async_sign_cms(
+    *,
+    pdf: bytes,
+    signer: Any,
+    spec: SealingSpec,
+    timestamper: Any | None,
+    validation: ValidationMaterial | None,
+    profile: CmsProfile,
+) -> SignedPdf:
+    """A CMS signature by `signer` (a pyhanko `Signer`) in the `profile`'s flavour."""
     from pyhanko.sign import signers
     from pyhanko.sign.general import SigningError as PyhankoSigningError
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
@@ -245,8 +283,8 @@ async def async_sign_pdf(
     prepared = _prepare(pdf, spec)
     images = _SealImages(prepared)
     pdf_signer = signers.PdfSigner(
-        _metadata(spec, prepared.field_name, validation),
-        signer=identity.pyhanko_signer() if isinstance(identity, SigningIdentity) else identity,
+        _metadata(spec, prepared.field_name, validation, profile),
+        signer=signer,
         timestamper=timestamper if spec.level.needs_timestamp else None,
         stamp_style=NoOpStampStyle(border_width=0),
         new_field_spec=images.new_field_spec(),

@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from pki.keys import KeySigner
+from pki.sm2_validation import SM2_AWARE_VALIDATOR
 from seals.errors import UnsupportedFormatError
 from seals.placement import Placement
 
@@ -24,6 +25,10 @@ class SignatureFormat(StrEnum):
     """The signature formats eseal can produce; each has its module in `seals.signing`."""
 
     PADES = "pades"
+    SM2_CMS = "sm2-cms"
+    """adbe.pkcs7.detached CMS with SM3 and SM2-with-SM3 (`sm2cms.py`)."""
+    GBT38540 = "gbt38540"
+    """A GB/T 38540 SES_Signature in /Contents (`gbt38540.py`); the identity carries the seal."""
 
 
 def signature_format(value: str | SignatureFormat) -> SignatureFormat:
@@ -80,11 +85,13 @@ def asn1_cert(certificate: x509.Certificate) -> Any:
 @dataclass(frozen=True, slots=True)
 class SigningIdentity:
     """A signer's certificate, the chain above it (issuing CAs, root optional) and the
-    `KeySigner` of its key: the private key stays where the key store keeps it."""
+    `KeySigner` of its key: the private key stays where the key store keeps it.
+    ``eseal``: the seal's GB/T 38540 seal data (DER SESeal), needed by the ``gbt38540`` format."""
 
     certificate: x509.Certificate
     chain: tuple[x509.Certificate, ...]
     signer: KeySigner
+    eseal: bytes | None = None
 
     def pyhanko_signer(self) -> Any:
         """A pyhanko `Signer` that signs through the `KeySigner`."""
@@ -126,6 +133,7 @@ class ValidationMaterial:
             crls=[asn1_crl.CertificateList.load(c) for c in self.crls],
             allow_fetching=False,
             revocation_mode="require",
+            signature_validator=SM2_AWARE_VALIDATOR,
         )
 
 

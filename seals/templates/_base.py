@@ -12,7 +12,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.errors import FPDFException
 
-from seals.errors import SealInputError
+from seals.errors import TemplateDataError
 from seals.fonts import CjkFont, describe_characters, find_cjk_font, missing_glyphs
 
 PREFERRED_DOCUMENT_FONTS: tuple[Path, ...] = tuple(
@@ -31,13 +31,6 @@ MARGIN_MM = 20.0
 INDENT = "\u3000\u3000"
 """Two ideographic spaces: the first-line indent of a Chinese paragraph."""
 QR_SIZE_MM = 24.0
-
-
-class TemplateDataError(SealInputError):
-    """The data cannot make this document (empty field, dates in the wrong order, amount not
-    writable, a character the font has no glyph for, unknown template)."""
-
-    code = "invalid-template-data"
 
 
 def document_font(configured: str | Path | None = None) -> CjkFont:

@@ -1,9 +1,11 @@
 """Verify the signatures and seals in a PDF for a third party: `verify_pdf(...) -> report`.
 
-One `PdfFileReader` per document (strict mode, bounded stream decoding); every signature field
-of every revision is examined, each signature is validated by pyhanko (ByteRange digest, CMS
-signature, signature time-stamp, coverage, difference analysis against later revisions, DocMDP)
-and then by our own checks where pyhanko's answer is not enough for a verdict people rely on:
+One reader per document (`reader.SpecReader`: pyhanko's, strict where the file allows it,
+undefined objects read as null as ISO 32000-1 7.3.10 says, bounded stream decoding); every
+signature field of every revision is examined, each signature is validated by pyhanko
+(ByteRange digest, CMS signature, signature time-stamp, coverage, difference analysis against
+later revisions, DocMDP) and then by our own checks where pyhanko's answer is not enough for
+a verdict people rely on:
 
 * trust and revocation at the proven signing time (`trust.py`): the path is built to
   the anchors of the `TrustStore`; revocation data for OUR certificates comes from the caller's
@@ -55,9 +57,9 @@ hard isolation against pathological files, run it in a worker process.
 Layout, by stage: `verifier` runs the steps over the shared `state`; `document` reads the
 candidates, DSS and certification (with `reader`, `cms`, `bytes`); `signature` checks one
 signature or document time-stamp; `modifications` judges changes after signing (with `rules`,
-`annotations`, `structure`); `trust` builds the path, gathers revocation data and judges at the
-proven signing time; `signer` names who signed; `positions` places seals on pages; `findings`
-holds the bilingual findings and the verdict.
+`annotations`, `structure`, `formfields`, `filerules`); `trust` builds the path, gathers
+revocation data and judges at the proven signing time; `signer` names who signed; `positions`
+places seals on pages; `findings` holds the bilingual findings and the verdict.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ verifies with its certificate, and validates the signature as if that were the o
 digest check fails as it should.
 
 The reduced CMS replaces /Contents only in this verification's own in-memory copy of the
-signature dictionary; the ByteRange digest is computed from the file's bytes as always.
+signature dictionary, zero-padded to the original length (the coverage check measures it);
+the ByteRange digest is computed from the file's bytes as always.
 """
 
 from __future__ import annotations
@@ -89,6 +90,9 @@ def keep_the_signer_info_that_signed(pdf: bytes, field: generic.PdfObject) -> Fi
     reduced = signed_data.copy()
     reduced["signer_infos"] = cms.SignerInfos([signer_infos[chosen]])
     new = cms.ContentInfo({"content_type": "signed_data", "content": reduced}).dump()
+    # same length as the original, zero-padded as /Contents always is: pyhanko derives the
+    # signature's coverage (is the ByteRange gap exactly /Contents?) from this length
+    new = new.ljust(len(contents), b"\x00")
     sig[generic.NameObject("/Contents")] = generic.ByteStringObject(new)
     return Finding(
         code="several-signer-infos",

@@ -52,8 +52,9 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The document time-stamp is valid: it proves the earlier revisions existed at that time.",
     ),
     "timestamp-broken": (
-        "签名时间戳与签名不匹配或已被篡改。",
-        "The signature time-stamp does not match the signature or was tampered with.",
+        "签名时间戳与签名不匹配或已被篡改，已忽略：它不能证明签署时间。",
+        "The signature time-stamp does not match the signature or was tampered with; it is "
+        "ignored and proves no signing time.",
     ),
     "timestamp-untrusted": (
         "签名时间戳的签发机构不受信任，不能作为签署时间的证明。",
@@ -115,6 +116,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "encrypted": (
         "PDF 文件已加密，无法验证其中的签名。",
         "The PDF is encrypted; its signatures cannot be verified.",
+    ),
+    "encrypted-open": (
+        "PDF 文件已加密，但无需密码即可打开（用户密码为空），已照常验证其中的签名。",
+        "The PDF is encrypted but opens without a password (empty user password); its "
+        "signatures were verified as usual.",
     ),
     "no-signatures": (
         "文件中没有签名或印章。",

@@ -11,16 +11,78 @@ documents damaged, so the verifier retries without strict mode and says it did (
 Tolerance does not lower the bar for tampering: difference analysis still runs on every
 revision the reader found, and `seals.verification.bytes` flags any object in the file that no
 parsed cross-reference section accounts for.
+
+Both readers resolve a reference to an object that does not exist (yet) to null, as ISO 32000-1
+7.3.10 requires ("shall not be considered an error"); pyhanko's strict mode raised instead, so
+a stale trailer entry (PDFBox copies LibreOffice's /AdditionalStreams into every update) made
+every signature undeterminable. What strict mode guarded against - an object the signed
+revision already referred to, defined only after signing - is refused explicitly by the
+difference rule `DanglingReferenceRule` (seals/verification/rules.py).
 """
 
 from __future__ import annotations
 
 from io import BytesIO
+from typing import Any
 
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.decode_limits import DecodeLimits
-from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader, RawPdfPath
 
 from seals.reports import Finding
+
+
+class SpecResolver(HistoricalResolver):
+    """A revision in which a reference to an object it does not define is a reference to
+    null, not a use of whatever a later revision defines under that number."""
+
+    def _get_usages_of_ref(self, ref: generic.Reference) -> set[RawPdfPath]:
+        if self.reader.xrefs.get_historical_ref(ref, self.revision) is None:
+            return set()
+        return super()._get_usages_of_ref(ref)
+
+    def references_to_undefined(self, ref: generic.Reference) -> set[RawPdfPath]:
+        """Where this revision refers to `ref` although it does not define it."""
+        self._load_reverse_xref_cache()
+        return super()._get_usages_of_ref(ref)
+
+
+class SpecReader(PdfFileReader):
+    """pyhanko's reader, with undefined objects read as null in strict mode too (7.3.10)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        xrefs = self.xrefs
+        introducing = xrefs.get_introducing_revision
+        known: dict[tuple[int, int], int] = {}
+
+        def introduced(ref: generic.Reference) -> int:
+            """Dependency walks ask when an object appeared: one never defined is "later
+            than every revision" (and reads as null) rather than a KeyError. Remembered:
+            pyhanko scans every xref section per call, and the difference analysis of a
+            file with many signatures asks it hundreds of thousands of times."""
+            key = (ref.idnum, ref.generation)
+            if key not in known:
+                try:
+                    known[key] = int(introducing(ref))
+                except KeyError:
+                    known[key] = int(xrefs.total_revisions)
+            return known[key]
+
+        xrefs.get_introducing_revision = introduced  # type: ignore[method-assign]
+
+    def get_historical_resolver(self, revision: int) -> HistoricalResolver:
+        cache = self._historical_resolver_cache
+        if revision not in cache:
+            cache[revision] = SpecResolver(self, revision)
+        return cache[revision]
+
+    def _read_object(self, ref: generic.Reference, marker: Any, *args: Any, **kwargs: Any) -> Any:
+        if marker is None:
+            null = generic.NullObject()
+            null.container_ref = ref
+            return null
+        return super()._read_object(ref, marker, *args, **kwargs)
 
 
 def open_reader(pdf: bytes, *, limits: DecodeLimits) -> tuple[PdfFileReader, Finding | None]:
@@ -29,7 +91,7 @@ def open_reader(pdf: bytes, *, limits: DecodeLimits) -> tuple[PdfFileReader, Fin
     Raises the strict reader's error when the tolerant reader cannot read the file either.
     """
     try:
-        reader = PdfFileReader(BytesIO(pdf), strict=True, decode_limits=limits)
+        reader = SpecReader(BytesIO(pdf), strict=True, decode_limits=limits)
         _touch(reader)
         if reader.encrypted or not reader.xrefs.hybrid_xrefs_present:
             return reader, None
@@ -40,7 +102,7 @@ def open_reader(pdf: bytes, *, limits: DecodeLimits) -> tuple[PdfFileReader, Fin
     except Exception as strict_error:
         reason = str(strict_error)[:200]
         try:
-            reader = PdfFileReader(BytesIO(pdf), strict=False, decode_limits=limits)
+            reader = SpecReader(BytesIO(pdf), strict=False, decode_limits=limits)
             _touch(reader)
         except Exception:
             raise strict_error from None

@@ -23,9 +23,13 @@ from collections.abc import Iterable
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import HistoricalResolver, RawPdfPath
 from pyhanko.sign.diff_analysis import (
-    DEFAULT_DIFF_POLICY,
+    CatalogModificationRule,
+    DocInfoRule,
+    MetadataUpdateRule,
     ModificationLevel,
+    ObjectStreamRule,
     StandardDiffPolicy,
+    XrefStreamRule,
 )
 from pyhanko.sign.diff_analysis.rules_api import (
     Context,
@@ -34,6 +38,12 @@ from pyhanko.sign.diff_analysis.rules_api import (
 )
 
 from seals.verification.annotations import AnnotationAdditionRule
+from seals.verification.filerules import (
+    DanglingReferenceRule,
+    FreedObjectRule,
+    LenientVRIRule,
+)
+from seals.verification.formfields import field_name_aware_form_rule
 from seals.verification.structure import StructTreeAdditionRule
 
 _ENCODING_KEYS = frozenset({"/Type", "/Differences", "/BaseEncoding"})
@@ -132,11 +142,22 @@ class FormFontEncodingRule(QualifiedWhitelistRule):
 
 DIFF_POLICY = StandardDiffPolicy(
     global_rules=[
-        *DEFAULT_DIFF_POLICY.global_rules,
+        # pyhanko's DEFAULT_DIFF_POLICY rules, its DSS rule replaced by LenientVRIRule
+        CatalogModificationRule(),
+        DocInfoRule().as_qualified(ModificationLevel.LTA_UPDATES),
+        XrefStreamRule().as_qualified(ModificationLevel.LTA_UPDATES),
+        ObjectStreamRule().as_qualified(ModificationLevel.LTA_UPDATES),
+        LenientVRIRule().as_qualified(ModificationLevel.LTA_UPDATES),
+        MetadataUpdateRule().as_qualified(ModificationLevel.LTA_UPDATES),
+        DanglingReferenceRule(),
+        FreedObjectRule(),
         FormFontEncodingRule(),
         AnnotationAdditionRule(),
         StructTreeAdditionRule(),
     ],
-    form_rule=DEFAULT_DIFF_POLICY.form_rule,
+    form_rule=field_name_aware_form_rule(),
+    reject_object_freeing=False,  # FreedObjectRule decides
 )
-"""pyhanko's default policy plus the rules above; what the verifier uses."""
+"""pyhanko's default policy (DSS rule relaxed for /VRI, seals/verification/filerules.py) plus
+the rules above and `DanglingReferenceRule`, with a form rule that reads partial names
+containing periods (seals/verification/formfields.py); what the verifier uses."""

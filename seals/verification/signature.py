@@ -243,10 +243,11 @@ def judge_signature_timestamp(
         ts_time = tsv.timestamp
         tsa_name = signer_info(tsv.signing_cert).summary
         if not (tsv.intact and tsv.valid):
-            acc.fail(
-                SubIndication.HASH_FAILURE,
-                finding("timestamp-broken"),
-            )
+            # ETSI EN 319 102-1 5.5: a signature time-stamp that fails validation is ignored
+            # (no proof of time), it does not fail the signature - its imprint covers the
+            # signature value, not the signed data, so HASH_FAILURE would be untrue; EU DSS
+            # reports it the same way. Anyone can add one to a CMS's unsigned attributes.
+            acc.add(finding("timestamp-broken"))
             ts_time = None
         elif not tsv.trusted:
             acc.add(finding("timestamp-untrusted"))

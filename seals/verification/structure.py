@@ -11,7 +11,9 @@ approved, at FORM_FILLING (the level of the signature they come with):
   * an overwritten structure element / StructTreeRoot keeps every other key, and its /K keeps
     every child it had (new children appended are NEW objects);
   * an overwritten /ParentTree keeps every /Nums pair it had, new pairs point to new objects;
-    /ParentTreeNextKey may grow;
+    a /ParentTree REPLACED by a new object (PDFBox, Acrobat) must map every old key to the same
+    value or a new object of the same content (`_rebuilt_parent_tree`); /ParentTreeNextKey may
+    grow;
   * new structure elements and everything they reference that is new are approved with them.
 """
 
@@ -96,12 +98,77 @@ def _growth_only(
     if "/ParentTree" in old_node and not _same(
         old_node.raw_get("/ParentTree"), new_node.raw_get("/ParentTree")
     ):
-        return None  # replaced rather than updated in place
+        rebuilt = _rebuilt_parent_tree(
+            old, old_node.raw_get("/ParentTree"), new_node.raw_get("/ParentTree")
+        )
+        if rebuilt is None:
+            return None
+        added.extend(rebuilt)
     old_next = old_node.get("/ParentTreeNextKey")
     new_next = new_node.get("/ParentTreeNextKey")
     if old_next is not None and (new_next is None or int(new_next) < int(old_next)):
         return None
     return added
+
+
+def _equal_content(old: generic.PdfObject, new: generic.PdfObject) -> bool:
+    """Same value, or a NEW object holding the same value (an array or dictionary of the same
+    references and numbers) as the old one resolved to."""
+    if _same(old, new):
+        return True
+    old_value = old.get_object() if isinstance(old, generic.IndirectObject) else old
+    new_value = new.get_object() if isinstance(new, generic.IndirectObject) else new
+    if isinstance(old_value, generic.StreamObject) or isinstance(new_value, generic.StreamObject):
+        return False
+    if isinstance(old_value, generic.ArrayObject) and isinstance(new_value, generic.ArrayObject):
+        return len(old_value) == len(new_value) and all(
+            _same(a, b) for a, b in zip(old_value, new_value, strict=True)
+        )
+    return bool(old_value == new_value)
+
+
+def _number_map(nums: list[generic.PdfObject]) -> dict[int, generic.PdfObject] | None:
+    """A flat number tree's /Nums as a mapping; None when malformed."""
+    if len(nums) % 2 or not all(isinstance(k, generic.NumberObject) for k in nums[::2]):
+        return None
+    return {int(k): v for k, v in zip(nums[::2], nums[1::2], strict=True)}  # type: ignore[call-overload]
+
+
+def _rebuilt_parent_tree(
+    old: HistoricalResolver, old_raw: generic.PdfObject, new_raw: generic.PdfObject
+) -> list[generic.Reference] | None:
+    """PDFBox and Acrobat may write a NEW /ParentTree instead of updating the old one: allowed
+    when both are flat number trees (/Nums only) and the new one maps every old key to the
+    same value (or a new object with the same content), new keys to new objects. Returns
+    the new objects to approve, or None."""
+    if not isinstance(new_raw, generic.IndirectObject) or not old.is_ref_unassignable(
+        new_raw.reference
+    ):
+        return None
+    old_tree, new_tree = old_raw.get_object(), new_raw.get_object()
+    if not (
+        isinstance(old_tree, generic.DictionaryObject)
+        and isinstance(new_tree, generic.DictionaryObject)
+        and set(old_tree.keys()) == set(new_tree.keys()) == {"/Nums"}
+    ):
+        return None
+    before, after = _as_list(old_tree.raw_get("/Nums")), _as_list(new_tree.raw_get("/Nums"))
+    old_map, new_map = _number_map(before), _number_map(after)
+    if old_map is None or new_map is None:
+        return None
+    approvals = [new_raw.reference]
+    for key, value in new_map.items():
+        fresh = isinstance(value, generic.IndirectObject) and old.is_ref_unassignable(
+            value.reference
+        )
+        if key in old_map:
+            if not _equal_content(old_map[key], value):
+                return None
+        elif not fresh:
+            return None  # a new entry must point to a new object
+        if isinstance(value, generic.IndirectObject) and fresh:
+            approvals.append(value.reference)
+    return approvals if old_map.keys() <= new_map.keys() else None
 
 
 class StructTreeAdditionRule(QualifiedWhitelistRule):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.crypt import AuthStatus
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import EmbeddedPdfSignature
 
 from seals.indications import MODIFIED
@@ -28,6 +31,7 @@ from seals.verification.findings import DOC_FATAL, finding, msg, short, verdict_
 from seals.verification.modifications import summarise_last_signature
 from seals.verification.positions import page_count, with_positions
 from seals.verification.reader import open_reader
+from seals.verification.ses import SesEmbeddedSignature, open_ses, verify_ses_signature
 from seals.verification.signature import (
     bare_report,
     unreadable,
@@ -40,6 +44,30 @@ logger = logging.getLogger(__name__)
 
 
 MAX_SIGNATURES = 64
+
+
+def opens_without_password(reader: PdfFileReader) -> bool:
+    """An encrypted PDF whose user password is empty opens for anyone (viewers do so without
+    asking), and its signatures can be verified: the signature values are never encrypted
+    and the ByteRange digest covers the file's bytes as they are. EU DSS verifies them."""
+    try:
+        result = reader.decrypt(b"")
+    except Exception:
+        return False
+    return result.status is not AuthStatus.FAILED
+
+
+class EmbeddedSignature(EmbeddedPdfSignature):
+    """pyhanko's embedded signature; a signature dictionary whose /SubFilter is
+    /ETSI.RFC3161 is a document time-stamp whatever its /Type says (/Sig or none, as some
+    PDFBox-based tools write it), the way EU DSS reads it: its /Contents is a time-stamp token
+    over the byte range, validated as one - it names no signer, so it gains nothing."""
+
+    @property
+    def sig_object_type(self) -> generic.NameObject:
+        if self.sig_object.get("/SubFilter") == "/ETSI.RFC3161":
+            return generic.NameObject("/DocTimeStamp")
+        return super().sig_object_type
 
 
 class Verifier(VerifierState):
@@ -100,7 +128,9 @@ class Verifier(VerifierState):
             reader, tolerant = open_reader(self.pdf, limits=DECODE_LIMITS)
             if tolerant is not None:
                 self.doc_findings.append(tolerant)
-            encrypted = reader.encrypted
+            encrypted = reader.encrypted and not opens_without_password(reader)
+            if reader.encrypted and not encrypted:
+                self.doc_findings.append(finding("encrypted-open"))
             if not encrypted:
                 self.revisions = reader.xrefs.total_revisions
                 self.pages = page_count(reader)
@@ -153,9 +183,13 @@ class Verifier(VerifierState):
         embedded: list[tuple[SigCandidate, EmbeddedPdfSignature]] = []
         for cand in self.candidates[:MAX_SIGNATURES]:
             try:
+                ses = open_ses(reader, cand)
+                if ses is not None:  # a GB/T 38540 SES_Signature, not a CMS
+                    embedded.append((cand, ses))
+                    continue
                 several = keep_the_signer_info_that_signed(self.pdf, cand.field)
                 cand.notes.extend([several] if several is not None else [])
-                emb = EmbeddedPdfSignature(reader, cand.field, cand.field_name)
+                emb = EmbeddedSignature(reader, cand.field, cand.field_name)
             except Exception as exc:
                 self.reports.append(unreadable(self, cand, exc))
                 continue
@@ -190,6 +224,9 @@ class Verifier(VerifierState):
                     self.reports.append(self._timeout_sig(cand.field_name))
                     continue
                 try:
+                    if isinstance(emb, SesEmbeddedSignature):
+                        self.reports.append(await verify_ses_signature(self, cand, emb))
+                        continue
                     self.reports.append(await verify_signature(self, cand, emb))
                 except Exception as exc:  # a signature pyhanko cannot even open: never a crash
                     logger.info("signature %s unreadable: %s", cand.field_name, exc)

@@ -7,6 +7,7 @@ import base64
 from typing import Any
 
 import pytest
+from asn1crypto import keys as asn1_keys
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -15,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import MetaData, select
 from sqlmodel import Session
 
+from pki.keys import KeyAlgorithm
 from pki.models import KeyRecord
 from tests.conftest import auth, make_resident_id
 
@@ -228,6 +230,12 @@ def test_no_private_key_in_clear_anywhere_in_the_database(
         key_ids = [k.id for k in session.exec(select(KeyRecord)).scalars()]  # type: ignore[call-overload]
         secrets: list[bytes] = []
         for key_id in key_ids:
+            if keystore.algorithm(session, key_id) is KeyAlgorithm.SM2:  # not a pyca key
+                pkcs8 = keystore._unlock(session, key_id)[1]
+                info = asn1_keys.PrivateKeyInfo.load(pkcs8)
+                scalar = info["private_key"].parsed["private_key"].native
+                secrets += [pkcs8, scalar.to_bytes(32, "big")]
+                continue
             private = keystore.private_key(session, key_id)
             pkcs8 = private.private_bytes(
                 serialization.Encoding.DER,
@@ -248,6 +256,6 @@ def test_no_private_key_in_clear_anywhere_in_the_database(
                         dump += bytes(value)
                     elif value is not None:
                         dump += str(value).encode()
-    assert len(key_ids) >= 7  # six CA/service keys + at least one enterprise key
+    assert len(key_ids) >= 13  # six CA/service keys, six SM2 ones, an enterprise key
     for secret in secrets:
         assert bytes(secret) not in dump

@@ -8,294 +8,45 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.services.webhooks import RetryPolicy
-from seals.documents import make_document
-from seals.envelopes import (
-    EnvelopeAction,
-    EnvelopeStateError,
-    EnvelopeStatus,
-    ParticipantStatus,
-    Routing,
-    next_status,
-    whose_turn,
+from seals.models_envelopes import Envelope
+from tests.app.conftest import (
+    SECRET,
+    Party,
+    Receiver,
+    create_envelope,
+    get_envelope,
+    party,
+    sign_turn,
+    verify_report,
+    wait_delivered,
 )
-from seals.fonts import find_cjk_font
-from seals.models_envelopes import Envelope, EnvelopeParticipant
 from tests.conftest import auth
-from tests.seals_registry.util import Org, make_org, problem_code, sha
-
-SECRET = "whsec-乙方甲方-0123456789"
-
-
-# --- a webhook receiver on 127.0.0.1 --------------------------------------------------------
-
-
-class Receiver:
-    """Records every POST; answers 500 to the first `fail_first`, then 204; 401 when the
-    signature does not match."""
-
-    def __init__(self, secret: str, fail_first: int = 0) -> None:
-        self.secret = secret.encode()
-        self.fail_first = fail_first
-        self.requests: list[tuple[dict[str, str], bytes, bool]] = []
-        self._lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                expected = "sha256=" + hmac.new(receiver.secret, body, hashlib.sha256).hexdigest()
-                valid = hmac.compare_digest(expected, headers.get("x-eseal-signature", ""))
-                with receiver._lock:
-                    receiver.requests.append((headers, body, valid))
-                    count = len(receiver.requests)
-                status = 401 if not valid else 500 if count <= receiver.fail_first else 204
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/eseal?tenant=1"
-
-    def wait_for(
-        self, count: int, timeout: float = 60.0
-    ) -> list[tuple[dict[str, str], bytes, bool]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if len(self.requests) >= count:
-                    return list(self.requests)
-            time.sleep(0.05)
-        raise AssertionError(f"expected {count} webhook requests, got {len(self.requests)}")
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture()
-def fast_retries(client: TestClient) -> Iterator[None]:
-    sender = client.app.state.webhook_worker.sender  # type: ignore[attr-defined]
-    before = sender.policy
-    sender.policy = RetryPolicy(base_seconds=0.2, factor=2, max_attempts=5, timeout_seconds=5)
-    yield
-    sender.policy = before
-
-
-@pytest.fixture()
-def receiver() -> Iterator[Receiver]:
-    server = Receiver(SECRET, fail_first=2)
-    yield server
-    server.close()
-
-
-# --- parties -----------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def contract_pdf() -> bytes:
-    font = find_cjk_font()
-    return make_document(
-        title="政府采购合同",
-        paragraphs=["甲方与乙方就办公设备采购达成如下协议。", "合同金额：人民币贰拾万元整。"],
-        pages=2,
-        font_path=font.path,
-        font_number=font.index,
-    )
-
-
-class Party:
-    """An organization taking part: its seals, a signer client holding grants on them, and
-    an approver (the admin)."""
-
-    def __init__(self, org: Org, *kinds: str, requires_approval: bool = False) -> None:
-        self.org = org
-        self.seals = {
-            kind: org.seal(kind, requires_approval=requires_approval)["id"] for kind in kinds
-        }
-        self.signer_id, self.signer = org.key("seals:read", "seals:use")
-        for seal_id in self.seals.values():
-            org.grant(seal_id, "client", self.signer_id)
-
-    def participant(self, kind: str, placement: dict[str, Any], **extra: Any) -> dict[str, Any]:
-        return {
-            "organization_id": self.org.id,
-            "seal_id": self.seals[kind],
-            "placement": placement,
-            **extra,
-        }
-
-    def approve(self, kind: str, document_sha256: str) -> None:
-        """File the usage request (用印申请) for exactly this revision and approve it."""
-        client = self.org.client
-        request = client.post(
-            f"/api/v1/seals/{self.seals[kind]}/usage-requests",
-            json={"purpose": "合同盖章", "document_sha256": document_sha256, "copies": 1},
-            headers=auth(self.signer),
-        )
-        assert request.status_code == 201, request.text
-        decided = client.post(
-            f"/api/v1/usage-requests/{request.json()['id']}/approve",
-            json={"note": "同意"},
-            headers=auth(self.org.admin),
-        )
-        assert decided.status_code == 200, decided.text
-
-
-def _party(
-    client: TestClient,
-    new_org: Any,
-    org_key: Any,
-    platform_key: str,
-    name: str,
-    *kinds: str,
-    requires_approval: bool = False,
-) -> Party:
-    org = make_org(client, new_org, org_key, platform_key, name=name)
-    return Party(org, *kinds, requires_approval=requires_approval)
-
-
-def _create(
-    client: TestClient,
-    key: str,
-    pdf: bytes,
-    body: dict[str, Any],
-    headers: dict[str, str] | None = None,
-) -> httpx.Response:
-    return client.post(
-        "/api/v1/envelopes",
-        files={"file": ("采购合同.pdf", pdf, "application/pdf")},
-        data={"envelope": json.dumps(body, ensure_ascii=False)},
-        headers={**auth(key), **(headers or {})},
-    )
-
-
-def _sign(
-    client: TestClient,
-    key: str,
-    envelope: dict[str, Any],
-    position: int,
-    headers: dict[str, str] | None = None,
-    **body: Any,
-) -> httpx.Response:
-    pid = envelope["participants"][position - 1]["id"]
-    return client.post(
-        f"/api/v1/envelopes/{envelope['id']}/participants/{pid}/sign",
-        json=body or None,
-        headers={**auth(key), **(headers or {})},
-    )
-
-
-def _get(client: TestClient, key: str, envelope_id: str) -> dict[str, Any]:
-    response = client.get(f"/api/v1/envelopes/{envelope_id}", headers=auth(key))
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
-def _verify(client: TestClient, pdf: bytes) -> dict[str, Any]:
-    response = client.post("/api/v1/verify", content=pdf)
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
-def _deliveries(client: TestClient, key: str, envelope_id: str) -> list[dict[str, Any]]:
-    response = client.get(f"/api/v1/envelopes/{envelope_id}/webhook-deliveries", headers=auth(key))
-    assert response.status_code == 200, response.text
-    return list(response.json())
-
-
-def _wait_delivered(
-    client: TestClient, key: str, envelope_id: str, timeout: float = 20.0
-) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        rows = _deliveries(client, key, envelope_id)
-        if rows and all(r["status"] != "pending" for r in rows):
-            return rows
-        time.sleep(0.1)
-    raise AssertionError(f"deliveries still pending: {_deliveries(client, key, envelope_id)}")
-
+from tests.seals_registry.util import make_org, problem_code, sha
 
 # --- scenario 3 -------------------------------------------------------------------------------
 
 
-def test_scenario_3_supplier_then_purchaser_with_approvals_and_a_signed_webhook(
+def _outsiders_see_nothing(
     client: TestClient,
     new_org: Any,
     org_key: Any,
     platform_key: str,
-    contract_pdf: bytes,
-    receiver: Receiver,
-    fast_retries: None,
+    envelope: dict[str, Any],
+    buyer: Party,
+    supplier: Party,
 ) -> None:
-    buyer = _party(
-        client, new_org, org_key, platform_key, "杭州市某采购中心", "contract",
-        requires_approval=True,
-    )  # fmt: skip
-    supplier = _party(
-        client, new_org, org_key, platform_key, "深圳某建设有限公司", "contract",
-        "legal_representative", requires_approval=True,
-    )  # fmt: skip
-    _, creator = buyer.org.key("envelopes:write")
-    body = {
-        "title": "政府采购合同（办公设备）",
-        "routing": "sequential",
-        "participants": [
-            supplier.participant(
-                "contract", {"type": "keyword", "keyword": "乙方（盖章）"}, level="B-T",
-                label="乙方",
-            ),
-            supplier.participant(
-                "legal_representative",
-                {"type": "keyword", "keyword": "乙方（盖章）", "offset_x_mm": 60},
-                level="B-T",
-                label="乙方法定代表人",
-            ),
-            buyer.participant(
-                "contract", {"type": "keyword", "keyword": "甲方（盖章）"}, label="甲方"
-            ),
-        ],
-        "expires_at": (datetime.now(UTC) + timedelta(days=7)).isoformat(),
-        "webhook": {"url": receiver.url, "secret": SECRET},
-    }  # fmt: skip
-    created = _create(client, creator, contract_pdf, body)
-    assert created.status_code == 201, created.text
-    envelope = created.json()
-    assert envelope["status"] == "in_progress"
-    assert envelope["document_sha256"] == sha(contract_pdf)
-    assert envelope["webhook_url"] == receiver.url
-    assert [p["may_sign_now"] for p in envelope["participants"]] == [True, False, False]
-
-    # 甲方 may not sign before 乙方 (sequential): 409, nothing recorded
-    early = _sign(client, buyer.signer, envelope, 3)
-    assert early.status_code == 409 and problem_code(early) == "envelope-not-your-turn"
-
     # an organization that takes no part does not see the envelope at all
     stranger = make_org(client, new_org, org_key, platform_key, name="无关公司")
     for response in (
         client.get(f"/api/v1/envelopes/{envelope['id']}", headers=auth(stranger.admin)),
-        _sign(client, stranger.admin, envelope, 1),
+        sign_turn(client, stranger.admin, envelope, 1),
         client.get(f"/api/v1/envelopes/{envelope['id']}/document", headers=auth(stranger.admin)),
         client.get(f"/api/v1/envelopes/{envelope['id']}/timeline", headers=auth(stranger.admin)),
     ):
@@ -306,62 +57,35 @@ def test_scenario_3_supplier_then_purchaser_with_approvals_and_a_signed_webhook(
         e["id"] for e in client.get("/api/v1/envelopes", headers=auth(supplier.signer)).json()
     ]
     # ... and the purchaser's client cannot act for the supplier's participant
-    wrong_party = _sign(client, buyer.signer, envelope, 1)
+    wrong_party = sign_turn(client, buyer.signer, envelope, 1)
     assert wrong_party.status_code == 403, wrong_party.text
 
-    # 乙方 contract seal: no approval yet -> refused, nothing spent or recorded
-    unapproved = _sign(client, supplier.signer, envelope, 1)
-    assert unapproved.status_code == 403 and "approv" in problem_code(unapproved)
-    assert _get(client, supplier.signer, envelope["id"])["current_revision"] == 0
 
-    supplier.approve("contract", envelope["document_sha256"])
-    retry_key = {"Idempotency-Key": "contract-2026-0042-seal-1"}
-    first = _sign(client, supplier.signer, envelope, 1, headers=retry_key)
-    assert first.status_code == 200, first.text
-    assert first.json()["revision"]["number"] == 1
-    again = _sign(client, supplier.signer, envelope, 1, headers=retry_key)
-    assert again.status_code == 200, again.text
-    assert again.headers["idempotent-replayed"] == "true"
-    assert again.json()["revision"] == first.json()["revision"]
-    revision_1 = first.json()["envelope"]["document_sha256"]
-    assert revision_1 == first.json()["revision"]["sha256"] != sha(contract_pdf)
-
-    # the legal-representative seal needs an approval for revision 1's hash, not the original
-    supplier.approve("legal_representative", sha(contract_pdf))
-    stale = _sign(client, supplier.signer, envelope, 2)
-    assert stale.status_code == 403 and "approv" in problem_code(stale), stale.text
-    supplier.approve("legal_representative", revision_1)
-    outdated = _sign(client, supplier.signer, envelope, 2, expected_revision=0)
-    assert outdated.status_code == 409 and problem_code(outdated) == "envelope-revision-stale"
-    second = _sign(client, supplier.signer, envelope, 2, expected_revision=1)
-    assert second.status_code == 200, second.text
-    revision_2 = second.json()["envelope"]["document_sha256"]
-
-    # 甲方 checks 乙方's seals before adding its own, then seals revision 2
-    current = client.get(f"/api/v1/envelopes/{envelope['id']}/document", headers=auth(buyer.signer))
-    assert current.status_code == 200 and sha(current.content) == revision_2
-    before = _verify(client, current.content)
-    assert before["indication"] == "TOTAL_PASSED" and len(before["signatures"]) == 2
-    buyer.approve("contract", revision_2)
-    third = _sign(client, buyer.signer, envelope, 3)
-    assert third.status_code == 200, third.text
-    done = third.json()["envelope"]
-    assert done["status"] == "completed" and done["current_revision"] == 3
-    assert [p["status"] for p in done["participants"]] == ["signed"] * 3
-    assert [p["revision"] for p in done["participants"]] == [1, 2, 3]
-
+def _final_document_verifies(
+    client: TestClient, done: dict[str, Any], creator: str, supplier: Party
+) -> None:
     # every revision is kept and downloadable; the final one verifies with all three seals
     for revision in done["revisions"]:
         pdf = client.get(revision["download_url"], headers=auth(supplier.signer))
         assert pdf.status_code == 200 and sha(pdf.content) == revision["sha256"]
     final = client.get(done["document_url"], headers=auth(creator))
     assert sha(final.content) == done["document_sha256"]
-    report = _verify(client, final.content)
+    report = verify_report(client, final.content)
     assert report["indication"] == "TOTAL_PASSED", report
     assert [s["indication"] for s in report["signatures"]] == ["TOTAL_PASSED"] * 3
     owners = [s["seal"]["owner"] for s in report["signatures"]]
     assert owners[0] == owners[1] == "深圳某建设有限公司" and owners[2] == "杭州市某采购中心"
 
+
+def _completion_webhook_then_timeline(
+    client: TestClient,
+    receiver: Receiver,
+    creator: str,
+    envelope: dict[str, Any],
+    done: dict[str, Any],
+    supplier: Party,
+    revision_1: str,
+) -> None:
     # the completion webhook: two failures, then delivered, every attempt signed
     requests = receiver.wait_for(3)
     assert all(valid for _, _, valid in requests)
@@ -373,7 +97,7 @@ def test_scenario_3_supplier_then_purchaser_with_approvals_and_a_signed_webhook(
     assert payload["data"]["envelope"]["document_sha256"] == done["document_sha256"]
     assert payload["data"]["envelope"]["status"] == "completed"
     assert len({body for _, body, _ in requests}) == 1, "retries send the same signed body"
-    [delivery] = _wait_delivered(client, creator, envelope["id"])
+    [delivery] = wait_delivered(client, creator, envelope["id"])
     assert delivery["status"] == "delivered" and delivery["attempts"] == 3
     assert [(a["status_code"], a["succeeded"]) for a in delivery["log"]] == [
         (500, False),
@@ -387,7 +111,7 @@ def test_scenario_3_supplier_then_purchaser_with_approvals_and_a_signed_webhook(
     # policy: 0.2 s after the first failure, 0.4 s after the second (never sooner)
     assert gaps[0] >= timedelta(seconds=0.19) and gaps[1] >= timedelta(seconds=0.39), gaps
     # the participant sees the envelope, not the creator's webhook
-    assert _get(client, supplier.signer, envelope["id"])["webhook_url"] is None
+    assert get_envelope(client, supplier.signer, envelope["id"])["webhook_url"] is None
     log = client.get(
         f"/api/v1/envelopes/{envelope['id']}/webhook-deliveries", headers=auth(supplier.signer)
     )
@@ -408,6 +132,120 @@ def test_scenario_3_supplier_then_purchaser_with_approvals_and_a_signed_webhook(
     assert SECRET not in json.dumps(timeline, ensure_ascii=False)
 
 
+def _legal_representative_signs_revision_1(
+    client: TestClient, envelope: dict[str, Any], supplier: Party, revision_1: str
+) -> str:
+    """The second seal needs an approval of revision 1 (not the original) and refuses a stale
+    expected revision; the hash of revision 2."""
+    contract_sha256 = envelope["document_sha256"]
+    supplier.approve("legal_representative", contract_sha256)
+    stale = sign_turn(client, supplier.signer, envelope, 2)
+    assert stale.status_code == 403 and "approv" in problem_code(stale), stale.text
+    supplier.approve("legal_representative", revision_1)
+    outdated = sign_turn(client, supplier.signer, envelope, 2, expected_revision=0)
+    assert outdated.status_code == 409 and problem_code(outdated) == "envelope-revision-stale"
+    second = sign_turn(client, supplier.signer, envelope, 2, expected_revision=1)
+    assert second.status_code == 200, second.text
+    return str(second.json()["envelope"]["document_sha256"])
+
+
+def _scenario_3_body(buyer: Party, supplier: Party, receiver: Receiver) -> dict[str, Any]:
+    """乙方's contract seal, then its legal representative beside it, then 甲方, in turn."""
+    return {
+        "title": "政府采购合同（办公设备）",
+        "routing": "sequential",
+        "participants": [
+            supplier.participant(
+                "contract", {"type": "keyword", "keyword": "乙方（盖章）"}, level="B-T",
+                label="乙方",
+            ),
+            supplier.participant(
+                "legal_representative",
+                {"type": "keyword", "keyword": "乙方（盖章）", "offset_x_mm": 60},
+                level="B-T",
+                label="乙方法定代表人",
+            ),
+            buyer.participant(
+                "contract", {"type": "keyword", "keyword": "甲方（盖章）"}, label="甲方"
+            ),
+        ],
+        "expires_at": (datetime.now(UTC) + timedelta(days=7)).isoformat(),
+        "webhook": {"url": receiver.url, "secret": SECRET},
+    }  # fmt: skip
+
+
+def test_scenario_3_supplier_then_purchaser_with_approvals_and_a_signed_webhook(
+    client: TestClient,
+    new_org: Any,
+    org_key: Any,
+    platform_key: str,
+    contract_pdf: bytes,
+    receiver: Receiver,
+    fast_retries: None,
+) -> None:
+    buyer = party(
+        client, new_org, org_key, platform_key, "杭州市某采购中心", "contract",
+        requires_approval=True,
+    )  # fmt: skip
+    supplier = party(
+        client, new_org, org_key, platform_key, "深圳某建设有限公司", "contract",
+        "legal_representative", requires_approval=True,
+    )  # fmt: skip
+    _, creator = buyer.org.key("envelopes:write")
+    body = _scenario_3_body(buyer, supplier, receiver)
+    created = create_envelope(client, creator, contract_pdf, body)
+    assert created.status_code == 201, created.text
+    envelope = created.json()
+    assert envelope["status"] == "in_progress"
+    assert envelope["document_sha256"] == sha(contract_pdf)
+    assert envelope["webhook_url"] == receiver.url
+    assert [p["may_sign_now"] for p in envelope["participants"]] == [True, False, False]
+
+    # 甲方 may not sign before 乙方 (sequential): 409, nothing recorded
+    early = sign_turn(client, buyer.signer, envelope, 3)
+    assert early.status_code == 409 and problem_code(early) == "envelope-not-your-turn"
+
+    _outsiders_see_nothing(client, new_org, org_key, platform_key, envelope, buyer, supplier)
+
+    # 乙方 contract seal: no approval yet -> refused, nothing spent or recorded
+    unapproved = sign_turn(client, supplier.signer, envelope, 1)
+    assert unapproved.status_code == 403 and "approv" in problem_code(unapproved)
+    assert get_envelope(client, supplier.signer, envelope["id"])["current_revision"] == 0
+
+    supplier.approve("contract", envelope["document_sha256"])
+    retry_key = {"Idempotency-Key": "contract-2026-0042-seal-1"}
+    first = sign_turn(client, supplier.signer, envelope, 1, headers=retry_key)
+    assert first.status_code == 200, first.text
+    assert first.json()["revision"]["number"] == 1
+    again = sign_turn(client, supplier.signer, envelope, 1, headers=retry_key)
+    assert again.status_code == 200, again.text
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["revision"] == first.json()["revision"]
+    revision_1 = first.json()["envelope"]["document_sha256"]
+    assert revision_1 == first.json()["revision"]["sha256"] != sha(contract_pdf)
+
+    revision_2 = _legal_representative_signs_revision_1(client, envelope, supplier, revision_1)
+
+    # 甲方 checks 乙方's seals before adding its own, then seals revision 2
+    current = client.get(f"/api/v1/envelopes/{envelope['id']}/document", headers=auth(buyer.signer))
+    assert current.status_code == 200 and sha(current.content) == revision_2
+    before = verify_report(client, current.content)
+    assert before["indication"] == "TOTAL_PASSED" and len(before["signatures"]) == 2
+    buyer.approve("contract", revision_2)
+    third = sign_turn(client, buyer.signer, envelope, 3)
+    assert third.status_code == 200, third.text
+    done = third.json()["envelope"]
+    assert done["status"] == "completed" and done["current_revision"] == 3
+    assert [p["status"] for p in done["participants"]] == ["signed"] * 3
+    assert [p["revision"] for p in done["participants"]] == [1, 2, 3]
+
+    _final_document_verifies(client, done, creator, supplier)
+
+    _completion_webhook_then_timeline(
+        client, receiver, creator, envelope, done, supplier, revision_1
+    )
+
+
 # --- decline, expiry, drafts -------------------------------------------------------------------
 
 
@@ -415,8 +253,8 @@ def test_scenario_3_supplier_then_purchaser_with_approvals_and_a_signed_webhook(
 def two_parties(
     client: TestClient, new_org: Any, org_key: Any, platform_key: str
 ) -> tuple[Party, Party]:
-    first = _party(client, new_org, org_key, platform_key, "杭州某县市场监督管理局", "official")
-    second = _party(client, new_org, org_key, platform_key, "杭州市市场监督管理局", "official")
+    first = party(client, new_org, org_key, platform_key, "杭州某县市场监督管理局", "official")
+    second = party(client, new_org, org_key, platform_key, "杭州市市场监督管理局", "official")
     return first, second
 
 
@@ -448,7 +286,7 @@ def test_a_participant_declines_and_the_envelope_stops(
     hook = Receiver(SECRET)
     try:
         body = _parallel(first, second, webhook={"url": hook.url, "secret": SECRET})
-        created = _create(client, first.org.admin, contract_pdf, body)
+        created = create_envelope(client, first.org.admin, contract_pdf, body)
         assert created.status_code == 201, created.text
         envelope = created.json()
         assert [p["may_sign_now"] for p in envelope["participants"]] == [True, True]
@@ -460,12 +298,12 @@ def test_a_participant_declines_and_the_envelope_stops(
         assert declined.status_code == 200, declined.text
         assert declined.json()["status"] == "declined"
         assert declined.json()["participants"][1]["decline_reason"] == "金额有误"
-        late = _sign(client, first.signer, envelope, 1)
+        late = sign_turn(client, first.signer, envelope, 1)
         assert late.status_code == 409, late.text
         [(_, raw, valid)] = hook.wait_for(1)
         assert valid and json.loads(raw)["event"] == "envelope.declined"
         assert json.loads(raw)["data"]["envelope"]["reason"] == "金额有误"
-        [delivery] = _wait_delivered(client, first.org.admin, envelope["id"])
+        [delivery] = wait_delivered(client, first.org.admin, envelope["id"])
         assert delivery["status"] == "delivered" and delivery["attempts"] == 1
     finally:
         hook.close()
@@ -485,16 +323,16 @@ def test_an_envelope_past_its_expiry_refuses_signing_and_reports_expired(
         body = _parallel(
             first, second, expires_at=soon, webhook={"url": hook.url, "secret": SECRET}
         )
-        envelope = _create(client, first.org.admin, contract_pdf, body).json()
+        envelope = create_envelope(client, first.org.admin, contract_pdf, body).json()
         with Session(engine) as session:  # the clock moves past the expiry
             row = session.get(Envelope, envelope["id"])
             assert row is not None
             row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
             session.add(row)
             session.commit()
-        refused = _sign(client, first.signer, envelope, 1)
+        refused = sign_turn(client, first.signer, envelope, 1)
         assert refused.status_code == 409 and problem_code(refused) == "envelope-expired"
-        assert _get(client, second.signer, envelope["id"])["status"] == "expired"
+        assert get_envelope(client, second.signer, envelope["id"])["status"] == "expired"
         client.app.state.webhook_worker.wake()  # type: ignore[attr-defined]
         [(_, raw, valid)] = hook.wait_for(1)
         assert valid and json.loads(raw)["event"] == "envelope.expired"
@@ -511,11 +349,13 @@ def test_a_draft_is_sent_then_cancelled_by_its_creator_only(
     client: TestClient, two_parties: tuple[Party, Party], contract_pdf: bytes
 ) -> None:
     first, second = two_parties
-    created = _create(client, first.org.admin, contract_pdf, _parallel(first, second, send=False))
+    created = create_envelope(
+        client, first.org.admin, contract_pdf, _parallel(first, second, send=False)
+    )
     envelope = created.json()
     assert envelope["status"] == "draft"
     assert all(not p["may_sign_now"] for p in envelope["participants"])
-    draft_sign = _sign(client, first.signer, envelope, 1)
+    draft_sign = sign_turn(client, first.signer, envelope, 1)
     assert draft_sign.status_code == 409, draft_sign.text
     not_creator = client.post(
         f"/api/v1/envelopes/{envelope['id']}/send", headers=auth(second.org.admin)
@@ -523,7 +363,7 @@ def test_a_draft_is_sent_then_cancelled_by_its_creator_only(
     assert not_creator.status_code == 403
     sent = client.post(f"/api/v1/envelopes/{envelope['id']}/send", headers=auth(first.org.admin))
     assert sent.status_code == 200 and sent.json()["status"] == "in_progress"
-    signed = _sign(client, second.signer, envelope, 2)  # parallel: the second may go first
+    signed = sign_turn(client, second.signer, envelope, 2)  # parallel: the second may go first
     assert signed.status_code == 200, signed.text
     cancelled = client.post(
         f"/api/v1/envelopes/{envelope['id']}/cancel",
@@ -533,7 +373,7 @@ def test_a_draft_is_sent_then_cancelled_by_its_creator_only(
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     again = client.post(f"/api/v1/envelopes/{envelope['id']}/cancel", headers=auth(first.org.admin))
     assert again.status_code == 409
-    assert _sign(client, first.signer, envelope, 1).status_code == 409
+    assert sign_turn(client, first.signer, envelope, 1).status_code == 409
 
 
 # --- bad input -------------------------------------------------------------------------------
@@ -596,9 +436,9 @@ def test_bad_envelopes_are_refused_with_problems_and_leave_nothing(
             headers=auth(admin),
         )
         assert (response.status_code, problem_code(response)) == (status, code), response.text
-    assert "participant 1" in _create(client, admin, contract_pdf, keyword).json()["detail"]
+    assert "participant 1" in create_envelope(client, admin, contract_pdf, keyword).json()["detail"]
     _, reader = first.org.key("seals:use")
-    forbidden = _create(client, reader, contract_pdf, good)
+    forbidden = create_envelope(client, reader, contract_pdf, good)
     assert forbidden.status_code == 403
     assert count() == before
     missing = client.get("/api/v1/envelopes/0123456789abcdef0123456789abcdef", headers=auth(admin))
@@ -612,46 +452,18 @@ def test_creating_with_an_idempotency_key_makes_one_envelope(
     first, second = two_parties
     body = _parallel(first, second)
     key = {"Idempotency-Key": "envelope-2026-0007"}
-    one = _create(client, first.org.admin, contract_pdf, body, headers=key)
-    two = _create(client, first.org.admin, contract_pdf, body, headers=key)
+    one = create_envelope(client, first.org.admin, contract_pdf, body, headers=key)
+    two = create_envelope(client, first.org.admin, contract_pdf, body, headers=key)
     assert one.status_code == two.status_code == 201
     assert one.json()["id"] == two.json()["id"]
     assert two.headers["idempotent-replayed"] == "true"
-    other = _create(client, first.org.admin, contract_pdf, {**body, "title": "另一份"}, headers=key)
+    other = create_envelope(
+        client, first.org.admin, contract_pdf, {**body, "title": "另一份"}, headers=key
+    )
     assert other.status_code == 409
 
 
 # --- the domain rules --------------------------------------------------------------------------
-
-
-def _p(position: int, status: ParticipantStatus) -> EnvelopeParticipant:
-    return EnvelopeParticipant(
-        id=f"p{position}",
-        envelope_id="e",
-        position=position,
-        organization_id="o",
-        seal_id="s",
-        placement="{}",
-        level="B-B",
-        status=status.value,
-    )
-
-
-def test_turns_and_transitions() -> None:
-    waiting, signed = ParticipantStatus.WAITING, ParticipantStatus.SIGNED
-    rows = [_p(2, waiting), _p(1, signed), _p(3, waiting)]
-    assert whose_turn(Routing.SEQUENTIAL, rows) == ["p2"]
-    assert whose_turn(Routing.PARALLEL, rows) == ["p2", "p3"]
-    assert whose_turn(Routing.PARALLEL, [*rows, _p(4, ParticipantStatus.DECLINED)]) == []
-    assert whose_turn(Routing.SEQUENTIAL, [_p(1, signed)]) == []
-    assert next_status("draft", EnvelopeAction.SEND) is EnvelopeStatus.IN_PROGRESS
-    assert next_status("in_progress", EnvelopeAction.COMPLETE) is EnvelopeStatus.COMPLETED
-    for status in ("completed", "declined", "expired", "cancelled"):
-        for action in EnvelopeAction:
-            with pytest.raises(EnvelopeStateError):
-                next_status(status, action)
-    with pytest.raises(EnvelopeStateError):
-        next_status("draft", EnvelopeAction.SIGN)
 
 
 def test_the_worker_survives_a_nested_lifespan() -> None:
@@ -710,17 +522,17 @@ def test_personal_signatures_with_pins_then_the_agency_seal(
             },
         ],
     }
-    envelope = _create(client, agency.admin, contract_pdf, body).json()
-    wrong = _sign(client, signer, envelope, 1, pin="000001")
+    envelope = create_envelope(client, agency.admin, contract_pdf, body).json()
+    wrong = sign_turn(client, signer, envelope, 1, pin="000001")
     assert wrong.status_code == 403 and problem_code(wrong) == "seal-pin-wrong", wrong.text
-    assert _get(client, signer, envelope["id"])["current_revision"] == 0
-    first = _sign(client, signer, envelope, 1, pin="602913")
+    assert get_envelope(client, signer, envelope["id"])["current_revision"] == 0
+    first = sign_turn(client, signer, envelope, 1, pin="602913")
     assert first.status_code == 200, first.text
-    second = _sign(client, signer, envelope, 2)
+    second = sign_turn(client, signer, envelope, 2)
     assert second.status_code == 200, second.text
     assert second.json()["envelope"]["status"] == "completed"
     final = client.get(second.json()["envelope"]["document_url"], headers=auth(agency.admin))
-    report = _verify(client, final.content)
+    report = verify_report(client, final.content)
     assert report["indication"] == "TOTAL_PASSED", report
     assert len(report["signatures"]) == 2
 

@@ -80,7 +80,7 @@ def test_a_full_class_answers_503_at_once_while_other_classes_are_served(
             time.sleep(0.01)
         started = time.monotonic()
         refused = client.get("/api/v1/test-slow")
-        assert time.monotonic() - started < 2  # immediate, not after the 30 s wait
+        assert time.monotonic() - started < 10  # at once, not after the 30 s wait
         assert refused.status_code == 503
         assert refused.headers["content-type"].startswith(PROBLEM)
         assert refused.headers["retry-after"] == "3"

@@ -52,7 +52,7 @@ def _raised_codes() -> set[str]:
     }
     return (
         codes
-        | set(app_errors._HTTP_CODES.values())
+        | set(app_errors.CODE_BY_HTTP_STATUS.values())
         | {
             "invalid-input",
             "conflict",

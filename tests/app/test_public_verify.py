@@ -23,8 +23,6 @@ from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from app.ratelimit import RateLimiter
-from seals.documents import make_document
-from seals.fonts import find_cjk_font
 from seals.placement import PDFIUM_LOCK
 from seals.thumbnails import TONE_RGB, MarkTone
 from tests.conftest import auth
@@ -38,21 +36,6 @@ def fresh_client(app: Any) -> TestClient:
     n = next(_addresses)
     return TestClient(
         app, raise_server_exceptions=False, client=(f"198.51.{100 + n // 250}.{n % 250}", 40000)
-    )
-
-
-@pytest.fixture(scope="module")
-def contract_pdf() -> bytes:
-    font = find_cjk_font()
-    return make_document(
-        title="电子保函",
-        paragraphs=[
-            "兹有杭州青禾科技有限公司参加杭州市某道路改造工程施工投标。",
-            "担保金额：人民币伍拾万元整。",
-        ],
-        pages=2,
-        font_path=font.path,
-        font_number=font.index,
     )
 
 

@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.app.test_public_verify import (  # noqa: F401 - fixtures used by name
-    contract_pdf,
     fresh_client,
     sealed,
 )

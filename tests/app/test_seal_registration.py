@@ -81,7 +81,8 @@ def test_registration_creates_the_enterprise_and_its_active_standard_seals(
     org_id = body["organization_id"]
     events = rows(engine, select(AuditEvent.action).where(AuditEvent.organization_id == org_id))
     assert events.count("organization.register") == 1
-    assert events.count("seal.create") == 5 and events.count("certificate.issue") == 5
+    assert events.count("seal.create") == 5
+    assert events.count("certificate.issue") == 10  # an ECDSA and an SM2 certificate each
 
 
 def test_any_failure_leaves_nothing_behind(

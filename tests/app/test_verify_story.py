@@ -14,8 +14,8 @@ from seals.report_text import split_library_text
 from tests.app import test_public_verify as public
 from tests.conftest import auth
 
-# the sealed contract of the public page's tests (fixtures shared by name)
-contract_pdf = public.contract_pdf
+# the sealed contract of the public page's tests (fixtures shared by name; contract_pdf is the
+# root conftest's)
 sealed = public.sealed
 fresh_client = public.fresh_client
 _pdf_text = public._pdf_text

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import auth, make_resident_id, make_uscc
+from tests.support import documents
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -163,35 +164,69 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
+def signed_in_page(
+    chromium: Any,
+    live_server: str,
+    username: str,
+    *,
+    width: int = 1360,
+    lang: str = "zh-CN",
+    timeout_ms: int = 20_000,
+) -> tuple[Any, Any]:
+    """A new browser context (own cookies) signed in as `username`, at the console home, and
+    its page; the page collects the browser's console errors in ``page.console_errors``."""
+    context = chromium.new_context(
+        base_url=live_server,
+        locale=lang,
+        viewport={"width": width, "height": 900},
+        accept_downloads=True,
+    )
+    context.set_default_timeout(timeout_ms)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on(
+        "console",
+        lambda m: errors.append(f"{m.text} {m.location.get('url')}") if m.type == "error" else None,
+    )
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.console_errors = errors
+    page.goto("/console/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/console/")
+    return context, page
+
+
+def upload_for_signing(
+    browser: TestClient,
+    *,
+    filename: str = "采购合同.pdf",
+    title: str = "采购合同",
+    paragraphs: tuple[str, ...] = ("采购内容见附件。",),
+    pages: int = 1,
+) -> str:
+    """Upload a contract on the sign page as the signed-in `browser`; the document's id."""
+    pdf = documents.contract_pdf(pages, title=title, paragraphs=paragraphs)
+    start = browser.get("/console/sign")
+    uploaded = browser.post(
+        "/console/sign/upload",
+        data={"csrf_token": csrf_of(start.text)},
+        files={"file": (filename, pdf, "application/pdf")},
+        follow_redirects=False,
+    )
+    assert uploaded.status_code == 303, uploaded.text
+    return str(uploaded.headers["location"].rsplit("/", 1)[1])
+
+
 @pytest.fixture()
 def open_page(chromium: Any, live_server: str) -> Iterator[Callable[..., Any]]:
     """A new browser context (own cookies) signed in as `username`, at the console home."""
     contexts: list[Any] = []
 
     def make(username: str, *, lang: str = "zh-CN") -> Any:
-        context = chromium.new_context(
-            base_url=live_server,
-            locale=lang,
-            viewport={"width": 1360, "height": 900},
-            accept_downloads=True,
-        )
-        context.set_default_timeout(20_000)
+        context, page = signed_in_page(chromium, live_server, username, lang=lang)
         contexts.append(context)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on(
-            "console",
-            lambda m: (
-                errors.append(f"{m.text} {m.location.get('url')}") if m.type == "error" else None
-            ),
-        )
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.console_errors = errors
-        page.goto("/console/login")
-        page.get_by_label("用户名").fill(username)
-        page.get_by_label("密码").fill(PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url("**/console/")
         return page
 
     yield make

@@ -15,23 +15,17 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from seals.documents import make_document
-from seals.fonts import find_cjk_font
 from tests.console.conftest import ConsoleOrg, grant_person, make_console_org, make_seal
+from tests.support import documents
 
 
 @pytest.fixture(scope="module")
 def contract_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    font = find_cjk_font()
-    pdf = make_document(
-        title="政府采购合同",
-        paragraphs=[
+    pdf = documents.contract_pdf(
+        paragraphs=(
             "甲方与乙方就杭州市某道路改造工程施工达成如下协议。",
             "合同金额：人民币伍拾万元整（¥500,000.00）。",
-        ],
-        pages=2,
-        font_path=font.path,
-        font_number=font.index,
+        )
     )
     path = tmp_path_factory.mktemp("pdf") / "政府采购合同.pdf"
     path.write_bytes(pdf)

@@ -11,26 +11,18 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.console.conftest import PASSWORD, ConsoleOrg, grant_person, make_console_org, make_seal
+from tests.console.conftest import (
+    ConsoleOrg,
+    grant_person,
+    make_console_org,
+    make_seal,
+    signed_in_page,
+)
 
 
 @pytest.fixture(scope="module")
 def journey_org(client: TestClient, platform_key: str) -> ConsoleOrg:
     return make_console_org(client, platform_key, "宁波东港物流有限公司")
-
-
-def _signed_in(chromium: Any, live_server: str, username: str, width: int) -> tuple[Any, Any]:
-    context = chromium.new_context(
-        base_url=live_server, locale="zh-CN", viewport={"width": width, "height": 900}
-    )
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-    page.goto("/console/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/console/")
-    return context, page
 
 
 @pytest.mark.parametrize("width", [1280, 390])
@@ -45,7 +37,9 @@ def test_template_to_sealed_document_and_its_result(
 ) -> None:
     seal = make_seal(client, platform_key, journey_org.id, f"东港合同章（{width}）")
     grant_person(client, platform_key, seal["id"], journey_org.people["signer"])
-    context, page = _signed_in(chromium, live_server, journey_org.users["signer"], width)
+    context, page = signed_in_page(
+        chromium, live_server, journey_org.users["signer"], width=width, timeout_ms=30_000
+    )
     try:
         assert "欢迎，李娜" in page.locator("h1").inner_text()
         page.goto("/console/templates?name=two-party-contract")
@@ -80,7 +74,9 @@ def test_a_refusal_says_what_to_do_and_links_to_the_fix(
         client, platform_key, journey_org.id, f"东港审批章（{width}）", requires_approval=True
     )
     grant_person(client, platform_key, seal["id"], journey_org.people["signer"])
-    context, page = _signed_in(chromium, live_server, journey_org.users["signer"], width)
+    context, page = signed_in_page(
+        chromium, live_server, journey_org.users["signer"], width=width, timeout_ms=30_000
+    )
     try:
         page.goto("/console/templates?name=two-party-contract")
         page.locator("#tpl-seal").select_option(seal["id"])

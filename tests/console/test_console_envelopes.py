@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.console.envelope_pages import spec_from_form
+from app.console.envelope_forms import spec_from_form
 from app.errors import InvalidInput
 from seals.documents import make_document
 from seals.fonts import find_cjk_font

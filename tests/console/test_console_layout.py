@@ -11,15 +11,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from seals.documents import make_document
-from seals.fonts import find_cjk_font
 from tests.console.conftest import (
-    PASSWORD,
     ConsoleOrg,
     csrf_of,
     grant_person,
     make_console_org,
     make_seal,
+    signed_in_page,
+    upload_for_signing,
 )
 
 Login = Callable[[str], TestClient]
@@ -31,26 +30,6 @@ def layout_org(client: TestClient, platform_key: str) -> ConsoleOrg:
     return make_console_org(client, platform_key, "杭州西湖智慧城市建设运营管理有限公司")
 
 
-def _upload(browser: TestClient) -> str:
-    font = find_cjk_font()
-    pdf = make_document(
-        title="政务服务平台运维服务合同（长标题用于检查换行）",
-        paragraphs=["甲乙双方就运维事项订立本合同。"],
-        pages=2,
-        font_path=font.path,
-        font_number=font.index,
-    )
-    start = browser.get("/console/sign")
-    uploaded = browser.post(
-        "/console/sign/upload",
-        data={"csrf_token": csrf_of(start.text)},
-        files={"file": ("政务服务平台运维服务合同-第二版-最终稿.pdf", pdf, "application/pdf")},
-        follow_redirects=False,
-    )
-    assert uploaded.status_code == 303, uploaded.text
-    return str(uploaded.headers["location"].rsplit("/", 1)[1])
-
-
 def _pages(
     client: TestClient, platform_key: str, org: ConsoleOrg, signed_in: Login
 ) -> dict[str, list[tuple[str, str]]]:
@@ -59,7 +38,13 @@ def _pages(
     make_seal(client, platform_key, org.id, "审批用公章", kind="official", requires_approval=True)
     grant_person(client, platform_key, seal["id"], org.people["signer"])
     signer = signed_in(org.users["signer"])
-    document_id = _upload(signer)
+    document_id = upload_for_signing(
+        signer,
+        filename="政务服务平台运维服务合同-第二版-最终稿.pdf",
+        title="政务服务平台运维服务合同（长标题用于检查换行）",
+        paragraphs=("甲乙双方就运维事项订立本合同。",),
+        pages=2,
+    )
     page = signer.get(f"/console/sign/{document_id}").text
     signed = signer.post(
         f"/console/sign/{document_id}",
@@ -106,20 +91,6 @@ def _pages(
     }
 
 
-def _login(chromium: Any, live_server: str, username: str, width: int) -> tuple[Any, Any]:
-    context = chromium.new_context(
-        base_url=live_server, locale="zh-CN", viewport={"width": width, "height": 900}
-    )
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    page.goto("/console/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/console/")
-    return context, page
-
-
 OVERFLOW = """() => {
   const root = document.documentElement;
   const wide = [...document.querySelectorAll('body *')]
@@ -152,7 +123,9 @@ def test_no_console_page_scrolls_sideways_on_a_phone(
         login_page.screenshot(path=str(artifacts / f"layout-{width}-login.png"), full_page=True)
         anonymous.close()
         for role, visits in pages.items():
-            context, page = _login(chromium, live_server, layout_org.users[role], width)
+            context, page = signed_in_page(
+                chromium, live_server, layout_org.users[role], width=width
+            )
             try:
                 for name, path in visits:
                     page.goto(path)

@@ -9,9 +9,13 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from seals.documents import make_document
-from seals.fonts import find_cjk_font
-from tests.console.conftest import ConsoleOrg, csrf_of, grant_person, make_seal
+from tests.console.conftest import (
+    ConsoleOrg,
+    csrf_of,
+    grant_person,
+    make_seal,
+    upload_for_signing,
+)
 
 Login = Callable[[str], TestClient]
 ENGLISH_SENTENCE = re.compile(r"[A-Za-z]{2,}(?:[ ,;:'’]+[A-Za-z]{2,}){2,}")
@@ -23,26 +27,6 @@ def _alert(html: str) -> str:
     return match.group(1)
 
 
-def _upload(browser: TestClient) -> str:
-    font = find_cjk_font()
-    pdf = make_document(
-        title="采购合同",
-        paragraphs=["乙方（盖章）"],
-        pages=1,
-        font_path=font.path,
-        font_number=font.index,
-    )
-    start = browser.get("/console/sign")
-    uploaded = browser.post(
-        "/console/sign/upload",
-        data={"csrf_token": csrf_of(start.text)},
-        files={"file": ("采购合同.pdf", pdf, "application/pdf")},
-        follow_redirects=False,
-    )
-    assert uploaded.status_code == 303, uploaded.text
-    return str(uploaded.headers["location"].rsplit("/", 1)[1])
-
-
 def test_a_refused_seal_use_names_the_seal_and_links_to_the_fix(
     client: TestClient, platform_key: str, console_org: ConsoleOrg, signed_in: Login
 ) -> None:
@@ -50,7 +34,7 @@ def test_a_refused_seal_use_names_the_seal_and_links_to_the_fix(
     granted = make_seal(client, platform_key, console_org.id, "青禾合同章（已授权）")
     grant_person(client, platform_key, granted["id"], console_org.people["signer"])
     signer = signed_in(console_org.users["signer"])
-    document_id = _upload(signer)
+    document_id = upload_for_signing(signer, paragraphs=("乙方（盖章）",))
     form = signer.get(f"/console/sign/{document_id}")
     place = {"mode": "click", "page": "1", "x_mm": "100", "y_mm": "100", "level": "B-B"}
 

@@ -11,31 +11,15 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from seals.documents import make_document
-from seals.fonts import find_cjk_font
-from tests.console.conftest import ConsoleOrg, csrf_of, grant_person, make_seal
+from tests.console.conftest import (
+    ConsoleOrg,
+    csrf_of,
+    grant_person,
+    make_seal,
+    upload_for_signing,
+)
 
 Login = Callable[[str], TestClient]
-
-
-def _upload(browser: TestClient) -> str:
-    font = find_cjk_font()
-    pdf = make_document(
-        title="采购合同",
-        paragraphs=["采购内容见附件。"],
-        pages=1,
-        font_path=font.path,
-        font_number=font.index,
-    )
-    start = browser.get("/console/sign")
-    uploaded = browser.post(
-        "/console/sign/upload",
-        data={"csrf_token": csrf_of(start.text)},
-        files={"file": ("采购合同.pdf", pdf, "application/pdf")},
-        follow_redirects=False,
-    )
-    assert uploaded.status_code == 303, uploaded.text
-    return str(uploaded.headers["location"].rsplit("/", 1)[1])
 
 
 def _options(html: str, select_id: str) -> set[str]:
@@ -64,7 +48,7 @@ def test_only_usable_seals_are_offered_and_keyword_offsets_move_the_seal(
         grant_person(client, platform_key, seal["id"], console_org.people["signer"])
 
     signer = signed_in(console_org.users["signer"])
-    document_id = _upload(signer)
+    document_id = upload_for_signing(signer)
     form = signer.get(f"/console/sign/{document_id}").text
     offered = _options(form, "seal")
     assert granted["id"] in offered and needs_approval["id"] in offered
@@ -103,6 +87,6 @@ def test_a_signer_without_grants_is_told_whom_to_ask(
     org = make_console_org(client, platform_key, "宁波某贸易有限公司")
     make_seal(client, platform_key, org.id, "宁波合同章")
     signer = signed_in(org.users["signer"])
-    form = signer.get(f"/console/sign/{_upload(signer)}").text
+    form = signer.get(f"/console/sign/{upload_for_signing(signer)}").text
     assert 'id="no-usable-seal"' in form and "印章管理员" in form
     assert _options(form, "seal") == set()

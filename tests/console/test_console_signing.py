@@ -203,3 +203,44 @@ def test_signature_image_upload(signed_in: Login, console_org: ConsoleOrg) -> No
         files={"image": ("签名.png", b"GIF89a not a png", "image/png")},
     )
     assert not_an_image.status_code == 422 and "PNG" in not_an_image.text
+
+
+def test_the_sign_form_offers_the_format(
+    signed_in: Login, console_org: ConsoleOrg, contract_seal: str, contract: bytes
+) -> None:
+    """pades / sm2-cms / gbt38540 are offered; an SM2 format on a seal without an SM2
+    certificate is refused with its problem (nothing signed); pades signs as before."""
+    signer = signed_in(console_org.users["signer"])
+    document_id = _upload(signer, contract)
+    form = signer.get(f"/console/sign/{document_id}")
+    for value in ("pades", "sm2-cms", "gbt38540"):
+        assert f'<option value="{value}"' in form.text
+    with Session(signer.app.state.services.engine) as session:  # type: ignore[attr-defined]
+        seal = session.get(Seal, contract_seal)
+        assert seal is not None
+        has_sm2 = getattr(seal, "sm2_certificate_id", None) is not None
+    placed = {"seal_id": contract_seal, "mode": "cross"}
+    if not has_sm2:
+        refused = _sign(signer, document_id, format="sm2-cms", **placed)
+        assert refused.status_code == 422 and "SM2" in refused.text
+    else:
+        sm2 = _signed_pdf(signer, _sign(signer, document_id, format="sm2-cms", **placed))
+        assert b"/adbe.pkcs7.detached" in sm2
+    pades = _signed_pdf(signer, _sign(signer, document_id, format="pades", **placed))
+    assert len(_signatures(pades)) == 1
+
+
+def test_the_seal_page_shows_sm2_and_offers_the_seal_data(
+    signed_in: Login, console_org: ConsoleOrg, contract_seal: str
+) -> None:
+    from seals.gbt38540 import parse_seal
+
+    admin = signed_in(console_org.users["org_admin"])
+    page = admin.get(f"/console/seals/{contract_seal}")
+    assert page.status_code == 200
+    assert 'id="seal-algorithms"' in page.text and "SM2/SM3" in page.text
+    assert f'href="/console/seals/{contract_seal}/eseal"' in page.text
+    download = admin.get(f"/console/seals/{contract_seal}/eseal")
+    assert download.status_code == 200, download.text
+    assert download.headers["content-type"] == "application/octet-stream"
+    assert parse_seal(download.content).es_id in download.headers["content-disposition"]

@@ -12,8 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -22,6 +20,7 @@ from pki.authority import Authority
 from pki.hierarchy import HierarchyConfig, HierarchyResult, ensure_hierarchy
 from pki.keys import SoftwareKeyStore
 from pki.profiles import ProfileSet
+from tests.support.pki import write_pem  # noqa: F401 (tests import it from here)
 
 FIXED_NOW = datetime(2025, 6, 1, 8, 0, 0, tzinfo=UTC)
 BASE_URL = "http://pki.eseal.example.com"
@@ -90,11 +89,6 @@ def db(ec_pki: PkiFixture) -> Iterator[Session]:
     with ec_pki.session() as session:
         yield session
         session.commit()
-
-
-def write_pem(path: Path, *certificates: x509.Certificate) -> Path:
-    path.write_bytes(b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificates))
-    return path
 
 
 def run_tool(*args: str | Path) -> subprocess.CompletedProcess[str]:

@@ -20,30 +20,13 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from pki.keys import MemoryKeySigner
+from tests.support.pki import Entity, issue, name, write_pem
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 """Real time: openssl checks CRL/OCSP freshness against the wall clock."""
-
-
-@dataclass(frozen=True)
-class Entity:
-    cert: x509.Certificate
-    key: ec.EllipticCurvePrivateKey
-    pem: Path
-
-    @property
-    def der(self) -> bytes:
-        return self.cert.public_bytes(serialization.Encoding.DER)
-
-    @property
-    def signer(self) -> MemoryKeySigner:
-        """The key as a `KeySigner`, the way the protocol builders sign."""
-        return MemoryKeySigner(self.key)
 
 
 @dataclass(frozen=True)
@@ -61,16 +44,6 @@ class Hierarchy:
     chain_pem: Path  # issuing + root
 
 
-def _name(cn: str) -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "eseal test"),
-            x509.NameAttribute(NameOID.COMMON_NAME, cn),
-        ]
-    )
-
-
 def _issue(
     *,
     directory: Path,
@@ -84,68 +57,19 @@ def _issue(
     eku_critical: bool = False,
     ocsp_nocheck: bool = False,
 ) -> Entity:
-    key = ec.generate_private_key(curve)
-    subject = _name(cn)
-    issuer_name = issuer.cert.subject if issuer else subject
-    signing_key = issuer.key if issuer else key
-    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - timedelta(days=1))
-        .not_valid_after(NOW + timedelta(days=365 * (10 if ca else 1)))
-        .add_extension(ski, critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                (issuer.key if issuer else key).public_key()
-            ),
-            critical=False,
-        )
+    """A certificate of the protocol tests' hierarchy (leaves valid a year), written as PEM."""
+    made = issue(
+        name(cn),
+        issuer=issuer,
+        ca=ca,
+        curve=curve,
+        path_length=path_length,
+        eku=eku,
+        eku_critical=eku_critical,
+        ocsp_nocheck=ocsp_nocheck,
+        not_after=NOW + timedelta(days=365 * (10 if ca else 1)),
     )
-    if ca:
-        builder = builder.add_extension(
-            x509.BasicConstraints(ca=True, path_length=path_length), critical=True
-        ).add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-    else:
-        builder = builder.add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=not eku,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-    if eku:
-        builder = builder.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=eku_critical)
-    if ocsp_nocheck:
-        builder = builder.add_extension(x509.OCSPNoCheck(), critical=False)
-    algorithm = hashes.SHA384() if isinstance(signing_key.curve, ec.SECP384R1) else hashes.SHA256()
-    cert = builder.sign(signing_key, algorithm)
-    pem = directory / filename
-    pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return Entity(cert=cert, key=key, pem=pem)
+    return Entity(made.cert, made.key, write_pem(directory / filename, made.cert))
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from seals.documents import make_document
-from seals.fonts import find_cjk_font
 from tests.conftest import auth, make_uscc
 from tests.seals_registry.util import Org, make_org
 
@@ -83,17 +81,6 @@ def enterprise(client: TestClient, registered: dict[str, Any], org_key: Any, pla
         uscc=registered["uscc"],
         admin=org_key(registered["organization_id"]),
         platform=platform,
-    )
-
-
-def contract_pdf(pages: int = 2) -> bytes:
-    font = find_cjk_font()
-    return make_document(
-        title="技术服务合同",
-        paragraphs=["甲方委托乙方提供软件开发服务。", "合同金额：人民币壹拾万元整。"],
-        pages=pages,
-        font_path=font.path,
-        font_number=font.index,
     )
 
 

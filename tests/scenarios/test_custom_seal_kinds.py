@@ -11,8 +11,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.conftest import auth
-from tests.scenarios.helpers import contract_pdf, sign
+from tests.scenarios.helpers import sign
 from tests.seals_registry.util import TEST_DPI, Org, make_org, problem_code
+from tests.support.documents import contract_pdf
 
 
 def _hospital(client: TestClient, new_org: Any, org_key: Any, platform_key: str) -> Org:

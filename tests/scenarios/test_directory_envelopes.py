@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from seals.evidence_check import check_package
 from tests.conftest import auth
-from tests.scenarios.helpers import contract_pdf
 from tests.seals_registry.util import Org, make_org, problem_code
+from tests.support.documents import contract_pdf
 
 A_KEYWORD = {"type": "coordinates", "page": 1, "x_mm": 60, "y_mm": 240}
 B_KEYWORD = {"type": "coordinates", "page": 1, "x_mm": 150, "y_mm": 240}

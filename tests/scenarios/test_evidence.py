@@ -20,8 +20,9 @@ from fastapi.testclient import TestClient
 from seals.evidence import MANIFEST, MANIFEST_STAMP, ROOT
 from seals.evidence_check import check_package
 from tests.conftest import auth
-from tests.scenarios.helpers import contract_pdf, sign
+from tests.scenarios.helpers import sign
 from tests.seals_registry.util import Org, problem_code
+from tests.support.documents import contract_pdf
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ from seals.models import Seal
 from tests.conftest import auth, make_uscc
 from tests.scenarios.helpers import (
     Bureau,
-    contract_pdf,
     enterprise,
     licence_fields,
     make_bureau,
@@ -27,6 +26,7 @@ from tests.scenarios.helpers import (
 )
 from tests.seals_registry.util import problem_code, rows
 from tests.seals_templates.samples import licence_json
+from tests.support.documents import contract_pdf
 
 
 @pytest.fixture()

@@ -10,8 +10,9 @@ from fastapi.testclient import TestClient
 from tests.conftest import auth
 from tests.console.conftest import grant_person, make_console_org, make_seal
 from tests.console.conftest import signed_in as signed_in  # the fixture
-from tests.scenarios.helpers import contract_pdf, sign
+from tests.scenarios.helpers import sign
 from tests.seals_registry.util import problem_code
+from tests.support.documents import contract_pdf
 
 
 def test_the_approver_sees_the_document_and_the_approval_binds_it(

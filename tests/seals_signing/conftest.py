@@ -25,79 +25,17 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import ocsp
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from PIL import Image, ImageDraw
 from pyhanko.sign.timestamps.api import TimeStamper
 
-from pki.keys import MemoryKeySigner
 from seals.documents import make_document
 from seals.signing import SealAppearance, SigningIdentity, ValidationMaterial
+from tests.support.pki import issue, name
 
 NOTO_SANS = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 WQY = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-def _name(cn: str, org: str = "eseal test") -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
-            x509.NameAttribute(NameOID.COMMON_NAME, cn),
-        ]
-    )
-
-
-def _cert(
-    *,
-    subject: x509.Name,
-    key: ec.EllipticCurvePrivateKey,
-    issuer: x509.Certificate | None,
-    issuer_key: ec.EllipticCurvePrivateKey,
-    ca: bool,
-    eku: x509.ObjectIdentifier | None = None,
-    hash_alg: hashes.HashAlgorithm | None = None,
-) -> x509.Certificate:
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer.subject if issuer else subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - timedelta(days=1))
-        .not_valid_after(NOW + timedelta(days=365 * (10 if ca else 2)))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
-            critical=False,
-        )
-    )
-    if ca:
-        usage = {"key_cert_sign": True, "crl_sign": True}
-    elif eku is not None:
-        usage = {"digital_signature": True}
-    else:
-        usage = {"digital_signature": True, "content_commitment": True}
-    flags = dict.fromkeys(
-        (
-            "digital_signature",
-            "content_commitment",
-            "key_encipherment",
-            "data_encipherment",
-            "key_agreement",
-            "key_cert_sign",
-            "crl_sign",
-            "encipher_only",
-            "decipher_only",
-        ),
-        False,
-    )
-    flags.update(usage)
-    builder = builder.add_extension(x509.KeyUsage(**flags), critical=True)
-    if eku is not None:
-        builder = builder.add_extension(x509.ExtendedKeyUsage([eku]), critical=True)
-    return builder.sign(issuer_key, hash_alg or hashes.SHA256())
 
 
 @dataclass(frozen=True)
@@ -255,42 +193,26 @@ def _pem(path: Path, *certs: x509.Certificate) -> Path:
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> SealPki:
     workdir = tmp_path_factory.mktemp("seals-pki")
-    root_key = ec.generate_private_key(ec.SECP384R1())
-    root = _cert(
-        subject=_name("eseal Test Root CA"),
-        key=root_key,
-        issuer=None,
-        issuer_key=root_key,
-        ca=True,
-        hash_alg=hashes.SHA384(),
-    )
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = _cert(
-        subject=_name("eseal Test Organization CA"),
-        key=ca_key,
-        issuer=root,
-        issuer_key=root_key,
-        ca=True,
-        hash_alg=hashes.SHA384(),
-    )
-    tsa_key = ec.generate_private_key(ec.SECP256R1())
-    tsa = _cert(
-        subject=_name("eseal Test TSA"),
-        key=tsa_key,
-        issuer=ca,
-        issuer_key=ca_key,
+    root_entity = issue(name("eseal Test Root CA"), issuer=None, ca=True, curve=ec.SECP384R1())
+    ca_entity = issue(name("eseal Test Organization CA"), issuer=root_entity, ca=True)
+    tsa_entity = issue(
+        name("eseal Test TSA"),
+        issuer=ca_entity,
         ca=False,
-        eku=ExtendedKeyUsageOID.TIME_STAMPING,
+        eku=[ExtendedKeyUsageOID.TIME_STAMPING],
+        eku_critical=True,
     )
+    root, root_key = root_entity.cert, root_entity.key
+    ca, ca_key = ca_entity.cert, ca_entity.key
+    tsa, tsa_key = tsa_entity.cert, tsa_entity.key
     identities = []
     for cn, org in (
         ("杭州青禾科技有限公司 合同专用章", "杭州青禾科技有限公司"),
         ("某市采购中心 合同专用章", "某市采购中心"),
     ):
-        key = ec.generate_private_key(ec.SECP256R1())
-        cert = _cert(subject=_name(cn, org), key=key, issuer=ca, issuer_key=ca_key, ca=False)
+        leaf = issue(name(cn, org=org), issuer=ca_entity, ca=False)
         identities.append(
-            SigningIdentity(certificate=cert, chain=(ca, root), signer=MemoryKeySigner(key))
+            SigningIdentity(certificate=leaf.cert, chain=(ca, root), signer=leaf.signer)
         )
     _pem(workdir / "root.pem", root)
     _pem(workdir / "chain.pem", root, ca)

@@ -24,7 +24,8 @@ from seals.signing import (
     sign_pdf,
 )
 from seals.signing.spec import asn1_cert
-from tests.seals_signing.conftest import SealPki, _cert, _name
+from tests.seals_signing.conftest import SealPki
+from tests.support.pki import Entity, issue, name
 
 ECDSA_SHA256 = "1.2.840.10045.4.3.2"
 SHA256_WITH_RSA = "1.2.840.113549.1.1.11"
@@ -77,13 +78,9 @@ def test_keysigner_output_matches_the_in_memory_signer(
     pki: SealPki, contract_pdf: bytes, make_key: Any, oid: str
 ) -> None:
     key = make_key()
-    cert = _cert(
-        subject=_name("适配器测试 合同专用章"),
-        key=key,
-        issuer=pki.ca,
-        issuer_key=pki.ca_key,
-        ca=False,
-    )
+    cert = issue(
+        name("适配器测试 合同专用章"), issuer=Entity(pki.ca, pki.ca_key), ca=False, key=key
+    ).cert
     counting = CountingSigner(MemoryKeySigner(key))
     identity = SigningIdentity(certificate=cert, chain=(pki.ca, pki.root), signer=counting)
     spec = SealingSpec(placement=InvisiblePlacement())

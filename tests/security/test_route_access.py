@@ -8,15 +8,12 @@ import json
 import re
 from typing import Any
 
-import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
 from app.access import Access
 from app.api.organizations import router as organizations_router
 from app.security import PLATFORM_GRANTED, Scope
-from seals.documents import make_document
-from seals.fonts import find_cjk_font
 from tests.conftest import auth
 from tests.seals_registry.util import Org, make_org, problem_code
 from tests.security.routes import undeclared, walk
@@ -86,18 +83,6 @@ def test_every_declared_scope_is_enforced_through_http(
             assert problem_code(response) == "forbidden", route.path
             checked += 1
     assert checked >= 50
-
-
-@pytest.fixture(scope="module")
-def contract_pdf() -> bytes:
-    font = find_cjk_font()
-    return make_document(
-        title="采购合同",
-        paragraphs=["甲方与乙方达成如下协议。"],
-        font_path=font.path,
-        font_number=font.index,
-        pages=1,
-    )
 
 
 def test_sealed_documents_and_member_lists_need_their_scopes(

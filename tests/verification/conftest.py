@@ -23,10 +23,8 @@ from typing import Any
 
 import pytest
 from asn1crypto import keys as asn1_keys
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import ocsp as x509_ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.pdf_utils import generic
@@ -40,7 +38,6 @@ from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from pki.keys import MemoryKeySigner
 from pki.ocsp import CertStatus, OcspIssuer
 from pki.ocsp import respond as ocsp_respond
 from pki.timestamper import InProcessTimeStamper
@@ -48,25 +45,11 @@ from pki.trust import TrustStore
 from pki.tsa import TsaConfig
 from seals.reports import SealInfo, VerificationReport
 from seals.verification import verify_pdf
+from tests.support.pki import Entity, issue, name
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 ORG_CODE = "91330106MA2GXXXX0A"  # format only; the verifier shows it, it does not validate it
 RESIDENT_ID = "330106198503121231"
-
-
-@dataclass(frozen=True)
-class Entity:
-    cert: x509.Certificate
-    key: ec.EllipticCurvePrivateKey
-
-    @property
-    def asn1(self) -> asn1_x509.Certificate:
-        return asn1_x509.Certificate.load(self.cert.public_bytes(serialization.Encoding.DER))
-
-    @property
-    def signer(self) -> MemoryKeySigner:
-        """The key as a `KeySigner`, the way the protocol builders sign."""
-        return MemoryKeySigner(self.key)
 
 
 def _issue(
@@ -80,64 +63,24 @@ def _issue(
     not_before: datetime | None = None,
     not_after: datetime | None = None,
 ) -> Entity:
-    key = ec.generate_private_key(ec.SECP256R1())
-    signing_key = issuer.key if issuer else key
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer.cert.subject if issuer else subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before or NOW - timedelta(days=30))
-        .not_valid_after(not_after or NOW + timedelta(days=365 * (10 if ca else 2)))
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(signing_key.public_key()), False
-        )
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=not ca,
-                content_commitment=not ca and not eku,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=ca,
-                crl_sign=ca,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+    """A certificate of the test PKI, valid from 30 days ago; leaves name where to ask OCSP
+    (like real certificates; fetching stays off in the verifier)."""
+    asks_ocsp = not ca and issuer is not None and not ocsp_nocheck
+    return issue(
+        subject,
+        issuer=issuer,
+        ca=ca,
+        eku=eku or (),
+        eku_critical=eku_critical,
+        ocsp_nocheck=ocsp_nocheck,
+        ocsp_url="http://ocsp.eseal.test/" if asks_ocsp else None,
+        not_before=not_before or NOW - timedelta(days=30),
+        not_after=not_after,
     )
-    if eku:
-        builder = builder.add_extension(x509.ExtendedKeyUsage(eku), critical=eku_critical)
-    if ocsp_nocheck:
-        builder = builder.add_extension(x509.OCSPNoCheck(), critical=False)
-    elif not ca and issuer is not None:
-        # like real certificates: where to ask (fetching stays off in the verifier)
-        host = "eseal.test"
-        builder = builder.add_extension(
-            x509.AuthorityInformationAccess(
-                [
-                    x509.AccessDescription(
-                        x509.AuthorityInformationAccessOID.OCSP,
-                        x509.UniformResourceIdentifier(f"http://ocsp.{host}/"),
-                    )
-                ]
-            ),
-            critical=False,
-        )
-    return Entity(cert=builder.sign(signing_key, hashes.SHA256()), key=key)
 
 
 def _name(cn: str, *, org: str | None = None, extra: list[x509.NameAttribute] | None = None):
-    attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "CN")]
-    if org:
-        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, org))
-    attrs.extend(extra or [])
-    attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, cn))
-    return x509.Name(attrs)
+    return name(cn, org=org, extra=extra or ())
 
 
 @dataclass(frozen=True)

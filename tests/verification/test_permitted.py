@@ -305,8 +305,14 @@ def tagged_pdf() -> bytes:
     return out.getvalue()
 
 
-def sign_and_tag(pki: Pki, pdf: bytes, *, also_edit_text: bool = False) -> bytes:
-    """A second signature whose update also tags its widget (Form > OBJR), as Acrobat does."""
+def sign_and_tag(
+    pki: Pki, pdf: bytes, *, also_edit_text: bool = False, parent_tree: str = "update"
+) -> bytes:
+    """A second signature whose update also tags its widget (Form > OBJR), as Acrobat does.
+
+    `parent_tree`: "update" the /ParentTree in place; "rebuild" it as a new object with the
+    same entries plus the new one (as PDFBox does); "remap": rebuild it with key 0 pointing
+    at a new paragraph element whose /ActualText differs (an attack on what is read aloud)."""
     w = IncrementalPdfFileWriter(BytesIO(pdf))
     fields.append_signature_field(
         w, fields.SigFieldSpec(sig_field_name="Seal2", on_page=0, box=(60, 60, 180, 120))
@@ -339,8 +345,20 @@ def sign_and_tag(pki: Pki, pdf: bytes, *, also_edit_text: bool = False) -> bytes
     doc["/K"].append(form)
     w.mark_update(doc_ref)
     nums_ref = tree.raw_get("/ParentTree")
-    nums_ref.get_object()["/Nums"].extend([generic.NumberObject(1), form])
-    w.mark_update(nums_ref)
+    if parent_tree == "update":
+        nums_ref.get_object()["/Nums"].extend([generic.NumberObject(1), form])
+        w.mark_update(nums_ref)
+    else:
+        first = nums_ref.get_object()["/Nums"][1]
+        if parent_tree == "remap":
+            fake = w.add_object(generic.DictionaryObject(first[0].get_object()))
+            fake.get_object()[pdf_name("/ActualText")] = generic.TextStringObject("999999 CNY")
+            first = generic.ArrayObject([fake])
+        entries = [generic.NumberObject(0), w.add_object(generic.ArrayObject(list(first)))]
+        rebuilt = generic.DictionaryObject(
+            {pdf_name("/Nums"): generic.ArrayObject([*entries, generic.NumberObject(1), form])}
+        )
+        tree[pdf_name("/ParentTree")] = w.add_object(rebuilt)
     tree[pdf_name("/ParentTreeNextKey")] = generic.NumberObject(2)
     w.mark_update(tree_ref)
     widget.get_object()[pdf_name("/StructParent")] = generic.NumberObject(1)
@@ -361,6 +379,19 @@ def test_structure_tree_update_by_a_later_signature_passes(pki: Pki, verify: Ver
     report = verify(sign_and_tag(pki, sign(pki, tagged_pdf())))
     assert report.indication is Indication.TOTAL_PASSED, report.to_json()
     assert len(report.signatures) == 2
+
+
+def test_a_rebuilt_parent_tree_with_the_same_entries_passes(pki: Pki, verify: Verify) -> None:
+    """PDFBox writes a new /ParentTree rather than updating the old one (EU DSS's
+    pdf-structtreeroot-changes.pdf); was 'modified after signing'."""
+    report = verify(sign_and_tag(pki, sign(pki, tagged_pdf()), parent_tree="rebuild"))
+    assert report.indication is Indication.TOTAL_PASSED, report.to_json()
+
+
+def test_a_rebuilt_parent_tree_that_remaps_signed_content_fails(pki: Pki, verify: Verify) -> None:
+    report = verify(sign_and_tag(pki, sign(pki, tagged_pdf()), parent_tree="remap"))
+    first = next(s for s in report.signatures if s.field_name == "Seal1")
+    assert first.indication is Indication.TOTAL_FAILED, report.to_json()
 
 
 def test_structure_tree_rewrite_of_signed_text_fails(pki: Pki, verify: Verify) -> None:

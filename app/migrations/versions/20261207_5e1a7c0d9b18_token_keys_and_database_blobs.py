@@ -2,7 +2,7 @@
 worked a bulk record
 
 Revision ID: 5e1a7c0d9b18
-Revises: 428c30836763
+Revises: b7e3c1a9d2f0
 Create Date: 2026-12-07 01:30:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5e1a7c0d9b18"
-down_revision: str | None = "428c30836763"
+down_revision: str | None = "b7e3c1a9d2f0"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
