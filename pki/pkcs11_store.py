@@ -158,6 +158,10 @@ class Pkcs11KeyStore:
 
     def create_key(self, session: Session, *, algorithm: KeyAlgorithm, label: str) -> str:
         algorithm = KeyAlgorithm(algorithm)
+        if algorithm not in _CURVES and algorithm is not KeyAlgorithm.RSA_3072:
+            # SM2 has no mechanism in standard PKCS#11 (vendors add their own): refuse rather
+            # than make the key in software behind the operator's back
+            raise KeyStoreError(f"{algorithm.value} keys cannot be made in a PKCS#11 token here")
         key_id = uuid4().hex
         object_id = key_id[:32]
         private_template = {

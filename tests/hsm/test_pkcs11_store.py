@@ -107,6 +107,12 @@ def test_wrong_pin_or_token_is_a_key_store_error(token: Pkcs11Config, tmp_path: 
     assert "PinIncorrect" in run.stdout and "000000" not in run.stdout
 
 
+def test_sm2_is_refused_not_made_in_software(token: Pkcs11Config, tmp_path: Path) -> None:
+    engine = new_engine(tmp_path / "db.sqlite")
+    with Session(engine) as session, pytest.raises(KeyStoreError, match="sm2"):
+        Pkcs11KeyStore(token).create_key(session, algorithm=KeyAlgorithm.SM2, label="x")
+
+
 def test_pin_from_file_or_environment(tmp_path: Path) -> None:
     pin_file = tmp_path / "pin"
     pin_file.write_text("123456\n")
