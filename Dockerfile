@@ -1,7 +1,7 @@
 FROM python:3.11-slim
 
 RUN apt-get update \
- && apt-get install -y --no-install-recommends fonts-noto-cjk \
+ && apt-get install -y --no-install-recommends fonts-noto-cjk softhsm2 \
  && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 10001 eseal

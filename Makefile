@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`.
-.PHONY: run test lint venv system-deps
+.PHONY: run test test-hsm lint venv system-deps
 
 venv:
 	@scripts/venv.sh
@@ -14,6 +14,10 @@ run: venv
 ## the whole test suite (SQLite by default; ESEAL_TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
 test: venv system-deps
 	.venv/bin/pytest -q
+
+## the interop suite and signing API tests with every key in a fresh SoftHSM2 token
+test-hsm: venv system-deps
+	scripts/test-hsm.sh
 
 ## ruff (lint and format) and mypy
 lint: venv

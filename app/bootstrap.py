@@ -4,8 +4,11 @@ administrator."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
 from app.db import migrate, unit_of_work
@@ -13,10 +16,28 @@ from app.models import Person, UserAccount
 from app.services import audit
 from app.services.tenancy import create_account
 from app.settings import Settings
-from app.wiring import build_services
+from app.wiring import Services, build_services
 from pki.hierarchy import HierarchyResult, ensure_hierarchy, ensure_sm2_hierarchy
 
 ADMIN_USERNAME = "admin"
+_INIT_LOCK = 0x65736561  # "esea": one initialiser at a time on a shared PostgreSQL
+
+
+@contextmanager
+def _one_initialiser(engine: Engine) -> Iterator[None]:
+    """Several instances starting at once on one PostgreSQL take turns (an advisory lock),
+    so the schema and the CA hierarchy are made once; SQLite serialises writers anyway."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _INIT_LOCK})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _INIT_LOCK})
+            conn.commit()
 
 
 @dataclass(frozen=True)
@@ -39,27 +60,36 @@ def initialise(settings: Settings) -> InitResult:
     if settings.master_key is None and not key_file.exists():
         changed.append(f"created master key file {key_file} (mode 0600)")
     services = build_services(settings)
-    migrate(settings.resolved_database_url)
     password = None
     try:
-        with unit_of_work(services.engine) as session:
-            results = [
-                ensure_hierarchy(session, authority=services.authority, config=services.hierarchy)
-            ]
-            if settings.sm2_enabled:  # added to an existing installation on its next init
-                results.append(
-                    ensure_sm2_hierarchy(
-                        session, authority=services.authority, config=services.hierarchy
-                    )
-                )
-            for hierarchy in results:
-                _record_hierarchy(session, hierarchy, changed)
-            password = _ensure_admin(session)
-            if password:
-                changed.append(f"created platform administrator '{ADMIN_USERNAME}'")
+        with _one_initialiser(services.engine):
+            migrate(settings.resolved_database_url)
+            password = _create_what_is_missing(settings, services, changed)
     finally:
         services.engine.dispose()
     return InitResult(changed=changed, admin_password=password)
+
+
+def _create_what_is_missing(
+    settings: Settings, services: Services, changed: list[str]
+) -> str | None:
+    """The CA hierarchies and the first administrator, when missing; their audit events."""
+    with unit_of_work(services.engine) as session:
+        results = [
+            ensure_hierarchy(session, authority=services.authority, config=services.hierarchy)
+        ]
+        if settings.sm2_enabled:  # added to an existing installation on its next init
+            results.append(
+                ensure_sm2_hierarchy(
+                    session, authority=services.authority, config=services.hierarchy
+                )
+            )
+        for hierarchy in results:
+            _record_hierarchy(session, hierarchy, changed)
+        password = _ensure_admin(session)
+        if password:
+            changed.append(f"created platform administrator '{ADMIN_USERNAME}'")
+    return password
 
 
 def _record_hierarchy(session: Session, hierarchy: HierarchyResult, changed: list[str]) -> None:

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from app import cli_evidence
+from app import cli_evidence, cli_ops
 from app.bootstrap import ADMIN_USERNAME, initialise
 from app.db import make_engine, unit_of_work
 from app.errors import AppError
@@ -200,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit_sub.add_parser("verify", help="check the whole hash chain; exit 1 if broken")
     audit_sub.add_parser("checkpoint", help="time-stamp the chain's head now")
     cli_evidence.add_parser(sub)
+    cli_ops.add_parsers(sub)
 
     admin = sub.add_parser("admin", help="console accounts, on the server itself")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True)
@@ -225,13 +226,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from sqlalchemy.exc import SQLAlchemyError
 
         from app.startup import StartupError, check_data_dir, describe
+        from pki.errors import KeyStoreError
 
         try:
             check_data_dir(settings)
             return (
                 _cmd_init(args, settings) if args.command == "init" else _cmd_serve(args, settings)
             )
-        except (StartupError, SQLAlchemyError, OSError) as exc:
+        except (StartupError, SQLAlchemyError, OSError, KeyStoreError) as exc:
             print(f"eseal: {describe(exc, settings)}", file=sys.stderr)
             return 2
     if args.command == "client":
@@ -242,6 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cmd_audit_verify(args, settings)
     if args.command == "admin":
         return _cmd_admin(args, settings)
+    if args.command in ("backup", "restore", "keys"):
+        return cli_ops.run(args, settings)
     return 2
 
 

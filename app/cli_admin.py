@@ -10,11 +10,11 @@ from sqlmodel import Session, col, select
 
 from app.bootstrap import ADMIN_USERNAME
 from app.models import ConsoleSession, UserAccount
-from app.ratelimit_shared import SharedRateLimiter, Throttles
+from app.ratelimit_shared import Throttles
 from app.security import hash_password
 from app.services import audit
 from app.settings import Settings
-from app.wiring import rate_limit_file
+from app.wiring import limiter
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -58,7 +58,5 @@ def reset_password(
 
 def forget_sign_in_failures(settings: Settings, username: str) -> None:
     """Lift the account's sign-in hold from every address (kept in the rate-limit file)."""
-    throttles = Throttles.of(
-        SharedRateLimiter(rate_limit_file(settings), bucket="login-address", limit=0), settings
-    )
+    throttles = Throttles.of(limiter(settings, bucket="login-address", limit=0), settings)
     throttles.account.reset_prefix(f"{username}\n")

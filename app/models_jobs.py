@@ -100,4 +100,7 @@ class BulkJobRecord(SQLModel, table=True):
     attempts: int = 0
     claim_token: str | None = Field(default=None, max_length=32)
     claimed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    worked_by: str | None = Field(
+        default=None, max_length=64, description="the instance that claimed it last"
+    )
     finished_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

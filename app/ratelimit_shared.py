@@ -5,8 +5,8 @@ The counts live in a small SQLite file of their own in the data folder (``rateli
 its write lock must stay free for sealing and audit (issue 11 keeps reads and sign-in off
 it), and on PostgreSQL short-lived counters would only churn its WAL. All workers of one
 installation share the data folder, so they share the counts; each check is one short
-``BEGIN IMMEDIATE`` transaction. (Several machines behind one balancer would need a shared
-store such as Redis; not built yet.)
+``BEGIN IMMEDIATE`` transaction. Several machines behind one balancer share them through
+Redis instead (`app.ratelimit_redis`, ESEAL_REDIS_URL).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from app.settings import Settings
 
@@ -57,6 +58,12 @@ class SharedRateLimiter:
         if not path.exists():
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+    def sibling(self, *, bucket: str, limit: int, window_seconds: float) -> SharedRateLimiter:
+        """Another bucket in the same file."""
+        return SharedRateLimiter(
+            self.path, bucket=bucket, limit=limit, window_seconds=window_seconds
+        )
 
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
@@ -131,17 +138,29 @@ class SharedRateLimiter:
         )
 
 
+class Limiter(Protocol):
+    """What the sign-in throttles need of a limiter (this file's or Redis's)."""
+
+    limit: int
+
+    def allow(self, key: str) -> float | None: ...
+    def count(self, key: str) -> int: ...
+    def hit(self, key: str) -> None: ...
+    def reset(self, key: str) -> None: ...
+    def reset_prefix(self, prefix: str) -> None: ...
+    def sibling(self, *, bucket: str, limit: int, window_seconds: float) -> Limiter: ...
+
+
 @dataclass(frozen=True)
 class Throttles:
     """Failed sign-ins per address (a minute) and per account and address (the lockout)."""
 
-    address: SharedRateLimiter
-    account: SharedRateLimiter
+    address: Limiter
+    account: Limiter
 
     @classmethod
-    def of(cls, address: SharedRateLimiter, settings: Settings) -> Throttles:
-        account = SharedRateLimiter(
-            address.path,
+    def of(cls, address: Limiter, settings: Settings) -> Throttles:
+        account = address.sibling(
             bucket="login-account",
             limit=settings.login_max_failures,
             window_seconds=settings.login_lockout_minutes * 60.0,

@@ -64,6 +64,29 @@ class Settings(BaseSettings):
         default=None, description="base64 of 32 bytes; default: the 0600 file data_dir/master.key"
     )
     master_key_file: Path | None = None
+    key_store: Literal["database", "pkcs11"] = Field(
+        default="database",
+        description="where new private keys are made: AES-GCM rows in the database, or a "
+        "PKCS#11 token (keys non-extractable; older database keys keep signing until re-keyed)",
+    )
+    pkcs11_module: Path | None = Field(
+        default=None, description="the PKCS#11 module (.so), e.g. /usr/lib/softhsm/libsofthsm2.so"
+    )
+    pkcs11_token_label: str | None = Field(default=None, description="label of the token")
+    pkcs11_pin: SecretStr | None = Field(default=None, description="the token's user PIN")
+    pkcs11_pin_file: Path | None = Field(
+        default=None, description="a file holding the user PIN (instead of ESEAL_PKCS11_PIN)"
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:port/db: rate limits and sign-in throttles shared by every "
+        "instance (default: a file in each data folder, shared by one machine's workers)",
+    )
+    blob_store: Literal["local", "database"] = Field(
+        default="local",
+        description="where documents are kept: the data folder, or the database (several "
+        "instances on one PostgreSQL without a shared disk)",
+    )
     ca_algorithm: Literal["ec", "rsa"] = "ec"
     ca_organization_name: str = "eseal"
     policy_oid: str = Field(
@@ -86,6 +109,18 @@ class Settings(BaseSettings):
     jobs_worker: bool = Field(
         default=True,
         description="run bulk jobs in a worker thread of this process (the embedded default)",
+    )
+    instance_name: str = Field(
+        default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}",
+        max_length=64,
+        description="this instance's name in records it works on (several instances on one "
+        "database); default host:pid",
+    )
+    jobs_stale_seconds: int = Field(
+        default=600,
+        ge=1,
+        description="on PostgreSQL (several instances), a bulk record claimed longer ago than "
+        "this is taken back from its instance as stopped (SQLite: at start, one process)",
     )
     verify_rate_per_minute: int = Field(
         default=30, ge=0, description="per client address; 0 switches the limit off"

@@ -9,16 +9,19 @@ from pathlib import Path
 from cryptography import x509
 from sqlalchemy import Engine
 
-from app.blobs import LocalBlobStore
+from app.blobs import BlobStore, DatabaseBlobStore, LocalBlobStore
 from app.db import make_engine
 from app.filesafety import prepare_data_folder
 from app.pdfpool import PdfWorkerPool, limits_from
 from app.ratelimit import RateLimiter
-from app.ratelimit_shared import SharedRateLimiter
+from app.ratelimit_shared import Limiter, SharedRateLimiter
 from app.settings import Settings
+from app.startup import StartupError
 from pki.authority import Authority
+from pki.errors import KeyStoreError
 from pki.hierarchy import HierarchyConfig
-from pki.keys import SoftwareKeyStore, load_or_create_master_key, master_key_from_env
+from pki.keys import KeyStore, SoftwareKeyStore, load_or_create_master_key, master_key_from_env
+from pki.pkcs11_store import Pkcs11Config, Pkcs11KeyStore, read_pin
 from pki.profiles import ProfileSet
 from pki.publication import PublicationPolicy, Publisher
 from pki.status_epoch import FileStatusEpoch
@@ -30,15 +33,15 @@ class Services:
 
     settings: Settings
     engine: Engine
-    keystore: SoftwareKeyStore
+    keystore: KeyStore
     authority: Authority
     publisher: Publisher
     hierarchy: HierarchyConfig
-    verify_limiter: RateLimiter | SharedRateLimiter
-    blobs: LocalBlobStore
+    verify_limiter: RateLimiter | Limiter
+    blobs: BlobStore
     pdf_pool: PdfWorkerPool
     seal_pool: PdfWorkerPool
-    login_limiter: SharedRateLimiter | None = None
+    login_limiter: Limiter | None = None
 
 
 def master_key(settings: Settings) -> bytes:
@@ -46,6 +49,36 @@ def master_key(settings: Settings) -> bytes:
     if settings.master_key is not None:
         return master_key_from_env(settings.master_key.get_secret_value())
     return load_or_create_master_key(settings.resolved_master_key_file)
+
+
+def build_keystore(settings: Settings) -> KeyStore:
+    """The database store, or the token with the database store behind it for older keys."""
+    software = SoftwareKeyStore(master_key(settings))
+    if settings.key_store == "database":
+        return software
+    if settings.pkcs11_module is None or not settings.pkcs11_token_label:
+        raise KeyStoreError(
+            "ESEAL_KEY_STORE=pkcs11 needs ESEAL_PKCS11_MODULE and ESEAL_PKCS11_TOKEN_LABEL"
+        )
+    secret = settings.pkcs11_pin.get_secret_value() if settings.pkcs11_pin else None
+    config = Pkcs11Config(
+        module=settings.pkcs11_module,
+        token_label=settings.pkcs11_token_label,
+        pin=read_pin(pin=secret, pin_file=settings.pkcs11_pin_file),
+    )
+    return Pkcs11KeyStore(config, fallback=software)
+
+
+def build_blob_store(settings: Settings, engine: Engine) -> BlobStore:
+    """The local folder (default) or the service database's `blob` table."""
+    if settings.blob_store == "database":
+        if engine.dialect.name == "sqlite":
+            raise StartupError(
+                "ESEAL_BLOB_STORE=database is for PostgreSQL (several instances); "
+                "on SQLite keep the local folder"
+            )
+        return DatabaseBlobStore(engine)
+    return LocalBlobStore(settings.data_dir / "documents")
 
 
 def hierarchy_config(settings: Settings) -> HierarchyConfig:
@@ -60,10 +93,22 @@ def rate_limit_file(settings: Settings) -> Path:
     return settings.data_dir / "ratelimits.db"
 
 
+def limiter(settings: Settings, *, bucket: str, limit: int) -> Limiter:
+    """A per-minute limiter shared by this machine's workers (a file in the data folder), or
+    by every instance (Redis, with ESEAL_REDIS_URL)."""
+    if settings.redis_url:
+        from app.ratelimit_redis import RedisRateLimiter
+
+        return RedisRateLimiter(settings.redis_url, bucket=bucket, limit=limit)
+    return SharedRateLimiter(rate_limit_file(settings), bucket=bucket, limit=limit)
+
+
 def build_services(settings: Settings) -> Services:
     prepare_data_folder(settings)  # 0700 folder, 0600 database files (issue 10)
-    limits = rate_limit_file(settings)
-    keystore = SoftwareKeyStore(master_key(settings))
+    keystore = build_keystore(settings)
+    engine = make_engine(
+        settings.resolved_database_url, busy_timeout=settings.db_busy_timeout_seconds
+    )
     policy = x509.ObjectIdentifier(settings.policy_oid)
     authority = Authority(
         keystore=keystore,
@@ -74,9 +119,7 @@ def build_services(settings: Settings) -> Services:
     )
     return Services(
         settings=settings,
-        engine=make_engine(
-            settings.resolved_database_url, busy_timeout=settings.db_busy_timeout_seconds
-        ),
+        engine=engine,
         keystore=keystore,
         authority=authority,
         publisher=Publisher(
@@ -90,12 +133,10 @@ def build_services(settings: Settings) -> Services:
         ),
         hierarchy=hierarchy_config(settings),
         # shared by every worker of this installation (issue 10), off the main database
-        verify_limiter=SharedRateLimiter(
-            limits, bucket="verify", limit=settings.verify_rate_per_minute
-        ),
-        blobs=LocalBlobStore(settings.data_dir / "documents"),
-        login_limiter=SharedRateLimiter(
-            limits, bucket="login-address", limit=settings.login_rate_per_minute
+        verify_limiter=limiter(settings, bucket="verify", limit=settings.verify_rate_per_minute),
+        blobs=build_blob_store(settings, engine),
+        login_limiter=limiter(
+            settings, bucket="login-address", limit=settings.login_rate_per_minute
         ),
         pdf_pool=PdfWorkerPool(settings, limits_from(settings), size=settings.pdf_workers),
         seal_pool=PdfWorkerPool(settings, limits_from(settings), size=settings.seal_workers),

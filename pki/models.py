@@ -102,3 +102,21 @@ class TrustAnchorRecord(SQLModel, table=True):
     not_after: datetime = Field(sa_type=UtcDateTime)
     added_by: str = Field(max_length=120)
     created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+
+
+class TokenKeyRecord(SQLModel, table=True):
+    """A private key that lives in a PKCS#11 token: only where to find it and its public half.
+
+    The token holds the key (non-extractable, sensitive); this row records the token label and
+    the object's CKA_ID so any instance can find it, and the public key so lookups need no token.
+    """
+
+    __tablename__ = "pki_token_key"
+
+    id: str = Field(primary_key=True, max_length=64)
+    algorithm: str = Field(max_length=32)
+    label: str = Field(default="", max_length=200)
+    token_label: str = Field(max_length=64)
+    object_id: str = Field(max_length=64)
+    public_key_info: bytes
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)

@@ -104,7 +104,7 @@ class Publisher:
     def current_crl(self, session: Session, ca: str) -> bytes:
         """The CA's current CRL; a new one is issued when the stored one nears nextUpdate."""
         stored = self.stored_crl(session, ca)
-        return stored if stored is not None else self.refresh_crl(session, ca)
+        return stored if stored is not None else self.refresh_crl(session, ca, unless_fresh=True)
 
     def stored_crl(self, session: Session, ca: str) -> bytes | None:
         """The stored CRL while it is fresh enough to hand out (None: issue a new one); reads
@@ -121,10 +121,19 @@ class Publisher:
             return None
         return state.crl_der
 
-    def refresh_crl(self, session: Session, ca: str) -> bytes:
-        """Issue a new CRL now (after a revocation, in the revocation's transaction)."""
+    def refresh_crl(self, session: Session, ca: str, *, unless_fresh: bool = False) -> bytes:
+        """Issue a new CRL now (after a revocation, in the revocation's transaction).
+
+        With `unless_fresh` (a CRL found stale), the row lock is taken first and the stored
+        CRL handed out if another instance issued a fresh one meanwhile: one new CRL, not one
+        per instance that noticed.
+        """
         name = self._crl_issuer(ca)
-        state = session.get(CrlState, name, with_for_update=True) or CrlState(ca_name=name)
+        state = session.get(
+            CrlState, name, with_for_update=True, populate_existing=True
+        ) or CrlState(ca_name=name)
+        if unless_fresh and (fresh := self.stored_crl(session, ca)) is not None:
+            return fresh
         now = self.authority.clock()
         entries = [
             crl.RevokedEntry(serial=r.serial, revoked_at=r.revoked_at, reason=r.reason)

@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 WEB = {"fastapi", "starlette", "jinja2"}
 HTTP = ("app.api", "app.console", "app.public", "app.main", "app.routers")
-CLI = ("app.cli", "app.cli_admin", "app.cli_evidence", "app.bootstrap")
+CLI = ("app.cli", "app.cli_admin", "app.cli_evidence", "app.cli_ops", "app.bootstrap")
 SERVICES = ("app.services", "app.verification", "app.sealing", "app.sealing_staged")
 # Infrastructure the HTTP layer is assembled from: it may know the console (access checks
 # build the console's context; the route access test reads it).

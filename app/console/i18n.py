@@ -431,6 +431,7 @@ ZH: dict[str, str] = {
     "action.seal.suspend": "暂停印章",
     "action.seal.reactivate": "恢复印章",
     "action.seal.revoke": "注销印章",
+    "action.seal.rekey": "印章密钥迁入密码设备",
     "action.seal.update": "修改印章",
     "action.seal.grant": "用印授权",
     "action.seal.grant_revoke": "撤销授权",

@@ -372,6 +372,7 @@ EN: dict[str, str] = {
     "action.seal.pin_set": "PIN set",
     "action.seal.reactivate": "Seal reactivated",
     "action.seal.revoke": "Seal revoked",
+    "action.seal.rekey": "Seal re-keyed into the HSM",
     "action.seal.suspend": "Seal suspended",
     "action.seal.update": "Seal settings changed",
     "action.seal.usage_approve": "Usage approved",

@@ -33,6 +33,7 @@ KNOWN_ACTIONS = (
     "seal.suspend",
     "seal.reactivate",
     "seal.revoke",
+    "seal.rekey",
     "seal.grant",
     "seal.grant_revoke",
     "seal.usage_request",

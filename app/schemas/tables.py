@@ -14,6 +14,7 @@ MODEL_MODULES = (
     "app.models_webhooks",
     "app.models_policy",
     "app.models_agency",
+    "app.models_blobs",
 )
 
 

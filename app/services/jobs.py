@@ -37,7 +37,7 @@ import logging
 import secrets
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -376,6 +376,7 @@ class JobWorker:
                     status=RecordStatus.running,
                     claim_token=token,
                     claimed_at=_now(),
+                    worked_by=self.services.settings.instance_name[:64],
                     attempts=col(BulkJobRecord.attempts) + 1,
                 )
             )
@@ -476,12 +477,18 @@ class JobWorker:
 
     def requeue_stale(self) -> int:
         """Claims left ``running`` by a stopped process go back to ``pending`` (or fail after
-        `MAX_ATTEMPTS`). Run at start: on the embedded default one process runs jobs, so every
-        claim it finds is stale; a claim still held elsewhere cannot be sealed twice anyway."""
+        `MAX_ATTEMPTS`). On SQLite (one process runs jobs) every claim found at start is stale.
+        On PostgreSQL other instances hold live claims: only claims older than
+        `jobs_stale_seconds` are taken back (checked at start and then every poll); a claim
+        still held elsewhere cannot be sealed twice anyway (the claim token)."""
+        query = select(BulkJobRecord).where(BulkJobRecord.status == RecordStatus.running)
+        if self._postgres:
+            cutoff = _now() - timedelta(seconds=self.services.settings.jobs_stale_seconds)
+            query = query.where(col(BulkJobRecord.claimed_at) < cutoff).with_for_update(
+                skip_locked=True
+            )
         with unit_of_work(self.services.engine) as session:
-            stale = session.exec(
-                select(BulkJobRecord).where(BulkJobRecord.status == RecordStatus.running)
-            ).all()
+            stale = session.exec(query).all()
             for record in stale:
                 record.claim_token = None
                 if record.attempts >= MAX_ATTEMPTS:
@@ -530,6 +537,8 @@ class JobWorker:
         while not self._stop.is_set():
             try:
                 worked = self.step()
+                if not worked and self._postgres:
+                    worked = self.requeue_stale() > 0  # an instance that stopped mid-record
             except Exception:
                 log.exception("bulk worker step failed")
                 worked = False
