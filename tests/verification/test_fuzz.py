@@ -67,9 +67,10 @@ def _apply(pdf: bytes, muts: list[tuple[str, int, bytes]]) -> tuple[bytes, bool]
         elif kind == "truncate":
             del data[pos:]
             only_contents = False
-        else:  # splice a copy of another part of the file
-            data[pos : pos + len(blob)] = pdf[len(blob) : 2 * len(blob)]
-            only_contents = False
+        else:  # splice a copy of another part of the file (over the same number of bytes)
+            end = min(pos + len(blob), len(data))
+            data[pos:end] = pdf[len(blob) : len(blob) + end - pos]
+            only_contents &= any(s <= pos and end <= e for s, e in spans)
     return bytes(data), only_contents
 
 
