@@ -339,3 +339,12 @@ class StaleRevisionError(EnvelopeStateError):
     """The signer reviewed a revision that is no longer the current one."""
 
     code = "envelope-revision-stale"
+
+
+# --- GB/T 38540 seal structures (seals.gbt38540) --------------------------------------------------
+
+
+class SesFormatError(SealError):
+    """Bytes that are not a readable SESeal / SES_Signature; `detail` names the part."""
+
+    code = "ses-malformed"

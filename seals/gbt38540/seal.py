@@ -18,7 +18,7 @@ from typing import Protocol
 from asn1crypto import core, x509
 
 from pki import sm2
-from seals.errors import SealError
+from seals.errors import SesFormatError
 from seals.gbt38540 import asn1
 from seals.gbt38540.checks import HEADER, SEAL_SIGNATURE, SEAL_VALIDITY, SesCheck, SesChecks
 
@@ -34,12 +34,6 @@ Verifier = Callable[[bytes, bytes, bytes], bool]
 def sm2_verify(public_key_info: bytes, data: bytes, signature: bytes) -> bool:
     """The default `Verifier`: SM2-with-SM3 under the GM/T 0009 default user ID, explicitly."""
     return sm2.verify(public_key_info, data, signature, sm2.DEFAULT_USER_ID)
-
-
-class SesFormatError(SealError):
-    """Bytes that are not a readable SESeal / SES_Signature; `detail` names the part."""
-
-    code = "ses-malformed"
 
 
 class SealSigner(Protocol):
