@@ -146,7 +146,8 @@ class Pkcs11KeySigner:
 
 
 class Pkcs11KeyStore:
-    """New keys in the token; older database keys through `fallback` (until re-keyed)."""
+    """New keys in the token; older database keys through `fallback` (until re-keyed), and
+    SM2 keys there too (standard PKCS#11 has no SM2 mechanism)."""
 
     def __init__(self, config: Pkcs11Config, *, fallback: SoftwareKeyStore | None = None) -> None:
         self.config = config
@@ -159,9 +160,11 @@ class Pkcs11KeyStore:
     def create_key(self, session: Session, *, algorithm: KeyAlgorithm, label: str) -> str:
         algorithm = KeyAlgorithm(algorithm)
         if algorithm not in _CURVES and algorithm is not KeyAlgorithm.RSA_3072:
-            # SM2 has no mechanism in standard PKCS#11 (vendors add their own): refuse rather
-            # than make the key in software behind the operator's back
-            raise KeyStoreError(f"{algorithm.value} keys cannot be made in a PKCS#11 token here")
+            # SM2 has no mechanism in standard PKCS#11 (vendors add their own, SoftHSM2 none):
+            # such keys stay in the encrypted database, as `in_token` and the README say
+            if self.fallback is None:
+                raise KeyStoreError(f"{algorithm.value} keys cannot be made in this PKCS#11 token")
+            return self.fallback.create_key(session, algorithm=algorithm, label=label)
         key_id = uuid4().hex
         object_id = key_id[:32]
         private_template = {

@@ -107,10 +107,17 @@ def test_wrong_pin_or_token_is_a_key_store_error(token: Pkcs11Config, tmp_path: 
     assert "PinIncorrect" in run.stdout and "000000" not in run.stdout
 
 
-def test_sm2_is_refused_not_made_in_software(token: Pkcs11Config, tmp_path: Path) -> None:
+def test_sm2_keys_stay_in_the_database(token: Pkcs11Config, tmp_path: Path) -> None:
+    """No standard PKCS#11 mechanism for SM2: refused without a database store behind the
+    token, kept (encrypted) there with one, and never reported as a token key."""
     engine = new_engine(tmp_path / "db.sqlite")
-    with Session(engine) as session, pytest.raises(KeyStoreError, match="sm2"):
-        Pkcs11KeyStore(token).create_key(session, algorithm=KeyAlgorithm.SM2, label="x")
+    with Session(engine) as session:
+        with pytest.raises(KeyStoreError, match="sm2"):
+            Pkcs11KeyStore(token).create_key(session, algorithm=KeyAlgorithm.SM2, label="x")
+        store = Pkcs11KeyStore(token, fallback=SoftwareKeyStore(b"k" * 32))
+        key_id = store.create_key(session, algorithm=KeyAlgorithm.SM2, label="sm2")
+        assert not store.in_token(session, key_id)
+        assert session.get(KeyRecord, key_id) is not None
 
 
 def test_pin_from_file_or_environment(tmp_path: Path) -> None:
