@@ -36,10 +36,15 @@ def _write_lock_free(settings: Settings) -> bool | None:
         return None
     probe = sqlite3.connect(url.database, timeout=0, isolation_level=None)
     try:
-        probe.execute("BEGIN IMMEDIATE")
-        probe.execute("ROLLBACK")
-        return True
-    except sqlite3.OperationalError:
+        # another record's short commit may hold the lock for an instant; a caller signing
+        # inside its own write transaction would hold it through every try
+        for _ in range(20):
+            try:
+                probe.execute("BEGIN IMMEDIATE")
+                probe.execute("ROLLBACK")
+                return True
+            except sqlite3.OperationalError:
+                time.sleep(0.05)
         return False
     finally:
         probe.close()
