@@ -38,6 +38,7 @@ from seals.reports import (
 from seals.verification.findings import Acc, fmt, hidden_finding, msg, processing_failed, short
 from seals.verification.modifications import modifications
 from seals.verification.rules import DIFF_POLICY
+from seals.verification.ses_maker import maker_revocation
 from seals.verification.signature import (
     coverage_check,
     coverage_of,
@@ -263,21 +264,21 @@ def seal_window_at_poe(acc: Acc, ses: ParsedSignature, poe: datetime | None, now
         )
 
 
-async def _maker_trusted(state: VerifierState, acc: Acc, emb: SesEmbeddedSignature) -> None:
+async def _maker_trusted(
+    state: VerifierState, acc: Acc, emb: SesEmbeddedSignature, poe: datetime | None
+) -> None:
     """The seal maker's certificate validates to a recognised anchor (signatures and validity
-    along the path) at the time it made the seal; its revocation is the platform's and is not
-    required here: the seal's own validity window bounds its use."""
+    along the path) at the time it made the seal, and is not revoked (`maker_revocation`)."""
     from pyhanko_certvalidator import CertificateValidator
 
     moment = min(emb.ses.seal.created, state.now)
     context = state.trust.validation_context(
-        moment=moment,
-        revocation=state.dss_material,
-        require_revocation=False,
-        fetcher_backend=state.backend,
+        moment=moment, require_revocation=False, fetcher_backend=state.backend
     )
     try:
-        await CertificateValidator(emb.maker_cert, validation_context=context).async_validate_path()
+        path = await CertificateValidator(
+            emb.maker_cert, validation_context=context
+        ).async_validate_path()
     except Exception as exc:
         acc.indeterminate(
             SubIndication.NO_CERTIFICATE_CHAIN_FOUND,
@@ -288,6 +289,8 @@ async def _maker_trusted(state: VerifierState, acc: Acc, emb: SesEmbeddedSignatu
                 f"the seal cannot be confirmed as made by a legitimate system ({short(exc)}).",
             ),
         )
+        return
+    await maker_revocation(state, acc, emb.maker_cert, path, made=moment, poe=poe)
 
 
 async def _signer_and_seal(
@@ -296,7 +299,7 @@ async def _signer_and_seal(
     cert_result = await assess_certificate(
         state, acc, emb.signer_cert, other_certs=[], embedded=state.dss_material, poe=poe
     )
-    await _maker_trusted(state, acc, emb)
+    await _maker_trusted(state, acc, emb, poe)
     seal = None
     if cert_result.anchor_ours and state.seal_lookup is not None:
         seal = state.seal_lookup(to_crypto(emb.signer_cert))

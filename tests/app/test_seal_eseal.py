@@ -207,3 +207,46 @@ def test_a_self_signed_sm2_signer_can_be_pinned(client: TestClient, platform_key
         headers=auth(platform_key),
     )
     assert (refused.status_code, problem_code(refused)) == (422, "invalid-input")
+
+
+def test_the_seal_makers_revocation_comes_from_our_sm2_ca(
+    client: TestClient, org: Org, engine: Engine, contract_pdf: bytes
+) -> None:
+    """The service's own revocation lookup answers for the platform's seal-maker certificate
+    (issued by the SM2 organization CA); without that answer the seal is not passed."""
+    from cryptography import x509 as crypto_x509
+
+    from app.services.trust_anchors import trust_store
+    from seals.verification import verify_pdf
+
+    seal = org.seal("contract")
+    client_id, key = org.key("seals:read", "seals:use")
+    org.grant(seal["id"], "client", client_id)
+    signed = _sign(client, key, seal["id"], contract_pdf, "gbt38540")
+    assert signed.status_code == 200, signed.text
+    esl = client.get(f"/api/v1/public/seals/{seal['code']}/eseal").content
+    maker = crypto_x509.load_der_x509_certificate(parse_seal(esl).maker_certificate)
+    services = client.app.state.services  # type: ignore[attr-defined]
+    asked: dict[crypto_x509.Certificate, bytes | None] = {}
+    with Session(engine) as session:
+
+        def ours(issuer: crypto_x509.Certificate, cert: crypto_x509.Certificate) -> bytes | None:
+            answer = services.publisher.revocation_for(session, issuer=issuer, certificate=cert)
+            asked[cert] = answer
+            return answer
+
+        def not_for_the_maker(
+            issuer: crypto_x509.Certificate, cert: crypto_x509.Certificate
+        ) -> bytes | None:
+            return None if cert == maker else ours(issuer, cert)
+
+        trust, now = trust_store(session, services), datetime.now(UTC)
+        passed = verify_pdf(pdf=signed.content, trust=trust, now=now, revocation_lookup=ours)
+        unknown = verify_pdf(
+            pdf=signed.content, trust=trust, now=now, revocation_lookup=not_for_the_maker
+        )
+    assert passed.indication.value == "TOTAL_PASSED", passed.signatures[0].findings
+    assert asked.get(maker) is not None, "the SM2 CA answered for the seal maker"
+    sig = unknown.signatures[0]
+    assert sig.indication.value == "INDETERMINATE"
+    assert sig.findings[0].code == "ses-maker-no-revocation-info"

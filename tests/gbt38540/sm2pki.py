@@ -154,7 +154,7 @@ class Sm2PyhankoSigner(signers.Signer):
 
 
 class Sm2Pki:
-    """Root -> organization CA -> holders; root -> seal maker; a CRL for the organization CA."""
+    """Root -> organization CA -> holders; root -> seal makers (one revoked); a CRL for each CA."""
 
     def __init__(self) -> None:
         self.root = issue("SM2 Root CA", ca=True)
@@ -163,9 +163,13 @@ class Sm2Pki:
         self.other = issue("SM2 Other Holder", issuer=self.issuing)
         self.revoked = issue("SM2 Revoked Holder", issuer=self.issuing)
         self.maker = issue("SM2 Seal Maker", issuer=self.root)
+        self.revoked_maker = issue("SM2 Revoked Seal Maker", issuer=self.root)
         rogue_root = issue("Rogue SM2 Root", ca=True)
         self.rogue = issue("Rogue SM2 Holder", issuer=rogue_root)
         self.crl = crl(self.issuing, revoked={serial_of(self.revoked): T0 + timedelta(days=2)})
+        self.root_crl = crl(
+            self.root, revoked={serial_of(self.revoked_maker): T0 + timedelta(days=2)}
+        )
 
     def trust(self, *extra_roots: crypto_x509.Certificate) -> TrustStore:
         return TrustStore(
@@ -173,13 +177,20 @@ class Sm2Pki:
             intermediates=[crypto_x509.load_der_x509_certificate(self.issuing.certificate)],
         )
 
-    def lookup(self) -> Callable[[crypto_x509.Certificate, crypto_x509.Certificate], bytes | None]:
+    def lookup(
+        self, *, root: bool = True
+    ) -> Callable[[crypto_x509.Certificate, crypto_x509.Certificate], bytes | None]:
+        """Our CA's revocation answer: the organization CA's CRL for holders, the root's CRL
+        for the seal maker and the organization CA (`root=False`: the root gives no answer)."""
         issuing = crypto_x509.load_der_x509_certificate(self.issuing.certificate)
+        root_ca = crypto_x509.load_der_x509_certificate(self.root.certificate)
 
         def revocation(
             issuer: crypto_x509.Certificate, _c: crypto_x509.Certificate
         ) -> bytes | None:
-            return self.crl if issuer == issuing else None
+            if issuer == issuing:
+                return self.crl
+            return self.root_crl if root and issuer == root_ca else None
 
         return revocation
 

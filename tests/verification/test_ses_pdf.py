@@ -91,12 +91,11 @@ class SesPki(Sm2Pki):
         return asyncio.run(async_embed_ses(pdf_signer, w, sealing, timestamper=stamper))
 
     def verify(
-        self, pdf: bytes, *, now: datetime = AT, tsa: Pki | None = None
+        self, pdf: bytes, *, now: datetime = AT, tsa: Pki | None = None, root_crl: bool = True
     ) -> VerificationReport:
         extra = [tsa.root.cert] if tsa is not None else []
-        return verify_pdf(
-            pdf=pdf, trust=self.trust(*extra), now=now, revocation_lookup=self.lookup()
-        )
+        lookup = self.lookup(root=root_crl)
+        return verify_pdf(pdf=pdf, trust=self.trust(*extra), now=now, revocation_lookup=lookup)
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +121,7 @@ def test_ses_sealed_pdf_passes(ses: SesPki, sealed: bytes) -> None:
     assert sig.chain[-1] == "CN=SM2 Root CA, C=CN" and sig.trust_anchor_is_ours
     assert sig.revocation.status is RevocationStatus.GOOD
     assert "ses-format" in _codes(report)
+    assert not [c for c in _codes(report) if c.startswith("ses-maker")]
     assert "91310000MA1FL8XQ3B0001" in next(f.en for f in sig.findings if f.code == "ses-format")
 
 
@@ -283,3 +283,38 @@ def test_a_maker_certificate_forged_under_our_roots_name(ses: SesPki) -> None:
     sig = report.signatures[0]
     assert sig.indication is Indication.INDETERMINATE
     assert "ses-maker-untrusted" in _codes(report)
+
+
+def test_a_seal_made_with_a_revoked_makers_key_fails(ses: SesPki, pki: Pki) -> None:
+    """The root's CRL revokes the seal maker before the time-stamped signing time."""
+    now = datetime.now(UTC)
+    content = replace(ses.content(), valid_end=now + timedelta(days=1))
+    seal = ses.seal(content, maker=ses.revoked_maker)
+    pdf = ses.sign(make_pdf(), seal=seal, when=now, tsa=pki)
+    sig = ses.verify(pdf, now=now + timedelta(minutes=1), tsa=pki).signatures[0]
+    assert sig.timestamp_time is not None, sig.findings
+    assert (sig.indication, sig.sub_indication) == (Indication.TOTAL_FAILED, SubIndication.REVOKED)
+    assert sig.findings[0].code == "ses-maker-revoked"
+    assert "seal maker" in sig.findings[0].en and "制章者" in sig.findings[0].zh
+    assert sig.revocation.status is RevocationStatus.GOOD  # the holder's own status
+
+
+def test_a_revoked_maker_without_a_time_stamp_is_not_passed(ses: SesPki) -> None:
+    seal = ses.seal(maker=ses.revoked_maker)
+    sig = ses.verify(ses.sign(make_pdf(), seal=seal)).signatures[0]
+    assert (sig.indication, sig.sub_indication) == (
+        Indication.INDETERMINATE,
+        SubIndication.REVOKED_NO_POE,
+    )
+    assert sig.findings[0].code == "ses-maker-revoked-no-poe"
+
+
+def test_no_revocation_answer_for_the_maker_is_indeterminate(ses: SesPki, sealed: bytes) -> None:
+    """The holder's CRL is there, the root answers nothing about the seal maker: not passed."""
+    sig = ses.verify(sealed, root_crl=False).signatures[0]
+    assert sig.revocation.status is RevocationStatus.GOOD
+    assert (sig.indication, sig.sub_indication) == (
+        Indication.INDETERMINATE,
+        SubIndication.TRY_LATER,
+    )
+    assert sig.findings[0].code == "ses-maker-no-revocation-info"
