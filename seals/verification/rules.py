@@ -45,6 +45,7 @@ from seals.verification.filerules import (
 )
 from seals.verification.formfields import field_name_aware_form_rule
 from seals.verification.structure import StructTreeAdditionRule
+from seals.verification.widgets import ExistingSignatureFieldWidgetRule
 
 _ENCODING_KEYS = frozenset({"/Type", "/Differences", "/BaseEncoding"})
 
@@ -153,6 +154,7 @@ DIFF_POLICY = StandardDiffPolicy(
         FreedObjectRule(),
         FormFontEncodingRule(),
         IdenticalCopyRule(),
+        ExistingSignatureFieldWidgetRule(),
         AnnotationAdditionRule(),
         StructTreeAdditionRule(),
     ],

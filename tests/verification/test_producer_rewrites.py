@@ -155,3 +155,69 @@ def test_javascript_or_files_added_in_names_still_fail(pki: Pki, verify: Verify)
     for key in ("/JavaScript", "/EmbeddedFiles"):
         report = verify(incremental(signed, _add_names(key)))
         assert report.indication is Indication.TOTAL_FAILED, (key, report.to_json())
+
+
+def _empty_field_off_page(w: IncrementalPdfFileWriter) -> None:
+    """An empty signature field "Seal2" whose widget no page lists in /Annots yet."""
+    page_ref = w.root["/Pages"]["/Kids"].raw_get(0)
+    widget = w.add_object(
+        generic.DictionaryObject(
+            {
+                pdf_name("/FT"): pdf_name("/Sig"),
+                pdf_name("/Type"): pdf_name("/Annot"),
+                pdf_name("/Subtype"): pdf_name("/Widget"),
+                pdf_name("/F"): generic.NumberObject(132),
+                pdf_name("/T"): generic.TextStringObject("Seal2"),
+                pdf_name("/Rect"): generic.ArrayObject(
+                    [generic.NumberObject(n) for n in (60, 60, 180, 120)]
+                ),
+                pdf_name("/P"): page_ref,
+            }
+        )
+    )
+    w.root[pdf_name("/AcroForm")] = generic.DictionaryObject(
+        {pdf_name("/Fields"): generic.ArrayObject([widget])}
+    )
+    w.update_root()
+
+
+def fill_existing_field(pki: Pki, pdf: bytes, *, also_edit_page: bool = False) -> bytes:
+    """Sign into "Seal2", listing its widget on the page in the same update (as the tool that
+    wrote DSS's timestamped-fields.pdf does); `also_edit_page` also swaps the page content."""
+    w = IncrementalPdfFileWriter(BytesIO(pdf))
+    page_ref = w.root["/Pages"]["/Kids"].raw_get(0)
+    page = page_ref.get_object()
+    widget = next(
+        f for f in w.root["/AcroForm"]["/Fields"] if str(f.get_object().get("/T")) == "Seal2"
+    )
+    annots = page.get("/Annots", generic.ArrayObject())
+    annots.append(widget)
+    page[pdf_name("/Annots")] = annots
+    if also_edit_page:
+        page[pdf_name("/Contents")] = w.add_object(
+            generic.StreamObject(stream_data=b"BT /F1 18 Tf 72 720 Td (Pay 999999 CNY) Tj ET")
+        )
+    w.update_container(page)
+    meta = signers.PdfSignatureMetadata(
+        field_name="Seal2", subfilter=SigSeedSubFilter.PADES, md_algorithm="sha256"
+    )
+    return signers.sign_pdf(
+        w, meta, signer=pyhanko_signer(pki, pki.person), timestamper=timestamper(pki)
+    ).getvalue()
+
+
+def test_signing_an_existing_field_put_on_the_page_passes(pki: Pki, verify: Verify) -> None:
+    from tests.verification.conftest import make_pdf
+
+    signed = sign(pki, incremental(make_pdf(), _empty_field_off_page))
+    report = verify(fill_existing_field(pki, signed))
+    assert report.indication is Indication.TOTAL_PASSED, report.to_json()
+    assert [s.indication for s in report.signatures] == [Indication.TOTAL_PASSED] * 2
+
+
+def test_the_same_update_changing_page_content_fails(pki: Pki, verify: Verify) -> None:
+    from tests.verification.conftest import make_pdf
+
+    signed = sign(pki, incremental(make_pdf(), _empty_field_off_page))
+    report = verify(fill_existing_field(pki, signed, also_edit_page=True))
+    assert _first(report).indication is Indication.TOTAL_FAILED, report.to_json()
