@@ -1,4 +1,5 @@
-"""A CMS with more than one SignerInfo: judge the one that signed the document.
+"""A CMS with more than one SignerInfo: judge the one that signed the document (and, in
+`detach_embedded_content`, a CMS that embeds exactly the bytes it signs).
 
 ISO 32000 expects exactly one SignerInfo in a PDF signature, and pyhanko refuses anything else
 ("signer_infos should contain exactly one entry"), so such a signature was reported as
@@ -100,4 +101,42 @@ def keep_the_signer_info_that_signed(pdf: bytes, field: generic.PdfObject) -> Fi
         f"已验证签署了文档的第 {chosen + 1} 个。",
         en=f"The signature's CMS carries {count} SignerInfos; the one that signed the document "
         f"(number {chosen + 1}) was verified.",
+    )
+
+
+def detach_embedded_content(pdf: bytes, field: generic.PdfObject) -> Finding | None:
+    """A CMS that also embeds the data it signs, read as the detached signature it must be.
+
+    PAdES (ETSI EN 319 142-1 6.3) wants the CMS detached, and pyhanko refuses one with
+    encapsulated content; some producers embed the signed bytes anyway (EU DSS's
+    pades-enveloping-cms.pdf, validated as intact there). When the embedded content is
+    byte for byte what the ByteRange covers, the embedded and the detached reading sign the
+    same data, so the content is dropped from this verification's in-memory copy of
+    /Contents (zero-padded to its length, as above) and the signature judged as usual
+    (finding `embedded-content`). Any other embedded content is left for pyhanko to refuse."""
+    try:
+        sig = field.get_object()["/V"]
+        contents = bytes(sig["/Contents"])
+        a, b, c, d = (int(v) for v in sig["/ByteRange"])
+        info = cms.ContentInfo.load(contents.rstrip(b"\x00") or contents)
+        signed_data = info["content"]
+        encap = signed_data["encap_content_info"]
+        if encap["content_type"].native != "data" or not encap["content"]:
+            return None
+        embedded = encap["content"].native
+    except Exception:
+        return None  # unreadable or nothing embedded: the normal path reports it
+    if embedded != pdf[a : a + b] + pdf[c : c + d]:
+        return None
+    detached = signed_data.copy()
+    detached["encap_content_info"] = {"content_type": "data"}
+    new = cms.ContentInfo({"content_type": "signed_data", "content": detached}).dump()
+    sig[generic.NameObject("/Contents")] = generic.ByteStringObject(new.ljust(len(contents), b"\0"))
+    return Finding(
+        code="embedded-content",
+        zh="签名的 CMS 内嵌了所签署的文档字节（PAdES 要求分离式签名）；内嵌内容与签名范围一致，"
+        "已按分离式签名验证。",
+        en="The signature's CMS embeds the signed document bytes (PAdES wants a detached "
+        "CMS); the embedded content equals the signed byte range and the signature was "
+        "verified as detached.",
     )

@@ -23,7 +23,6 @@ from collections.abc import Iterable
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import HistoricalResolver, RawPdfPath
 from pyhanko.sign.diff_analysis import (
-    CatalogModificationRule,
     DocInfoRule,
     MetadataUpdateRule,
     ModificationLevel,
@@ -38,6 +37,7 @@ from pyhanko.sign.diff_analysis.rules_api import (
 )
 
 from seals.verification.annotations import AnnotationAdditionRule
+from seals.verification.catalog import IdenticalCopyRule, NamesAdditionRule
 from seals.verification.filerules import (
     DanglingReferenceRule,
     FreedObjectRule,
@@ -45,6 +45,7 @@ from seals.verification.filerules import (
 )
 from seals.verification.formfields import field_name_aware_form_rule
 from seals.verification.structure import StructTreeAdditionRule
+from seals.verification.widgets import ExistingSignatureFieldWidgetRule
 
 _ENCODING_KEYS = frozenset({"/Type", "/Differences", "/BaseEncoding"})
 
@@ -143,7 +144,7 @@ class FormFontEncodingRule(QualifiedWhitelistRule):
 DIFF_POLICY = StandardDiffPolicy(
     global_rules=[
         # pyhanko's DEFAULT_DIFF_POLICY rules, its DSS rule replaced by LenientVRIRule
-        CatalogModificationRule(),
+        NamesAdditionRule(),  # pyhanko's CatalogModificationRule, plus a benign /Names
         DocInfoRule().as_qualified(ModificationLevel.LTA_UPDATES),
         XrefStreamRule().as_qualified(ModificationLevel.LTA_UPDATES),
         ObjectStreamRule().as_qualified(ModificationLevel.LTA_UPDATES),
@@ -152,6 +153,8 @@ DIFF_POLICY = StandardDiffPolicy(
         DanglingReferenceRule(),
         FreedObjectRule(),
         FormFontEncodingRule(),
+        IdenticalCopyRule(),
+        ExistingSignatureFieldWidgetRule(),
         AnnotationAdditionRule(),
         StructTreeAdditionRule(),
     ],

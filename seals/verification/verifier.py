@@ -20,7 +20,7 @@ from seals.reports import (
     overall_indication,
 )
 from seals.verification.bytes import unaccounted_objects
-from seals.verification.cms import keep_the_signer_info_that_signed
+from seals.verification.cms import detach_embedded_content, keep_the_signer_info_that_signed
 from seals.verification.document import (
     DECODE_LIMITS,
     collect_candidates,
@@ -189,6 +189,8 @@ class Verifier(VerifierState):
                     continue
                 several = keep_the_signer_info_that_signed(self.pdf, cand.field)
                 cand.notes.extend([several] if several is not None else [])
+                embedded_content = detach_embedded_content(self.pdf, cand.field)
+                cand.notes.extend([embedded_content] if embedded_content is not None else [])
                 emb = EmbeddedSignature(reader, cand.field, cand.field_name)
             except Exception as exc:
                 self.reports.append(unreadable(self, cand, exc))
