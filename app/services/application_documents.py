@@ -1,12 +1,12 @@
 """Supporting documents of seal applications: PDF, PNG or JPEG, recognised by their content
-(never by the file name or the declared type), size-limited, stored by SHA-256."""
+(never by the file name or the declared type), size-limited, stored by SHA-256. A PDF is
+opened by PDFium in a bounded PDF worker (`page_count`), never in the service's process."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-
-import pypdfium2 as pdfium
 
 from app.errors import InvalidInput, PayloadTooLarge
 from seals.errors import InvalidImageError
@@ -47,16 +47,19 @@ def safe_filename(name: str | None, media_type: str) -> str:
     return base[:200] or f"document.{media_type.rsplit('/', 1)[-1]}"
 
 
-def check(upload: Upload, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> CheckedDocument:
+def check(
+    upload: Upload, *, page_count: Callable[[bytes], int], max_bytes: int = MAX_DOCUMENT_BYTES
+) -> CheckedDocument:
     """The document if it is a readable PDF, PNG or JPEG within the limit; else a problem
-    naming the file and the reason."""
+    naming the file and the reason. `page_count` opens a PDF (an `InvalidInput` when it
+    cannot)."""
     data, name = upload.data, upload.filename or "document"
     if not data:
         raise UnsupportedDocument(f"{name}: the file is empty")
     if len(data) > max_bytes:
         raise DocumentTooLarge(f"{name}: {len(data)} bytes; at most {max_bytes} bytes each")
     if data.startswith(b"%PDF-"):
-        _check_pdf(name, data)
+        _check_pdf(name, data, page_count)
         media_type = PDF
     elif data.startswith((_PNG_MAGIC, _JPEG_MAGIC)):
         try:  # decodes with pixel limits: a truncated or bomb image is refused here
@@ -71,13 +74,10 @@ def check(upload: Upload, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> CheckedDocu
     )
 
 
-def _check_pdf(name: str, data: bytes) -> None:
+def _check_pdf(name: str, data: bytes, page_count: Callable[[bytes], int]) -> None:
     try:
-        document = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as exc:
+        pages = page_count(data)
+    except InvalidInput as exc:
         raise UnsupportedDocument(f"{name}: not a readable PDF ({exc})") from exc
-    try:
-        if len(document) < 1:
-            raise UnsupportedDocument(f"{name}: the PDF has no pages")
-    finally:
-        document.close()
+    if pages < 1:
+        raise UnsupportedDocument(f"{name}: the PDF has no pages")

@@ -19,6 +19,7 @@ from enum import StrEnum
 from cryptography import x509
 from sqlmodel import Session, col, select
 
+from app import pdfwork
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.models import Organization
 from app.models_agency import SealApplication, SealApplicationDocument, SealFiling, TrustedApplicant
@@ -243,10 +244,12 @@ def _store(
     session.flush()
 
 
-def _checked(uploads: list[Upload]) -> list[CheckedDocument]:
+def _checked(services: Services, uploads: list[Upload]) -> list[CheckedDocument]:
     if len(uploads) > MAX_DOCUMENTS:
         raise InvalidInput(f"at most {MAX_DOCUMENTS} supporting documents")
-    return [check(u) for u in uploads]
+    return [
+        check(u, page_count=lambda pdf: len(pdfwork.page_sizes(services, pdf))) for u in uploads
+    ]
 
 
 def submit(
@@ -265,7 +268,7 @@ def submit(
     if reason is None:
         raise InvalidInput("say why the seal is needed (reason)")
     kind, replaced = _kind(session, organization_id, given)
-    docs = _checked(uploads)
+    docs = _checked(services, uploads)
     if not docs and given.purpose is not Purpose.cancel:
         raise InvalidInput("attach at least one supporting document (PDF, PNG or JPEG)")
     app = SealApplication(
@@ -328,7 +331,7 @@ def resubmit(
         raise ApplicationStateError(
             f"only an application sent back can be resubmitted ({app.status})"
         )
-    docs = _checked(uploads)
+    docs = _checked(services, uploads)
     app.reason = _text(reason, 1000, "the reason") or app.reason
     if inscription is not None:
         app.inscription = _text(inscription, 60, "the inscription")

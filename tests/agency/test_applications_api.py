@@ -6,6 +6,7 @@ who may see and decide what."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlmodel import select
 
 from app.db import unit_of_work
 from app.models_agency import SealApplication
+from app.pdfpool import PdfWorkerPool
 from app.services.application_documents import DocumentTooLarge, Upload, check
 from tests.agency.conftest import Party, events
 from tests.conftest import auth
@@ -203,7 +205,11 @@ def test_documents_are_checked_by_content(
         ).all()
     assert left == []  # nothing half-written
     with pytest.raises(DocumentTooLarge):
-        check(Upload(filename="a.pdf", data=licence_pdf), max_bytes=len(licence_pdf) - 1)
+        check(
+            Upload(filename="a.pdf", data=licence_pdf),
+            page_count=lambda pdf: pytest.fail("the PDF was opened before its size was checked"),
+            max_bytes=len(licence_pdf) - 1,
+        )
 
 
 def test_trusted_agency_skips_review_for_standard_seals_only(
@@ -269,3 +275,30 @@ def test_change_of_inscription_replaces_the_seal(
     assert client.get(f"/api/v1/public/seals/{old['code']}").json()["status"] == "revoked"
     cert = client.get(f"/api/v1/certificates/{old['certificate_id']}", headers=auth(firm.key))
     assert cert.json()["revocation_reason"] in ("superseded", "Superseded")
+
+
+def test_a_supporting_pdf_is_opened_in_a_pdf_worker_not_in_the_service(
+    client: TestClient,
+    make_party: Callable[..., Party],
+    licence_pdf: bytes,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    opened: list[tuple[str, int]] = []
+    exchange = PdfWorkerPool._exchange
+
+    def watched(self: PdfWorkerPool, worker: Any, kind: str, payload: Any) -> Any:
+        opened.append((kind, worker.process.pid))
+        return exchange(self, worker, kind, payload)
+
+    monkeypatch.setattr(PdfWorkerPool, "_exchange", watched)
+    firm = make_party("杭州青禾建材有限公司")
+    accepted = _apply(client, firm, [("营业执照.pdf", licence_pdf)], kind="contract")
+    assert accepted.status_code == 201, accepted.text
+    assert [kind for kind, _ in opened] == ["page_sizes"]
+    assert all(pid != os.getpid() for _, pid in opened)
+    broken = _apply(
+        client, firm, [("损坏.pdf", b"%PDF-1.7\n1 0 obj <<>> endobj\n")], kind="contract"
+    )
+    assert broken.status_code == 422
+    assert broken.json()["type"].endswith("unsupported-document")
+    assert "损坏.pdf" in broken.json()["detail"]
