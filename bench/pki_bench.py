@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from collections.abc import Callable
 
 from asn1crypto import algos, tsp
@@ -25,7 +24,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
-from harness import Connections, paired_rates, running_service
+from harness import BenchService, Connections, paired_rates, running_service
 from profiling import cpu_seconds, sampled
 
 from app.db import unit_of_work
@@ -40,80 +39,99 @@ def raw_sign(signer: KeySigner) -> Callable[[], object]:
     return lambda: signer.sign(data, digest)
 
 
-def main() -> None:
+Row = tuple[str, float, str, float, float]
+Case = tuple[str, Callable[[], None], str, KeySigner]
+
+
+def parse_args() -> argparse.Namespace:
+    """The command line: measurement length, client threads, profiling, a filter."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--profile", action="store_true", help="top-20 tables (py-spy)")
     parser.add_argument("--only", default="", help="measure only operations containing this")
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    with running_service(prefix="eseal-pki-bench-") as svc:
-        services, http, headers = svc.services, svc.http, svc.platform_auth
-        with unit_of_work(services.engine) as session:
-            ocsp_key = services.authority.ca_signer(session, CaName.OCSP_ORGANIZATION)
-            tsa_key = services.authority.ca_signer(session, CaName.TSA)
-            ca_key = services.authority.ca_signer(session, CaName.ORGANIZATION)
-            issuer = services.authority.ca_certificate(session, CaName.ORGANIZATION)
-        org = http.post(
-            "/api/v1/organizations",
-            json={"name": "基准测试有限公司", "uscc": "91330106MA2B3C4D5D"},
-            headers=headers,
-        ).json()
-        issue_path = f"/api/v1/organizations/{org['id']}/certificates"
-        leaf = x509.load_pem_x509_certificate(
-            http.post(issue_path, json={}, headers=headers).json()["pem"].encode()
-        )
-        builder = ocsp.OCSPRequestBuilder().add_certificate(leaf, issuer, hashes.SHA256())
-        ocsp_request = builder.build().public_bytes(Encoding.DER)
-        tsa_query = tsp.TimeStampReq(
-            {
-                "version": 1,
-                "message_imprint": {
-                    "hash_algorithm": algos.DigestAlgorithm({"algorithm": "sha256"}),
-                    "hashed_message": os.urandom(32),
-                },
-                "nonce": 12345,
-                "cert_req": True,
-            }
-        ).dump()
-        conns = Connections(svc.base)
 
-        def ocsp_call() -> None:
-            conns.post("/pki/ocsp", ocsp_request, "application/ocsp-request", {})
+def tsa_query() -> bytes:
+    """A time-stamp request for a random SHA-256 imprint, with a nonce and the TSA certificate."""
+    return tsp.TimeStampReq(
+        {
+            "version": 1,
+            "message_imprint": {
+                "hash_algorithm": algos.DigestAlgorithm({"algorithm": "sha256"}),
+                "hashed_message": os.urandom(32),
+            },
+            "nonce": 12345,
+            "cert_req": True,
+        }
+    ).dump()
 
-        def ocsp_nonce_call() -> None:
-            request = builder.add_extension(x509.OCSPNonce(os.urandom(16)), critical=False)
-            der = request.build().public_bytes(Encoding.DER)
-            conns.post("/pki/ocsp", der, "application/ocsp-request", {})
 
-        def tsa_call() -> None:
-            conns.post("/pki/tsa", tsa_query, "application/timestamp-query", {})
+def cases(svc: BenchService) -> list[Case]:
+    """Each HTTP operation with the name and key of its raw-signature baseline."""
+    services, http, headers = svc.services, svc.http, svc.platform_auth
+    with unit_of_work(services.engine) as session:
+        ocsp_key = services.authority.ca_signer(session, CaName.OCSP_ORGANIZATION)
+        tsa_key = services.authority.ca_signer(session, CaName.TSA)
+        ca_key = services.authority.ca_signer(session, CaName.ORGANIZATION)
+        issuer = services.authority.ca_certificate(session, CaName.ORGANIZATION)
+    org = http.post(
+        "/api/v1/organizations",
+        json={"name": "基准测试有限公司", "uscc": "91330106MA2B3C4D5D"},
+        headers=headers,
+    ).json()
+    issue_path = f"/api/v1/organizations/{org['id']}/certificates"
+    leaf = x509.load_pem_x509_certificate(
+        http.post(issue_path, json={}, headers=headers).json()["pem"].encode()
+    )
+    builder = ocsp.OCSPRequestBuilder().add_certificate(leaf, issuer, hashes.SHA256())
+    ocsp_request = builder.build().public_bytes(Encoding.DER)
+    query = tsa_query()
+    conns = Connections(svc.base)
 
-        def issue_call() -> None:
-            conns.post(issue_path, b"{}", "application/json", headers)
+    def ocsp_call() -> None:
+        conns.post("/pki/ocsp", ocsp_request, "application/ocsp-request", {})
 
-        rows = []
-        profiles: dict[str, list[str]] = {}
-        cases = [
-            ("OCSP, no nonce (HTTP)", ocsp_call, "OCSP responder key sign", ocsp_key),
-            ("OCSP, nonce (HTTP)", ocsp_nonce_call, "OCSP responder key sign", ocsp_key),
-            ("time-stamp (HTTP)", tsa_call, "TSA key sign", tsa_key),
-            ("certificate issuance (HTTP)", issue_call, "organization CA key sign", ca_key),
-        ]
-        for name, call, base_name, key in [c for c in cases if args.only in c[0]]:
-            call()  # warm up: material unlocked, responses pre-produced
-            cpu_before, started = cpu_seconds(svc.pid), time.perf_counter()
-            with sampled(svc.pid, enabled=args.profile) as tables:
-                ours, baseline = paired_rates(
-                    call, raw_sign(key), args.seconds, threads=args.threads
-                )
-            # the service worked only during our half of the slices
-            cpu_ms = 1000 * (cpu_seconds(svc.pid) - cpu_before) / (ours * args.seconds)
-            rows.append((name, ours, base_name, baseline, cpu_ms))
-            profiles[name] = tables
-            del started
+    def ocsp_nonce_call() -> None:
+        request = builder.add_extension(x509.OCSPNonce(os.urandom(16)), critical=False)
+        der = request.build().public_bytes(Encoding.DER)
+        conns.post("/pki/ocsp", der, "application/ocsp-request", {})
 
+    def tsa_call() -> None:
+        conns.post("/pki/tsa", query, "application/timestamp-query", {})
+
+    def issue_call() -> None:
+        conns.post(issue_path, b"{}", "application/json", headers)
+
+    return [
+        ("OCSP, no nonce (HTTP)", ocsp_call, "OCSP responder key sign", ocsp_key),
+        ("OCSP, nonce (HTTP)", ocsp_nonce_call, "OCSP responder key sign", ocsp_key),
+        ("time-stamp (HTTP)", tsa_call, "TSA key sign", tsa_key),
+        ("certificate issuance (HTTP)", issue_call, "organization CA key sign", ca_key),
+    ]
+
+
+def measure(
+    svc: BenchService, chosen: list[Case], args: argparse.Namespace
+) -> tuple[list[Row], dict[str, list[str]]]:
+    """Each case against its baseline in alternating slices, with the service's CPU per op."""
+    rows: list[Row] = []
+    profiles: dict[str, list[str]] = {}
+    for name, call, base_name, key in chosen:
+        call()  # warm up: material unlocked, responses pre-produced
+        cpu_before = cpu_seconds(svc.pid)
+        with sampled(svc.pid, enabled=args.profile) as tables:
+            ours, baseline = paired_rates(call, raw_sign(key), args.seconds, threads=args.threads)
+        # the service worked only during our half of the slices
+        cpu_ms = 1000 * (cpu_seconds(svc.pid) - cpu_before) / (ours * args.seconds)
+        rows.append((name, ours, base_name, baseline, cpu_ms))
+        profiles[name] = tables
+    return rows, profiles
+
+
+def report(rows: list[Row], profiles: dict[str, list[str]], args: argparse.Namespace) -> None:
+    """The table of rates and ratios, then any profiles."""
     print(
         f"eseal PKI benchmark: SQLite, 1 uvicorn worker, {args.threads} client thread(s), "
         f"{args.seconds:.0f} s each (alternating slices with the baseline), {os.cpu_count()} CPUs"
@@ -130,6 +148,14 @@ def main() -> None:
         if tables:
             print(f"\n-- service profile during {name} (py-spy, % of busy samples) --")
             print("\n".join(tables))
+
+
+def main() -> None:
+    args = parse_args()
+    with running_service(prefix="eseal-pki-bench-") as svc:
+        chosen = [c for c in cases(svc) if args.only in c[0]]
+        rows, profiles = measure(svc, chosen, args)
+    report(rows, profiles, args)
 
 
 if __name__ == "__main__":

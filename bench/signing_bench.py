@@ -32,11 +32,12 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from typing import Any
 
-from harness import Connections, multipart, paired_rates, rate, running_service
+from harness import BenchService, Connections, multipart, paired_rates, rate, running_service
 from profiling import cpu_seconds, sampled
 
 from app import sealing
@@ -44,7 +45,7 @@ from app.db import unit_of_work
 from seals.documents import make_document
 from seals.fonts import find_cjk_font
 from seals.models import Seal
-from seals.signing import PadesLevel
+from seals.signing import PadesLevel, SigningIdentity
 
 LEVELS = (PadesLevel.B_B, PadesLevel.B_T, PadesLevel.B_LT)
 
@@ -152,8 +153,13 @@ def stock_pyhanko() -> tuple[Any, Any, Any]:
     return signer, stamper, context
 
 
-def main() -> None:
-    logging.getLogger("pyhanko").setLevel(logging.ERROR)  # "fetching is not allowed": on purpose
+Row = tuple[int, PadesLevel, float, float, float, float, float]
+FormatRow = tuple[PadesLevel, str, float]
+VISIBLE = {"type": "coordinates", "page": 1, "x_mm": 150, "y_mm": 240}
+
+
+def parse_args() -> argparse.Namespace:
+    """The command line: measurement length, clients, documents, levels, formats, profiling."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--clients", type=int, default=4)
@@ -167,10 +173,13 @@ def main() -> None:
         help="signature formats compared over HTTP on the first document (visible seal)",
     )
     parser.add_argument("--formats-only", action="store_true", help="skip the PAdES matrix")
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def documents(page_counts: list[int]) -> dict[int, bytes]:
+    """A Chinese settlement statement of each length, eight paragraphs a page."""
     font = find_cjk_font()
-    documents = {
+    return {
         pages: make_document(
             title="结算单",
             paragraphs=[
@@ -180,119 +189,149 @@ def main() -> None:
             font_path=font.path,
             font_number=font.index,
         )
-        for pages in args.pages
+        for pages in page_counts
     }
-    stock_signer, stock_stamper, stock_context = stock_pyhanko()
 
-    rows: list[tuple[int, PadesLevel, float, float, float, float, float]] = []
-    format_rows: list[tuple[PadesLevel, str, float]] = []
-    profiles: dict[str, list[str]] = {}
-    with running_service(prefix="eseal-sign-bench-") as svc:
-        http, services, platform_auth = svc.http, svc.services, svc.platform_auth
-        org = http.post(
-            "/api/v1/organizations",
-            json={"name": "某市第一人民医院", "uscc": "91330106MA2B3C4D5D"},
-            headers=platform_auth,
-        ).json()
 
-        def new_client(scopes: list[str]) -> dict[str, Any]:
-            response = http.post(
-                f"/api/v1/organizations/{org['id']}/clients",
-                json={"name": f"c{time.monotonic_ns()}", "scopes": scopes},
-                headers=platform_auth,
-            )
-            assert response.status_code == 201, response.text
-            return dict(response.json())
+@dataclass
+class SealSetup:
+    """An active contract seal, a client allowed to use it, and its signing material in
+    process (for the tuned pyhanko baseline)."""
 
-        admin = {"Authorization": f"Bearer {new_client(['org:admin'])['api_key']}"}
-        seal = http.post(
-            f"/api/v1/organizations/{org['id']}/seals",
-            json={"kind": "contract", "dpi": 300},
-            headers=admin,
-        ).json()
-        assert http.post(f"/api/v1/seals/{seal['id']}/activate", headers=admin).is_success
-        signer_client = new_client(["seals:use"])
-        grant = http.post(
-            f"/api/v1/seals/{seal['id']}/grants",
-            json={"grantee_kind": "client", "grantee_id": signer_client["id"]},
-            headers=admin,
+    conns: Connections
+    seal_id: str
+    signer_auth: dict[str, str]
+    identity: SigningIdentity
+    timestamper: Any
+    validation: Any
+
+    def http_sign(
+        self, pdf: bytes, level: PadesLevel, placement: dict[str, Any], fmt: str = "pades"
+    ) -> Callable[[], None]:
+        """One `POST /api/v1/seals/{id}/sign` of `pdf`, body encoded once."""
+        body, content_type = multipart(
+            {"placement": json.dumps(placement), "level": level.value, "format": fmt}, pdf
         )
-        assert grant.status_code == 201, grant.text
-        signer_auth = {"authorization": f"Bearer {signer_client['api_key']}"}
 
-        with unit_of_work(services.engine) as session:
-            row = session.get(Seal, seal["id"])
-            assert row is not None
-            identity = sealing.signing_identity(
-                session, services, certificate_id=row.certificate_id, key_id=row.key_id
-            )
-            certificate = services.authority.get(session, row.certificate_id)
-            timestamper = sealing.timestamper(session, services)
-            validation = sealing.validation_material(
-                session, services, identity=identity, issuer_ca=certificate.issuer_ca
-            ).validation_context()
-        signer = identity.pyhanko_signer()
-        conns = Connections(svc.base)
-
-        def http_sign(
-            pdf: bytes, level: PadesLevel, placement: dict[str, Any], fmt: str = "pades"
-        ) -> Callable[[], None]:
-            body, content_type = multipart(
-                {"placement": json.dumps(placement), "level": level.value, "format": fmt}, pdf
+        def call() -> None:
+            self.conns.post(
+                f"/api/v1/seals/{self.seal_id}/sign", body, content_type, self.signer_auth
             )
 
-            def call() -> None:
-                conns.post(f"/api/v1/seals/{seal['id']}/sign", body, content_type, signer_auth)
+        return call
 
-            return call
 
-        visible = {"type": "coordinates", "page": 1, "x_mm": 150, "y_mm": 240}
-        first = documents[args.pages[0]]
-        for level in (PadesLevel.B_B, PadesLevel.B_T):
-            for fmt in args.formats:
-                call = http_sign(first, level, visible, fmt)
-                rate(call, 1.0, args.clients)  # warm up (seal data made once)
-                format_rows.append((level, fmt, rate(call, args.seconds, args.clients)))
-        for pages, pdf in ({} if args.formats_only else documents).items():
-            for level in (PadesLevel(v) for v in args.levels):
-                stock = pyhanko_direct(
-                    pdf,
-                    level,
-                    signer=stock_signer,
-                    timestamper=stock_stamper,
-                    validation=stock_context,
-                )
-                tuned = pyhanko_direct(
-                    pdf, level, signer=signer, timestamper=timestamper, validation=validation
-                )
-                stock(), tuned()  # warm up (imports, caches)
-                invisible = http_sign(pdf, level, {"type": "invisible"})
-                shown = http_sign(pdf, level, visible)
-                # warm every seal worker: first seals unlock the key, compile queries
-                rate(invisible, 1.0, args.clients), rate(shown, 1.0, args.clients)
-                cpu_before = cpu_seconds(svc.pid)
-                with sampled(svc.pid, enabled=args.profile) as tables:
-                    ours, baseline = paired_rates(
-                        invisible, stock, args.seconds, threads=args.clients
-                    )
-                cpu_ms = 1000 * (cpu_seconds(svc.pid) - cpu_before) / (ours * args.seconds)
-                profiles[f"{pages} page(s) {level.value} invisible"] = tables
-                rows.append(
-                    (
-                        pages,
-                        level,
-                        ours,
-                        rate(shown, args.seconds, args.clients),
-                        baseline,
-                        rate(tuned, args.seconds),
-                        cpu_ms,
-                    )
-                )
+def set_up_seal(svc: BenchService) -> SealSetup:
+    """Registers an organization, its admin, a contract seal and a client granted it."""
+    http, services, platform_auth = svc.http, svc.services, svc.platform_auth
+    org = http.post(
+        "/api/v1/organizations",
+        json={"name": "某市第一人民医院", "uscc": "91330106MA2B3C4D5D"},
+        headers=platform_auth,
+    ).json()
 
+    def new_client(scopes: list[str]) -> dict[str, Any]:
+        response = http.post(
+            f"/api/v1/organizations/{org['id']}/clients",
+            json={"name": f"c{time.monotonic_ns()}", "scopes": scopes},
+            headers=platform_auth,
+        )
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    admin = {"Authorization": f"Bearer {new_client(['org:admin'])['api_key']}"}
+    seal = http.post(
+        f"/api/v1/organizations/{org['id']}/seals",
+        json={"kind": "contract", "dpi": 300},
+        headers=admin,
+    ).json()
+    assert http.post(f"/api/v1/seals/{seal['id']}/activate", headers=admin).is_success
+    signer_client = new_client(["seals:use"])
+    grant = http.post(
+        f"/api/v1/seals/{seal['id']}/grants",
+        json={"grantee_kind": "client", "grantee_id": signer_client["id"]},
+        headers=admin,
+    )
+    assert grant.status_code == 201, grant.text
+
+    with unit_of_work(services.engine) as session:
+        row = session.get(Seal, seal["id"])
+        assert row is not None
+        identity = sealing.signing_identity(
+            session, services, certificate_id=row.certificate_id, key_id=row.key_id
+        )
+        certificate = services.authority.get(session, row.certificate_id)
+        timestamper = sealing.timestamper(session, services)
+        validation = sealing.validation_material(
+            session, services, identity=identity, issuer_ca=certificate.issuer_ca
+        ).validation_context()
+    return SealSetup(
+        conns=Connections(svc.base),
+        seal_id=seal["id"],
+        signer_auth={"authorization": f"Bearer {signer_client['api_key']}"},
+        identity=identity,
+        timestamper=timestamper,
+        validation=validation,
+    )
+
+
+def measure_formats(setup: SealSetup, pdf: bytes, args: argparse.Namespace) -> list[FormatRow]:
+    """Seals/s of each signature format over HTTP, visible seal, B-B and B-T."""
+    format_rows: list[FormatRow] = []
+    for level in (PadesLevel.B_B, PadesLevel.B_T):
+        for fmt in args.formats:
+            call = setup.http_sign(pdf, level, VISIBLE, fmt)
+            rate(call, 1.0, args.clients)  # warm up (seal data made once)
+            format_rows.append((level, fmt, rate(call, args.seconds, args.clients)))
+    return format_rows
+
+
+def measure_level(
+    svc: BenchService,
+    setup: SealSetup,
+    pdf: bytes,
+    level: PadesLevel,
+    stock_material: tuple[Any, Any, Any],
+    args: argparse.Namespace,
+) -> tuple[tuple[float, float, float, float, float], list[str]]:
+    """HTTP invisible and visible, stock and tuned pyhanko for one document and level, with
+    the service's CPU per seal and its profile."""
+    stock_signer, stock_stamper, stock_context = stock_material
+    stock = pyhanko_direct(
+        pdf, level, signer=stock_signer, timestamper=stock_stamper, validation=stock_context
+    )
+    tuned = pyhanko_direct(
+        pdf,
+        level,
+        signer=setup.identity.pyhanko_signer(),
+        timestamper=setup.timestamper,
+        validation=setup.validation,
+    )
+    stock(), tuned()  # warm up (imports, caches)
+    invisible = setup.http_sign(pdf, level, {"type": "invisible"})
+    shown = setup.http_sign(pdf, level, VISIBLE)
+    # warm every seal worker: first seals unlock the key, compile queries
+    rate(invisible, 1.0, args.clients), rate(shown, 1.0, args.clients)
+    cpu_before = cpu_seconds(svc.pid)
+    with sampled(svc.pid, enabled=args.profile) as tables:
+        ours, baseline = paired_rates(invisible, stock, args.seconds, threads=args.clients)
+    cpu_ms = 1000 * (cpu_seconds(svc.pid) - cpu_before) / (ours * args.seconds)
+    shown_rate = rate(shown, args.seconds, args.clients)
+    return (ours, shown_rate, baseline, rate(tuned, args.seconds), cpu_ms), tables
+
+
+def report(
+    rows: list[Row],
+    format_rows: list[FormatRow],
+    profiles: dict[str, list[str]],
+    algorithm: str,
+    args: argparse.Namespace,
+) -> None:
+    """The PAdES matrix, the per-format table, then any profiles."""
     print(
         f"eseal signing benchmark: SQLite, 1 uvicorn worker, {args.clients} client thread(s), "
         f"{args.seconds:.0f} s each, {os.cpu_count()} CPUs; seal key "
-        f"{identity.signer.algorithm.value}; ratios against stock pyhanko (fresh P-256 key, "
+        f"{algorithm}; ratios against stock pyhanko (fresh P-256 key, "
         "DummyTimeStamper) measured in alternating slices"
     )
     print(
@@ -315,6 +354,24 @@ def main() -> None:
         if tables:
             print(f"\n-- service profile during {name} (py-spy, % of busy samples) --")
             print("\n".join(tables))
+
+
+def main() -> None:
+    logging.getLogger("pyhanko").setLevel(logging.ERROR)  # "fetching is not allowed": on purpose
+    args = parse_args()
+    docs = documents(args.pages)
+    stock_material = stock_pyhanko()
+    rows: list[Row] = []
+    profiles: dict[str, list[str]] = {}
+    with running_service(prefix="eseal-sign-bench-") as svc:
+        setup = set_up_seal(svc)
+        format_rows = measure_formats(setup, docs[args.pages[0]], args)
+        for pages, pdf in ({} if args.formats_only else docs).items():
+            for level in (PadesLevel(v) for v in args.levels):
+                figures, tables = measure_level(svc, setup, pdf, level, stock_material, args)
+                profiles[f"{pages} page(s) {level.value} invisible"] = tables
+                rows.append((pages, level, *figures))
+    report(rows, format_rows, profiles, setup.identity.signer.algorithm.value, args)
 
 
 if __name__ == "__main__":

@@ -17,12 +17,17 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from pki.certificate_records import (
+    CertificateLookups,
+    IssuedCertificate,
+    RevokedCertificate,
+    _to_issued,
+    serial_to_hex,
+)
 from pki.errors import (
     AlreadyRevokedError,
-    CertificateNotFoundError,
-    HierarchyMissingError,
     InvalidRequestError,
     PkiError,
 )
@@ -36,7 +41,7 @@ from pki.keys import (
     load_public_key,
     public_key_of,
 )
-from pki.models import CaRecord, CertificateRecord, CertificateStatus, utc_now
+from pki.models import CertificateRecord, CertificateStatus, utc_now
 from pki.names import split_name
 from pki.profiles import (
     POLICY_OID,
@@ -86,75 +91,6 @@ class PersonIdentity:
 
 
 Identity = EnterpriseIdentity | PersonIdentity
-
-
-@dataclass(frozen=True)
-class IssuedCertificate:
-    """A stored certificate with its current status."""
-
-    certificate_id: str
-    certificate: x509.Certificate
-    issuer_ca: str
-    profile: str
-    subject: str
-    key_id: str | None
-    owner_org_id: str | None
-    owner_person_id: str | None
-    not_before: datetime
-    not_after: datetime
-    fingerprint_sha256: str
-    status: CertificateStatus
-    revoked_at: datetime | None = None
-    revocation_reason: x509.ReasonFlags | None = None
-    replaced_by: str | None = None
-
-    @property
-    def serial_number(self) -> int:
-        return self.certificate.serial_number
-
-    @property
-    def der(self) -> bytes:
-        return self.certificate.public_bytes(serialization.Encoding.DER)
-
-    @property
-    def pem(self) -> bytes:
-        return self.certificate.public_bytes(serialization.Encoding.PEM)
-
-
-@dataclass(frozen=True)
-class RevokedCertificate:
-    """The outcome of a revocation."""
-
-    certificate_id: str
-    serial_number: int
-    issuer_ca: str
-    revoked_at: datetime
-    reason: x509.ReasonFlags
-
-
-@dataclass(frozen=True)
-class CertificateStatusInfo:
-    """What OCSP/CRL builders need to know about one serial number."""
-
-    status: CertificateStatus
-    not_after: datetime
-    revoked_at: datetime | None
-    reason: x509.ReasonFlags | None
-
-
-@dataclass(frozen=True)
-class RevokedSerial:
-    """One revoked certificate of an issuer (fields match `pki.crl.RevokedEntry`, plus expiry)."""
-
-    serial: int
-    revoked_at: datetime
-    reason: x509.ReasonFlags
-    not_after: datetime
-
-
-def serial_to_hex(serial: int) -> str:
-    """The stored form of a serial number: lower-case hex without leading zeros."""
-    return format(serial, "x")
 
 
 def subject_for(identity: Identity) -> x509.Name:
@@ -284,29 +220,7 @@ def _csr_public_key(csr_data: bytes) -> PublicKey:
     raise InvalidRequestError("only EC (P-256, P-384) and RSA keys are accepted")
 
 
-def _to_issued(record: CertificateRecord) -> IssuedCertificate:
-    return IssuedCertificate(
-        certificate_id=record.id,
-        certificate=x509.load_der_x509_certificate(record.der),
-        issuer_ca=record.issuer_ca,
-        profile=record.profile,
-        subject=record.subject,
-        key_id=record.key_id,
-        owner_org_id=record.owner_org_id,
-        owner_person_id=record.owner_person_id,
-        not_before=record.not_before,
-        not_after=record.not_after,
-        fingerprint_sha256=record.fingerprint_sha256,
-        status=CertificateStatus(record.status),
-        revoked_at=record.revoked_at,
-        revocation_reason=(
-            x509.ReasonFlags(record.revocation_reason) if record.revocation_reason else None
-        ),
-        replaced_by=record.replaced_by,
-    )
-
-
-class Authority:
+class Authority(CertificateLookups):
     """Issues and manages certificates; CA keys come from `keystore`."""
 
     def __init__(
@@ -447,15 +361,12 @@ class Authority:
         if self_signed:
             if key_id is None:
                 raise InvalidRequestError("a self-signed certificate needs a key-store key")
-            issuer_signer = self.keystore.signer(session, key_id)
-            issuer_name = subject
+            issuer_signer, issuer_name = self.keystore.signer(session, key_id), subject
         else:
-            issuer_cert = self.ca_certificate(session, issuer_ca)
-            issuer_signer = self.ca_signer(session, issuer_ca)
-            if not issuer_cert.not_valid_before_utc <= now < issuer_cert.not_valid_after_utc:
-                raise PkiError(f"CA {issuer_ca!r} is not within its validity period")
-            issuer_name = issuer_cert.subject
-            not_after = min(not_after, issuer_cert.not_valid_after_utc)
+            issuer_signer, issuer_name, issuer_expiry = self._current_issuer(
+                session, issuer_ca, now
+            )
+            not_after = min(not_after, issuer_expiry)
         template = CertificateTemplate(
             subject=subject,
             subject_public_key=subject_key,
@@ -470,24 +381,27 @@ class Authority:
             extra_extensions=extra_extensions,
         )
         certificate = build_certificate(profile=profile, template=template, issuer=issuer_signer)
-        der = certificate.public_bytes(serialization.Encoding.DER)
-        record = CertificateRecord(
-            serial=serial_to_hex(certificate.serial_number),
+        return store_issued(
+            session,
+            certificate,
             issuer_ca=issuer_ca,
-            profile=profile.name.value,
-            subject=certificate.subject.rfc4514_string(_RFC4514_NAMES),
-            der=der,
-            fingerprint_sha256=hashlib.sha256(der).hexdigest(),
-            not_before=certificate.not_valid_before_utc,
-            not_after=certificate.not_valid_after_utc,
+            profile=profile,
             key_id=key_id,
             owner_org_id=owner_org_id,
             owner_person_id=owner_person_id,
             created_at=self.clock(),
         )
-        session.add(record)
-        session.flush()
-        return _to_issued(record)
+
+    def _current_issuer(
+        self, session: Session, issuer_ca: str, now: datetime
+    ) -> tuple[KeySigner, x509.Name, datetime]:
+        """CA `issuer_ca`'s signer, name and expiry (no certificate outlives its issuer);
+        PkiError outside its validity."""
+        issuer_cert = self.ca_certificate(session, issuer_ca)
+        signer = self.ca_signer(session, issuer_ca)
+        if not issuer_cert.not_valid_before_utc <= now < issuer_cert.not_valid_after_utc:
+            raise PkiError(f"CA {issuer_ca!r} is not within its validity period")
+        return signer, issuer_cert.subject, issuer_cert.not_valid_after_utc
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -581,94 +495,6 @@ class Authority:
         session.flush()
         return new
 
-    # -- lookups --------------------------------------------------------------------------
-
-    def get(self, session: Session, certificate_id: str) -> IssuedCertificate:
-        """A certificate with its current status (CertificateNotFoundError)."""
-        return _to_issued(self._record(session, certificate_id))
-
-    def chain(self, session: Session, certificate_id: str) -> list[x509.Certificate]:
-        """The certificate and its issuers, leaf first, root last."""
-        record = self._record(session, certificate_id)
-        chain = [x509.load_der_x509_certificate(record.der)]
-        for _ in range(8):
-            ca = self._ca_record(session, record.issuer_ca)
-            if ca.certificate_id == record.id:
-                return chain
-            record = self._record(session, ca.certificate_id)
-            chain.append(x509.load_der_x509_certificate(record.der))
-        raise PkiError(f"the chain of {certificate_id} does not end at a self-signed CA")
-
-    def ca_certificate(self, session: Session, name: str) -> x509.Certificate:
-        """The current certificate of CA (or TSA/OCSP identity) `name`."""
-        ca = self._ca_record(session, name)
-        return x509.load_der_x509_certificate(self._record(session, ca.certificate_id).der)
-
-    def ca_signer(self, session: Session, name: str) -> KeySigner:
-        """The signer of CA (or TSA/OCSP identity) `name`: its key stays in the key store."""
-        return self.keystore.signer(session, self._ca_record(session, name).key_id)
-
-    def lookup_status(
-        self, session: Session, *, issuer_ca: str, serial: int
-    ) -> CertificateStatusInfo | None:
-        """The status of `serial` issued by `issuer_ca`, or None when we never issued it."""
-        record = session.exec(
-            select(CertificateRecord).where(
-                CertificateRecord.issuer_ca == issuer_ca,
-                CertificateRecord.serial == serial_to_hex(serial),
-            )
-        ).first()
-        if record is None:
-            return None
-        issued = _to_issued(record)
-        return CertificateStatusInfo(
-            status=issued.status,
-            not_after=issued.not_after,
-            revoked_at=issued.revoked_at,
-            reason=issued.revocation_reason,
-        )
-
-    def revoked_entries(self, session: Session, issuer_ca: str) -> list[RevokedSerial]:
-        """Every revoked certificate of `issuer_ca`, oldest revocation first."""
-        records = session.exec(
-            select(CertificateRecord)
-            .where(
-                CertificateRecord.issuer_ca == issuer_ca,
-                CertificateRecord.status == CertificateStatus.REVOKED.value,
-            )
-            .order_by(col(CertificateRecord.revoked_at), col(CertificateRecord.serial))
-        ).all()
-        entries = []
-        for record in records:
-            assert record.revoked_at is not None and record.revocation_reason is not None
-            entries.append(
-                RevokedSerial(
-                    serial=int(record.serial, 16),
-                    revoked_at=record.revoked_at,
-                    reason=x509.ReasonFlags(record.revocation_reason),
-                    not_after=record.not_after,
-                )
-            )
-        return entries
-
-    # -- helpers --------------------------------------------------------------------------
-
-    def _record(self, session: Session, certificate_id: str) -> CertificateRecord:
-        record = session.get(CertificateRecord, certificate_id)
-        if record is None:
-            raise CertificateNotFoundError(
-                f"no certificate with id {certificate_id!r}", certificate_id=certificate_id
-            )
-        return record
-
-    def _ca_record(self, session: Session, name: str) -> CaRecord:
-        ca = session.get(CaRecord, name)
-        if ca is None:
-            raise HierarchyMissingError(
-                f"CA {name!r} does not exist; initialise the hierarchy (eseal init)", ca=name
-            )
-        return ca
-
 
 def lifetime_or_error(profile: CertificateProfile, days: int | None) -> timedelta:
     """`profiles.lifetime` with InvalidRequestError instead of ValueError."""
@@ -676,3 +502,35 @@ def lifetime_or_error(profile: CertificateProfile, days: int | None) -> timedelt
         return lifetime(profile, days)
     except ValueError as exc:
         raise InvalidRequestError(str(exc), profile=profile.name.value) from None
+
+
+def store_issued(
+    session: Session,
+    certificate: x509.Certificate,
+    *,
+    issuer_ca: str,
+    profile: CertificateProfile,
+    key_id: str | None,
+    owner_org_id: str | None,
+    owner_person_id: str | None,
+    created_at: datetime,
+) -> IssuedCertificate:
+    """Records a certificate just signed (added and flushed in the caller's transaction)."""
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    record = CertificateRecord(
+        serial=serial_to_hex(certificate.serial_number),
+        issuer_ca=issuer_ca,
+        profile=profile.name.value,
+        subject=certificate.subject.rfc4514_string(_RFC4514_NAMES),
+        der=der,
+        fingerprint_sha256=hashlib.sha256(der).hexdigest(),
+        not_before=certificate.not_valid_before_utc,
+        not_after=certificate.not_valid_after_utc,
+        key_id=key_id,
+        owner_org_id=owner_org_id,
+        owner_person_id=owner_person_id,
+        created_at=created_at,
+    )
+    session.add(record)
+    session.flush()
+    return _to_issued(record)

@@ -10,19 +10,15 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from os import PathLike
 
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
 from pki.authority import Authority, EnterpriseIdentity, Identity, PersonIdentity
 from pki.errors import AlreadyRevokedError
 from pki.keys import KeyAlgorithm
-from pki.models import CertificateRecord
 from seals import pin as pins
 from seals.authorization import (
     Caller,
@@ -34,24 +30,20 @@ from seals.authorization import (
     normalize_document_type,
     normalize_sha256,
 )
-from seals.codes import new_seal_code, validate_seal_code
+from seals.codes import new_seal_code
 from seals.errors import (
-    PinNotSetError,
-    PinRequiredError,
     SealConflictError,
     SealError,
     SealInputError,
-    SealLockedError,
     SealNotFoundError,
-    WrongPinError,
 )
 from seals.images import normalize_uploaded_image
 from seals.kinds import SealKind, kind_spec
 from seals.lifecycle import TERMINAL, SealAction, SealStatus, next_status
 from seals.models import Seal
 from seals.render import SealImageSpec, render_seal
-
-Clock = Callable[[], datetime]
+from seals.seal_lookups import Clock
+from seals.seal_pins import SealPins
 
 PERSON_CERTIFIED_KINDS = frozenset({SealKind.PERSONAL})
 """Kinds bound to a personal certificate. The legal representative's seal is the
@@ -106,7 +98,7 @@ class Transition:
     """The SM2 certificate's issuer when this act revoked it too."""
 
 
-class SealRegistry:
+class SealRegistry(SealPins):
     def __init__(
         self,
         *,
@@ -248,76 +240,6 @@ class SealRegistry:
                 f"the organization already has a live {new.kind.value} seal; revoke it first"
             )
 
-    # -- lookups --------------------------------------------------------------------------
-
-    def row(self, session: Session, seal_id: str, *, organization_id: str | None = None) -> Seal:
-        """The seal row; `SealNotFoundError` when missing or (given `organization_id`) not
-        that organization's."""
-        seal = session.get(Seal, seal_id)
-        if seal is None or (
-            organization_id is not None and seal.organization_id != organization_id
-        ):
-            raise SealNotFoundError(f"seal {seal_id} not found")
-        return seal
-
-    def get(
-        self, session: Session, seal_id: str, *, organization_id: str | None = None
-    ) -> SealFacts:
-        return SealFacts.of(
-            self.row(session, seal_id, organization_id=organization_id), now=self.clock()
-        )
-
-    def image(self, session: Session, seal_id: str, *, organization_id: str | None = None) -> bytes:
-        return self.row(session, seal_id, organization_id=organization_id).image_png
-
-    def list_seals(
-        self,
-        session: Session,
-        *,
-        organization_id: str,
-        kind: SealKind | None = None,
-        offset: int = 0,
-        limit: int = 50,
-    ) -> list[SealFacts]:
-        query = select(Seal).where(Seal.organization_id == organization_id)
-        if kind is not None:
-            query = query.where(Seal.kind == kind.value)
-        rows = session.exec(
-            query.order_by(col(Seal.created_at), col(Seal.id)).offset(offset).limit(limit)
-        ).all()
-        now = self.clock()
-        return [SealFacts.of(s, now=now) for s in rows]
-
-    def find_by_code(self, session: Session, code: str) -> SealFacts | None:
-        """The seal with this code (`SealInputError` for a malformed or mistyped code)."""
-        value = validate_seal_code(code)
-        seal = session.exec(select(Seal).where(Seal.code == value)).first()
-        return SealFacts.of(seal, now=self.clock()) if seal else None
-
-    def find_by_certificate(
-        self, session: Session, certificate: x509.Certificate | bytes
-    ) -> SealFacts | None:
-        """The seal whose certificate (main or SM2) this is (exact match by fingerprint, so a
-        foreign certificate claiming one of our seal codes in its extension finds nothing)."""
-        der = (
-            certificate
-            if isinstance(certificate, bytes)
-            else certificate.public_bytes(Encoding.DER)
-        )
-        fingerprint = hashlib.sha256(der).hexdigest()
-        seal = session.exec(
-            select(Seal)
-            .join(
-                CertificateRecord,
-                or_(
-                    col(CertificateRecord.id) == col(Seal.certificate_id),
-                    col(CertificateRecord.id) == col(Seal.sm2_certificate_id),
-                ),
-            )
-            .where(CertificateRecord.fingerprint_sha256 == fingerprint)
-        ).first()
-        return SealFacts.of(seal, now=self.clock()) if seal else None
-
     # -- lifecycle ------------------------------------------------------------------------
 
     def transition(
@@ -396,56 +318,6 @@ class SealRegistry:
         session.add(seal)
         session.flush()
         return SealFacts.of(seal, now=self.clock())
-
-    # -- PIN ------------------------------------------------------------------------------
-
-    def set_pin(
-        self,
-        session: Session,
-        *,
-        seal_id: str,
-        organization_id: str | None,
-        pin: str,
-        current_pin: str | None,
-    ) -> SealFacts:
-        """Set (first time) or change (with the current PIN) a personal seal's PIN."""
-        seal = self.row(session, seal_id, organization_id=organization_id)
-        if SealKind(seal.kind) is not SealKind.PERSONAL:
-            raise SealInputError("only personal seals have a PIN")
-        if seal.pin_hash is not None:
-            self._verify_pin(seal, current_pin, what="changing the PIN")
-        seal.pin_hash = pins.hash_pin(pin)
-        seal.pin_failures = 0
-        seal.pin_locked_until = None
-        session.add(seal)
-        session.flush()
-        return SealFacts.of(seal, now=self.clock())
-
-    def record_pin_failure(self, session: Session, *, seal_id: str) -> pins.PinFailure:
-        """Count a wrong PIN (in a transaction of its own; see `WrongPinError`)."""
-        return pins.record_failure(
-            session, seal_id=seal_id, now=self.clock(), policy=self.pin_policy
-        )
-
-    def _verify_pin(self, seal: Seal, pin: str | None, *, what: str) -> None:
-        now = self.clock()
-        if seal.pin_locked_until is not None and now < seal.pin_locked_until:
-            raise SealLockedError(
-                f"seal {seal.code} is locked after too many wrong PINs until "
-                f"{seal.pin_locked_until.isoformat()}",
-                locked_until=seal.pin_locked_until.isoformat(),
-            )
-        if seal.pin_hash is None:
-            raise PinNotSetError(f"the owner of seal {seal.code} has not set a PIN yet")
-        if not pin:
-            raise PinRequiredError(f"{what} with seal {seal.code} needs its owner's PIN")
-        if not pins.pin_matches(seal.pin_hash, pin):
-            left = max(0, self.pin_policy.max_failures - seal.pin_failures - 1)
-            raise WrongPinError(
-                f"wrong PIN for seal {seal.code} ({left} attempts left before it locks)",
-                seal_id=seal.id,
-                attempts_left=left,
-            )
 
     # -- use ------------------------------------------------------------------------------
 

@@ -59,91 +59,83 @@ def installation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installat
         yield installation
 
 
-def test_two_instances_one_service(installation: Installation) -> None:
-    platform = installation.platform_key()
-    hooks = Hooks()
-    with (
-        installation.serve("A", installation.pki_port) as base_a,
-        installation.serve("B") as base_b,
-        httpx.Client(base_url=base_a, timeout=120) as a,
-        httpx.Client(base_url=base_b, timeout=120) as b,
-    ):
-        org_id, seal_id, key = agency_with_seal(a, platform)
-        records = [
-            licence_json(name=f"杭州青禾科技第{i}分公司", uscc=make_uscc()) for i in range(RECORDS)
-        ]
-        job = expect(
-            a.post(
-                "/api/v1/jobs",
-                json={"template": "business-licence", "seal_id": seal_id, "level": "B-B",
-                      "records": records},
+def run_bulk_job(a: httpx.Client, b: httpx.Client, seal_id: str, key: str) -> dict[str, Any]:
+    """A job of RECORDS licences submitted through A and followed through B to completion."""
+    records = [
+        licence_json(name=f"杭州青禾科技第{i}分公司", uscc=make_uscc()) for i in range(RECORDS)
+    ]
+    job = expect(
+        a.post(
+            "/api/v1/jobs",
+            json={"template": "business-licence", "seal_id": seal_id, "level": "B-B",
+                  "records": records},
+            headers=auth(key),
+        ),
+        202,
+    )  # fmt: skip
+    deadline = time.monotonic() + 900
+    while (state := expect(b.get(f"/api/v1/jobs/{job['id']}", headers=auth(key))))[
+        "status"
+    ] != "completed":
+        assert time.monotonic() < deadline, state
+        time.sleep(1)
+    assert (state["done"], state["failed"]) == (RECORDS, 0), state
+    return dict(job)
+
+
+def send_deliveries(
+    a: httpx.Client, b: httpx.Client, org_id: str, key: str, done: list[Any], hooks: Hooks
+) -> None:
+    """Four deliveries with webhooks, alternately through A and B."""
+    for i, record in enumerate(done[:2] + done[:2]):
+        api = (a, b)[i % 2]
+        expect(
+            api.post(
+                f"/api/v1/organizations/{org_id}/deliveries",
+                json={"document_id": record["document_id"], "title": f"营业执照 {i}",
+                      "recipient_name": "王小明", "webhook_url": hooks.url,
+                      "webhook_secret": SECRET},
                 headers=auth(key),
             ),
-            202,
+            201,
         )  # fmt: skip
-        deadline = time.monotonic() + 900
-        while (state := expect(b.get(f"/api/v1/jobs/{job['id']}", headers=auth(key))))[
-            "status"
-        ] != "completed":
-            assert time.monotonic() < deadline, state
-            time.sleep(1)
-        assert (state["done"], state["failed"]) == (RECORDS, 0), state
 
-        # a document sealed by either instance is served by the other (shared blob store)
-        done = expect(
-            b.get(f"/api/v1/jobs/{job['id']}/records?status=done&limit=3", headers=auth(key))
-        )
-        pdf = a.get(done[0]["document_url"], headers=auth(key)).content
-        assert expect(b.post("/api/v1/verify", content=pdf))["indication"] == "TOTAL_PASSED"
 
-        # webhooks: deliveries sent through both instances, each delivered once
-        for i, record in enumerate(done[:2] + done[:2]):
-            api = (a, b)[i % 2]
-            expect(
-                api.post(
-                    f"/api/v1/organizations/{org_id}/deliveries",
-                    json={"document_id": record["document_id"], "title": f"营业执照 {i}",
-                          "recipient_name": "王小明", "webhook_url": hooks.url,
-                          "webhook_secret": SECRET},
-                    headers=auth(key),
-                ),
-                201,
-            )  # fmt: skip
+def check_suspension_is_shared(
+    a: httpx.Client, b: httpx.Client, seal_id: str, key: str, platform: str, pdf: bytes
+) -> None:
+    """A suspension through A is obeyed by B on its next request, use-check and signing alike."""
+    body = {"document_sha256": "ab" * 32}
+    assert (
+        b.post(f"/api/v1/seals/{seal_id}/use-check", json=body, headers=auth(key)).status_code
+        == 200
+    )
+    expect(
+        a.post(
+            f"/api/v1/seals/{seal_id}/suspend",
+            json={"reason": "印章遗失"},
+            headers=auth(platform),
+        )
+    )
+    refused = b.post(f"/api/v1/seals/{seal_id}/use-check", json=body, headers=auth(key))
+    assert refused.status_code == 409 or refused.status_code == 403, refused.text
+    assert "not-active" in refused.json()["type"] or "suspended" in refused.json()["type"], (
+        refused.text
+    )
+    signed = b.post(
+        f"/api/v1/seals/{seal_id}/sign",
+        files={"file": ("x.pdf", pdf, "application/pdf")},
+        data={"placement": '{"type": "invisible"}', "level": "B-B"},
+        headers=auth(key),
+    )
+    assert signed.status_code == refused.status_code, signed.text
+    assert signed.json()["type"] == refused.json()["type"]
 
-        # a suspension through A is obeyed by B on its next request
-        body = {"document_sha256": "ab" * 32}
-        assert (
-            b.post(f"/api/v1/seals/{seal_id}/use-check", json=body, headers=auth(key)).status_code
-            == 200
-        )
-        expect(
-            a.post(
-                f"/api/v1/seals/{seal_id}/suspend",
-                json={"reason": "印章遗失"},
-                headers=auth(platform),
-            )
-        )
-        refused = b.post(f"/api/v1/seals/{seal_id}/use-check", json=body, headers=auth(key))
-        assert refused.status_code == 409 or refused.status_code == 403, refused.text
-        assert "not-active" in refused.json()["type"] or "suspended" in refused.json()["type"], (
-            refused.text
-        )
-        signed = b.post(
-            f"/api/v1/seals/{seal_id}/sign",
-            files={"file": ("x.pdf", pdf, "application/pdf")},
-            data={"placement": '{"type": "invisible"}', "level": "B-B"},
-            headers=auth(key),
-        )
-        assert signed.status_code == refused.status_code, signed.text
-        assert signed.json()["type"] == refused.json()["type"]
 
-        deadline = time.monotonic() + 60
-        while sum(hooks.ids.values()) < 4 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        time.sleep(5)  # time for a duplicate to arrive, if there were one
-    assert len(hooks.ids) == 4 and set(hooks.ids.values()) == {1}, hooks.ids
-
-    engine = create_engine(installation.database_url)
+def check_each_record_sealed_once(database_url: str, job_id: str, seal_id: str) -> None:
+    """From the database: both instances worked the job, every record has its own document
+    and the seal was used once per record."""
+    engine = create_engine(database_url)
     with engine.connect() as conn:
         per_instance = dict(
             conn.execute(
@@ -151,7 +143,7 @@ def test_two_instances_one_service(installation: Installation) -> None:
                     "select worked_by, count(*) from bulk_job_record where job_id = :j"
                     " group by worked_by"
                 ),
-                {"j": job["id"]},
+                {"j": job_id},
             ).all()
         )
         documents = conn.execute(
@@ -159,7 +151,7 @@ def test_two_instances_one_service(installation: Installation) -> None:
                 "select count(distinct document_id), count(*) from bulk_job_record"
                 " where job_id = :j"
             ),
-            {"j": job["id"]},
+            {"j": job_id},
         ).one()
         uses = conn.execute(
             text("select count(*) from seal_usage where seal_id = :s"), {"s": seal_id}
@@ -170,6 +162,37 @@ def test_two_instances_one_service(installation: Installation) -> None:
     assert min(per_instance.values()) >= RECORDS // 10, per_instance  # really split
     assert tuple(documents) == (RECORDS, RECORDS)
     assert uses == RECORDS  # one seal use per record: none sealed twice
+
+
+def test_two_instances_one_service(installation: Installation) -> None:
+    platform = installation.platform_key()
+    hooks = Hooks()
+    with (
+        installation.serve("A", installation.pki_port) as base_a,
+        installation.serve("B") as base_b,
+        httpx.Client(base_url=base_a, timeout=120) as a,
+        httpx.Client(base_url=base_b, timeout=120) as b,
+    ):
+        org_id, seal_id, key = agency_with_seal(a, platform)
+        job = run_bulk_job(a, b, seal_id, key)
+
+        # a document sealed by either instance is served by the other (shared blob store)
+        done = expect(
+            b.get(f"/api/v1/jobs/{job['id']}/records?status=done&limit=3", headers=auth(key))
+        )
+        pdf = a.get(done[0]["document_url"], headers=auth(key)).content
+        assert expect(b.post("/api/v1/verify", content=pdf))["indication"] == "TOTAL_PASSED"
+
+        # webhooks: deliveries sent through both instances, each delivered once
+        send_deliveries(a, b, org_id, key, done, hooks)
+        check_suspension_is_shared(a, b, seal_id, key, platform, pdf)
+
+        deadline = time.monotonic() + 60
+        while sum(hooks.ids.values()) < 4 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(5)  # time for a duplicate to arrive, if there were one
+    assert len(hooks.ids) == 4 and set(hooks.ids.values()) == {1}, hooks.ids
+    check_each_record_sealed_once(installation.database_url, job["id"], seal_id)
 
 
 def test_rate_limits_are_shared_through_redis(installation: Installation, tmp_path: Path) -> None:
