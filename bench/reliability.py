@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import free_port
-from reliability_setup import Fixture, consistency, prepare
+from reliability_setup import Fixture, consistency, drop_database, prepare
 
 MIX = (("seal", 4), ("verify", 2), ("ocsp", 3), ("tsa", 2))
 
@@ -328,7 +328,10 @@ def run(
         f"OCSP probe (own process, one at a time, {len(probed)} answers): "
         f"p50 {probe_ms['p50_ms']:.1f} ms, p99 {probe_ms['p99_ms']:.1f} ms"
     )
-    checked = consistency(fx, env, {k: v for k, v in results.sealed.items()})
+    try:
+        checked = consistency(fx, env, {k: v for k, v in results.sealed.items()})
+    finally:
+        drop_database(fx.database_url)
     for line in checked.lines:
         print(line)
     summary["consistent"] = checked.ok
