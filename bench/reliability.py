@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import free_port
-from reliability_setup import Fixture, consistency, prepare
+from reliability_setup import Fixture, consistency, drop_database, prepare
 
 MIX = (("seal", 4), ("verify", 2), ("ocsp", 3), ("tsa", 2))
 
@@ -93,6 +93,13 @@ class Service:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(30)
 
+    def restart(self) -> None:
+        """kill -9, start again; prints how long the service was unreachable for."""
+        started = time.monotonic()
+        self.kill()
+        self.start()
+        print(f"kill -9 + restart: healthy again after {time.monotonic() - started:.1f} s")
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
@@ -111,6 +118,7 @@ async def client_loop(
     while time.monotonic() < deadline:
         name = "seal" if pending_key else rng.choices(names, weights)[0]
         started = time.monotonic()
+        retry_after, key = "", ""
         try:
             if name == "seal":
                 key = pending_key or secrets.token_hex(12)
@@ -121,10 +129,12 @@ async def client_loop(
                     headers={**fx.seal_auth, "Idempotency-Key": key},
                 )
                 pending_key = key if answer.status_code in (503, 409) else None
+                retry_after = answer.headers.get("retry-after", "")
                 if answer.status_code == 200:
                     results.sealed[key].add(answer.headers["x-eseal-document-id"])
             elif name == "verify":
                 answer = await http.post("/api/v1/verify", content=fx.signed)
+                retry_after = answer.headers.get("retry-after", "")
             elif name == "ocsp":
                 answer = await http.post(
                     "/pki/ocsp",
@@ -140,28 +150,39 @@ async def client_loop(
             status = str(answer.status_code)
         except httpx.TransportError as exc:
             status = f"conn:{type(exc).__name__}"
-            await asyncio.sleep(0.2)
+            if name == "seal":  # the answer is lost, not the request: it may have been sealed
+                pending_key = key
+            await asyncio.sleep(0.5 + rng.random())  # the service is down or restarting
         results.record(name, status, time.monotonic() - started)
-        if status == "503":
-            await asyncio.sleep(0.05 + rng.random() * 0.2)  # honour back-pressure briefly
+        if status in ("503", "409"):  # honour Retry-After, jittered so retries do not come in waves
+            pause = float(retry_after) if retry_after.isdigit() else 1.0
+            await asyncio.sleep(min(pause * (0.5 + rng.random()), deadline - time.monotonic()))
 
 
 async def drive(
     base: str, fx: Fixture, clients: int, seconds: float, events: list[tuple[float, Any]]
 ) -> tuple[Results, float]:
     results = Results()
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+    # One client, one connection of its own (as independent portals are): a single pool shared
+    # by hundreds of tasks spends the load generator's time in httpcore's pool bookkeeping.
+    https = [
+        httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(max_connections=1))
+        for _ in range(clients)
+    ]
+    try:
         started = time.monotonic()
         deadline = started + seconds
         tasks = [
-            asyncio.create_task(client_loop(i, http, fx, results, deadline)) for i in range(clients)
+            asyncio.create_task(client_loop(i, http, fx, results, deadline))
+            for i, http in enumerate(https)
         ]
         for at, action in events:
             await asyncio.sleep(max(0.0, started + at - time.monotonic()))
             await asyncio.to_thread(action)
         await asyncio.gather(*tasks)
         return results, time.monotonic() - started
+    finally:
+        await asyncio.gather(*(http.aclose() for http in https))
 
 
 def warm_up(base: str, fx: Fixture) -> None:
@@ -268,7 +289,7 @@ def run(
     warm_up(f"http://127.0.0.1:{port}", fx)
     events: list[tuple[float, Any]] = []
     if kill:
-        events.append((seconds / 3, lambda: (service.kill(), service.start())))
+        events.append((seconds / 3, service.restart))
     if pg_cluster:
         version, name = pg_cluster.split("/")
         events.append(
@@ -307,7 +328,10 @@ def run(
         f"OCSP probe (own process, one at a time, {len(probed)} answers): "
         f"p50 {probe_ms['p50_ms']:.1f} ms, p99 {probe_ms['p99_ms']:.1f} ms"
     )
-    checked = consistency(fx, env, {k: v for k, v in results.sealed.items()})
+    try:
+        checked = consistency(fx, env, {k: v for k, v in results.sealed.items()})
+    finally:
+        drop_database(fx.database_url)
     for line in checked.lines:
         print(line)
     summary["consistent"] = checked.ok

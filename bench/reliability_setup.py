@@ -71,6 +71,17 @@ def _database(folder: Path, db: str, pg_url: str) -> str:
     return base.set(database=name).render_as_string(hide_password=False)
 
 
+def drop_database(url: str) -> None:
+    """Remove the PostgreSQL database `_database` made (nothing to do for SQLite's file)."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("postgresql"):
+        return
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def prepare(*, folder: Path, port: int, db: str, pg_url: str) -> tuple[Fixture, dict[str, str]]:
     """Initialise, register an organization, a contract seal and a client allowed to seal."""
     url = _database(folder, db, pg_url)
