@@ -17,6 +17,7 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
+from asn1crypto import cms
 from cryptography import x509
 
 from pki import merkle
@@ -151,7 +152,29 @@ def _token(members: dict[str, bytes], name: str, root: bytes | None) -> TokenSta
         raise EvidenceFailure(name, str(exc)) from exc
     if not (status.intact and status.valid):
         raise EvidenceFailure(name, "the time-stamp token's signature does not verify")
+    _embedded_certificates(members, name)
     return status
+
+
+def _embedded_certificates(members: dict[str, bytes], name: str) -> None:
+    """Certificates a token carries beside its signer's are covered by no signature: each
+    must be, byte for byte, one the package itself carries, so a changed copy is named."""
+    try:
+        signed = cms.ContentInfo.load(members[name])["content"]
+        sid = signed["signer_infos"][0]["sid"]
+        carried = [c.chosen for c in signed["certificates"] or ()]
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise EvidenceFailure(name, f"not a readable time-stamp token ({exc})") from exc
+    known = {data for member, data in members.items() if member.startswith("pki/")}
+    for certificate in carried:
+        if sid.name == "issuer_and_serial_number" and (
+            certificate.issuer == sid.chosen["issuer"]
+            and certificate.serial_number == sid.chosen["serial_number"].native
+        ):
+            continue  # the signer's certificate: bound to the signature (ESSCertIDv2)
+        if certificate.dump() not in known:
+            subject = certificate.subject.human_friendly
+            raise EvidenceFailure(name, f"carries a certificate the package does not ({subject})")
 
 
 def _manifest_stamp(members: dict[str, bytes]) -> TokenStatus:

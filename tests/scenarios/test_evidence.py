@@ -221,3 +221,20 @@ def test_evidence_is_only_for_those_who_may_read_the_document(
     response = client.get(f"/api/v1/documents/{document_id}/evidence", headers=auth(outsider))
     assert response.status_code == 404 and problem_code(response) == "not-found"
     assert client.get(f"/api/v1/documents/{document_id}/evidence").status_code == 401
+
+
+def test_a_changed_certificate_copy_inside_a_time_stamp_token_is_named(
+    package: tuple[bytes, str, str],
+) -> None:
+    """A token's extra certificates (the root beside the TSA's) are under no signature: a copy
+    that differs from the package's own certificate is named, not ignored."""
+    members = _members(package[0])
+    token = members["manifest.tsr"]
+    root = members["pki/root.crt"]
+    at = token.find(root)
+    assert at > 0, "the token carries the root certificate"
+    damaged = bytearray(token)
+    damaged[at + len(root) // 2] ^= 0x01
+    report = check_package(_rezip({**members, "manifest.tsr": bytes(damaged)}))
+    assert (report.valid, report.member) == (False, "manifest.tsr"), report
+    assert "carries a certificate the package does not" in (report.reason or "")
