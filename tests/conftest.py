@@ -86,6 +86,9 @@ def live_server(app: Any, settings: Settings, server_port: int) -> Iterator[str]
         "ESEAL_DATA_DIR": str(settings.data_dir),
         "ESEAL_PUBLIC_BASE_URL": settings.public_base_url,
         "ESEAL_LOG_LEVEL": "WARNING",
+        # one bulk-job worker per test session (the in-process app's): a second instance on the
+        # same database would take a share of every job's records, out of the tests' sight
+        "ESEAL_JOBS_WORKER": "false",
     }
     process = subprocess.Popen(
         [
