@@ -41,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -475,18 +475,23 @@ class JobWorker:
 
     # recovery
 
-    def requeue_stale(self) -> int:
+    def requeue_stale(self, *, at_start: bool = False) -> int:
         """Claims left ``running`` by a stopped process go back to ``pending`` (or fail after
         `MAX_ATTEMPTS`). On SQLite (one process runs jobs) every claim found at start is stale.
         On PostgreSQL other instances hold live claims: only claims older than
-        `jobs_stale_seconds` are taken back (checked at start and then every poll); a claim
-        still held elsewhere cannot be sealed twice anyway (the claim token)."""
+        `jobs_stale_seconds` are taken back (checked at start and then every poll), and at
+        start also this instance's own (same `instance_name`: the process that held them has
+        stopped, so a restarted instance resumes at once); a claim still held elsewhere
+        cannot be sealed twice anyway (the claim token)."""
         query = select(BulkJobRecord).where(BulkJobRecord.status == RecordStatus.running)
         if self._postgres:
-            cutoff = _now() - timedelta(seconds=self.services.settings.jobs_stale_seconds)
-            query = query.where(col(BulkJobRecord.claimed_at) < cutoff).with_for_update(
-                skip_locked=True
-            )
+            settings = self.services.settings
+            cutoff = _now() - timedelta(seconds=settings.jobs_stale_seconds)
+            old_claim = col(BulkJobRecord.claimed_at) < cutoff
+            if at_start:
+                own = col(BulkJobRecord.worked_by) == settings.instance_name[:64]
+                old_claim = or_(old_claim, own)
+            query = query.where(old_claim).with_for_update(skip_locked=True)
         with unit_of_work(self.services.engine) as session:
             stale = session.exec(query).all()
             for record in stale:
@@ -531,7 +536,7 @@ class JobWorker:
 
     def _run(self) -> None:
         try:
-            self.requeue_stale()
+            self.requeue_stale(at_start=True)
         except Exception:
             log.exception("could not re-queue interrupted bulk records")
         while not self._stop.is_set():
