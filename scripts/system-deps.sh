@@ -15,7 +15,10 @@ fc-list :lang=zh 2>/dev/null | grep -qi "noto" || need+=(fonts-noto-cjk fontconf
 [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need+=(fonts-wqy-zenhei)
 [ -x /usr/bin/chromium ] || need+=(chromium)  # the console's browser tests (Playwright)
 command -v gs >/dev/null 2>&1 || need+=(ghostscript)  # PDF/A-2b inputs in the sealing tests
-command -v softhsm2-util >/dev/null 2>&1 || need+=(softhsm2)  # a PKCS#11 token for the key-store tests
+# a PKCS#11 token for the key-store tests: the tool (softhsm2) and the module (libsofthsm2)
+command -v softhsm2-util >/dev/null 2>&1 || need+=(softhsm2)
+ls /usr/lib/softhsm/libsofthsm2.so /usr/lib/*-linux-gnu/softhsm/libsofthsm2.so >/dev/null 2>&1 \
+  || need+=(libsofthsm2)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)  # shared rate limits across instances
 
 if [ ${#need[@]} -eq 0 ]; then

@@ -13,7 +13,7 @@ export SOFTHSM2_CONF="$work/softhsm2.conf"
 pin="$(head -c9 /dev/urandom | base64 | tr -dc 0-9A-Za-z | head -c8)"
 softhsm2-util --init-token --free --label eseal-suite --pin "$pin" --so-pin "${pin}so" >/dev/null
 module=/usr/lib/softhsm/libsofthsm2.so
-[ -f "$module" ] || module="$(dpkg -L softhsm2 | grep 'libsofthsm2.so$' | head -1)"
+[ -f "$module" ] || module="$(dpkg -L libsofthsm2 | grep 'libsofthsm2.so$' | head -1)"
 # SM2 off: standard PKCS#11 has no SM2 mechanism, so SM2 keys would stay in the database
 export ESEAL_KEY_STORE=pkcs11 ESEAL_PKCS11_MODULE="$module" \
   ESEAL_PKCS11_TOKEN_LABEL=eseal-suite ESEAL_PKCS11_PIN="$pin" ESEAL_SM2_ENABLED=false
