@@ -118,7 +118,8 @@ def backup(
             for table in _tables():
                 for row in session.execute(sa.select(table)).mappings():
                     record = {k: _encode(v) for k, v in row.items()}
-                    out.write(json.dumps({"table": table.name, "row": record}) + "\n")
+                    line = {"table": table.name, "row": record}
+                    out.write(json.dumps(line, ensure_ascii=False) + "\n")
                     rows += 1
         token_keys = [
             {"id": r.id, "token_label": r.token_label, "object_id": r.object_id}

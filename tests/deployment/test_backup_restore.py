@@ -85,6 +85,7 @@ def _round_trip(source: Installation, target: Installation, tmp_path: Path) -> N
     shutil.copytree(folder, damaged)
     with gzip.open(damaged / "database.jsonl.gz", "rt") as handle:
         text = handle.read()
+    assert "分公司1" in text  # the damage below must change the content, not only the gzip header
     with gzip.open(damaged / "database.jsonl.gz", "wt") as handle:
         handle.write(text.replace("分公司1", "分公司9"))
     code, said = target.attempt("restore", str(damaged), name="A")
