@@ -32,6 +32,9 @@ def _sections(reader: PdfFileReader) -> list[XRefSection]:
         sections.append(XRefSection(info, data))
         if data.hybrid is not None:
             sections.append(data.hybrid)
+    folded = getattr(reader, "linearization_main", None)  # seals.verification.linearized
+    if folded is not None:
+        sections.append(folded)
     return sections
 
 

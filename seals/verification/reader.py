@@ -28,8 +28,10 @@ from typing import Any
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.decode_limits import DecodeLimits
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader, RawPdfPath
+from pyhanko.pdf_utils.xref import XRefSection
 
 from seals.reports import Finding
+from seals.verification.linearized import merge_linearization
 
 
 class SpecResolver(HistoricalResolver):
@@ -48,10 +50,16 @@ class SpecResolver(HistoricalResolver):
 
 
 class SpecReader(PdfFileReader):
-    """pyhanko's reader, with undefined objects read as null in strict mode too (7.3.10)."""
+    """pyhanko's reader, with undefined objects read as null in strict mode too (7.3.10),
+    and a linearized file's two cross-reference sections read as the one revision they are
+    (`seals.verification.linearized`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.stream.seek(0)
+        self.linearization_main: XRefSection | None = merge_linearization(
+            self, self.stream.read(1024)
+        )
         xrefs = self.xrefs
         introducing = xrefs.get_introducing_revision
         known: dict[tuple[int, int], int] = {}
