@@ -47,6 +47,8 @@ from seals.verification.findings import (
     short,
 )
 from seals.verification.modifications import modifications
+from seals.verification.pkcs7_sha1 import SUBFILTER as PKCS7_SHA1
+from seals.verification.pkcs7_sha1 import validate_pkcs7_sha1
 from seals.verification.rules import DIFF_POLICY
 from seals.verification.signer import (
     anchor_subject,
@@ -57,6 +59,7 @@ from seals.verification.signer import (
 )
 from seals.verification.state import DocTsRecord, SigCandidate, VerifierState
 from seals.verification.trust import CertAssessment, anchor_is_ours, assess_certificate, cms_revinfo
+from seals.verification.weak_digests import weak_digest_check
 
 logger = logging.getLogger(__name__)
 
@@ -168,6 +171,8 @@ async def verify_signature(
     coverage_check(acc, emb)
     subfilter_check(acc, subfilter)
     poe = proof_of_existence(state, acc, emb, ts_time)
+    if status is not None and status.intact and status.valid:
+        weak_digest_check(acc, emb, subfilter=subfilter, poe=poe, now=state.now)
     signer, seal, cert_result = await check_signer(
         state, acc, emb, status, other_certs=other_certs, embedded=embedded_material, poe=poe
     )
@@ -212,8 +217,13 @@ async def validate_with_pyhanko(
     """pyhanko's validation (digest, CMS signature, time-stamp, diff analysis); a network
     failure while fetching is 'try later', any other failure a malformed signature."""
     status: PdfSignatureStatus | None = None
+    validate = (
+        validate_pkcs7_sha1
+        if emb.sig_object.get("/SubFilter") == PKCS7_SHA1
+        else async_validate_pdf_signature
+    )
     try:
-        status = await async_validate_pdf_signature(
+        status = await validate(
             emb,
             signer_validation_context=state.trust.validation_context(
                 moment=state.now, other_certs=other_certs, require_revocation=False
@@ -256,7 +266,7 @@ def judge_signature_timestamp(
 
 
 def subfilter_check(acc: Acc, subfilter: str) -> None:
-    if subfilter not in ("/ETSI.CAdES.detached", "/adbe.pkcs7.detached"):
+    if subfilter not in ("/ETSI.CAdES.detached", "/adbe.pkcs7.detached", PKCS7_SHA1):
         acc.fail(
             SubIndication.FORMAT_FAILURE,
             msg(
