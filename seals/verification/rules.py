@@ -44,6 +44,7 @@ from seals.verification.filerules import (
     LenientVRIRule,
 )
 from seals.verification.formfields import field_name_aware_form_rule
+from seals.verification.producer_marks import ProducerMarkRule
 from seals.verification.structure import StructTreeAdditionRule
 from seals.verification.widgets import ExistingSignatureFieldWidgetRule
 
@@ -157,6 +158,7 @@ DIFF_POLICY = StandardDiffPolicy(
         ExistingSignatureFieldWidgetRule(),
         AnnotationAdditionRule(),
         StructTreeAdditionRule(),
+        ProducerMarkRule(),
     ],
     form_rule=field_name_aware_form_rule(),
     reject_object_freeing=False,  # FreedObjectRule decides
