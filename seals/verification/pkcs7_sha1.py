@@ -25,11 +25,12 @@ from __future__ import annotations
 from typing import Any
 
 from asn1crypto import cms
-from pyhanko.sign.ades.report import AdESFailure
+from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate
 from pyhanko.sign.diff_analysis import DiffPolicy
 from pyhanko.sign.validation import EmbeddedPdfSignature, KeyUsageConstraints, generic_cms
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.status import PdfSignatureStatus
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 SUBFILTER = "/adbe.pkcs7.sha1"
 
@@ -57,6 +58,14 @@ async def validate_pkcs7_sha1(
     key_usage_settings: KeyUsageConstraints,
 ) -> PdfSignatureStatus:
     """pyhanko's `async_validate_pdf_signature` for this sub-filter (see the module doc)."""
+    algorithm = emb.md_algorithm
+    try:
+        get_pyca_cryptography_hash(algorithm)
+    except (AttributeError, ValueError, KeyError):
+        raise SignatureValidationError(
+            f"the CMS names an unsupported digest algorithm ({algorithm})",
+            ades_subindication=AdESIndeterminate.GENERIC,
+        ) from None
     content = encapsulated_content(emb.signed_data)
     if content is None:
         raise SignatureValidationError(

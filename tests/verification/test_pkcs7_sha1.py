@@ -37,11 +37,13 @@ from tests.verification.conftest import (
 )
 
 
-def _cms_without_signed_attrs(pki: Pki, who: Entity, content: bytes) -> cms.ContentInfo:
+def _cms_without_signed_attrs(
+    pki: Pki, who: Entity, content: bytes, digest_oid: str = "sha1"
+) -> cms.ContentInfo:
     """What old Acrobat writes: no signed attributes, the signature straight over the
     encapsulated digest (assembled with asn1crypto + cryptography)."""
     signature = who.key.sign(content, ec.ECDSA(hashes.SHA1()))
-    sha1 = algos.DigestAlgorithm({"algorithm": "sha1"})
+    sha1 = algos.DigestAlgorithm({"algorithm": digest_oid})
     signer_info = cms.SignerInfo(
         {
             "version": "v1",
@@ -70,7 +72,12 @@ def _cms_without_signed_attrs(pki: Pki, who: Entity, content: bytes) -> cms.Cont
 
 
 def sign_pkcs7_sha1(
-    pki: Pki, pdf: bytes, *, signed_attrs: bool, content: bytes | None = None
+    pki: Pki,
+    pdf: bytes,
+    *,
+    signed_attrs: bool,
+    content: bytes | None = None,
+    digest_oid: str = "sha1",
 ) -> bytes:
     """Sign `pdf` into a new field "Seal1" with /SubFilter /adbe.pkcs7.sha1 through pyhanko's
     low-level CMS embedder; the CMS encapsulates SHA-1 of the byte range (or `content`)."""
@@ -87,7 +94,7 @@ def sign_pkcs7_sha1(
         signer = pyhanko_signer(pki, pki.enterprise)
         ci = asyncio.run(signer.async_sign_general_data(digest, "sha1", detached=False))
     else:
-        ci = _cms_without_signed_attrs(pki, pki.enterprise, digest)
+        ci = _cms_without_signed_attrs(pki, pki.enterprise, digest, digest_oid)
     cms_writer.send(ci)
     return output.getvalue()
 
@@ -217,3 +224,14 @@ def test_pkcs7_sha1_whose_cms_encapsulates_nothing_is_undetermined(
     report = verify(replace_same_length(signed, start, end, new_hex.ljust(end - start, b"0")))
     seal = _seal1(report)
     assert (seal.indication, seal.integrity) == (Indication.INDETERMINATE, None), report.to_json()
+
+
+def test_pkcs7_sha1_naming_a_signature_algorithm_as_digest_is_undetermined(
+    pki: Pki, verify: Verify
+) -> None:
+    """sha1WithRSAEncryption where the digest algorithm belongs (EU DSS wrong-digest-algo.pdf):
+    no digest can be computed, so the signature is INDETERMINATE with integrity unknown."""
+    pdf = sign_pkcs7_sha1(pki, make_pdf(), signed_attrs=False, digest_oid="1.2.840.113549.1.1.5")
+    seal = _seal1(verify(pdf))
+    assert (seal.indication, seal.integrity) == (Indication.INDETERMINATE, None)
+    assert "unsupported digest algorithm" in seal.findings[0].en
