@@ -31,6 +31,7 @@ from tests.verification.conftest import (
     Pki,
     Verify,
     incremental,
+    make_pdf,
     pyhanko_signer,
     sign,
     timestamper,
@@ -229,3 +230,22 @@ def test_a_page_appended_behind_an_empty_xref_after_a_linearized_signature_fails
     assert _seal1(report).indication is not Indication.TOTAL_PASSED
     codes = {f.code for f in _seal1(report).findings}
     assert "unaccounted-bytes-after-signing" in codes, report.to_json()
+
+
+def test_linearized_with_xref_streams_is_one_revision_and_sealed_twice_passes(
+    pki: Pki, verify: Verify
+) -> None:
+    """qpdf --linearize --object-streams=generate: both sections are xref streams; folded
+    into one revision, the two incremental seals make three."""
+    with tempfile.TemporaryDirectory() as d:
+        src, dst = Path(d, "in.pdf"), Path(d, "out.pdf")
+        src.write_bytes(make_pdf(pages=3))
+        subprocess.run(
+            ["qpdf", "--linearize", "--object-streams=generate", str(src), str(dst)], check=True
+        )
+        linearized = dst.read_bytes()
+    one = sign(pki, linearized)
+    two = sign(pki, one, field="Seal2", who=pki.person, box=(60, 60, 180, 120))
+    report = verify(two)
+    assert report.indication is Indication.TOTAL_PASSED, report.to_json()
+    assert report.document.revisions == 3
