@@ -21,7 +21,8 @@ linearized and the layout is the one Annex F describes; it never lowers the bar:
   covers - the merged revision ends where the later-placed (main) section ends, and the
   coverage check requires every section of a signed revision inside the signed bytes;
 * no object number is given two different locations by the two sections (they describe
-  disjoint parts of one file); otherwise the file keeps pyhanko's reading, which is stricter.
+  disjoint parts of one file), and neither is a hybrid-reference section; otherwise the file
+  keeps pyhanko's reading, which is stricter.
 
 Incremental updates appended after the linearized file stay revisions of their own, judged
 as before. The merged-away main section is kept (`SpecReader.linearization_main`) so that
@@ -72,7 +73,6 @@ def _merged_data(first: XRefSectionData, main: XRefSectionData) -> XRefSectionDa
         data.xrefs_in_objstm.update(part.xrefs_in_objstm)
         data.explicit_refs_in_revision |= part.explicit_refs_in_revision
         data.obj_streams_used |= part.obj_streams_used
-    data.hybrid = first.hybrid or main.hybrid
     return data
 
 
@@ -96,8 +96,8 @@ def merge_linearization(reader: PdfFileReader, head: bytes) -> XRefSection | Non
     main, first = sections[0], sections[1]
     if first.meta_info.start_location >= main.meta_info.start_location:
         return None
-    if first.xref_data.hybrid is not None and main.xref_data.hybrid is not None:
-        return None
+    if first.xref_data.hybrid is not None or main.xref_data.hybrid is not None:
+        return None  # hybrid references: kept as pyhanko reads them (and judges them)
     if _conflict(first.xref_data, main.xref_data):
         return None
     info = first.meta_info
