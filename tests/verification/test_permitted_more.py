@@ -1,0 +1,109 @@
+"""Permitted changes the issue lists that had no test of their own: form filling and comments
+under a DocMDP P3 certification, and an XMP metadata update made by a later signature - each
+passes, while the same change beyond the permission still fails."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.generic import pdf_name
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.fields import MDPPerm
+
+from seals.reports import Indication, VerificationReport
+from tests.verification.conftest import (
+    Pki,
+    Verify,
+    incremental,
+    make_pdf,
+    sign,
+)
+from tests.verification.test_attacks import change_content, fill_amount
+from tests.verification.test_permitted import _note
+
+XMP = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:pdf="http://ns.adobe.com/pdf/1.3/"
+ xmlns:xmp="http://ns.adobe.com/xap/1.0/"><pdf:Producer>{producer}</pdf:Producer>
+<xmp:MetadataDate>2026-12-07T05:00:00Z</xmp:MetadataDate></rdf:Description>
+</rdf:RDF></x:xmpmeta><?xpacket end="w"?>"""
+
+
+def _codes(report: VerificationReport, field: str) -> set[str]:
+    return {f.code for s in report.signatures if s.field_name == field for f in s.findings}
+
+
+def test_form_filling_after_a_p3_certification_passes(pki: Pki, verify: Verify) -> None:
+    certified = sign(pki, make_pdf(with_field=True), certify=MDPPerm.ANNOTATE)
+    report = verify(incremental(certified, fill_amount))
+    assert report.indication is Indication.TOTAL_PASSED, report.to_json()
+    assert "form-filled-allowed" in _codes(report, "Seal1")
+
+
+def test_a_comment_after_a_p3_certification_passes(pki: Pki, verify: Verify) -> None:
+    """P3 permits comments (P2 does not: test_permitted.py)."""
+    certified = sign(pki, make_pdf(), certify=MDPPerm.ANNOTATE)
+    report = verify(incremental(certified, _note((300, 300, 360, 340))))
+    assert report.indication is Indication.TOTAL_PASSED, report.to_json()
+    assert "annotations-after-signing" in _codes(report, "Seal1")
+
+
+def test_page_content_changed_after_a_p3_certification_fails(pki: Pki, verify: Verify) -> None:
+    certified = sign(pki, make_pdf(), certify=MDPPerm.ANNOTATE)
+    report = verify(incremental(certified, change_content))
+    assert report.signatures[0].indication is Indication.TOTAL_FAILED, report.to_json()
+
+
+class _RawMetadataWriter(IncrementalPdfFileWriter):
+    """pyhanko's incremental writer without its own XMP bookkeeping (it would replace the
+    stream written here by its own metadata)."""
+
+    def _update_meta(self) -> None:
+        return None
+
+
+def _with_metadata(pdf: bytes, xmp: bytes) -> bytes:
+    """An update that only replaces the catalog's /Metadata stream (what a producer re-saving
+    the file writes: new producer, new metadata date)."""
+    w = _RawMetadataWriter(BytesIO(pdf))
+    stream = w.add_object(
+        generic.StreamObject(
+            {pdf_name("/Type"): pdf_name("/Metadata"), pdf_name("/Subtype"): pdf_name("/XML")},
+            stream_data=xmp,
+        )
+    )
+    w.root[pdf_name("/Metadata")] = stream
+    w.update_root()
+    out = BytesIO()
+    w.write(out)
+    assert PdfFileReader(out).root["/Metadata"].data == xmp
+    return out.getvalue()
+
+
+def _metadata_rewritten_in(pdf: bytes, revision: int) -> bool:
+    resolver = PdfFileReader(BytesIO(pdf)).get_historical_resolver(revision)
+    return resolver.root.raw_get("/Metadata").reference in resolver.explicit_refs_in_revision()
+
+
+def test_metadata_updated_by_a_later_signature_passes(pki: Pki, verify: Verify) -> None:
+    """pyhanko, like Acrobat, rewrites the XMP /Metadata in the update of every signature."""
+    first = sign(pki, make_pdf())
+    both = sign(pki, first, field="Seal2", box=(60, 60, 180, 180))
+    assert _metadata_rewritten_in(both, 2)  # the later seal's own update rewrote it
+    report = verify(both)
+    assert [s.indication for s in report.signatures] == [Indication.TOTAL_PASSED] * 2
+
+
+def test_metadata_rewritten_by_another_producer_passes(pki: Pki, verify: Verify) -> None:
+    xmp = XMP.format(producer="Adobe Acrobat Pro 2024").encode()
+    report = verify(_with_metadata(sign(pki, make_pdf()), xmp))
+    assert report.indication is Indication.TOTAL_PASSED, report.to_json()
+
+
+def test_metadata_replaced_by_something_else_fails(pki: Pki, verify: Verify) -> None:
+    """The rule lets well-formed XMP through, not an arbitrary stream in its place."""
+    doc = _with_metadata(sign(pki, make_pdf()), b"BT /F1 18 Tf (x) Tj ET <not xml")
+    report = verify(doc)
+    assert report.signatures[0].indication is Indication.TOTAL_FAILED, report.to_json()
