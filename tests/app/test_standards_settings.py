@@ -5,6 +5,7 @@ on by default."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,19 @@ def test_vri_is_on_by_default_and_can_be_switched_off(monkeypatch: pytest.Monkey
     assert Settings().pades_vri is True
     monkeypatch.setenv("ESEAL_PADES_VRI", "false")
     assert Settings().pades_vri is False
+
+
+def test_an_https_pki_base_outside_production_is_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Production refuses it (test_pki_urls.py); a test or staging deployment may use it, but
+    the operator is told at start that its certificates will carry https CRL/AIA URLs."""
+    plain = Settings(data_dir=tmp_path / "plain", public_base_url="https://seal.example.gov.cn")
+    with caplog.at_level(logging.WARNING, logger="app.wiring"):
+        build_services(plain)
+    assert not [r for r in caplog.records if "ESEAL_PKI_BASE_URL" in r.getMessage()]
+    https = Settings(data_dir=tmp_path / "https", pki_base_url="https://pki.example.gov.cn")
+    with caplog.at_level(logging.WARNING, logger="app.wiring"):
+        build_services(https)
+    warned = [r for r in caplog.records if "ESEAL_PKI_BASE_URL" in r.getMessage()]
+    assert warned and "https://pki.example.gov.cn" in warned[0].getMessage()
