@@ -19,6 +19,7 @@ the signed content as it was). Unlike DSS we leave out annotations a viewer does
 
 from __future__ import annotations
 
+import itertools
 import logging
 import weakref
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ _HIDDEN = 1 << 1
 _NO_VIEW = 1 << 5
 MAX_ANNOTS_PER_PAGE = 500
 """More annotations than this on a page: only the first ones are compared (bounded work)."""
+MAX_ANNOTS = 2000
+"""Annotations read in the whole document; the pages after that are not examined (a warning
+is all this check can give, and a hostile file must not buy unbounded work with it)."""
 
 Rect = tuple[float, float, float, float]
 
@@ -48,16 +52,22 @@ class Overlap:
 _CACHE: weakref.WeakKeyDictionary[PdfFileReader, tuple[Overlap, ...]] = weakref.WeakKeyDictionary()
 
 
+def _value(d: generic.DictionaryObject, key: str) -> generic.PdfObject | None:
+    """`d[key]` resolved (a value may be an indirect object), None when absent."""
+    value = d.get(key)
+    return value.get_object() if isinstance(value, generic.IndirectObject) else value
+
+
 def _shown_rect(annot: generic.PdfObject) -> Rect | None:
     """The annotation's rectangle when a viewer shows it and it has an area."""
     if not isinstance(annot, generic.DictionaryObject):
         return None
-    if str(annot.get("/Subtype", "")) == "/Popup":
+    if str(_value(annot, "/Subtype") or "") == "/Popup":
         return None
-    flags = annot.get("/F", 0)
+    flags = _value(annot, "/F")
     if isinstance(flags, int) and flags & (_HIDDEN | _NO_VIEW):
         return None
-    raw = annot.get("/Rect")
+    raw = _value(annot, "/Rect")
     if not isinstance(raw, generic.ArrayObject) or len(raw) != 4:
         return None
     try:
@@ -81,13 +91,18 @@ def overlaps(reader: PdfFileReader) -> tuple[Overlap, ...]:
         return cached
     found: list[Overlap] = []
     final = reader.get_historical_resolver(reader.xrefs.total_revisions - 1)
+    budget = MAX_ANNOTS
     for index, page_ref in enumerate(_pages(final)):
         page = final(page_ref)
-        annots = page.get("/Annots") if isinstance(page, generic.DictionaryObject) else None
+        annots = _value(page, "/Annots") if isinstance(page, generic.DictionaryObject) else None
         if not isinstance(annots, generic.ArrayObject):
             continue
+        if budget <= 0:
+            break
+        take = min(len(annots), MAX_ANNOTS_PER_PAGE, budget)
+        budget -= take
         shown: list[tuple[generic.Reference, Rect]] = []
-        for raw in list(annots)[:MAX_ANNOTS_PER_PAGE]:
+        for raw in itertools.islice(annots, take):
             rect = _shown_rect(raw.get_object()) if raw is not None else None
             if rect is not None and isinstance(raw, generic.IndirectObject):
                 shown.append((raw.reference, rect))

@@ -4,14 +4,19 @@ failure - EU DSS's PdfAnnotationOverlap check, WARN in its default policy
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from io import BytesIO
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter
 
 from seals.indications import INDICATIONS, FindingClass
 from seals.reports import Indication, VerificationReport
+from seals.verification.overlaps import MAX_ANNOTS, MAX_ANNOTS_PER_PAGE, overlaps
 from tests.verification.conftest import Pki, Verify, incremental, make_pdf, sign
 
 
@@ -79,3 +84,43 @@ def test_seals_side_by_side_do_not_warn(pki: Pki, verify: Verify) -> None:
 
 def test_an_overlap_is_only_a_warning_in_the_table() -> None:
     assert INDICATIONS[FindingClass.ANNOTATIONS_OVERLAP] is None
+
+
+def _many_pages_sharing_annotations(pages: int, annots: int) -> bytes:
+    """`pages` pages that all list the same `annots` overlapping annotations (a hostile file:
+    a few objects that cost pages x annots^2 comparisons if nothing bounds the check)."""
+    w = PdfFileWriter()
+    shared = generic.ArrayObject(
+        w.add_object(
+            generic.DictionaryObject(
+                {
+                    pdf_name("/Type"): pdf_name("/Annot"),
+                    pdf_name("/Subtype"): pdf_name("/Square"),
+                    pdf_name("/Rect"): generic.ArrayObject(
+                        [generic.NumberObject(n) for n in (100 + i % 7, 100, 300, 300)]
+                    ),
+                }
+            )
+        )
+        for i in range(annots)
+    )
+    shared_ref = w.add_object(shared)
+    for _ in range(pages):
+        page = PageObject(
+            contents=w.add_object(generic.StreamObject(stream_data=b"")), media_box=(0, 0, 595, 842)
+        )
+        page[pdf_name("/Annots")] = shared_ref
+        w.insert_page(page)
+    out = BytesIO()
+    w.write(out)
+    return out.getvalue()
+
+
+def test_the_overlap_check_is_bounded_on_a_hostile_file() -> None:
+    doc = _many_pages_sharing_annotations(pages=100, annots=MAX_ANNOTS_PER_PAGE)
+    reader = PdfFileReader(BytesIO(doc))
+    started = time.process_time()
+    found = overlaps(reader)
+    assert time.process_time() - started < 20
+    examined = {o.page for o in found}
+    assert examined and len(examined) <= MAX_ANNOTS // MAX_ANNOTS_PER_PAGE
