@@ -4,6 +4,7 @@ passes, while the same change beyond the permission still fails."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from io import BytesIO
 
 from pyhanko.pdf_utils import generic
@@ -21,7 +22,7 @@ from tests.verification.conftest import (
     sign,
 )
 from tests.verification.test_attacks import change_content, fill_amount
-from tests.verification.test_permitted import _note
+from tests.verification.test_permitted import _COVER, _FRAME, _appearance_resources, _note
 
 XMP = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
@@ -105,5 +106,99 @@ def test_metadata_rewritten_by_another_producer_passes(pki: Pki, verify: Verify)
 def test_metadata_replaced_by_something_else_fails(pki: Pki, verify: Verify) -> None:
     """The rule lets well-formed XMP through, not an arbitrary stream in its place."""
     doc = _with_metadata(sign(pki, make_pdf()), b"BT /F1 18 Tf (x) Tj ET <not xml")
+    report = verify(doc)
+    assert report.signatures[0].indication is Indication.TOTAL_FAILED, report.to_json()
+
+
+def _indirect_annots(w: IncrementalPdfFileWriter) -> None:
+    """Page 1's /Annots as an array object of its own (holding one link), as many producers
+    write it."""
+    page = w.root["/Pages"]["/Kids"].raw_get(0).get_object()
+    link = w.add_object(
+        generic.DictionaryObject(
+            {
+                pdf_name("/Type"): pdf_name("/Annot"),
+                pdf_name("/Subtype"): pdf_name("/Link"),
+                pdf_name("/Rect"): generic.ArrayObject(
+                    [generic.NumberObject(n) for n in (72, 100, 200, 120)]
+                ),
+                pdf_name("/Border"): generic.ArrayObject([generic.NumberObject(0)] * 3),
+            }
+        )
+    )
+    page[pdf_name("/Annots")] = w.add_object(generic.ArrayObject([link]))
+    w.update_container(page)
+
+
+def _into_the_array(
+    rect: tuple[int, int, int, int], drawing: str = _FRAME, *, drop_first: bool = False
+) -> Callable[[IncrementalPdfFileWriter], None]:
+    """A comment with its own appearance added by rewriting only the /Annots array object
+    (the page object is left as signed); `drop_first` also removes the signed link."""
+
+    def change(w: IncrementalPdfFileWriter) -> None:
+        array_ref = w.root["/Pages"]["/Kids"].raw_get(0).get_object().raw_get("/Annots")
+        array = array_ref.get_object()
+        x1, y1, x2, y2 = rect
+        ap = w.add_object(
+            generic.StreamObject(
+                {
+                    pdf_name("/Type"): pdf_name("/XObject"),
+                    pdf_name("/Subtype"): pdf_name("/Form"),
+                    pdf_name("/BBox"): generic.ArrayObject(
+                        [generic.NumberObject(n) for n in (0, 0, x2 - x1, y2 - y1)]
+                    ),
+                    pdf_name("/Resources"): _appearance_resources(),
+                },
+                stream_data=drawing.format(w=x2 - x1 - 2, h=y2 - y1 - 2).encode(),
+            )
+        )
+        note = w.add_object(
+            generic.DictionaryObject(
+                {
+                    pdf_name("/Type"): pdf_name("/Annot"),
+                    pdf_name("/Subtype"): pdf_name("/FreeText"),
+                    pdf_name("/Rect"): generic.ArrayObject([generic.NumberObject(n) for n in rect]),
+                    pdf_name("/F"): generic.NumberObject(4),
+                    pdf_name("/AP"): generic.DictionaryObject({pdf_name("/N"): ap}),
+                }
+            )
+        )
+        if drop_first:
+            del array[0]
+        array.append(note)
+        w.mark_update(array_ref)
+
+    return change
+
+
+def _signed_with_indirect_annots(pki: Pki) -> bytes:
+    return sign(pki, incremental(make_pdf(), _indirect_annots))
+
+
+def test_a_comment_added_through_an_annots_array_object_passes(pki: Pki, verify: Verify) -> None:
+    report = verify(
+        incremental(_signed_with_indirect_annots(pki), _into_the_array((300, 300, 360, 340)))
+    )
+    assert report.indication is Indication.TOTAL_PASSED, report.to_json()
+    assert "annotations-after-signing" in _codes(report, "Seal1")
+
+
+def test_a_comment_over_signed_text_through_an_annots_array_object_fails(
+    pki: Pki, verify: Verify
+) -> None:
+    """The overlap check sees annotations added this way (a white box with other words)."""
+    doc = incremental(
+        _signed_with_indirect_annots(pki), _into_the_array((60, 700, 400, 750), _COVER)
+    )
+    report = verify(doc)
+    assert report.indication is Indication.TOTAL_FAILED, report.to_json()
+    assert "annotation-over-content" in _codes(report, "Seal1")
+
+
+def test_a_signed_annotation_removed_from_the_array_object_fails(pki: Pki, verify: Verify) -> None:
+    doc = incremental(
+        _signed_with_indirect_annots(pki), _into_the_array((300, 300, 360, 340), drop_first=True)
+    )
     report = verify(doc)
     assert report.signatures[0].indication is Indication.TOTAL_FAILED, report.to_json()
