@@ -118,23 +118,31 @@ def added_annotations(old: HistoricalResolver, new: HistoricalResolver) -> list[
             annot = new(ref)
             if not isinstance(annot, generic.DictionaryObject):
                 continue
-            subtype = str(annot.get("/Subtype", ""))
+            subtype = str(_value(annot, "/Subtype") or "")
             if subtype == "/Widget":
                 continue
-            flags = int(annot.get("/F", 0)) if isinstance(annot.get("/F", 0), int) else 0
+            flags = _value(annot, "/F")
+            flags = int(flags) if isinstance(flags, int) else 0
             visible = not (flags & (_HIDDEN | _NO_VIEW)) and subtype != "/Popup"
-            ap = annot.get("/AP")
+            ap = _value(annot, "/AP")
             has_ap = isinstance(ap, generic.DictionaryObject) and "/N" in ap
             found.append(AddedAnnotation(index, ref, subtype, _rect(annot), visible, has_ap))
     return found
 
 
+def _value(d: generic.DictionaryObject, key: str) -> generic.PdfObject | None:
+    """`d[key]`, resolved when it is an indirect object (viewers resolve it: an annotation's
+    /Rect or /AP held in an object of its own draws the same); None when absent."""
+    value = d.get(key)
+    return value.get_object() if isinstance(value, generic.IndirectObject) else value
+
+
 def _rect(annot: generic.DictionaryObject) -> tuple[float, float, float, float] | None:
-    raw = annot.get("/Rect")
+    raw = _value(annot, "/Rect")
     if not isinstance(raw, generic.ArrayObject) or len(raw) != 4:
         return None
     try:
-        x1, y1, x2, y2 = (float(v) for v in raw)
+        x1, y1, x2, y2 = (float(raw[i]) for i in range(4))  # raw[i] resolves indirect numbers
     except (TypeError, ValueError):
         return None
     return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)

@@ -202,3 +202,33 @@ def test_a_signed_annotation_removed_from_the_array_object_fails(pki: Pki, verif
     )
     report = verify(doc)
     assert report.signatures[0].indication is Indication.TOTAL_FAILED, report.to_json()
+
+
+def _with_indirect_values(
+    change: Callable[[IncrementalPdfFileWriter], None],
+) -> Callable[[IncrementalPdfFileWriter], None]:
+    """`change`, then the added comment's /Rect and /AP moved into objects of their own
+    (legal PDF: viewers resolve them and draw the same)."""
+
+    def wrapped(w: IncrementalPdfFileWriter) -> None:
+        change(w)
+        page = w.root["/Pages"]["/Kids"].raw_get(0).get_object()
+        annot = page["/Annots"][-1]
+        annot[pdf_name("/Rect")] = w.add_object(annot["/Rect"])
+        annot[pdf_name("/AP")] = w.add_object(annot["/AP"])
+
+    return wrapped
+
+
+def test_a_comment_over_signed_text_with_an_indirect_rect_fails(pki: Pki, verify: Verify) -> None:
+    """An indirect /Rect must not hide the comment from the over-content check."""
+    cover = _with_indirect_values(_note((60, 700, 400, 750), _COVER, "/FreeText"))
+    report = verify(incremental(sign(pki, make_pdf()), cover))
+    assert report.indication is Indication.TOTAL_FAILED, report.to_json()
+    assert "annotation-over-content" in _codes(report, "Seal1")
+
+
+def test_a_comment_beside_the_text_with_an_indirect_rect_passes(pki: Pki, verify: Verify) -> None:
+    beside = _with_indirect_values(_note((300, 300, 360, 340)))
+    report = verify(incremental(sign(pki, make_pdf()), beside))
+    assert report.indication is Indication.TOTAL_PASSED, report.to_json()
