@@ -121,8 +121,8 @@ def added_annotations(old: HistoricalResolver, new: HistoricalResolver) -> list[
             subtype = str(_value(annot, "/Subtype") or "")
             if subtype == "/Widget":
                 continue
-            flags = _value(annot, "/F")
-            flags = int(flags) if isinstance(flags, int) else 0
+            raw_flags = _value(annot, "/F")
+            flags = int(raw_flags) if isinstance(raw_flags, int) else 0
             visible = not (flags & (_HIDDEN | _NO_VIEW)) and subtype != "/Popup"
             ap = _value(annot, "/AP")
             has_ap = isinstance(ap, generic.DictionaryObject) and "/N" in ap
