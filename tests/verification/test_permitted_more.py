@@ -232,3 +232,62 @@ def test_a_comment_beside_the_text_with_an_indirect_rect_passes(pki: Pki, verify
     beside = _with_indirect_values(_note((300, 300, 360, 340)))
     report = verify(incremental(sign(pki, make_pdf()), beside))
     assert report.indication is Indication.TOTAL_PASSED, report.to_json()
+
+
+def _form_with_indirect_kids(w: IncrementalPdfFileWriter) -> None:
+    """Field `party` whose /Kids is an array object of its own holding the text field
+    `party.name` (its widget on page 1)."""
+    page_ref = w.root["/Pages"]["/Kids"].raw_get(0)
+    page = page_ref.get_object()
+    parent = w.add_object(
+        generic.DictionaryObject(
+            {pdf_name("/T"): generic.TextStringObject("party"), pdf_name("/FT"): pdf_name("/Tx")}
+        )
+    )
+    kid = w.add_object(
+        generic.DictionaryObject(
+            {
+                pdf_name("/T"): generic.TextStringObject("name"),
+                pdf_name("/V"): generic.TextStringObject("A"),
+                pdf_name("/Parent"): parent,
+                pdf_name("/Type"): pdf_name("/Annot"),
+                pdf_name("/Subtype"): pdf_name("/Widget"),
+                pdf_name("/Rect"): generic.ArrayObject(
+                    [generic.NumberObject(n) for n in (72, 400, 272, 430)]
+                ),
+                pdf_name("/P"): page_ref,
+            }
+        )
+    )
+    parent.get_object()[pdf_name("/Kids")] = w.add_object(generic.ArrayObject([kid]))
+    page[pdf_name("/Annots")] = generic.ArrayObject([kid])
+    w.root[pdf_name("/AcroForm")] = generic.DictionaryObject(
+        {pdf_name("/Fields"): generic.ArrayObject([parent])}
+    )
+    w.update_container(page)
+    w.update_root()
+
+
+def _rename_party(w: IncrementalPdfFileWriter) -> None:
+    parent = w.root["/AcroForm"]["/Fields"][0]
+    kid_ref = parent["/Kids"].raw_get(0)
+    kid_ref.get_object()[pdf_name("/V")] = generic.TextStringObject("B")
+    w.mark_update(kid_ref)
+
+
+def test_a_form_with_an_indirect_kids_array_sealed_twice_passes(pki: Pki, verify: Verify) -> None:
+    one = sign(pki, incremental(make_pdf(), _form_with_indirect_kids))
+    report = verify(sign(pki, one, field="Seal2", box=(60, 60, 180, 180)))
+    assert [s.indication for s in report.signatures] == [Indication.TOTAL_PASSED] * 2, (
+        report.to_json()
+    )
+
+
+def test_a_field_under_an_indirect_kids_array_changed_after_signing_fails(
+    pki: Pki, verify: Verify
+) -> None:
+    one = sign(pki, incremental(make_pdf(), _form_with_indirect_kids))
+    report = verify(incremental(one, _rename_party))
+    sig = report.signatures[0]
+    assert sig.indication is not Indication.TOTAL_PASSED, report.to_json()
+    assert "form-changed-after-signing" in {f.code for f in sig.findings}
