@@ -121,7 +121,8 @@ class Installation:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            if not wait_until_ready(base, process, seconds=90):
+            # a cold start on a loaded machine
+            if not wait_until_ready(base, process, seconds=300):
                 tail = (self.root / f"{name}.log").read_text()[-3000:]
                 raise RuntimeError(f"instance {name} did not start: {tail}")
             yield base
