@@ -196,8 +196,28 @@ class SoftwareKeyStore:
         return "SoftwareKeyStore(master_key=<hidden>)"
 
     def create_key(self, session: Session, *, algorithm: KeyAlgorithm, label: str) -> str:
+        if KeyAlgorithm(algorithm) is KeyAlgorithm.SM2:
+            return self._store(session, algorithm, label, new_pkcs8(algorithm))
+        return self.create_key_pair(session, algorithm=algorithm, label=label)[0]
+
+    def create_key_pair(
+        self, session: Session, *, algorithm: KeyAlgorithm, label: str
+    ) -> tuple[str, bytes]:
+        """`create_key` for pyca key types, with the new key's DER SubjectPublicKeyInfo (the
+        issuer needs it at once; reading it back would decrypt the key again)."""
+        key = generate_private_key(algorithm)
+        plaintext = key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        return self._store(session, algorithm, label, plaintext), spki_of(key.public_key())
+
+    def _store(
+        self, session: Session, algorithm: KeyAlgorithm, label: str, plaintext: bytes
+    ) -> str:
+        """Encrypt `plaintext` (PKCS#8 DER) under a fresh data key and add its record."""
         key_id = uuid4().hex
-        plaintext = new_pkcs8(algorithm)
         aad = key_id.encode()
         data_key = AESGCM.generate_key(bit_length=256)
         nonce = os.urandom(_NONCE_BYTES)
