@@ -29,14 +29,13 @@ from pki.errors import (
     AlreadyRevokedError,
     InvalidRequestError,
 )
-from pki.identifiers import mask_resident_id, validate_resident_id, validate_uscc
+from pki.identifiers import validate_resident_id, validate_uscc
 from pki.issuers import Issuers
 from pki.keys import (
     KeyAlgorithm,
     KeySigner,
     KeyStore,
     PublicKey,
-    SoftwareKeyStore,
     algorithm_of,
     load_public_key,
     public_key_of,
@@ -46,7 +45,6 @@ from pki.models import CertificateStatus, utc_now
 from pki.names import split_name
 from pki.profiles import (
     POLICY_OID,
-    CaName,
     CertificateProfile,
     CertificateTemplate,
     ProfileName,
@@ -258,57 +256,18 @@ class Authority(CertificateLookups):
         With `seal_code` the certificate carries the seal-binding extension (`seal_code_of`).
         `KeyAlgorithm.SM2` issues from the SM2 hierarchy (pki/sm2_authority.py).
         """
-        if KeyAlgorithm(key_algorithm) is KeyAlgorithm.SM2:
-            from pki import sm2_authority
+        from pki import issuance
 
-            if csr_pem is not None:
-                sm2_authority.refuse_csr()
-            return sm2_authority.issue_identity(
-                self,
-                session,
-                identity=identity,
-                owner_org_id=owner_org_id,
-                owner_person_id=owner_person_id,
-                lifetime_days=lifetime_days,
-                seal_code=seal_code,
-            )
-        subject = subject_for(identity)
-        if isinstance(identity, EnterpriseIdentity):
-            profile, issuer_ca = self.profiles.enterprise, CaName.ORGANIZATION
-            label = f"{profile.name} {identity.uscc.strip().upper()}"
-        else:
-            profile, issuer_ca = self.profiles.personal, CaName.PERSONAL
-            label = f"{profile.name} {mask_resident_id(identity.resident_id)}"
-        lifetime_or_error(profile, lifetime_days)
-        extra: tuple[tuple[x509.ExtensionType, bool], ...] = ()
-        if seal_code is not None:
-            ext = seal_code_extension(seal_code, policy=self.seal_policy)
-            extra = ((ext.value, ext.critical),)
-        self._ca_record(session, issuer_ca)
-        key_id: str | None = None
-        key_spki: bytes | None = None
-        public_key: PublicKey | None = None
-        if csr_pem is not None:
-            public_key = _csr_public_key(csr_pem)
-        elif isinstance(self.keystore, SoftwareKeyStore):
-            key_id, key_spki = self.keystore.create_key_pair(
-                session, algorithm=key_algorithm, label=label
-            )
-        else:
-            key_id = self.keystore.create_key(session, algorithm=key_algorithm, label=label)
-        return self.issue_with_profile(
-            session,
-            profile=profile,
-            subject=subject,
-            issuer_ca=issuer_ca,
-            key_id=key_id,
-            public_key=public_key,
-            lifetime_days=lifetime_days,
+        request = issuance.IssueRequest(
+            identity=identity,
             owner_org_id=owner_org_id,
             owner_person_id=owner_person_id,
-            extra_extensions=extra,
-            key_spki=key_spki,
+            csr_pem=csr_pem,
+            key_algorithm=key_algorithm,
+            lifetime_days=lifetime_days,
+            seal_code=seal_code,
         )
+        return issuance.record(self, session, issuance.prepare(self, session, request))
 
     @property
     def seal_policy(self) -> x509.ObjectIdentifier:
@@ -334,12 +293,11 @@ class Authority(CertificateLookups):
         owner_org_id: str | None = None,
         owner_person_id: str | None = None,
         extra_extensions: tuple[tuple[x509.ExtensionType, bool], ...] = (),
-        key_spki: bytes | None = None,
     ) -> IssuedCertificate:
         """The one issuance path: sign `subject`'s key under `profile` by CA `issuer_ca`.
 
-        Give `key_id` (a key-store key; `key_spki` its public key if known) or `public_key`
-        (CSR path). With `self_signed`, `key_id` signs it, recorded as issued by `issuer_ca`.
+        Give `key_id` (a key-store key) or `public_key` (CSR path). With `self_signed`, the
+        certificate is signed by `key_id` itself and recorded as issued by `issuer_ca`.
         """
         if (key_id is None) == (public_key is None):
             raise InvalidRequestError("give exactly one of key_id and public_key")
@@ -363,33 +321,20 @@ class Authority(CertificateLookups):
                 owner_person_id=owner_person_id,
                 extra_extensions=extra_extensions,
             )
-        now = self.clock().replace(microsecond=0)
-        not_after = now + lifetime_or_error(profile, lifetime_days)
-        if self_signed:
-            issuer_signer, issuer_name = self.keystore.signer(session, key_id or ""), subject
-            template: CertificateDer | None = None
+        if public_key is not None:
+            spki = spki_of(public_key)
         else:
-            issuer = self.issuers.current(session, issuer_ca)
-            issuer.check_validity(now)
-            issuer_signer, issuer_name = issuer.signer, issuer.certificate.subject
-            not_after = min(not_after, issuer.certificate.not_valid_after_utc)
-            template = issuer.template(profile, self.urls)
-        spki = spki_of(public_key) if public_key is not None else key_spki
-        spki = spki or self.keystore.public_key_info(session, key_id or "")
-        full = CertificateTemplate(
+            spki = self.keystore.public_key_info(session, key_id or "")
+        certificate = self.certificate_for(
+            session,
+            profile=profile,
             subject=subject,
-            subject_public_key=spki,
-            issuer_name=issuer_name,
-            issuer_public_key=issuer_signer.public_key_info(),
             issuer_ca=issuer_ca,
-            serial_number=new_serial_number(),
-            not_before=now,
-            not_after=not_after,
-            urls=self.urls,
-            self_signed=self_signed,
+            spki=spki,
+            self_signed_by=key_id if self_signed else None,
+            lifetime_days=lifetime_days,
             extra_extensions=extra_extensions,
         )
-        certificate = _signed(profile, full, template, issuer_signer)
         return store_issued(
             session,
             certificate,
@@ -400,6 +345,46 @@ class Authority(CertificateLookups):
             owner_person_id=owner_person_id,
             created_at=self.clock(),
         )
+
+    def certificate_for(
+        self,
+        session: Session,
+        *,
+        profile: CertificateProfile,
+        subject: x509.Name,
+        issuer_ca: str,
+        spki: bytes,
+        self_signed_by: str | None = None,
+        lifetime_days: int | None = None,
+        extra_extensions: tuple[tuple[x509.ExtensionType, bool], ...] = (),
+    ) -> x509.Certificate:
+        """The signed certificate for key `spki` (nothing stored; reads only): by CA
+        `issuer_ca` from its kept DER template, or by key-store key `self_signed_by`."""
+        now = self.clock().replace(microsecond=0)
+        not_after = now + lifetime_or_error(profile, lifetime_days)
+        template: CertificateDer | None = None
+        if self_signed_by is not None:
+            issuer_signer, issuer_name = self.keystore.signer(session, self_signed_by), subject
+        else:
+            issuer = self.issuers.current(session, issuer_ca)
+            issuer.check_validity(now)
+            issuer_signer, issuer_name = issuer.signer, issuer.certificate.subject
+            not_after = min(not_after, issuer.certificate.not_valid_after_utc)
+            template = issuer.template(profile, self.urls)
+        full = CertificateTemplate(
+            subject=subject,
+            subject_public_key=spki,
+            issuer_name=issuer_name,
+            issuer_public_key=issuer_signer.public_key_info(),
+            issuer_ca=issuer_ca,
+            serial_number=new_serial_number(),
+            not_before=now,
+            not_after=not_after,
+            urls=self.urls,
+            self_signed=self_signed_by is not None,
+            extra_extensions=extra_extensions,
+        )
+        return _signed(profile, full, template, issuer_signer)
 
     # -- lifecycle ------------------------------------------------------------------------
 

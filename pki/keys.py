@@ -197,32 +197,33 @@ class SoftwareKeyStore:
 
     def create_key(self, session: Session, *, algorithm: KeyAlgorithm, label: str) -> str:
         if KeyAlgorithm(algorithm) is KeyAlgorithm.SM2:
-            return self._store(session, algorithm, label, new_pkcs8(algorithm))
-        return self.create_key_pair(session, algorithm=algorithm, label=label)[0]
+            record = self._sealed(algorithm, label, new_pkcs8(algorithm))
+        else:
+            record, _ = self.new_key_record(algorithm=algorithm, label=label)
+        session.add(record)
+        session.flush()
+        return record.id
 
-    def create_key_pair(
-        self, session: Session, *, algorithm: KeyAlgorithm, label: str
-    ) -> tuple[str, bytes]:
-        """`create_key` for pyca key types, with the new key's DER SubjectPublicKeyInfo (the
-        issuer needs it at once; reading it back would decrypt the key again)."""
+    def new_key_record(self, *, algorithm: KeyAlgorithm, label: str) -> tuple[KeyRecord, bytes]:
+        """A new pyca key's encrypted record, not yet added to any session, and its DER
+        SubjectPublicKeyInfo: the issuer signs before it writes (pki/issuance.py), and reading
+        the public key back would decrypt the key again."""
         key = generate_private_key(algorithm)
         plaintext = key.private_bytes(
             serialization.Encoding.DER,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        return self._store(session, algorithm, label, plaintext), spki_of(key.public_key())
+        return self._sealed(algorithm, label, plaintext), spki_of(key.public_key())
 
-    def _store(
-        self, session: Session, algorithm: KeyAlgorithm, label: str, plaintext: bytes
-    ) -> str:
-        """Encrypt `plaintext` (PKCS#8 DER) under a fresh data key and add its record."""
+    def _sealed(self, algorithm: KeyAlgorithm, label: str, plaintext: bytes) -> KeyRecord:
+        """`plaintext` (PKCS#8 DER) encrypted under a fresh data key, as a new record."""
         key_id = uuid4().hex
         aad = key_id.encode()
         data_key = AESGCM.generate_key(bit_length=256)
         nonce = os.urandom(_NONCE_BYTES)
         wrap_nonce = os.urandom(_NONCE_BYTES)
-        record = KeyRecord(
+        return KeyRecord(
             id=key_id,
             algorithm=KeyAlgorithm(algorithm).value,
             label=label,
@@ -231,9 +232,6 @@ class SoftwareKeyStore:
             wrapped_key=self._master.encrypt(wrap_nonce, data_key, aad),
             wrap_nonce=wrap_nonce,
         )
-        session.add(record)
-        session.flush()
-        return key_id
 
     def signer(self, session: Session, key_id: str) -> KeySigner:
         if self.algorithm(session, key_id) is KeyAlgorithm.SM2:
