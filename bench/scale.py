@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
 from harness import multipart, running_service
+from profiling import cpu_seconds
 
 from seals.documents import make_document
 from seals.fonts import find_cjk_font
@@ -215,7 +216,7 @@ def main() -> None:
     )
     cores = os.cpu_count() or 1
     everywhere = os.sched_getaffinity(0)
-    results: dict[tuple[str, str], dict[int, float]] = {}
+    results: dict[tuple[str, str], dict[int, tuple[float, float]]] = {}
     for kind in args.db:
         for workers in (1, 2):
             share = "1" if args.pin else str(max(1, cores // workers))
@@ -239,17 +240,32 @@ def main() -> None:
                     if args.ops and not any(name.startswith(o) for o in args.ops):
                         continue
                     throughput(svc.base, request, args.clients, min(1.0, args.seconds))  # warm
+                    cpu_before = cpu_seconds(svc.pid)
                     rate = throughput(svc.base, request, args.clients, args.seconds)
-                    results.setdefault((kind, name), {})[workers] = rate
+                    cpu_ms = (
+                        1000 * (cpu_seconds(svc.pid) - cpu_before) / max(1.0, rate * args.seconds)
+                    )
+                    results.setdefault((kind, name), {})[workers] = (rate, cpu_ms)
     print(
         f"eseal scaling: 1 vs 2 uvicorn workers, {args.clients} client threads, "
         f"{args.seconds:.0f} s each, {cores} CPUs"
         + (", service pinned to 1 CPU per worker" if args.pin else "")
         + "; goal (issue 12): 2 workers >= 1.8x"
     )
-    print(f"{'database':11} {'operation':18} {'1 worker/s':>11} {'2 workers/s':>12} {'ratio':>6}")
+    print(
+        f"{'database':11} {'operation':18} {'1 worker/s':>11} {'2 workers/s':>12} {'ratio':>6} "
+        f"{'ms CPU/op 1w':>12} {'2w':>6}"
+    )
     for (kind, name), by in results.items():
-        print(f"{kind:11} {name:18} {by[1]:11.1f} {by[2]:12.1f} {by[2] / by[1]:6.2f}")
+        (one, one_cpu), (two, two_cpu) = by[1], by[2]
+        print(
+            f"{kind:11} {name:18} {one:11.1f} {two:12.1f} {two / one:6.2f} "
+            f"{one_cpu:12.1f} {two_cpu:6.1f}"
+        )
+    print(
+        "ms CPU/op: the service's process tree (/proc, user + system) per successful "
+        "operation; equal figures mean a second worker adds no work, only what the cores allow"
+    )
 
 
 if __name__ == "__main__":
