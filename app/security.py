@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -129,7 +130,20 @@ def authenticate_api_key(session: Session, key: str) -> Principal:
     return client_principal(client)
 
 
-def client_principal(client: ApiClient) -> Principal:
+class _ClientFacts(Protocol):
+    """What a principal is made of: an `ApiClient`, or the row `_KEY_LOOKUP` reads."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def organization_id(self) -> str | None: ...
+    @property
+    def scopes(self) -> str: ...
+
+
+def client_principal(client: _ClientFacts) -> Principal:
     """The principal an API client acts as: its organization and its scopes."""
     return Principal(
         kind="client",
