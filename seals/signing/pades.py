@@ -45,7 +45,7 @@ from seals.errors import (
     SigningError,
     TimestampFailedError,
 )
-from seals.placement import SealWidget, page_geometries, resolve_placement
+from seals.placement import LazyPageGeometries, SealWidget, resolve_placement
 from seals.signing.checks import (
     check_lock,
     existing_field_names,
@@ -114,7 +114,7 @@ def _prepare(pdf: bytes, spec: SealingSpec) -> _Prepared:
     image = encoded_image(appearance) if appearance is not None else None
     size = (appearance.width_mm, appearance.height_mm) if appearance is not None else None
     try:
-        pages = page_geometries(reader)
+        pages = LazyPageGeometries(reader)  # pages are read as the placement needs them
     except (PdfError, KeyError, ValueError, TypeError) as exc:
         raise DamagedPdfError(f"The PDF's pages cannot be read: {exc}") from exc
     widgets = resolve_placement(
