@@ -53,6 +53,7 @@ from seals.signing.checks import (
     open_writer,
 )
 from seals.signing.images import encoded_image
+from seals.signing.presign import presign_validation
 from seals.signing.spec import (
     DocMdpPermission,
     SealingSpec,
@@ -126,7 +127,7 @@ def _prepare(pdf: bytes, spec: SealingSpec) -> _Prepared:
 def _metadata(
     spec: SealingSpec,
     name: str,
-    validation: ValidationMaterial | None,
+    context: Any,
     profile: CmsProfile = PADES_PROFILE,
 ) -> Any:
     """pyhanko's signature metadata for the spec: the profile's subfilter and digest, the
@@ -150,7 +151,7 @@ def _metadata(
         ),
         embed_validation_info=spec.level.needs_validation,
         use_pades_lta=spec.level.is_lta,
-        validation_context=validation.validation_context() if validation is not None else None,
+        validation_context=context,
         # B-LT: the DSS in its own revision after the signature. B-LTA: that DSS, then the
         # document time-stamp as the very last revision (it covers the whole file). The
         # signature's /VRI entry (deprecated in EN 319 142-1, still looked for by some older
@@ -233,7 +234,7 @@ async def _reserved_bytes(
 
 
 async def _run_session(
-    pdf_signer: Any, writer: Any, images: _SealImages, spec: SealingSpec
+    pdf_signer: Any, writer: Any, images: _SealImages, spec: SealingSpec, kept: Any
 ) -> bytes:
     """pyhanko's signing session, step by step so the extra widgets join the signed revision."""
     from pyhanko.sign.general import SigningError as PyhankoSigningError
@@ -244,7 +245,9 @@ async def _run_session(
     if spec.signing_time is not None:
         session.system_time = spec.signing_time
     try:
-        validation_info = await session.perform_presign_validation(writer)
+        validation_info = await presign_validation(
+            session, writer, kept=kept, lta=spec.level.is_lta
+        )
     except (PathBuildingError, PathValidationError, PyhankoSigningError) as exc:
         raise SignerNotValidError(
             f"A certificate does not validate with the given material: {exc}"
@@ -307,15 +310,16 @@ async def async_sign_cms(
     _check_inputs(spec, timestamper, validation)
     prepared = _prepare(pdf, spec)
     images = _SealImages(prepared)
+    context, kept = validation.kept_context() if validation is not None else (None, None)
     pdf_signer = signers.PdfSigner(
-        _metadata(spec, prepared.field_name, validation, profile),
+        _metadata(spec, prepared.field_name, context, profile),
         signer=signer,
         timestamper=timestamper if spec.level.needs_timestamp else None,
         stamp_style=NoOpStampStyle(border_width=0),
         new_field_spec=images.new_field_spec(),
     )
     try:
-        data = await _run_session(pdf_signer, prepared.writer, images, spec)
+        data = await _run_session(pdf_signer, prepared.writer, images, spec, kept)
     except TimestampRequestError as exc:
         raise TimestampFailedError(f"Time-stamping failed: {exc}") from exc
     except (PathBuildingError, PathValidationError) as exc:
