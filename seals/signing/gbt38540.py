@@ -11,7 +11,6 @@ Before anything is signed the seal data must list the signer's certificate and b
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from datetime import datetime
 from io import BytesIO
@@ -26,7 +25,7 @@ from seals.errors import (
 from seals.gbt38540 import SesFormatError, parse_seal
 from seals.gbt38540.pdf import SesSealing, reserve_for, ses_for
 from seals.gbt38540.seal import cert_digest
-from seals.signing import pades
+from seals.signing import loop, pades
 from seals.signing.sm2cms import SM2_CMS_PROFILE, pyhanko_sm2_signer, sm2_identity
 from seals.signing.spec import (
     PadesLevel,
@@ -163,7 +162,7 @@ def sign_pdf(
     """Seal ``pdf`` with a GB/T 38540 SES_Signature as ``spec`` says (placement, appearance,
     field name, B-B or B-T); the identity's certificate and key must be SM2 and it must carry
     seal data that lists its certificate. Raises a `SigningError` subclass on bad input."""
-    return asyncio.run(
+    return loop.run(
         async_sign_pdf(
             pdf=pdf, identity=identity, spec=spec, timestamper=timestamper, validation=validation
         )

@@ -32,7 +32,6 @@ inside the page, keyword present, appearance image) runs before anything is writ
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from dataclasses import dataclass
 from io import BytesIO
@@ -46,6 +45,7 @@ from seals.errors import (
     TimestampFailedError,
 )
 from seals.placement import LazyPageGeometries, SealWidget, resolve_placement
+from seals.signing import loop
 from seals.signing.checks import (
     check_lock,
     existing_field_names,
@@ -350,7 +350,7 @@ def sign_pdf(
     B-LT up. Runs its own event loop: from async code call `async_sign_pdf`.
     Raises a `SigningError` subclass (stable ``code``) before producing anything on bad input.
     """
-    return asyncio.run(
+    return loop.run(
         async_sign_pdf(
             pdf=pdf, identity=identity, spec=spec, timestamper=timestamper, validation=validation
         )
