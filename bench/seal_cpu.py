@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from harness import running_service
-from signing_bench import documents, pyhanko_direct, set_up_seal
+from signing_bench import documents, pyhanko_direct, set_up_seal, tuned_signer
 
 from app.db import reading, unit_of_work
 from app.sealing import seal_appearance
@@ -117,7 +117,7 @@ def main() -> None:
             tuned = pyhanko_direct(
                 pdf,
                 level,
-                signer=identity.pyhanko_signer(),
+                signer=tuned_signer(identity),
                 timestamper=stamper,
                 validation=validation.validation_context(),
             )
