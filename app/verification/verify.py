@@ -16,7 +16,6 @@ from app.services.seals import public_owner, registry
 from app.services.trust_anchors import trust_store
 from app.wiring import Services
 from seals.reports import SealInfo, VerificationReport
-from seals.verification import verify_pdf
 
 
 @contextmanager
@@ -44,6 +43,8 @@ def refresh_stale_crls(services: Services) -> None:
 
 
 def verify_document(session: Session, services: Services, *, pdf: bytes) -> VerificationReport:
+    from seals.verification import verify_pdf  # pyhanko's validation stack: on first use
+
     publisher = services.publisher
 
     def revocation(issuer: x509.Certificate, certificate: x509.Certificate) -> bytes | None:

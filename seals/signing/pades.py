@@ -45,17 +45,18 @@ from seals.errors import (
     TimestampFailedError,
 )
 from seals.placement import LazyPageGeometries, SealWidget, resolve_placement
-from seals.signing import loop
 from seals.signing.checks import (
     check_lock,
     existing_field_names,
     field_name_for,
     open_writer,
 )
+from seals.signing.formats import blocking
 from seals.signing.images import encoded_image
 from seals.signing.presign import presign_validation
 from seals.signing.spec import (
     DocMdpPermission,
+    PadesLevel,
     SealingSpec,
     SignedPdf,
     SigningIdentity,
@@ -93,6 +94,16 @@ class _Prepared:
     widgets: tuple[SealWidget, ...]
     image: Any
 
+    def signed(self, data: bytes, level: PadesLevel) -> SignedPdf:
+        """The result: ``data``, the whole signed document, sealed in this field at ``level``."""
+        return SignedPdf(
+            pdf=data,
+            field_name=self.field_name,
+            level=level,
+            sha256=hashlib.sha256(data).hexdigest(),
+            widget_count=len(self.widgets),
+        )
+
 
 def _check_inputs(spec: SealingSpec, timestamper: Any, validation: Any) -> None:
     if spec.level.needs_timestamp and timestamper is None:
@@ -127,7 +138,7 @@ def _prepare(pdf: bytes, spec: SealingSpec) -> _Prepared:
 def _metadata(
     spec: SealingSpec,
     name: str,
-    context: Any,
+    validation: ValidationMaterial | None,
     profile: CmsProfile = PADES_PROFILE,
 ) -> Any:
     """pyhanko's signature metadata for the spec: the profile's subfilter and digest, the
@@ -151,7 +162,8 @@ def _metadata(
         ),
         embed_validation_info=spec.level.needs_validation,
         use_pades_lta=spec.level.is_lta,
-        validation_context=context,
+        # kept for the material's seals (see ValidationMaterial.kept_context, presign.py)
+        validation_context=validation.kept_context()[0] if validation is not None else None,
         # B-LT: the DSS in its own revision after the signature. B-LTA: that DSS, then the
         # document time-stamp as the very last revision (it covers the whole file). The
         # signature's /VRI entry (deprecated in EN 319 142-1, still looked for by some older
@@ -234,7 +246,7 @@ async def _reserved_bytes(
 
 
 async def _run_session(
-    pdf_signer: Any, writer: Any, images: _SealImages, spec: SealingSpec, kept: Any
+    pdf_signer: Any, writer: Any, images: _SealImages, spec: SealingSpec, kept: Any = None
 ) -> bytes:
     """pyhanko's signing session, step by step so the extra widgets join the signed revision."""
     from pyhanko.sign.general import SigningError as PyhankoSigningError
@@ -271,6 +283,33 @@ async def _run_session(
     return output.getvalue()
 
 
+def prepare_signature(
+    pdf: bytes,
+    spec: SealingSpec,
+    *,
+    signer: Any,
+    timestamper: Any | None,
+    validation: ValidationMaterial | None,
+    profile: CmsProfile,
+) -> tuple[_Prepared, _SealImages, Any]:
+    """The steps every format that signs into a PDF signature field shares: the checked
+    document opened for an incremental update, the seal's field and widgets, and pyhanko's
+    `PdfSigner` for them (``timestamper``: the CMS signature time-stamp's, or None)."""
+    from pyhanko.sign import signers
+    from pyhanko.stamp import NoOpStampStyle
+
+    prepared = _prepare(pdf, spec)
+    images = _SealImages(prepared)
+    pdf_signer = signers.PdfSigner(
+        _metadata(spec, prepared.field_name, validation, profile),
+        signer=signer,
+        timestamper=timestamper,
+        stamp_style=NoOpStampStyle(border_width=0),
+        new_field_spec=images.new_field_spec(),
+    )
+    return prepared, images, pdf_signer
+
+
 async def async_sign_pdf(
     *,
     pdf: bytes,
@@ -301,24 +340,22 @@ async def async_sign_cms(
     profile: CmsProfile,
 ) -> SignedPdf:
     """A CMS signature by `signer` (a pyhanko `Signer`) in the `profile`'s flavour."""
-    from pyhanko.sign import signers
     from pyhanko.sign.general import SigningError as PyhankoSigningError
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
-    from pyhanko.stamp import NoOpStampStyle
     from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
 
     _check_inputs(spec, timestamper, validation)
-    prepared = _prepare(pdf, spec)
-    images = _SealImages(prepared)
-    context, kept = validation.kept_context() if validation is not None else (None, None)
-    pdf_signer = signers.PdfSigner(
-        _metadata(spec, prepared.field_name, context, profile),
+    prepared, images, pdf_signer = prepare_signature(
+        pdf,
+        spec,
         signer=signer,
         timestamper=timestamper if spec.level.needs_timestamp else None,
-        stamp_style=NoOpStampStyle(border_width=0),
-        new_field_spec=images.new_field_spec(),
+        validation=validation,
+        profile=profile,
     )
     try:
+        context = pdf_signer.signature_meta.validation_context
+        kept = validation.kept_for(context) if validation is not None else None
         data = await _run_session(pdf_signer, prepared.writer, images, spec, kept)
     except TimestampRequestError as exc:
         raise TimestampFailedError(f"Time-stamping failed: {exc}") from exc
@@ -326,32 +363,14 @@ async def async_sign_cms(
         raise SignerNotValidError(f"A certificate does not validate: {exc}") from exc
     except PyhankoSigningError as exc:
         raise SigningError(f"Signing failed: {exc}") from exc
-    return SignedPdf(
-        pdf=data,
-        field_name=prepared.field_name,
-        level=spec.level,
-        sha256=hashlib.sha256(data).hexdigest(),
-        widget_count=len(prepared.widgets),
-    )
+    return prepared.signed(data, spec.level)
 
 
-def sign_pdf(
-    *,
-    pdf: bytes,
-    identity: SigningIdentity | Any,
-    spec: SealingSpec,
-    timestamper: Any | None = None,
-    validation: ValidationMaterial | None = None,
-) -> SignedPdf:
-    """Seal ``pdf`` with a PAdES signature as ``spec`` says; returns the whole signed document.
+sign_pdf = blocking(async_sign_pdf)
+"""Seal ``pdf`` with a PAdES signature as ``spec`` says; returns the whole signed document.
 
-    ``identity`` is a `SigningIdentity` (its `KeySigner` signs) or any pyhanko `Signer`.
-    ``timestamper`` (a pyhanko `TimeStamper`) is required from B-T up, ``validation`` from
-    B-LT up. Runs its own event loop: from async code call `async_sign_pdf`.
-    Raises a `SigningError` subclass (stable ``code``) before producing anything on bad input.
-    """
-    return loop.run(
-        async_sign_pdf(
-            pdf=pdf, identity=identity, spec=spec, timestamper=timestamper, validation=validation
-        )
-    )
+``identity`` is a `SigningIdentity` (its `KeySigner` signs) or any pyhanko `Signer`.
+``timestamper`` (a pyhanko `TimeStamper`) is required from B-T up, ``validation`` from
+B-LT up. Runs its own event loop: from async code call `async_sign_pdf`.
+Raises a `SigningError` subclass (stable ``code``) before producing anything on bad input.
+"""

@@ -167,6 +167,12 @@ class ValidationMaterial:
             )
         return kept[1], kept[2]
 
+    def kept_for(self, context: Any) -> dict[Any, Any] | None:
+        """The dictionary `kept_context` gave with `context`, or None when that context is no
+        longer the kept one (renewed meanwhile)."""
+        kept = self._kept.get("context")
+        return kept[2] if kept is not None and kept[1] is context else None
+
 
 @dataclass(frozen=True, slots=True)
 class SealAppearance:
