@@ -13,7 +13,7 @@ from sqlmodel import Session
 from app.db import reading, unit_of_work
 from app.services.seal_kinds import label_of
 from app.services.seals import public_owner, registry
-from app.services.trust_anchors import trust_store
+from app.verification.cache import EPOCH_KEY, cache_for
 from app.wiring import Services
 from seals.reports import SealInfo, VerificationReport
 from seals.verification import verify_pdf
@@ -24,7 +24,9 @@ def verification_session(services: Services) -> Iterator[Session]:
     """A read-only unit of work for verification. The CRLs it may hand out are brought up
     to date first in a short write transaction, so the verification itself never writes."""
     refresh_stale_crls(services)
+    epoch = cache_for(services).epoch()  # before the session reads any status
     with unit_of_work(reading(services.engine)) as session:
+        session.info[EPOCH_KEY] = epoch
         yield session
 
 
@@ -44,14 +46,20 @@ def refresh_stale_crls(services: Services) -> None:
 
 
 def verify_document(session: Session, services: Services, *, pdf: bytes) -> VerificationReport:
-    publisher = services.publisher
+    """Verify with the trust store and our own revocation answers kept by this process
+    (app.verification.cache); the seal's current status is always read afresh."""
+    cache = cache_for(services)
+    epoch = session.info.get(EPOCH_KEY)  # None (a caller's own session): nothing is kept
+    snapshot = cache.trust(session)
 
     def revocation(issuer: x509.Certificate, certificate: x509.Certificate) -> bytes | None:
-        return publisher.revocation_for(session, issuer=issuer, certificate=certificate)
+        return cache.revocation(
+            session, snapshot, epoch=epoch, issuer=issuer, certificate=certificate
+        )
 
     return verify_pdf(
         pdf=pdf,
-        trust=trust_store(session, services),
+        trust=snapshot.store,
         now=datetime.now(UTC),
         seal_lookup=lambda certificate: seal_info(session, services, certificate),
         revocation_lookup=revocation,

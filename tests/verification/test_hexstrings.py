@@ -1,0 +1,66 @@
+"""The bulk hex-string reader gives pyhanko's result (or pyhanko's error) on any input."""
+
+from __future__ import annotations
+
+import random
+from io import BytesIO
+
+import pytest
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.misc import PdfStreamError
+
+from seals.verification.hexstrings import pyhanko_read_hex_string, read_hex_string
+
+
+def both(data: bytes) -> tuple[object, object]:
+    """(value or error type, position after) for pyhanko's reader and ours."""
+    answers = []
+    for reader in (pyhanko_read_hex_string, read_hex_string):
+        stream = BytesIO(data)
+        try:
+            value: object = reader(stream)
+        except PdfStreamError as exc:
+            value = (PdfStreamError, str(exc))
+        answers.append((value, type(value), stream.tell()))
+    return answers[0], answers[1]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"<>",
+        b"<41>",
+        b"<4>",
+        b"<414>",
+        b"<41 42\n43\r\t\x0044\x0c>",
+        b"<feff004100420043> trailing",
+        b"<4142 % a comment with > inside\n4344>",
+        b"<41x2>",
+        b"<41<42>",
+        b"<4142",
+        b"<",
+        b"<" + b"ab" * 70000 + b">",
+        b"<" + b"00" * 40000 + b" >",
+    ],
+)
+def test_same_result_as_pyhanko(data: bytes) -> None:
+    theirs, ours = both(data)
+    assert ours == theirs
+
+
+def test_same_result_on_random_input() -> None:
+    rng = random.Random(12)
+    alphabet = b"0123456789abcdefABCDEF \n\r\t\x00\x0c%>x<"
+    for _ in range(2000):
+        body = bytes(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
+        data = b"<" + body + rng.choice([b">", b"", b"> 1 0 R"])
+        theirs, ours = both(data)
+        assert ours == theirs, data
+
+
+def test_installed_for_the_object_parser() -> None:
+    import seals.verification.reader  # noqa: F401 - installs it
+
+    assert generic.read_hex_string_from_stream is read_hex_string
+    parsed = generic.read_object(BytesIO(b"<3082 01> "), container_ref=generic.NullObject())
+    assert parsed == b"\x30\x82\x01"
