@@ -14,6 +14,7 @@ as INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -57,8 +58,11 @@ class RevinfoKind(StrEnum):
     CRL = "crl"
 
 
+@functools.lru_cache(maxsize=512)
 def classify_revinfo(der: bytes) -> RevinfoKind | None:
-    """Whether `der` is a successful OCSP response, a CRL, or neither. Never raises."""
+    """Whether `der` is a successful OCSP response, a CRL, or neither. Never raises.
+    Remembered per DER (a pure function; a full parse of a CRL costs milliseconds, and the
+    same answers and CRLs come back with every document of a seal)."""
     try:
         response = asn1_ocsp.OCSPResponse.load(der, strict=True)
         if response["response_status"].native == "successful":
