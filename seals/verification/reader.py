@@ -30,9 +30,9 @@ from pyhanko.pdf_utils.decode_limits import DecodeLimits
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader, RawPdfPath
 
 from seals.reports import Finding
-from seals.verification import hexstrings
+from seals.verification import lexing
 
-hexstrings.install()
+lexing.install()
 
 
 class SpecResolver(HistoricalResolver):

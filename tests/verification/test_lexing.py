@@ -1,4 +1,4 @@
-"""The bulk hex-string reader gives pyhanko's result (or pyhanko's error) on any input."""
+"""The bulk hex-string and name readers give pyhanko's result (or error) on any input."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ import pytest
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.misc import PdfStreamError
 
-from seals.verification.hexstrings import pyhanko_read_hex_string, read_hex_string
+from seals.verification.lexing import (
+    pyhanko_read_hex_string,
+    pyhanko_read_until_delimiter,
+    read_hex_string,
+    read_until_delimiter,
+)
 
 
 def both(data: bytes) -> tuple[object, object]:
@@ -58,9 +63,26 @@ def test_same_result_on_random_input() -> None:
         assert ours == theirs, data
 
 
-def test_installed_for_the_object_parser() -> None:
-    import seals.verification.reader  # noqa: F401 - installs it
+def test_names_read_as_pyhanko_reads_them() -> None:
+    rng = random.Random(13)
+    alphabet = b"ABCdef#20/()<>[]{}% \n\r\t\x00\x0c0123456789\xe4"
+    cases = [b"", b"Type", b"Type/Page", b"Type /Page", b"Contents<00>", b"A" * 300]
+    cases += [
+        bytes(rng.choice(alphabet) for _ in range(rng.randrange(0, 300))) for _ in range(3000)
+    ]
+    for data in cases:
+        answers = []
+        for reader in (pyhanko_read_until_delimiter, read_until_delimiter):
+            stream = BytesIO(b"/" + data)
+            stream.read(1)
+            answers.append((reader(stream), stream.tell()))
+        assert answers[1] == answers[0], data
 
+
+def test_object_parser_uses_both() -> None:
+    import seals.verification.reader  # noqa: F401 - installs them
+
+    assert generic.read_until_delimiter is read_until_delimiter
     assert generic.read_hex_string_from_stream is read_hex_string
-    parsed = generic.read_object(BytesIO(b"<3082 01> "), container_ref=generic.NullObject())
-    assert parsed == b"\x30\x82\x01"
+    parsed = generic.read_object(BytesIO(b"/Contents#20x "), container_ref=generic.NullObject())
+    assert parsed == "/Contents x"
