@@ -195,6 +195,15 @@ class TrustStore:
     def anchors(self) -> tuple[TrustAnchor, ...]:
         return self._anchors
 
+    @property
+    def asn1_anchors(self) -> tuple[asn1_x509.Certificate, ...]:
+        """The anchors' certificates as the validation contexts get them."""
+        return self._asn1_roots
+
+    @property
+    def asn1_intermediates(self) -> tuple[asn1_x509.Certificate, ...]:
+        return self._asn1_intermediates
+
     def anchor_for(
         self, certificate: asn1_x509.Certificate | x509.Certificate
     ) -> TrustAnchor | None:
