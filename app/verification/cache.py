@@ -7,6 +7,7 @@ Kept, per worker process (the verification runs there, so the cache lives there)
   current certificate and every recognised anchor's fingerprint, read in two small queries per
   verification. A renewed CA certificate or an anchor added or removed makes a new version, and
   the next verification builds a new store;
+* that every CRL was fresh, for `CRL_CHECK_SECONDS` (`verify.refresh_stale_crls`);
 * our own revocation answers (the responder's OCSP answer for a seal certificate, the root's
   CRL for our issuing CAs), keyed by issuer and certificate, for one *status epoch* (the
   counter every process of the installation shares, pki/status_epoch.py, bumped when a
@@ -39,6 +40,7 @@ from pki.trust import TrustStore
 
 __all__ = [
     "ANSWER_SECONDS",
+    "CRL_CHECK_SECONDS",
     "EPOCH_KEY",
     "TrustSnapshot",
     "VerificationCache",
@@ -47,6 +49,8 @@ __all__ = [
 ]
 
 ANSWER_SECONDS = 60.0
+CRL_CHECK_SECONDS = 60.0
+"""How long after finding every CRL fresh the next verification skips looking again."""
 MAX_ANSWERS = 4096
 EPOCH_KEY = "eseal.status_epoch"
 """`session.info` key: the status epoch read before the session began (verification_session)."""
@@ -73,6 +77,8 @@ class VerificationCache:
         self._lock = threading.Lock()
         self._trust: TrustSnapshot | None = None
         self._answers: dict[tuple[str, bytes], _Answer] = {}
+        self.crls_checked_until = 0.0
+        """`time.monotonic()` until which the CRLs are known to be fresh enough."""
 
     def epoch(self) -> int:
         return self.services.publisher.status_epoch.current()
@@ -91,6 +97,7 @@ class VerificationCache:
         }
         snapshot = TrustSnapshot(version, trust_store(session, self.services), our_cas)
         self._trust = snapshot
+        self.crls_checked_until = 0.0  # a new CA's CRL is looked at by the next verification
         return snapshot
 
     def revocation(

@@ -3,6 +3,7 @@ certificates answered by our CA in process and seals looked up in the registry."
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ from sqlmodel import Session
 from app.db import reading, unit_of_work
 from app.services.seal_kinds import label_of
 from app.services.seals import public_owner, registry
-from app.verification.cache import EPOCH_KEY, cache_for
+from app.verification.cache import CRL_CHECK_SECONDS, EPOCH_KEY, cache_for
 from app.wiring import Services
 from seals.reports import SealInfo, VerificationReport
 from seals.verification import verify_pdf
@@ -32,7 +33,12 @@ def verification_session(services: Services) -> Iterator[Session]:
 
 def refresh_stale_crls(services: Services) -> None:
     """Issue the CRLs that near their nextUpdate, in a short write transaction; when all are
-    fresh (nearly always) only a read transaction is spent."""
+    fresh (nearly always) only a read transaction is spent, and none at all for
+    `CRL_CHECK_SECONDS` after a check found them fresh (they are re-issued hours before
+    their nextUpdate, `PublicationPolicy.crl_refresh_before`; a revocation re-issues at once)."""
+    cache = cache_for(services)
+    if cache.crls_checked_until > time.monotonic():
+        return
     with unit_of_work(reading(services.engine)) as session:
         stale = [
             ca
@@ -43,6 +49,7 @@ def refresh_stale_crls(services: Services) -> None:
         with unit_of_work(services.engine) as session:
             for ca in stale:
                 services.publisher.current_crl(session, ca)
+    cache.crls_checked_until = time.monotonic() + CRL_CHECK_SECONDS
 
 
 def verify_document(session: Session, services: Services, *, pdf: bytes) -> VerificationReport:

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.db import reading, unit_of_work
-from app.verification.cache import EPOCH_KEY, VerificationCache
-from app.verification.verify import verification_session
+from app.verification.cache import EPOCH_KEY, VerificationCache, cache_for
+from app.verification.verify import refresh_stale_crls, verification_session
 from seals.signing import PadesLevel
 from tests.app.test_verify_api import _seal_with_our_certificate, _verify
 from tests.conftest import auth
@@ -77,3 +77,27 @@ def test_kept_answers_last_one_status_epoch(
         snapshot = cache.trust(session)
         unkept = cache.revocation(session, snapshot, epoch=None, issuer=issuer, certificate=leaf)
     assert unkept == renewed and answer() is renewed
+
+
+def test_crls_are_looked_at_once_a_minute_and_after_a_trust_change(
+    app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = app.state.services
+    cache = cache_for(services)
+    looked: list[int] = []
+    crl_issuers = services.publisher.crl_issuers
+
+    def counted(session: Any) -> list[str]:
+        looked.append(1)
+        return list(crl_issuers(session))
+
+    monkeypatch.setattr(services.publisher, "crl_issuers", counted)
+    cache.crls_checked_until = 0.0
+    refresh_stale_crls(services)
+    refresh_stale_crls(services)
+    assert len(looked) == 1
+    monkeypatch.setattr(cache, "_trust", None)  # as after a CA or anchor change
+    with verification_session(services) as session:
+        cache.trust(session)
+    refresh_stale_crls(services)
+    assert len(looked) == 2
