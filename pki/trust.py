@@ -37,6 +37,7 @@ from pyhanko_certvalidator.policy_decl import (
 from pki.sm2_validation import SM2_AWARE_VALIDATOR
 
 __all__ = [
+    "ContextInputs",
     "NetworkFetching",
     "RevinfoKind",
     "RevocationLookup",
@@ -147,6 +148,17 @@ class RevocationMaterial:
         return not (self.ocsps or self.crls)
 
 
+@dataclass(frozen=True, slots=True)
+class ContextInputs:
+    """What a validation context without network fetching was built from, besides the
+    certificates it holds and its validation time (read from the context itself)."""
+
+    anchors: tuple[asn1_x509.Certificate, ...]
+    revocation: RevocationMaterial
+    require_revocation: bool
+    retroactive_revinfo: bool
+
+
 @dataclass(frozen=True)
 class TrustStore:
     """Our roots plus recognised foreign CAs, our intermediates, and the network switch.
@@ -249,7 +261,7 @@ class TrustStore:
             retroactive_revinfo=retroactive_revinfo,
         )
         fetching = fetcher_backend is not None
-        return ValidationContext(
+        context = ValidationContext(
             trust_roots=list(self._asn1_roots),
             other_certs=[*self._asn1_intermediates, *revocation.certs, *other_certs],
             moment=moment,
@@ -260,3 +272,11 @@ class TrustStore:
             revinfo_policy=policy,
             signature_validator=SM2_AWARE_VALIDATOR,
         )
+        if not fetching:  # what seals.verification.pathcache keys a kept path validation on
+            context.eseal_inputs = ContextInputs(  # type: ignore[attr-defined]
+                anchors=self._asn1_roots,
+                revocation=revocation,
+                require_revocation=require_revocation,
+                retroactive_revinfo=retroactive_revinfo,
+            )
+        return context

@@ -22,6 +22,14 @@ nextUpdate is missing, as thisUpdate + 30 min; 1 s tolerance). So an answer is r
 * for at most `KEEP_SECONDS`, from at most `MAX_ENTRIES` entries (least recently used out);
 * never when network fetching is on (answers could then depend on what the network says),
   and never for an unexpected error (only a path or pyhanko-certvalidator's verdicts).
+
+Two places use it: `trust.validate_at` (our judgement, before it builds a context), and
+pyhanko-certvalidator's `find_valid_path`, through which pyhanko validates the signer's and the
+TSA's certificates inside `async_validate_pdf_signature` (another 17%). The latter is reused
+only for contexts `TrustStore.validation_context` built without fetching (they carry their
+`ContextInputs`), and keyed on what the context holds when the validation starts: every
+certificate in its registry (pyhanko adds the CMS's and the time-stamp token's), its anchors,
+revocation material, policy and validation time.
 """
 
 from __future__ import annotations
@@ -34,15 +42,27 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+import pyhanko_certvalidator
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
+from pyhanko.sign.validation import generic_cms
+from pyhanko_certvalidator.errors import InvalidCertificateError, PathBuildingError, ValidationError
 from pyhanko_certvalidator.path import ValidationPath
 
-from pki.trust import RevocationMaterial, TrustStore
+from pki.trust import ContextInputs, RevocationMaterial, TrustStore
 
-__all__ = ["BUCKET_SECONDS", "KEEP_SECONDS", "MARGIN", "MAX_ENTRIES", "PathCache", "paths"]
+__all__ = [
+    "BUCKET_SECONDS",
+    "KEEP_SECONDS",
+    "MARGIN",
+    "MAX_ENTRIES",
+    "PathCache",
+    "install_find_valid_path_memo",
+    "validated",
+]
 
 MARGIN = timedelta(seconds=3)
 """Around each instant: pyhanko's tolerance is 1 s, times are encoded to the second."""
@@ -81,8 +101,8 @@ class PathCache:
         *,
         require_revocation: bool,
     ) -> bytes:
-        digest = hashlib.sha256()
-        parts: list[bytes] = [
+        return _digest(
+            b"validate_at",
             b"require" if require_revocation else b"optional",
             str(int(moment.timestamp()) // BUCKET_SECONDS).encode(),
             cert.dump(),
@@ -96,11 +116,7 @@ class PathCache:
             *material.ocsps,
             b"crl",
             *material.crls,
-        ]
-        for part in parts:
-            digest.update(len(part).to_bytes(8, "big"))
-            digest.update(part)
-        return digest.digest()
+        )
 
     def get(self, key: bytes, moment: datetime) -> Answer | None:
         kept = self._entries.get(key)
@@ -147,6 +163,14 @@ class PathCache:
 
     def _now(self) -> float:
         return float(self._clock())  # type: ignore[operator]
+
+
+def _digest(*parts: bytes) -> bytes:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.digest()
 
 
 def instants(
@@ -204,5 +228,72 @@ def all_certs(
     return [cert, *other_certs, *trust.asn1_anchors, *trust.asn1_intermediates]
 
 
-paths = PathCache()
+validated = PathCache()
 """The process's cache (a PDF worker verifies one document at a time)."""
+
+
+def _context_key(certificate: asn1_x509.Certificate, context: Any, inputs: ContextInputs) -> bytes:
+    moment: datetime = context.timing_params.validation_time
+    return _digest(
+        b"find_valid_path",
+        repr(
+            (
+                inputs.require_revocation,
+                inputs.retroactive_revinfo,
+                context.timing_params.time_tolerance,
+                context.fetching_allowed,
+                int(moment.timestamp()) // BUCKET_SECONDS,
+            )
+        ).encode(),
+        certificate.dump(),
+        b"registry",
+        *sorted({c.dump() for c in context.certificate_registry}),
+        b"anchors",
+        *(c.dump() for c in inputs.anchors),
+        b"ocsp",
+        *inputs.revocation.ocsps,
+        b"crl",
+        *inputs.revocation.crls,
+    )
+
+
+def install_find_valid_path_memo() -> None:
+    """Route pyhanko-certvalidator's `find_valid_path` through `validated` (idempotent)."""
+    original = pyhanko_certvalidator.find_valid_path
+    if getattr(original, "memo", False):
+        return
+
+    async def find_valid_path(
+        certificate: asn1_x509.Certificate,
+        paths: Any,
+        validation_context: Any,
+        pkix_validation_params: Any = None,
+    ) -> ValidationPath:
+        inputs = getattr(validation_context, "eseal_inputs", None)
+        if not isinstance(inputs, ContextInputs) or pkix_validation_params is not None:
+            return await original(certificate, paths, validation_context, pkix_validation_params)
+        moment: datetime = validation_context.timing_params.validation_time
+        key = _context_key(certificate, validation_context, inputs)
+        kept = validated.get(key, moment)
+        if kept is not None:
+            await paths.cancel()
+            if isinstance(kept, Exception):
+                raise kept.with_traceback(None)
+            return kept
+        certs = [*validation_context.certificate_registry, *inputs.anchors]
+        try:
+            path: ValidationPath = await original(
+                certificate, paths, validation_context, pkix_validation_params
+            )
+        except (PathBuildingError, InvalidCertificateError, ValidationError) as exc:
+            validated.put(key, moment, exc, certs=certs, material=inputs.revocation)
+            raise
+        validated.put(key, moment, path, certs=certs, material=inputs.revocation)
+        return path
+
+    find_valid_path.memo = True  # type: ignore[attr-defined]
+    pyhanko_certvalidator.find_valid_path = find_valid_path
+    generic_cms.find_valid_path = find_valid_path  # pyhanko imported it by name
+
+
+install_find_valid_path_memo()

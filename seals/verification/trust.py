@@ -28,7 +28,7 @@ from pki.trust import RevinfoKind, RevocationMaterial, classify_revinfo
 from seals.pinned import assess_pinned
 from seals.reports import Finding, RevocationInfo, RevocationSource, RevocationStatus, SubIndication
 from seals.verification.findings import Acc, finding, fmt, msg, revoked_later, short
-from seals.verification.pathcache import all_certs, paths
+from seals.verification.pathcache import all_certs, validated
 from seals.verification.signer import anchor_subject, chain_subjects, to_crypto
 from seals.verification.state import VerifierState
 
@@ -352,12 +352,14 @@ async def validate_at(
     moment: datetime,
 ) -> ValidationPath | Exception:
     """The path of `cert` validated at `moment` with `material`, revocation required, or
-    pyhanko-certvalidator's verdict against it; reused from `pathcache.paths` where the
+    pyhanko-certvalidator's verdict against it; reused from `pathcache.validated` where the
     answer cannot differ (same inputs, same gap between the instants they name)."""
     key = None
     if state.backend is None:  # with network fetching the answer is not a function of inputs
-        key = paths.key(cert, other_certs, state.trust, material, moment, require_revocation=True)
-        kept = paths.get(key, moment)
+        key = validated.key(
+            cert, other_certs, state.trust, material, moment, require_revocation=True
+        )
+        kept = validated.get(key, moment)
         if kept is not None:
             return kept
     vc = state.trust.validation_context(
@@ -382,7 +384,7 @@ async def validate_at(
         logger.info("path validation failed unexpectedly: %s", exc)
         return exc
     if key is not None:
-        paths.put(
+        validated.put(
             key,
             moment,
             answer,

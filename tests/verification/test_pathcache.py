@@ -87,3 +87,45 @@ def test_the_key_covers_every_input(pki: Pki, trust: TrustStore) -> None:
     assert base != key(other_certs=[_asn1(pki.ocsp.cert)])
     assert base != key(moment=NOW + timedelta(seconds=BUCKET_SECONDS))
     assert base != PathCache.key(cert, [], trust, good, NOW, require_revocation=False)
+
+
+def test_pyhanko_validations_reuse_a_kept_path_only_for_the_same_context_inputs(
+    pki: Pki, trust: TrustStore
+) -> None:
+    import asyncio
+
+    from pyhanko_certvalidator import CertificateValidator, ValidationContext
+    from pyhanko_certvalidator.errors import RevokedError
+
+    from seals.verification.pathcache import validated
+
+    leaf = pki.revoked_before  # revoked two hours ago
+    cert = _asn1(leaf.cert)
+    later = NOW + timedelta(minutes=1)
+    revoked = RevocationMaterial(ocsps=(ocsp_der(pki, pki.issuing, pki.ocsp, leaf.cert, later),))
+
+    def validate(context: ValidationContext) -> object:
+        validator = CertificateValidator(cert, validation_context=context)
+        try:
+            return asyncio.run(validator.async_validate_path())
+        except RevokedError as exc:
+            return exc
+
+    def ours(material: RevocationMaterial | None) -> ValidationContext:
+        return trust.validation_context(moment=later, revocation=material, require_revocation=False)
+
+    validated.clear()
+    hits = validated.hits
+    unchecked = validate(ours(None))  # no revocation data: the path validates
+    assert not isinstance(unchecked, Exception)
+    assert validate(ours(None)) is unchecked and validated.hits == hits + 1
+    assert isinstance(validate(ours(revoked)), RevokedError)  # other material: not reused
+    assert isinstance(validate(ours(revoked)), RevokedError)
+    plain = ValidationContext(
+        trust_roots=list(trust.asn1_anchors),
+        other_certs=list(trust.asn1_intermediates),
+        moment=later,
+    )
+    before = (validated.hits, validated.misses)
+    validate(plain)  # not built by the trust store: never kept nor reused
+    assert (validated.hits, validated.misses) == before
