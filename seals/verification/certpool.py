@@ -34,7 +34,7 @@ _LOCK = threading.Lock()
 
 
 def intern(cert: asn1_x509.Certificate) -> asn1_x509.Certificate:
-    der = cert.dump()
+    der = cert.sha256  # of the DER, kept on the object once computed
     kept = _POOL.get(der)
     if kept is not None:
         return kept
@@ -66,7 +66,7 @@ def install_name_memo() -> None:
     def __eq__(self: asn1_x509.Name, other: object) -> bool:
         if not isinstance(other, asn1_x509.Name):
             return False
-        key = (self.dump(), other.dump())
+        key = (self.sha256, other.sha256)  # SHA-256 of the DER, kept on the object
         known = _EQUAL.get(key)
         if known is None:
             known = bool(equal(self, other))
@@ -76,7 +76,7 @@ def install_name_memo() -> None:
         return known
 
     def memo_hashable(self: asn1_x509.Name) -> str:
-        der = self.dump()
+        der = self.sha256
         known = _HASHABLE.get(der)
         if known is None:
             known = hashable(self)

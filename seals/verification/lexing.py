@@ -12,8 +12,12 @@ it, so the result and the error are pyhanko's by construction.
 
 `read_until_delimiter` (names, operators) finds the first PDF whitespace or delimiter in a
 bulk read and seeks back to it, which is what pyhanko's loop of one-byte reads leaves behind;
-it was the next 7% after the hex strings. `tests/verification/test_lexing.py` compares both
-functions with pyhanko's on generated and hostile input.
+it was the next 7% after the hex strings. `read_until_whitespace` (object headers: the
+object and generation numbers) likewise, consuming the whitespace as pyhanko's does. Decoded
+names (`#xx` escapes, one byte per step) are remembered per encoding: a name is immutable
+and a document repeats a few dozen of them thousands of times; encodings pyhanko refuses
+raise every time. `tests/verification/test_lexing.py` compares each with pyhanko's own on
+generated and hostile input.
 """
 
 from __future__ import annotations
@@ -27,16 +31,25 @@ from pyhanko.pdf_utils import generic, misc
 from pyhanko.pdf_utils.misc import PDF_DELIMITERS, PDF_WHITESPACE
 
 __all__ = [
+    "decode_name",
     "install",
+    "pyhanko_decode_name",
     "pyhanko_read_hex_string",
     "pyhanko_read_until_delimiter",
+    "pyhanko_read_until_whitespace",
     "read_hex_string",
     "read_until_delimiter",
+    "read_until_whitespace",
 ]
 
 pyhanko_read_hex_string = generic.read_hex_string_from_stream
 pyhanko_read_until_delimiter = misc.read_until_delimiter
+pyhanko_read_until_whitespace = misc.read_until_whitespace
+pyhanko_decode_name = generic._decode_name
 _TOKEN_END = re.compile(b"[" + re.escape(PDF_WHITESPACE + PDF_DELIMITERS) + b"]")
+_WHITESPACE = re.compile(b"[" + re.escape(PDF_WHITESPACE) + b"]")
+_NAMES: dict[bytes, generic.NameObject] = {}
+MAX_NAMES = 4096
 _NAME_CHUNK = 128
 _HEX_DIGITS = b"0123456789abcdefABCDEF"
 _CHUNK = 1 << 16
@@ -84,7 +97,39 @@ def read_until_delimiter(stream: Any) -> bytes:
             return b"".join(parts)
 
 
+def read_until_whitespace(stream: Any, maxchars: int | None = None) -> bytes:
+    """`misc.read_until_whitespace`: the bytes before the next whitespace, which is consumed
+    (the stream is left after it, or at the end)."""
+    if maxchars is not None:
+        return pyhanko_read_until_whitespace(stream, maxchars)
+    start = stream.tell()
+    parts: list[bytes] = []
+    while True:
+        chunk = stream.read(_NAME_CHUNK)
+        found = _WHITESPACE.search(chunk)
+        if found is not None:
+            parts.append(chunk[: found.start()])
+            stream.seek(start + sum(len(p) for p in parts) + 1, os.SEEK_SET)
+            return b"".join(parts)
+        parts.append(chunk)
+        if len(chunk) < _NAME_CHUNK:
+            return b"".join(parts)
+
+
+def decode_name(name_bytes: bytes) -> generic.NameObject:
+    """`generic._decode_name`, remembered per encoding (errors are not remembered)."""
+    known = _NAMES.get(name_bytes)
+    if known is None:
+        known = pyhanko_decode_name(name_bytes)
+        if len(_NAMES) >= MAX_NAMES:
+            _NAMES.clear()
+        _NAMES[name_bytes] = known
+    return known
+
+
 def install() -> None:
-    """Make pyhanko's object parser use both functions (idempotent)."""
+    """Make pyhanko's object parser use these functions (idempotent)."""
     generic.read_hex_string_from_stream = read_hex_string
     generic.read_until_delimiter = read_until_delimiter
+    generic._decode_name = decode_name
+    misc.read_until_whitespace = read_until_whitespace

@@ -86,3 +86,36 @@ def test_object_parser_uses_both() -> None:
     assert generic.read_hex_string_from_stream is read_hex_string
     parsed = generic.read_object(BytesIO(b"/Contents#20x "), container_ref=generic.NullObject())
     assert parsed == "/Contents x"
+
+
+def test_object_headers_and_names_read_as_pyhanko_reads_them() -> None:
+    from pyhanko.pdf_utils import misc
+    from pyhanko.pdf_utils.misc import PdfReadError
+
+    import seals.verification.reader  # noqa: F401 - installs them
+    from seals.verification.lexing import (
+        decode_name,
+        pyhanko_decode_name,
+        pyhanko_read_until_whitespace,
+        read_until_whitespace,
+    )
+
+    rng = random.Random(14)
+    alphabet = b"0123456789 obj\n\r\t\x00\x0c<</>#2041z\xe4"
+    for _ in range(3000):
+        data = bytes(rng.choice(alphabet) for _ in range(rng.randrange(0, 300)))
+        answers = []
+        for reader in (pyhanko_read_until_whitespace, read_until_whitespace):
+            stream = BytesIO(data)
+            answers.append((reader(stream), stream.tell()))
+        assert answers[1] == answers[0], data
+        name = data[: rng.randrange(0, 12)]
+        results = []
+        for decode in (pyhanko_decode_name, decode_name, decode_name):  # computed, remembered
+            try:
+                results.append(("ok", decode(name)))
+            except PdfReadError as exc:
+                results.append(("error", str(exc)))
+        assert results[1] == results[0] and results[2] == results[0], name
+    assert misc.read_until_whitespace is read_until_whitespace
+    assert generic._decode_name is decode_name
