@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -103,8 +104,18 @@ def limiter(settings: Settings, *, bucket: str, limit: int) -> Limiter:
     return SharedRateLimiter(rate_limit_file(settings), bucket=bucket, limit=limit)
 
 
+logger = logging.getLogger(__name__)
+
+
 def build_services(settings: Settings) -> Services:
     prepare_data_folder(settings)  # 0700 folder, 0600 database files (issue 10)
+    if not settings.resolved_pki_base_url.startswith("http://"):
+        # production refuses this (settings); elsewhere it is allowed, but never silently
+        logger.warning(
+            "ESEAL_PKI_BASE_URL %s is not plain http://: certificates issued now carry CRL and "
+            "AIA URLs that RFC 5280 clients refuse (ETSI EN 319 412-2 GEN-4.3.11-4 error)",
+            settings.resolved_pki_base_url,
+        )
     keystore = build_keystore(settings)
     engine = make_engine(
         settings.resolved_database_url, busy_timeout=settings.db_busy_timeout_seconds

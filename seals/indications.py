@@ -25,7 +25,9 @@ its default levels where a person relying on a seal would otherwise be misled:
     SigFieldLock/FieldMDP) -> INDETERMINATE / SIG_CONSTRAINTS_FAILURE (the signature itself
     stands, the constraints of the signature are not met; EN 319 102-1 5.2.8);
   * annotations that cover no signed content, permitted form filling, later signatures,
-    structure/metadata/LTV updates -> reported, no effect on the indication.
+    structure/metadata/LTV updates -> reported, no effect on the indication;
+  * annotations overlapping one another (DSS PdfAnnotationOverlap, WARN) -> reported as a
+    warning, no effect on the indication, as in DSS (seals/verification/overlaps.py).
 Digest mismatch -> TOTAL_FAILED / HASH_FAILURE; signature value -> SIG_CRYPTO_FAILURE.
 A signature whose digest could not even be computed (our parser could not process it) is
 INDETERMINATE / GENERIC with the reason, and its `integrity` is unknown (None), never false.
@@ -54,6 +56,7 @@ class FindingClass(StrEnum):
     ANNOTATION_OVER_CONTENT = "annotation-over-content"
     FORM_CHANGED_UNPERMITTED = "form-changed-after-signing"
     ANNOTATIONS_ADDED = "annotations-after-signing"
+    ANNOTATIONS_OVERLAP = "annotations-overlap"
     FORM_FILLED_PERMITTED = "form-filled-allowed"
     LATER_SIGNATURES = "later-signatures"
     LTV_UPDATES = "ltv-updates"
@@ -76,6 +79,7 @@ INDICATIONS: dict[FindingClass, tuple[Indication, SubIndication] | None] = {
     FindingClass.ANNOTATION_OVER_CONTENT: (_FAILED, SubIndication.FORMAT_FAILURE),
     FindingClass.FORM_CHANGED_UNPERMITTED: (_INDET, SubIndication.SIG_CONSTRAINTS_FAILURE),
     FindingClass.ANNOTATIONS_ADDED: None,
+    FindingClass.ANNOTATIONS_OVERLAP: None,
     FindingClass.FORM_FILLED_PERMITTED: None,
     FindingClass.LATER_SIGNATURES: None,
     FindingClass.LTV_UPDATES: None,

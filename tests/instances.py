@@ -120,7 +120,7 @@ class Installation:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 90
+            deadline = time.monotonic() + 300  # a cold start on a loaded machine
             while True:
                 try:
                     if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:

@@ -7,7 +7,9 @@ comment made the document "changed after signing". `AnnotationAdditionRule` appr
 ANNOTATIONS level, exactly this: a page whose only change is /Annots, where every annotation of
 the signed revision is still listed and each new one is a NEW object (not a widget - form fields
 are judged by the form rules) together with the new objects it depends on (its appearance
-stream, popup). Any signed object overwritten along the way stays unexplained.
+stream, popup). When /Annots is an array object of its own, the update may rewrite only that
+array (the page object stays as signed); that is the same change and approved the same way.
+Any signed object overwritten along the way stays unexplained.
 
 EU DSS reports such changes and checks whether annotations overlap (PdfAnnotationOverlap); an
 annotation that paints over what the signer saw is how the "shadow" attacks hide or replace
@@ -62,11 +64,25 @@ def _pages(resolver: HistoricalResolver) -> Iterator[generic.Reference]:
             yield item.reference
 
 
-def _annot_refs(page: generic.DictionaryObject) -> list[generic.Reference]:
-    annots = page.get("/Annots", generic.ArrayObject())
+def _annot_refs(page: generic.PdfObject, resolver: HistoricalResolver) -> list[generic.Reference]:
+    """The page's annotations; /Annots may be an array object of its own (read in the
+    revision `resolver` shows, as many producers write it)."""
+    if not isinstance(page, generic.DictionaryObject) or "/Annots" not in page:
+        return []
+    annots = page.raw_get("/Annots")
+    if isinstance(annots, generic.IndirectObject):
+        annots = resolver(annots.reference)
     if not isinstance(annots, generic.ArrayObject):
         return []
     return [a.reference for a in annots if isinstance(a, generic.IndirectObject)]
+
+
+def _annots_array(page: generic.PdfObject) -> generic.Reference | None:
+    """The reference of the page's /Annots array when it is an object of its own."""
+    if not isinstance(page, generic.DictionaryObject) or "/Annots" not in page:
+        return None
+    raw = page.raw_get("/Annots")
+    return raw.reference if isinstance(raw, generic.IndirectObject) else None
 
 
 def _is_new_plain_annotation(old: HistoricalResolver, ref: generic.Reference) -> bool:
@@ -95,30 +111,38 @@ def added_annotations(old: HistoricalResolver, new: HistoricalResolver) -> list[
     for index, page_ref in enumerate(_pages(new)):
         if page_ref not in old_pages:
             continue
-        before = set(_annot_refs(old(page_ref)))
-        for ref in _annot_refs(new(page_ref)):
+        before = set(_annot_refs(old(page_ref), old))
+        for ref in _annot_refs(new(page_ref), new):
             if ref in before:
                 continue
             annot = new(ref)
             if not isinstance(annot, generic.DictionaryObject):
                 continue
-            subtype = str(annot.get("/Subtype", ""))
+            subtype = str(_value(annot, "/Subtype") or "")
             if subtype == "/Widget":
                 continue
-            flags = int(annot.get("/F", 0)) if isinstance(annot.get("/F", 0), int) else 0
+            raw_flags = _value(annot, "/F")
+            flags = int(raw_flags) if isinstance(raw_flags, int) else 0
             visible = not (flags & (_HIDDEN | _NO_VIEW)) and subtype != "/Popup"
-            ap = annot.get("/AP")
+            ap = _value(annot, "/AP")
             has_ap = isinstance(ap, generic.DictionaryObject) and "/N" in ap
             found.append(AddedAnnotation(index, ref, subtype, _rect(annot), visible, has_ap))
     return found
 
 
+def _value(d: generic.DictionaryObject, key: str) -> generic.PdfObject | None:
+    """`d[key]`, resolved when it is an indirect object (viewers resolve it: an annotation's
+    /Rect or /AP held in an object of its own draws the same); None when absent."""
+    value = d.get(key)
+    return value.get_object() if isinstance(value, generic.IndirectObject) else value
+
+
 def _rect(annot: generic.DictionaryObject) -> tuple[float, float, float, float] | None:
-    raw = annot.get("/Rect")
+    raw = _value(annot, "/Rect")
     if not isinstance(raw, generic.ArrayObject) or len(raw) != 4:
         return None
     try:
-        x1, y1, x2, y2 = (float(v) for v in raw)
+        x1, y1, x2, y2 = (float(raw[i]) for i in range(4))  # raw[i] resolves indirect numbers
     except (TypeError, ValueError):
         return None
     return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)
@@ -133,30 +157,46 @@ class AnnotationAdditionRule(QualifiedWhitelistRule):
         changed = new.explicit_refs_in_revision()
         old_pages = set(_pages(old))
         for page_ref in _pages(new):
-            if page_ref not in changed or page_ref not in old_pages:
+            if page_ref not in old_pages:
                 continue
             old_page, new_page = old(page_ref), new(page_ref)
-            if not _only_annots_changed(old_page, new_page):
+            array_ref = _annots_array(new_page)
+            if page_ref in changed:
+                if not _only_annots_changed(old_page, new_page):
+                    continue
+            elif array_ref is None or array_ref not in changed:
+                continue  # neither the page nor its own /Annots array object changed
+            plain = _added_plain(old, new, _annot_refs(old_page, old), _annot_refs(new_page, new))
+            if not plain:
                 continue
-            old_annots = _annot_refs(old_page)
-            new_annots = _annot_refs(new_page)
-            if not set(old_annots) <= set(new_annots):
-                continue  # an annotation of the signed revision was removed
-            added = [r for r in new_annots if r not in old_annots]
-            plain = [r for r in added if _is_new_plain_annotation(old, r)]
-            others = [r for r in added if r not in plain]
-            if not plain or not all(_is_widget(new(r)) for r in others):
-                continue  # widgets are the form rules' business; anything else is not approved
-            yield ModificationLevel.ANNOTATIONS, ReferenceUpdate(page_ref)
-            raw_annots = new_page.raw_get("/Annots")
-            if isinstance(raw_annots, generic.IndirectObject):
-                yield ModificationLevel.ANNOTATIONS, ReferenceUpdate(raw_annots.reference)
+            if page_ref in changed:
+                yield ModificationLevel.ANNOTATIONS, ReferenceUpdate(page_ref)
+            if array_ref is not None:
+                yield ModificationLevel.ANNOTATIONS, ReferenceUpdate(array_ref)
             for ref in plain:
                 yield ModificationLevel.ANNOTATIONS, ReferenceUpdate(ref)
                 for dep in new.collect_dependencies(
                     ref.get_object(), since_revision=old.revision + 1
                 ):
                     yield ModificationLevel.ANNOTATIONS, ReferenceUpdate(dep)
+
+
+def _added_plain(
+    old: HistoricalResolver,
+    new: HistoricalResolver,
+    old_annots: list[generic.Reference],
+    new_annots: list[generic.Reference],
+) -> list[generic.Reference]:
+    """The new non-widget annotations, when that is all that was added (none removed, any
+    other addition a widget: those are the form rules' business); else nothing."""
+    if not set(old_annots) <= set(new_annots):
+        return []  # an annotation of the signed revision was removed
+    added = [r for r in new_annots if r not in old_annots]
+    plain = [r for r in added if _is_new_plain_annotation(old, r)]
+    others = [r for r in added if r not in plain]
+    if not all(_is_widget(new(r)) for r in others):
+        return []
+    return plain
 
 
 def _is_widget(obj: generic.PdfObject) -> bool:

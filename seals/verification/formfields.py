@@ -43,6 +43,10 @@ _Entry = tuple[generic.PdfObject | None, generic.Reference, generic.ArrayObject,
 _MAX_DEPTH = 32  # field trees deeper than this are not a form anyone fills
 
 
+def _resolved(value: generic.PdfObject | None) -> generic.PdfObject | None:
+    return value.get_object() if isinstance(value, generic.IndirectObject) else value
+
+
 def _level(lst: generic.PdfObject | None, exc: type[Exception]) -> dict[str, _Entry]:
     """One level of a field tree: partial name -> (field type, reference, kids, index)."""
     if not isinstance(lst, generic.ArrayObject):
@@ -62,8 +66,11 @@ def _level(lst: generic.PdfObject | None, exc: type[Exception]) -> dict[str, _En
             raise exc("Names must be strings")
         if str(name) in out:
             raise exc("Duplicate field name")
-        kids = field.get("/Kids", generic.ArrayObject())
-        out[str(name)] = (field.get("/FT"), field_ref.reference, kids, ix)
+        # /Kids and /FT may be objects of their own (legal, and written by some producers)
+        kids = _resolved(field.get("/Kids", generic.ArrayObject()))
+        if not isinstance(kids, generic.ArrayObject):
+            raise exc("Kids must be an array")
+        out[str(name)] = (_resolved(field.get("/FT")), field_ref.reference, kids, ix)
     return out
 
 

@@ -14,6 +14,7 @@ from seals.reports import Coverage, ModificationsAfter, SubIndication
 from seals.verification.annotations import judge_annotations
 from seals.verification.bytes import unaccounted_finding
 from seals.verification.findings import Acc, finding, msg, safe, short
+from seals.verification.overlaps import overlap_finding
 from seals.verification.state import VerifierState
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,9 @@ def modifications(
 ) -> ModificationsAfter:
     """What changed after `emb` was signed, judged against what its signer or the document's
     certification allowed; the level of the change is returned for the report."""
+    overlapping = overlap_finding(state.reader, emb.signed_revision) if state.reader else None
+    if overlapping is not None:
+        acc.apply(FindingClass.ANNOTATIONS_OVERLAP, overlapping)
     signed_end = signed_end_of(emb)
     stray = [o for o in state.unaccounted if signed_end is None or o >= signed_end]
     if stray:

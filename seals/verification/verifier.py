@@ -38,6 +38,7 @@ from seals.verification.signature import (
     verify_doc_timestamp,
     verify_signature,
 )
+from seals.verification.signed_attrs import signed_attrs_in_der_order
 from seals.verification.state import SigCandidate, VerifierState
 
 logger = logging.getLogger(__name__)
@@ -187,6 +188,8 @@ class Verifier(VerifierState):
                 if ses is not None:  # a GB/T 38540 SES_Signature, not a CMS
                     embedded.append((cand, ses))
                     continue
+                not_der = signed_attrs_in_der_order(cand.field)
+                cand.notes.extend([not_der] if not_der is not None else [])
                 several = keep_the_signer_info_that_signed(self.pdf, cand.field)
                 cand.notes.extend([several] if several is not None else [])
                 embedded_content = detach_embedded_content(self.pdf, cand.field)

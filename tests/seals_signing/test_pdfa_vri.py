@@ -89,17 +89,19 @@ def test_sealing_keeps_pdfa_version_identification_and_metadata(
     assert "Signature Validation: Signature is Valid." in blocks[0]
 
 
+@pytest.mark.parametrize("level", [PadesLevel.B_LT, PadesLevel.B_LTA])
 @pytest.mark.parametrize("vri", [True, False])
 def test_vri_entry_in_the_dss(
-    vri: bool, contract_pdf: bytes, pki: SealPki, timestamper, validation
+    vri: bool, level: PadesLevel, contract_pdf: bytes, pki: SealPki, timestamper, validation
 ) -> None:
-    """The /VRI key is the upper-case hex SHA-1 of the signature's /Contents (EN 319 142-1)."""
+    """The /VRI key is the upper-case hex SHA-1 of the signature's /Contents (EN 319 142-1);
+    written at B-LT and B-LTA unless switched off (ESEAL_PADES_VRI)."""
     sealed = sign_pdf(
         pdf=contract_pdf,
         identity=pki.alice,
         timestamper=timestamper,
         validation=validation,
-        spec=SealingSpec(placement=InvisiblePlacement(), level=PadesLevel.B_LT, vri=vri),
+        spec=SealingSpec(placement=InvisiblePlacement(), level=level, vri=vri),
     ).pdf
     dss = PdfFileReader(BytesIO(sealed)).root["/DSS"]
     if not vri:

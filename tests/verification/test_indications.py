@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.fields import MDPPerm
 
 from seals.indications import INDICATIONS, FindingClass
 from seals.reports import Indication, SubIndication
@@ -25,7 +26,16 @@ from tests.verification.conftest import (
     replace_same_length,
     sign,
 )
-from tests.verification.test_attacks import change_content, fill_amount
+from tests.verification.test_attacks import (
+    _byterange_partial_resigned,
+    _cert_then_unlink,
+    change_content,
+    fill_amount,
+)
+from tests.verification.test_enveloping_cms import _enveloping, _signed_with_room
+from tests.verification.test_overlaps import _links
+from tests.verification.test_permitted import _COVER, _note
+from tests.verification.test_signed_attrs import _out_of_order
 
 PASSED, FAILED, INDET = Indication.TOTAL_PASSED, Indication.TOTAL_FAILED, Indication.INDETERMINATE
 
@@ -80,6 +90,12 @@ class Row:
     finding: FindingClass | None
     build: Callable[[Pki], bytes]
     integrity: bool | None
+    code: str | None = None
+    """The finding code when it is not the class's value."""
+
+
+def _p3_filled(p: Pki) -> bytes:
+    return incremental(sign(p, make_pdf(with_field=True), certify=MDPPerm.ANNOTATE), fill_amount)
 
 
 ROWS = [
@@ -98,7 +114,35 @@ ROWS = [
         lambda p: sign(p, make_pdf(), lta=True), True),
     Row("CMS that cannot be processed", FindingClass.SIGNATURE_UNREADABLE,
         lambda p: break_cms(sign(p, make_pdf())), None),
+    Row("signature value over other bytes", FindingClass.SIGNATURE_INVALID,
+        lambda p: _out_of_order(p, signed_over="listed"), False),
+    Row("ByteRange short of its revision", FindingClass.COVERAGE_ANOMALOUS,
+        _byterange_partial_resigned, True),
+    Row("CMS pyhanko refuses to process", FindingClass.PROCESSING_FAILED,
+        lambda p: _enveloping(p, _signed_with_room(p), content=b"Pay 999999 CNY"), None,
+        code="signature-malformed"),
+    Row("certification hidden by unlinking its field", FindingClass.SIGNATURE_HIDDEN,
+        _cert_then_unlink, True),
+    Row("comment after a P2 certification", FindingClass.DOCMDP_VIOLATED,
+        lambda p: incremental(sign(p, make_pdf(), certify=MDPPerm.FILL_FORMS),
+                              _note((300, 300, 360, 340))), True),
+    Row("comment painting over signed text", FindingClass.ANNOTATION_OVER_CONTENT,
+        lambda p: incremental(sign(p, make_pdf()), _note((60, 700, 400, 750), _COVER,
+                                                         "/FreeText")), True),
+    Row("comment beside the signed text", FindingClass.ANNOTATIONS_ADDED,
+        lambda p: incremental(sign(p, make_pdf()), _note((300, 300, 360, 340))), True),
+    Row("form filled under a P3 certification", FindingClass.FORM_FILLED_PERMITTED,
+        _p3_filled, True),
+    Row("links overlapping one another", FindingClass.ANNOTATIONS_OVERLAP,
+        lambda p: sign(p, incremental(make_pdf(), _links((72, 300, 200, 330),
+                                                         (190, 300, 320, 330)))), True),
 ]  # fmt: skip
+
+NOT_A_ROW = {
+    FindingClass.CERTIFICATION_REMOVED: "a document-level finding (DOC_FATAL); "
+    "test_attacks 'certification downgraded: /Perms removed'",
+}
+"""Classes without a row here, and where they are tested instead."""
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.name for r in ROWS])
@@ -113,9 +157,15 @@ def test_indication_per_modification_class(row: Row, pki: Pki, verify: Verify) -
     assert (first.indication, first.sub_indication) == (indication, sub), report.to_json()
     assert first.integrity is row.integrity, report.to_json()
     if row.finding is not None:
-        assert row.finding.value in {f.code for f in first.findings}, report.to_json()
+        code = row.code or row.finding.value
+        assert code in {f.code for f in first.findings}, report.to_json()
     if sub is not SubIndication.HASH_FAILURE:
         assert report.sub_indication is not SubIndication.HASH_FAILURE
+
+
+def test_every_class_has_a_row() -> None:
+    rows = {r.finding for r in ROWS}
+    assert set(FindingClass) - rows == set(NOT_A_ROW), set(FindingClass) - rows - set(NOT_A_ROW)
 
 
 def test_the_table_keeps_hash_failure_for_digests_only() -> None:
