@@ -119,3 +119,25 @@ def test_object_headers_and_names_read_as_pyhanko_reads_them() -> None:
         assert results[1] == results[0] and results[2] == results[0], name
     assert misc.read_until_whitespace is read_until_whitespace
     assert generic._decode_name is decode_name
+
+
+def test_the_reader_gives_each_revision_its_written_refs_once() -> None:
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    from seals.verification.reader import SpecReader
+    from tests.support.documents import contract_pdf
+
+    pdf = contract_pdf(1, title="合同", paragraphs=("甲方。",))
+    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    writer.root["/Lang"] = generic.TextStringObject("zh-CN")
+    writer.update_root()
+    out = BytesIO()
+    writer.write(out)
+    updated = out.getvalue()
+    ours, plain = SpecReader(BytesIO(updated)), PdfFileReader(BytesIO(updated))
+    assert ours.xrefs.total_revisions == 2
+    for revision in range(2):
+        written = ours.xrefs.explicit_refs_in_revision(revision)
+        assert written == plain.xrefs.explicit_refs_in_revision(revision)
+        assert ours.xrefs.explicit_refs_in_revision(revision) is written  # built once
