@@ -10,6 +10,7 @@ import io
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from PIL import Image
 from sqlmodel import Session, col, select
@@ -23,7 +24,6 @@ from app.wiring import Services
 from pki.models import CertificateRecord, CertificateStatus
 from pki.profiles import CaName
 from pki.sm2_ca import is_sm2_ca
-from pki.timestamper import InProcessTimeStamper
 from seals.authorization import SealUse
 from seals.errors import CertificateInvalidError, UnsupportedFormatError
 from seals.kinds import SealKind, kind_spec
@@ -39,6 +39,9 @@ from seals.signing import (
     SigningIdentity,
     ValidationMaterial,
 )
+
+if TYPE_CHECKING:
+    from pki.timestamper import InProcessTimeStamper
 
 
 def signing_identity(
@@ -90,6 +93,8 @@ def certificate_for(session: Session, use: SealUse, fmt: SignatureFormat) -> tup
 
 def timestamper(session: Session, services: Services, *, sm2: bool = False) -> InProcessTimeStamper:
     """Our TSA in process (`sm2`: the SM2 TSA, for the SM2 formats)."""
+    from pki.timestamper import InProcessTimeStamper  # pyhanko: only when sealing
+
     return InProcessTimeStamper(
         config=services.publisher.tsa_config(session, sm2=sm2), clock=services.authority.clock
     )

@@ -125,6 +125,11 @@ def authenticate_api_key(session: Session, key: str) -> Principal:
         raise NotAuthenticated("the API key is not valid")
     if client.revoked_at is not None:
         raise NotAuthenticated("the API key has been revoked")
+    return client_principal(client)
+
+
+def client_principal(client: ApiClient) -> Principal:
+    """The principal an API client acts as: its organization and its scopes."""
     return Principal(
         kind="client",
         id=client.id,

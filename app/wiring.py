@@ -22,7 +22,6 @@ from pki.authority import Authority
 from pki.errors import KeyStoreError
 from pki.hierarchy import HierarchyConfig
 from pki.keys import KeyStore, SoftwareKeyStore, load_or_create_master_key, master_key_from_env
-from pki.pkcs11_store import Pkcs11Config, Pkcs11KeyStore, read_pin
 from pki.profiles import ProfileSet
 from pki.publication import PublicationPolicy, Publisher
 from pki.status_epoch import FileStatusEpoch
@@ -61,6 +60,8 @@ def build_keystore(settings: Settings) -> KeyStore:
         raise KeyStoreError(
             "ESEAL_KEY_STORE=pkcs11 needs ESEAL_PKCS11_MODULE and ESEAL_PKCS11_TOKEN_LABEL"
         )
+    from pki.pkcs11_store import Pkcs11Config, Pkcs11KeyStore, read_pin  # python-pkcs11: HSM only
+
     secret = settings.pkcs11_pin.get_secret_value() if settings.pkcs11_pin else None
     config = Pkcs11Config(
         module=settings.pkcs11_module,

@@ -162,14 +162,20 @@ class Connections:
 
     def post(self, path: str, body: bytes, content_type: str, headers: dict[str, str]) -> bytes:
         """POST and return the body; asserts a 200 or 201 answer."""
+        return self.request("POST", path, body, {"content-type": content_type, **headers})
+
+    def get(self, path: str, headers: dict[str, str]) -> bytes:
+        """GET and return the body; asserts a 200 answer."""
+        return self.request("GET", path, None, headers)
+
+    def request(self, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> bytes:
+        """One request on this thread's connection (reconnecting once); the answer's body."""
         for attempt in (1, 2):
             conn = getattr(self._local, "conn", None)
             if conn is None:
                 conn = self._local.conn = http.client.HTTPConnection(self.host, self.port)
             try:
-                conn.request(
-                    "POST", path, body=body, headers={"content-type": content_type, **headers}
-                )
+                conn.request(method, path, body=body, headers=headers)
                 response = conn.getresponse()
                 data = response.read()
                 break

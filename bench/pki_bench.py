@@ -8,7 +8,11 @@ CPU time per operation (its own process tree, from /proc), and with --profile th
 functions of the service during each measurement (py-spy).
 
 Goals (issue 12): OCSP >= 0.5 of the responder's raw signature rate, TSA >= 1,000 tokens/s,
-issuance >= 0.3 of the CA's raw signature rate.
+issuance >= 0.3 of the CA's raw signature rate. Three floor rows show where issuance's time
+goes, against the same baseline: a no-op route (GET /healthz: the HTTP stack and thread
+hand-off), an authenticated read (API key, one read transaction) and issuance's cryptography
+alone in this process (new key, its envelope, the CA signature and its check). Their ratios
+bound what issuance over HTTP can reach; the crypto row's service CPU is not applicable.
 
     .venv/bin/python bench/pki_bench.py [--seconds 5] [--threads 1] [--profile]
 """
@@ -22,14 +26,16 @@ from collections.abc import Callable
 from asn1crypto import algos, tsp
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
 from harness import BenchService, Connections, paired_rates, running_service
 from profiling import cpu_seconds, sampled
 
 from app.db import unit_of_work
-from pki.keys import KeySigner, signature_digest
+from pki.keys import KeyAlgorithm, KeySigner, load_public_key, new_pkcs8, signature_digest
 from pki.profiles import CaName
+from pki.signatures import verify_signature
 
 
 def raw_sign(signer: KeySigner) -> Callable[[], object]:
@@ -104,12 +110,47 @@ def cases(svc: BenchService) -> list[Case]:
     def issue_call() -> None:
         conns.post(issue_path, b"{}", "application/json", headers)
 
+    def noop_call() -> None:
+        conns.get("/healthz", {})
+
+    def read_call() -> None:
+        conns.get(f"/api/v1/organizations/{org['id']}", headers)
+
     return [
         ("OCSP, no nonce (HTTP)", ocsp_call, "OCSP responder key sign", ocsp_key),
         ("OCSP, nonce (HTTP)", ocsp_nonce_call, "OCSP responder key sign", ocsp_key),
         ("time-stamp (HTTP)", tsa_call, "TSA key sign", tsa_key),
         ("certificate issuance (HTTP)", issue_call, "organization CA key sign", ca_key),
+        # where issuance's time goes: what no issuance can avoid, measured the same way
+        ("issuance floor: no-op GET", noop_call, "organization CA key sign", ca_key),
+        ("issuance floor: auth+DB read", read_call, "organization CA key sign", ca_key),
+        (
+            "issuance floor: crypto only",
+            issuance_crypto(ca_key),
+            "organization CA key sign",
+            ca_key,
+        ),
     ]
+
+
+def issuance_crypto(ca_key: KeySigner) -> Callable[[], None]:
+    """The cryptography of one issuance in this process, without HTTP, database or encoding:
+    a new P-256 key as PKCS#8, its AES-256-GCM envelope (data key, master key), the CA's
+    signature and its check against the CA key (pki/cert_der.py verifies every signature)."""
+    master = AESGCM(os.urandom(32))
+    ca_public = load_public_key(ca_key.public_key_info())
+    digest = signature_digest(ca_key.algorithm)
+    tbs = os.urandom(600)  # about the size of an enterprise TBSCertificate
+
+    def work() -> None:
+        pkcs8 = new_pkcs8(KeyAlgorithm.EC_P256)
+        data_key = AESGCM.generate_key(bit_length=256)
+        AESGCM(data_key).encrypt(os.urandom(12), pkcs8, b"id")
+        master.encrypt(os.urandom(12), data_key, b"id")
+        signature = ca_key.sign(tbs, digest)
+        assert verify_signature(ca_public, signature, tbs, digest)
+
+    return work
 
 
 def measure(

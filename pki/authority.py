@@ -6,7 +6,7 @@ The caller owns the database transaction; methods only add and flush.
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,24 +14,23 @@ from datetime import datetime, timedelta
 from asn1crypto import core as asn1
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from sqlmodel import Session
 
+from pki.cert_der import CertificateDer
 from pki.certificate_records import (
     CertificateLookups,
     IssuedCertificate,
     RevokedCertificate,
-    _to_issued,
-    serial_to_hex,
+    store_issued,
 )
 from pki.errors import (
     AlreadyRevokedError,
     InvalidRequestError,
-    PkiError,
 )
-from pki.identifiers import mask_resident_id, validate_resident_id, validate_uscc
+from pki.identifiers import validate_resident_id, validate_uscc
+from pki.issuers import Issuers
 from pki.keys import (
     KeyAlgorithm,
     KeySigner,
@@ -40,12 +39,12 @@ from pki.keys import (
     algorithm_of,
     load_public_key,
     public_key_of,
+    spki_of,
 )
-from pki.models import CertificateRecord, CertificateStatus, utc_now
+from pki.models import CertificateStatus, utc_now
 from pki.names import split_name
 from pki.profiles import (
     POLICY_OID,
-    CaName,
     CertificateProfile,
     CertificateTemplate,
     ProfileName,
@@ -68,7 +67,6 @@ SEAL_CODE_ARC = 3
 '.2'): a non-critical extension whose value is a UTF8String holding the seal code."""
 _MAX_SEAL_CODE_CHARS = 64
 _MAX_NAME_CHARS = 64  # ub-common-name / ub-organization-name (RFC 5280 appendix A)
-_RFC4514_NAMES = {NameOID.ORGANIZATION_IDENTIFIER: "organizationIdentifier"}
 
 
 @dataclass(frozen=True)
@@ -235,6 +233,7 @@ class Authority(CertificateLookups):
         self.urls = PublicationUrls(base_url)
         self.clock = clock
         self.profiles = profiles or ProfileSet()
+        self.issuers = Issuers(self)
 
     # -- issuance -------------------------------------------------------------------------
 
@@ -257,51 +256,18 @@ class Authority(CertificateLookups):
         With `seal_code` the certificate carries the seal-binding extension (`seal_code_of`).
         `KeyAlgorithm.SM2` issues from the SM2 hierarchy (pki/sm2_authority.py).
         """
-        if KeyAlgorithm(key_algorithm) is KeyAlgorithm.SM2:
-            from pki import sm2_authority
+        from pki import issuance
 
-            if csr_pem is not None:
-                sm2_authority.refuse_csr()
-            return sm2_authority.issue_identity(
-                self,
-                session,
-                identity=identity,
-                owner_org_id=owner_org_id,
-                owner_person_id=owner_person_id,
-                lifetime_days=lifetime_days,
-                seal_code=seal_code,
-            )
-        subject = subject_for(identity)
-        if isinstance(identity, EnterpriseIdentity):
-            profile, issuer_ca = self.profiles.enterprise, CaName.ORGANIZATION
-            label = f"{profile.name} {identity.uscc.strip().upper()}"
-        else:
-            profile, issuer_ca = self.profiles.personal, CaName.PERSONAL
-            label = f"{profile.name} {mask_resident_id(identity.resident_id)}"
-        lifetime_or_error(profile, lifetime_days)
-        extra: tuple[tuple[x509.ExtensionType, bool], ...] = ()
-        if seal_code is not None:
-            ext = seal_code_extension(seal_code, policy=self.seal_policy)
-            extra = ((ext.value, ext.critical),)
-        self._ca_record(session, issuer_ca)
-        key_id: str | None = None
-        public_key: PublicKey | None = None
-        if csr_pem is not None:
-            public_key = _csr_public_key(csr_pem)
-        else:
-            key_id = self.keystore.create_key(session, algorithm=key_algorithm, label=label)
-        return self.issue_with_profile(
-            session,
-            profile=profile,
-            subject=subject,
-            issuer_ca=issuer_ca,
-            key_id=key_id,
-            public_key=public_key,
-            lifetime_days=lifetime_days,
+        request = issuance.IssueRequest(
+            identity=identity,
             owner_org_id=owner_org_id,
             owner_person_id=owner_person_id,
-            extra_extensions=extra,
+            csr_pem=csr_pem,
+            key_algorithm=key_algorithm,
+            lifetime_days=lifetime_days,
+            seal_code=seal_code,
         )
+        return issuance.record(self, session, issuance.prepare(self, session, request))
 
     @property
     def seal_policy(self) -> x509.ObjectIdentifier:
@@ -330,11 +296,13 @@ class Authority(CertificateLookups):
     ) -> IssuedCertificate:
         """The one issuance path: sign `subject`'s key under `profile` by CA `issuer_ca`.
 
-        Give `key_id` (a key-store key) or `public_key` (CSR path). With `self_signed`,
-        the certificate is signed by `key_id` itself and recorded as issued by `issuer_ca`.
+        Give `key_id` (a key-store key) or `public_key` (CSR path). With `self_signed`, the
+        certificate is signed by `key_id` itself and recorded as issued by `issuer_ca`.
         """
         if (key_id is None) == (public_key is None):
             raise InvalidRequestError("give exactly one of key_id and public_key")
+        if self_signed and key_id is None:
+            raise InvalidRequestError("a self-signed certificate needs a key-store key")
         if is_sm2_ca(issuer_ca):
             from pki import sm2_authority
 
@@ -353,34 +321,20 @@ class Authority(CertificateLookups):
                 owner_person_id=owner_person_id,
                 extra_extensions=extra_extensions,
             )
-        subject_key = public_key or load_public_key(
-            self.keystore.public_key_info(session, key_id or "")
-        )
-        now = self.clock().replace(microsecond=0)
-        not_after = now + lifetime_or_error(profile, lifetime_days)
-        if self_signed:
-            if key_id is None:
-                raise InvalidRequestError("a self-signed certificate needs a key-store key")
-            issuer_signer, issuer_name = self.keystore.signer(session, key_id), subject
+        if public_key is not None:
+            spki = spki_of(public_key)
         else:
-            issuer_signer, issuer_name, issuer_expiry = self._current_issuer(
-                session, issuer_ca, now
-            )
-            not_after = min(not_after, issuer_expiry)
-        template = CertificateTemplate(
+            spki = self.keystore.public_key_info(session, key_id or "")
+        certificate = self.certificate_for(
+            session,
+            profile=profile,
             subject=subject,
-            subject_public_key=subject_key,
-            issuer_name=issuer_name,
-            issuer_public_key=public_key_of(issuer_signer),
             issuer_ca=issuer_ca,
-            serial_number=new_serial_number(),
-            not_before=now,
-            not_after=not_after,
-            urls=self.urls,
-            self_signed=self_signed,
+            spki=spki,
+            self_signed_by=key_id if self_signed else None,
+            lifetime_days=lifetime_days,
             extra_extensions=extra_extensions,
         )
-        certificate = build_certificate(profile=profile, template=template, issuer=issuer_signer)
         return store_issued(
             session,
             certificate,
@@ -392,16 +346,45 @@ class Authority(CertificateLookups):
             created_at=self.clock(),
         )
 
-    def _current_issuer(
-        self, session: Session, issuer_ca: str, now: datetime
-    ) -> tuple[KeySigner, x509.Name, datetime]:
-        """CA `issuer_ca`'s signer, name and expiry (no certificate outlives its issuer);
-        PkiError outside its validity."""
-        issuer_cert = self.ca_certificate(session, issuer_ca)
-        signer = self.ca_signer(session, issuer_ca)
-        if not issuer_cert.not_valid_before_utc <= now < issuer_cert.not_valid_after_utc:
-            raise PkiError(f"CA {issuer_ca!r} is not within its validity period")
-        return signer, issuer_cert.subject, issuer_cert.not_valid_after_utc
+    def certificate_for(
+        self,
+        session: Session,
+        *,
+        profile: CertificateProfile,
+        subject: x509.Name,
+        issuer_ca: str,
+        spki: bytes,
+        self_signed_by: str | None = None,
+        lifetime_days: int | None = None,
+        extra_extensions: tuple[tuple[x509.ExtensionType, bool], ...] = (),
+    ) -> x509.Certificate:
+        """The signed certificate for key `spki` (nothing stored; reads only): by CA
+        `issuer_ca` from its kept DER template, or by key-store key `self_signed_by`."""
+        now = self.clock().replace(microsecond=0)
+        not_after = now + lifetime_or_error(profile, lifetime_days)
+        template: CertificateDer | None = None
+        if self_signed_by is not None:
+            issuer_signer, issuer_name = self.keystore.signer(session, self_signed_by), subject
+        else:
+            issuer = self.issuers.current(session, issuer_ca)
+            issuer.check_validity(now)
+            issuer_signer, issuer_name = issuer.signer, issuer.certificate.subject
+            not_after = min(not_after, issuer.certificate.not_valid_after_utc)
+            template = issuer.template(profile, self.urls)
+        full = CertificateTemplate(
+            subject=subject,
+            subject_public_key=spki,
+            issuer_name=issuer_name,
+            issuer_public_key=issuer_signer.public_key_info(),
+            issuer_ca=issuer_ca,
+            serial_number=new_serial_number(),
+            not_before=now,
+            not_after=not_after,
+            urls=self.urls,
+            self_signed=self_signed_by is not None,
+            extra_extensions=extra_extensions,
+        )
+        return _signed(profile, full, template, issuer_signer)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -496,41 +479,36 @@ class Authority(CertificateLookups):
         return new
 
 
+def _signed(
+    profile: CertificateProfile,
+    full: CertificateTemplate,
+    template: CertificateDer | None,
+    signer: KeySigner,
+) -> x509.Certificate:
+    """`full` (subject key as DER) signed from the issuer's DER template when it has one, else
+    by the full builder: the same bytes either way (tests/pki/test_cert_der.py)."""
+    assert isinstance(full.subject_public_key, bytes)
+    if template is not None:
+        tbs = template.tbs(
+            serial_number=full.serial_number,
+            not_before=full.not_before,
+            not_after=full.not_after,
+            subject=full.subject,
+            subject_spki=full.subject_public_key,
+            extra_extensions=full.extra_extensions,
+        )
+        return x509.load_der_x509_certificate(template.sign(tbs))
+    keyed = dataclasses.replace(
+        full,
+        subject_public_key=load_public_key(full.subject_public_key),
+        issuer_public_key=public_key_of(signer),
+    )
+    return build_certificate(profile=profile, template=keyed, issuer=signer)
+
+
 def lifetime_or_error(profile: CertificateProfile, days: int | None) -> timedelta:
     """`profiles.lifetime` with InvalidRequestError instead of ValueError."""
     try:
         return lifetime(profile, days)
     except ValueError as exc:
         raise InvalidRequestError(str(exc), profile=profile.name.value) from None
-
-
-def store_issued(
-    session: Session,
-    certificate: x509.Certificate,
-    *,
-    issuer_ca: str,
-    profile: CertificateProfile,
-    key_id: str | None,
-    owner_org_id: str | None,
-    owner_person_id: str | None,
-    created_at: datetime,
-) -> IssuedCertificate:
-    """Records a certificate just signed (added and flushed in the caller's transaction)."""
-    der = certificate.public_bytes(serialization.Encoding.DER)
-    record = CertificateRecord(
-        serial=serial_to_hex(certificate.serial_number),
-        issuer_ca=issuer_ca,
-        profile=profile.name.value,
-        subject=certificate.subject.rfc4514_string(_RFC4514_NAMES),
-        der=der,
-        fingerprint_sha256=hashlib.sha256(der).hexdigest(),
-        not_before=certificate.not_valid_before_utc,
-        not_after=certificate.not_valid_after_utc,
-        key_id=key_id,
-        owner_org_id=owner_org_id,
-        owner_person_id=owner_person_id,
-        created_at=created_at,
-    )
-    session.add(record)
-    session.flush()
-    return _to_issued(record)

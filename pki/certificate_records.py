@@ -3,16 +3,24 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
 from sqlmodel import Session, col, select
 
 from pki.errors import CertificateNotFoundError, HierarchyMissingError, PkiError
 from pki.keys import KeySigner, KeyStore
 from pki.models import CaRecord, CertificateRecord, CertificateStatus
+
+if TYPE_CHECKING:
+    from pki.profiles import CertificateProfile
+
+_RFC4514_NAMES = {NameOID.ORGANIZATION_IDENTIFIER: "organizationIdentifier"}
 
 
 @dataclass(frozen=True)
@@ -84,10 +92,12 @@ def serial_to_hex(serial: int) -> str:
     return format(serial, "x")
 
 
-def _to_issued(record: CertificateRecord) -> IssuedCertificate:
+def _to_issued(
+    record: CertificateRecord, certificate: x509.Certificate | None = None
+) -> IssuedCertificate:
     return IssuedCertificate(
         certificate_id=record.id,
-        certificate=x509.load_der_x509_certificate(record.der),
+        certificate=certificate or x509.load_der_x509_certificate(record.der),
         issuer_ca=record.issuer_ca,
         profile=record.profile,
         subject=record.subject,
@@ -104,6 +114,39 @@ def _to_issued(record: CertificateRecord) -> IssuedCertificate:
         ),
         replaced_by=record.replaced_by,
     )
+
+
+def store_issued(
+    session: Session,
+    certificate: x509.Certificate,
+    *,
+    issuer_ca: str,
+    profile: CertificateProfile,
+    key_id: str | None,
+    owner_org_id: str | None,
+    owner_person_id: str | None,
+    created_at: datetime,
+) -> IssuedCertificate:
+    """Records a certificate just signed, by either hierarchy (added and flushed in the
+    caller's transaction)."""
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    record = CertificateRecord(
+        serial=serial_to_hex(certificate.serial_number),
+        issuer_ca=issuer_ca,
+        profile=profile.name.value,
+        subject=certificate.subject.rfc4514_string(_RFC4514_NAMES),
+        der=der,
+        fingerprint_sha256=hashlib.sha256(der).hexdigest(),
+        not_before=certificate.not_valid_before_utc,
+        not_after=certificate.not_valid_after_utc,
+        key_id=key_id,
+        owner_org_id=owner_org_id,
+        owner_person_id=owner_person_id,
+        created_at=created_at,
+    )
+    session.add(record)
+    session.flush()
+    return _to_issued(record, certificate)
 
 
 class CertificateLookups:

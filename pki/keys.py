@@ -196,13 +196,34 @@ class SoftwareKeyStore:
         return "SoftwareKeyStore(master_key=<hidden>)"
 
     def create_key(self, session: Session, *, algorithm: KeyAlgorithm, label: str) -> str:
+        if KeyAlgorithm(algorithm) is KeyAlgorithm.SM2:
+            record = self._sealed(algorithm, label, new_pkcs8(algorithm))
+        else:
+            record, _ = self.new_key_record(algorithm=algorithm, label=label)
+        session.add(record)
+        session.flush()
+        return record.id
+
+    def new_key_record(self, *, algorithm: KeyAlgorithm, label: str) -> tuple[KeyRecord, bytes]:
+        """A new pyca key's encrypted record, not yet added to any session, and its DER
+        SubjectPublicKeyInfo: the issuer signs before it writes (pki/issuance.py), and reading
+        the public key back would decrypt the key again."""
+        key = generate_private_key(algorithm)
+        plaintext = key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        return self._sealed(algorithm, label, plaintext), spki_of(key.public_key())
+
+    def _sealed(self, algorithm: KeyAlgorithm, label: str, plaintext: bytes) -> KeyRecord:
+        """`plaintext` (PKCS#8 DER) encrypted under a fresh data key, as a new record."""
         key_id = uuid4().hex
-        plaintext = new_pkcs8(algorithm)
         aad = key_id.encode()
         data_key = AESGCM.generate_key(bit_length=256)
         nonce = os.urandom(_NONCE_BYTES)
         wrap_nonce = os.urandom(_NONCE_BYTES)
-        record = KeyRecord(
+        return KeyRecord(
             id=key_id,
             algorithm=KeyAlgorithm(algorithm).value,
             label=label,
@@ -211,9 +232,6 @@ class SoftwareKeyStore:
             wrapped_key=self._master.encrypt(wrap_nonce, data_key, aad),
             wrap_nonce=wrap_nonce,
         )
-        session.add(record)
-        session.flush()
-        return key_id
 
     def signer(self, session: Session, key_id: str) -> KeySigner:
         if self.algorithm(session, key_id) is KeyAlgorithm.SM2:

@@ -7,16 +7,15 @@ the encoding and the signature differ (pki/sm2_ca.py). Keys are created in the k
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING
 
 from cryptography import x509
 from sqlmodel import Session
 
+from pki.certificate_records import store_issued
 from pki.errors import InvalidRequestError, KeyStoreError, PkiError
 from pki.identifiers import mask_resident_id, validate_resident_id, validate_uscc
 from pki.keys import KeyAlgorithm, KeySigner
-from pki.models import CertificateRecord
 from pki.profiles import CaName, CertificateProfile, CertificateTemplate, new_serial_number
 from pki.sm2_ca import (
     SM2_ISSUING_CA,
@@ -104,7 +103,7 @@ def issue_with_profile(
     extra_extensions: tuple[tuple[x509.ExtensionType, bool], ...] = (),
 ) -> IssuedCertificate:
     """`Authority.issue_with_profile` for an SM2 issuer and an SM2 key-store key."""
-    from pki.authority import _RFC4514_NAMES, _to_issued, lifetime_or_error, serial_to_hex
+    from pki.authority import lifetime_or_error
 
     subject_signer = signer(authority, session, key_id)
     now = authority.clock().replace(microsecond=0)
@@ -135,24 +134,16 @@ def issue_with_profile(
         extra_extensions=extra_extensions,
     )
     der = build_sm2_certificate(profile=profile, template=template, signer=issuer_signer)
-    certificate = x509.load_der_x509_certificate(der)
-    record = CertificateRecord(
-        serial=serial_to_hex(certificate.serial_number),
+    return store_issued(
+        session,
+        x509.load_der_x509_certificate(der),
         issuer_ca=issuer_ca,
-        profile=profile.name.value,
-        subject=certificate.subject.rfc4514_string(_RFC4514_NAMES),
-        der=der,
-        fingerprint_sha256=hashlib.sha256(der).hexdigest(),
-        not_before=certificate.not_valid_before_utc,
-        not_after=certificate.not_valid_after_utc,
+        profile=profile,
         key_id=key_id,
         owner_org_id=owner_org_id,
         owner_person_id=owner_person_id,
         created_at=authority.clock(),
     )
-    session.add(record)
-    session.flush()
-    return _to_issued(record)
 
 
 def refuse_csr() -> None:

@@ -19,8 +19,6 @@ from datetime import datetime
 
 from asn1crypto import algos, cms, crl, ocsp, tsp
 from asn1crypto import x509 as asn1_x509
-from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
-from pyhanko_certvalidator import ValidationContext
 
 from pki.errors import TokenError
 from pki.tsa import TimeStampResp, TsaConfig, new_serial, respond
@@ -104,6 +102,9 @@ def inspect_token(
     if content["content_type"].native != "signed_data" or not isinstance(tst_info, tsp.TSTInfo):
         raise TokenError("not a time-stamp token")
     gen_time, serial, algorithm, digest = fields
+    from pyhanko.sign.validation.generic_cms import validate_tst_signed_data  # pyhanko: here only
+    from pyhanko_certvalidator import ValidationContext
+
     try:
         context = ValidationContext(
             trust_roots=[asn1_x509.Certificate.load(der) for der in trust_roots],

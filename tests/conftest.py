@@ -9,12 +9,10 @@ import socket
 import string
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
@@ -27,6 +25,7 @@ from app.settings import Settings
 from pki.identifiers import resident_id_check_character, uscc_check_character
 from tests.dbutil import drop_database, fresh_database_url
 from tests.support import documents
+from tests.support.servers import wait_until_ready
 
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
@@ -108,16 +107,8 @@ def live_server(app: Any, settings: Settings, server_port: int) -> Iterator[str]
     )
     base = settings.public_base_url
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the live server did not start")
-            time.sleep(0.2)
+        if not wait_until_ready(base, process, seconds=60):
+            raise RuntimeError("the live server did not start")
         yield base
     finally:
         process.terminate()

@@ -21,6 +21,7 @@ import pytest
 
 from tests.conftest import auth, make_uscc
 from tests.dbutil import POSTGRES_URL, drop_database, fresh_database_url
+from tests.support.servers import wait_until_ready
 
 FAST_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 
@@ -120,17 +121,10 @@ class Installation:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 300  # a cold start on a loaded machine
-            while True:
-                try:
-                    if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    tail = (self.root / f"{name}.log").read_text()[-3000:]
-                    raise RuntimeError(f"instance {name} did not start: {tail}")
-                time.sleep(0.2)
+            # a cold start on a loaded machine
+            if not wait_until_ready(base, process, seconds=300):
+                tail = (self.root / f"{name}.log").read_text()[-3000:]
+                raise RuntimeError(f"instance {name} did not start: {tail}")
             yield base
         finally:
             process.terminate()

@@ -10,14 +10,13 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.dbutil import drop_database, fresh_database_url
+from tests.support.servers import wait_until_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,16 +51,10 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
         text=True,
     )
     try:
-        deadline = time.monotonic() + 300  # a cold start on a loaded machine
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None, "eseal serve stopped"
-            assert time.monotonic() < deadline, "eseal serve did not become ready"
-            time.sleep(0.3)
+        # a cold start on a loaded machine
+        ready = wait_until_ready(f"http://127.0.0.1:{port}", server, seconds=300)
+        assert server.poll() is None, "eseal serve stopped"
+        assert ready, "eseal serve did not become ready"
         yield {**env, "ESEAL_URL": f"http://127.0.0.1:{port}", "ESEAL_CLI": eseal}
     finally:
         server.terminate()

@@ -102,6 +102,26 @@ def get_usage_request(
     return request_public(request)
 
 
+def _decide(
+    request_id: str,
+    session: SessionDep,
+    services: ServicesDep,
+    principal: CurrentPrincipal,
+    body: Decision | None,
+    *,
+    approve: bool,
+) -> UsageRequestPublic:
+    decided = usage_requests.decide_usage_request(
+        session,
+        services,
+        principal=principal,
+        request_id=request_id,
+        approve=approve,
+        note=body.note if body else None,
+    )
+    return request_public(decided)
+
+
 @router.post("/usage-requests/{request_id}/approve", dependencies=needs(Scope.approvals_write))
 def approve_usage_request(
     request_id: str,
@@ -111,15 +131,7 @@ def approve_usage_request(
     body: Decision | None = None,
 ) -> UsageRequestPublic:
     """Allow exactly one use of the seal on exactly that document."""
-    decided = usage_requests.decide_usage_request(
-        session,
-        services,
-        principal=principal,
-        request_id=request_id,
-        approve=True,
-        note=body.note if body else None,
-    )
-    return request_public(decided)
+    return _decide(request_id, session, services, principal, body, approve=True)
 
 
 @router.post("/usage-requests/{request_id}/reject", dependencies=needs(Scope.approvals_write))
@@ -130,12 +142,4 @@ def reject_usage_request(
     principal: CurrentPrincipal,
     body: Decision | None = None,
 ) -> UsageRequestPublic:
-    decided = usage_requests.decide_usage_request(
-        session,
-        services,
-        principal=principal,
-        request_id=request_id,
-        approve=False,
-        note=body.note if body else None,
-    )
-    return request_public(decided)
+    return _decide(request_id, session, services, principal, body, approve=False)

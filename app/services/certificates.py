@@ -1,7 +1,10 @@
 """Certificates of organizations and their people: issue, renew, revoke, look up.
 
 Each act is authorised against the caller's organization, audited in the same transaction,
-and a revocation refreshes the issuer's CRL in that transaction too.
+and a revocation refreshes the issuer's CRL in that transaction too. An issuance is checked,
+its key made and its certificate signed in a read transaction (`pki.issuance.prepare`); the
+request's own transaction then re-reads the organization (and person), which takes SQLite's
+write lock, and only inserts the key, the certificate and the audit event before it commits.
 """
 
 from __future__ import annotations
@@ -10,12 +13,15 @@ import sqlalchemy as sa
 from cryptography import x509
 from sqlmodel import Session, col, select
 
+from app.db import reading, unit_of_work
 from app.errors import Conflict, InvalidInput, NotFound
+from app.models import Person
 from app.security import Principal, Scope
 from app.services import audit
 from app.services.seals import certificates_revoked, registry
 from app.services.tenancy import confirmed_member, require, visible_organization
 from app.wiring import Services
+from pki import issuance
 from pki.authority import EnterpriseIdentity, IssuedCertificate, PersonIdentity
 from pki.errors import CertificateNotFoundError
 from pki.identifiers import mask_resident_id
@@ -40,17 +46,23 @@ def issue_enterprise(
     key_algorithm: KeyAlgorithm,
     lifetime_days: int | None,
 ) -> IssuedCertificate:
-    org = visible_organization(session, principal, organization_id)
-    require(principal, Scope.certificates_write)
-    _sm2_allowed(services, key_algorithm)
-    issued = services.authority.issue(
-        session,
-        identity=EnterpriseIdentity(name=org.name, uscc=org.uscc),
-        owner_org_id=org.id,
-        csr_pem=csr_pem,
-        key_algorithm=key_algorithm,
-        lifetime_days=lifetime_days,
-    )
+    with unit_of_work(reading(services.engine)) as read:
+        org = visible_organization(read, principal, organization_id)
+        require(principal, Scope.certificates_write)
+        _sm2_allowed(services, key_algorithm)
+        prepared = issuance.prepare(
+            services.authority,
+            read,
+            issuance.IssueRequest(
+                identity=EnterpriseIdentity(name=org.name, uscc=org.uscc),
+                owner_org_id=org.id,
+                csr_pem=csr_pem,
+                key_algorithm=key_algorithm,
+                lifetime_days=lifetime_days,
+            ),
+        )
+    visible_organization(session, principal, organization_id)  # takes the write lock
+    issued = issuance.record(services.authority, session, prepared)
     _audit_issue(session, principal, issued, org.id, {"uscc": org.uscc})
     return issued
 
@@ -66,27 +78,44 @@ def issue_personal(
     key_algorithm: KeyAlgorithm,
     lifetime_days: int | None,
 ) -> IssuedCertificate:
-    org = visible_organization(session, principal, organization_id)
-    require(principal, Scope.certificates_write)
-    _sm2_allowed(services, key_algorithm)
-    person = confirmed_member(session, org.id, person_id)
+    with unit_of_work(reading(services.engine)) as read:
+        org = visible_organization(read, principal, organization_id)
+        require(principal, Scope.certificates_write)
+        _sm2_allowed(services, key_algorithm)
+        person = _certified_person(read, org.id, person_id)
+        prepared = issuance.prepare(
+            services.authority,
+            read,
+            issuance.IssueRequest(
+                identity=PersonIdentity(name=person.name, resident_id=person.resident_id or ""),
+                owner_org_id=org.id,
+                owner_person_id=person.id,
+                csr_pem=csr_pem,
+                key_algorithm=key_algorithm,
+                lifetime_days=lifetime_days,
+            ),
+        )
+    visible_organization(session, principal, organization_id)  # takes the write lock
+    _certified_person(session, org.id, person_id)
+    issued = issuance.record(services.authority, session, prepared)
+    _audit_issue(
+        session,
+        principal,
+        issued,
+        org.id,
+        {"resident_id": mask_resident_id(person.resident_id or "")},
+    )
+    return issued
+
+
+def _certified_person(session: Session, organization_id: str, person_id: str) -> Person:
+    """A confirmed member with a resident ID number (NotFound / InvalidInput otherwise)."""
+    person = confirmed_member(session, organization_id, person_id)
     if person is None:
         raise NotFound(f"person {person_id} not found in this organization")
     if not person.resident_id:
         raise InvalidInput("a personal certificate needs the person's resident ID number")
-    issued = services.authority.issue(
-        session,
-        identity=PersonIdentity(name=person.name, resident_id=person.resident_id),
-        owner_org_id=org.id,
-        owner_person_id=person.id,
-        csr_pem=csr_pem,
-        key_algorithm=key_algorithm,
-        lifetime_days=lifetime_days,
-    )
-    _audit_issue(
-        session, principal, issued, org.id, {"resident_id": mask_resident_id(person.resident_id)}
-    )
-    return issued
+    return person
 
 
 def _audit_issue(

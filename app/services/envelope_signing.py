@@ -169,6 +169,36 @@ def sign_participant(
     raise Conflict("the envelope kept changing while this seal was applied; retry")
 
 
+@dataclass(frozen=True)
+class _Turn:
+    """The participant whose turn it is, the revision it signs and when that was checked."""
+
+    part: EnvelopeParticipant
+    base: EnvelopeRevision
+    now: datetime
+
+
+def _turn(
+    session: Session,
+    services: Services,
+    principal: Principal,
+    envelope: Envelope,
+    participant_id: str,
+    expected_revision: int | None,
+    idempotency_key: str | None,
+) -> _Turn | Signed:
+    """Every check before a signing (in the read transaction, and again under the row lock
+    before recording it); or the earlier result of a retried Idempotency-Key."""
+    part, rows = acting_participant(session, principal, envelope, participant_id)
+    now = now_of(services)
+    if idempotency_key:
+        held = idempotency.held(session, actor=principal.actor, key=idempotency_key)
+        if held is not None:
+            return _replay_signed(session, principal, envelope, part, held, now)
+    domain.check_may_act(envelope, part, rows, action=EnvelopeAction.SIGN, now=now)
+    return _Turn(part=part, base=_current_revision(session, envelope, expected_revision), now=now)
+
+
 def _authorise_signing(
     services: Services,
     *,
@@ -184,14 +214,18 @@ def _authorise_signing(
     pin, reason, location = wanted
     with unit_of_work(reading(services.engine)) as session:
         envelope = visible_envelope(session, principal, envelope_id)
-        part, rows = acting_participant(session, principal, envelope, participant_id)
-        now = now_of(services)
-        if idempotency_key:
-            held = idempotency.held(session, actor=principal.actor, key=idempotency_key)
-            if held is not None:
-                return _replay_signed(session, principal, envelope, part, held, now)
-        domain.check_may_act(envelope, part, rows, action=EnvelopeAction.SIGN, now=now)
-        base = _current_revision(session, envelope, expected_revision)
+        turn = _turn(
+            session,
+            services,
+            principal,
+            envelope,
+            participant_id,
+            expected_revision,
+            idempotency_key,
+        )
+        if isinstance(turn, Signed):
+            return turn
+        part, base = turn.part, turn.base
         request = sealing.SealRequest(
             seal_id=part.seal_id,
             pdf=services.blobs.get(base.sha256),
@@ -224,14 +258,12 @@ def _record_signing(
     """Under the envelope's row lock: check again, record the seal and the new revision
     (None when another seal made a new revision meanwhile: sign that one)."""
     envelope = locked_envelope(session, principal, envelope_id)
-    part, rows = acting_participant(session, principal, envelope, participant_id)
-    now = now_of(services)
-    if idempotency_key:
-        held = idempotency.held(session, actor=principal.actor, key=idempotency_key)
-        if held is not None:
-            return _replay_signed(session, principal, envelope, part, held, now)
-    domain.check_may_act(envelope, part, rows, action=EnvelopeAction.SIGN, now=now)
-    base = _current_revision(session, envelope, expected_revision)
+    turn = _turn(
+        session, services, principal, envelope, participant_id, expected_revision, idempotency_key
+    )
+    if isinstance(turn, Signed):
+        return turn
+    part, base, now = turn.part, turn.base, turn.now
     if base.number != pending.base_number:
         return None
     result = staged.record(

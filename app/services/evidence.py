@@ -30,7 +30,6 @@ from pki.timestamp_tokens import stamp
 from seals import evidence
 from seals.envelopes import EnvelopeStatus, effective_status, revisions
 from seals.reports import SealInfo, VerificationReport
-from seals.verification import verify_pdf
 
 
 @dataclass(frozen=True)
@@ -63,6 +62,8 @@ class _Used:
 
 
 def _verify(session: Session, services: Services, pdf: bytes, used: _Used) -> VerificationReport:
+    from seals.verification import verify_pdf  # pyhanko's validation stack: on first use
+
     publisher = services.publisher
 
     def revocation(issuer: x509.Certificate, certificate: x509.Certificate) -> bytes | None:

@@ -51,7 +51,7 @@ from app.errors import problem_type as problem_uri
 from app.models import ApiClient, UserAccount
 from app.models_jobs import BulkJob, BulkJobRecord, JobStatus, RecordStatus
 from app.schemas.templates import DATA_MODELS
-from app.security import Principal, Scope, user_principal
+from app.security import Principal, Scope, client_principal, user_principal
 from app.services import audit, generation
 from app.services.seals import visible_seal
 from app.services.tenancy import require
@@ -298,13 +298,7 @@ def job_principal(session: Session, job: BulkJob) -> Principal:
         client = session.get(ApiClient, job.principal_id)
         if client is None or client.revoked_at is not None:
             raise NotAuthenticated("the API client that created this job has been revoked")
-        return Principal(
-            kind="client",
-            id=client.id,
-            name=client.name,
-            organization_id=client.organization_id,
-            scopes=client.scope_set,
-        )
+        return client_principal(client)
     user = session.get(UserAccount, job.principal_id)
     if user is None:
         raise NotAuthenticated("the account that created this job no longer exists")

@@ -21,14 +21,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from sqlmodel import Session
 
 from app.sealing import signing_identity, timestamper, validation_material
 from app.wiring import Services
-from pki.timestamper import InProcessTimeStamper
 from seals.signing import SigningIdentity, ValidationMaterial
+
+if TYPE_CHECKING:
+    from pki.timestamper import InProcessTimeStamper
 
 T = TypeVar("T")
 IDENTITY_SECONDS = 300.0

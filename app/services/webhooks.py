@@ -223,22 +223,7 @@ def enqueue(
     """Queue `event` for the envelope's webhook (None when it has none). The body is fixed
     here: every attempt sends (and signs) the same bytes."""
     hook = session.get(EnvelopeWebhook, envelope_id)
-    if hook is None:
-        return None
-    return _queue(
-        session,
-        WebhookDelivery(
-            envelope_id=envelope_id,
-            event=event,
-            url=hook.url,
-            body="",
-            status=PENDING,
-            next_attempt_at=now,
-            created_at=now,
-        ),
-        data=data,
-        now=now,
-    )
+    return _queue(session, hook, event=event, data=data, now=now, envelope_id=envelope_id)
 
 
 def enqueue_for_delivery(
@@ -246,27 +231,33 @@ def enqueue_for_delivery(
 ) -> WebhookDelivery | None:
     """Queue `event` for an electronic delivery's webhook (None when it has none)."""
     hook = session.get(DeliveryWebhook, delivery_id)
-    if hook is None:
-        return None
-    return _queue(
-        session,
-        WebhookDelivery(
-            delivery_id=delivery_id,
-            event=event,
-            url=hook.url,
-            body="",
-            status=PENDING,
-            next_attempt_at=now,
-            created_at=now,
-        ),
-        data=data,
-        now=now,
-    )
+    return _queue(session, hook, event=event, data=data, now=now, delivery_id=delivery_id)
 
 
 def _queue(
-    session: Session, delivery: WebhookDelivery, *, data: dict[str, Any], now: datetime
-) -> WebhookDelivery:
+    session: Session,
+    hook: EnvelopeWebhook | DeliveryWebhook | None,
+    *,
+    event: str,
+    data: dict[str, Any],
+    now: datetime,
+    envelope_id: str | None = None,
+    delivery_id: str | None = None,
+) -> WebhookDelivery | None:
+    """A delivery of `event` to `hook` for its envelope or its electronic delivery, the body
+    fixed now; None without a hook."""
+    if hook is None:
+        return None
+    delivery = WebhookDelivery(
+        envelope_id=envelope_id,
+        delivery_id=delivery_id,
+        event=event,
+        url=hook.url,
+        body="",
+        status=PENDING,
+        next_attempt_at=now,
+        created_at=now,
+    )
     payload = {
         "id": delivery.id,
         "event": delivery.event,

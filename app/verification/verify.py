@@ -17,7 +17,6 @@ from app.services.seals import public_owner, registry
 from app.verification.cache import CRL_CHECK_SECONDS, EPOCH_KEY, cache_for
 from app.wiring import Services
 from seals.reports import SealInfo, VerificationReport
-from seals.verification import verify_pdf
 
 
 @contextmanager
@@ -55,6 +54,8 @@ def refresh_stale_crls(services: Services) -> None:
 def verify_document(session: Session, services: Services, *, pdf: bytes) -> VerificationReport:
     """Verify with the trust store and our own revocation answers kept by this process
     (app.verification.cache); the seal's current status is always read afresh."""
+    from seals.verification import verify_pdf  # pyhanko's validation stack: on first use
+
     cache = cache_for(services)
     epoch = session.info.get(EPOCH_KEY)  # None (a caller's own session): nothing is kept
     snapshot = cache.trust(session)

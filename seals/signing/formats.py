@@ -6,7 +6,8 @@ Each `SignatureFormat` has its module beside this one (`pades.py`, `sm2cms.py`,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 from seals.errors import UnsupportedFormatError
@@ -31,6 +32,17 @@ class SignFunction(Protocol):
         timestamper: Any | None = None,
         validation: ValidationMaterial | None = None,
     ) -> SignedPdf: ...
+
+
+def blocking(async_sign: Callable[..., Coroutine[Any, Any, SignedPdf]]) -> SignFunction:
+    """The `SignFunction` of a format module's ``async_sign_pdf`` (same arguments): it runs
+    its own event loop, so call it from synchronous code only."""
+
+    def sign_pdf(**arguments: Any) -> SignedPdf:
+        return asyncio.run(async_sign(**arguments))
+
+    sign_pdf.__doc__ = f"The blocking form of `{async_sign.__module__}.async_sign_pdf`."
+    return sign_pdf
 
 
 def _pades() -> SignFunction:

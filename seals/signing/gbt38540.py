@@ -11,8 +11,6 @@ Before anything is signed the seal data must list the signer's certificate and b
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 from datetime import datetime
 from io import BytesIO
 from typing import Any
@@ -27,6 +25,7 @@ from seals.gbt38540 import SesFormatError, parse_seal
 from seals.gbt38540.pdf import SesSealing, reserve_for, ses_for
 from seals.gbt38540.seal import cert_digest
 from seals.signing import pades
+from seals.signing.formats import blocking
 from seals.signing.sm2cms import SM2_CMS_PROFILE, pyhanko_sm2_signer, sm2_identity
 from seals.signing.spec import (
     PadesLevel,
@@ -114,22 +113,20 @@ async def async_sign_pdf(
     validation: ValidationMaterial | None = None,
 ) -> SignedPdf:
     """Seal ``pdf`` with a GB/T 38540 electronic seal; see `sign_pdf`."""
-    from pyhanko.sign import signers
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
-    from pyhanko.stamp import NoOpStampStyle
 
     if not isinstance(identity, SigningIdentity):
         raise UnsupportedFormatError(
             f"The {_FORMAT} format signs through a SigningIdentity.", format=_FORMAT
         )
     eseal = _check(spec, identity, timestamper)
-    prepared = pades._prepare(pdf, spec)
-    images = pades._SealImages(prepared)
-    pdf_signer = signers.PdfSigner(
-        pades._metadata(spec, prepared.field_name, None, SM2_CMS_PROFILE),
+    prepared, images, pdf_signer = pades.prepare_signature(
+        pdf,
+        spec,
         signer=pyhanko_sm2_signer(identity),
-        stamp_style=NoOpStampStyle(border_width=0),
-        new_field_spec=images.new_field_spec(),
+        timestamper=None,  # the SES time-stamp is over the signature value, not a CMS
+        validation=None,
+        profile=SM2_CMS_PROFILE,
     )
     certificate = asn1_cert(identity.certificate).dump()
 
@@ -143,28 +140,10 @@ async def async_sign_pdf(
         data = await _session(pdf_signer, prepared, images, spec, make_sealing, stamper)
     except TimestampRequestError as exc:
         raise TimestampFailedError(f"Time-stamping failed: {exc}") from exc
-    return SignedPdf(
-        pdf=data,
-        field_name=prepared.field_name,
-        level=PadesLevel.B_T if stamper is not None else PadesLevel.B_B,
-        sha256=hashlib.sha256(data).hexdigest(),
-        widget_count=len(prepared.widgets),
-    )
+    return prepared.signed(data, PadesLevel.B_T if stamper is not None else PadesLevel.B_B)
 
 
-def sign_pdf(
-    *,
-    pdf: bytes,
-    identity: SigningIdentity | Any,
-    spec: SealingSpec,
-    timestamper: Any | None = None,
-    validation: ValidationMaterial | None = None,
-) -> SignedPdf:
-    """Seal ``pdf`` with a GB/T 38540 SES_Signature as ``spec`` says (placement, appearance,
-    field name, B-B or B-T); the identity's certificate and key must be SM2 and it must carry
-    seal data that lists its certificate. Raises a `SigningError` subclass on bad input."""
-    return asyncio.run(
-        async_sign_pdf(
-            pdf=pdf, identity=identity, spec=spec, timestamper=timestamper, validation=validation
-        )
-    )
+sign_pdf = blocking(async_sign_pdf)
+"""Seal ``pdf`` with a GB/T 38540 SES_Signature as ``spec`` says (placement, appearance,
+field name, B-B or B-T); the identity's certificate and key must be SM2 and it must carry
+seal data that lists its certificate. Raises a `SigningError` subclass on bad input."""

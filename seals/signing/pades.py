@@ -32,7 +32,6 @@ inside the page, keyword present, appearance image) runs before anything is writ
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from dataclasses import dataclass
 from io import BytesIO
@@ -52,9 +51,11 @@ from seals.signing.checks import (
     field_name_for,
     open_writer,
 )
+from seals.signing.formats import blocking
 from seals.signing.images import encoded_image
 from seals.signing.spec import (
     DocMdpPermission,
+    PadesLevel,
     SealingSpec,
     SignedPdf,
     SigningIdentity,
@@ -91,6 +92,16 @@ class _Prepared:
     field_name: str
     widgets: tuple[SealWidget, ...]
     image: Any
+
+    def signed(self, data: bytes, level: PadesLevel) -> SignedPdf:
+        """The result: ``data``, the whole signed document, sealed in this field at ``level``."""
+        return SignedPdf(
+            pdf=data,
+            field_name=self.field_name,
+            level=level,
+            sha256=hashlib.sha256(data).hexdigest(),
+            widget_count=len(self.widgets),
+        )
 
 
 def _check_inputs(spec: SealingSpec, timestamper: Any, validation: Any) -> None:
@@ -268,6 +279,33 @@ async def _run_session(
     return output.getvalue()
 
 
+def prepare_signature(
+    pdf: bytes,
+    spec: SealingSpec,
+    *,
+    signer: Any,
+    timestamper: Any | None,
+    validation: ValidationMaterial | None,
+    profile: CmsProfile,
+) -> tuple[_Prepared, _SealImages, Any]:
+    """The steps every format that signs into a PDF signature field shares: the checked
+    document opened for an incremental update, the seal's field and widgets, and pyhanko's
+    `PdfSigner` for them (``timestamper``: the CMS signature time-stamp's, or None)."""
+    from pyhanko.sign import signers
+    from pyhanko.stamp import NoOpStampStyle
+
+    prepared = _prepare(pdf, spec)
+    images = _SealImages(prepared)
+    pdf_signer = signers.PdfSigner(
+        _metadata(spec, prepared.field_name, validation, profile),
+        signer=signer,
+        timestamper=timestamper,
+        stamp_style=NoOpStampStyle(border_width=0),
+        new_field_spec=images.new_field_spec(),
+    )
+    return prepared, images, pdf_signer
+
+
 async def async_sign_pdf(
     *,
     pdf: bytes,
@@ -298,21 +336,18 @@ async def async_sign_cms(
     profile: CmsProfile,
 ) -> SignedPdf:
     """A CMS signature by `signer` (a pyhanko `Signer`) in the `profile`'s flavour."""
-    from pyhanko.sign import signers
     from pyhanko.sign.general import SigningError as PyhankoSigningError
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
-    from pyhanko.stamp import NoOpStampStyle
     from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError
 
     _check_inputs(spec, timestamper, validation)
-    prepared = _prepare(pdf, spec)
-    images = _SealImages(prepared)
-    pdf_signer = signers.PdfSigner(
-        _metadata(spec, prepared.field_name, validation, profile),
+    prepared, images, pdf_signer = prepare_signature(
+        pdf,
+        spec,
         signer=signer,
         timestamper=timestamper if spec.level.needs_timestamp else None,
-        stamp_style=NoOpStampStyle(border_width=0),
-        new_field_spec=images.new_field_spec(),
+        validation=validation,
+        profile=profile,
     )
     try:
         data = await _run_session(pdf_signer, prepared.writer, images, spec)
@@ -322,32 +357,14 @@ async def async_sign_cms(
         raise SignerNotValidError(f"A certificate does not validate: {exc}") from exc
     except PyhankoSigningError as exc:
         raise SigningError(f"Signing failed: {exc}") from exc
-    return SignedPdf(
-        pdf=data,
-        field_name=prepared.field_name,
-        level=spec.level,
-        sha256=hashlib.sha256(data).hexdigest(),
-        widget_count=len(prepared.widgets),
-    )
+    return prepared.signed(data, spec.level)
 
 
-def sign_pdf(
-    *,
-    pdf: bytes,
-    identity: SigningIdentity | Any,
-    spec: SealingSpec,
-    timestamper: Any | None = None,
-    validation: ValidationMaterial | None = None,
-) -> SignedPdf:
-    """Seal ``pdf`` with a PAdES signature as ``spec`` says; returns the whole signed document.
+sign_pdf = blocking(async_sign_pdf)
+"""Seal ``pdf`` with a PAdES signature as ``spec`` says; returns the whole signed document.
 
-    ``identity`` is a `SigningIdentity` (its `KeySigner` signs) or any pyhanko `Signer`.
-    ``timestamper`` (a pyhanko `TimeStamper`) is required from B-T up, ``validation`` from
-    B-LT up. Runs its own event loop: from async code call `async_sign_pdf`.
-    Raises a `SigningError` subclass (stable ``code``) before producing anything on bad input.
-    """
-    return asyncio.run(
-        async_sign_pdf(
-            pdf=pdf, identity=identity, spec=spec, timestamper=timestamper, validation=validation
-        )
-    )
+``identity`` is a `SigningIdentity` (its `KeySigner` signs) or any pyhanko `Signer`.
+``timestamper`` (a pyhanko `TimeStamper`) is required from B-T up, ``validation`` from
+B-LT up. Runs its own event loop: from async code call `async_sign_pdf`.
+Raises a `SigningError` subclass (stable ``code``) before producing anything on bad input.
+"""

@@ -9,11 +9,11 @@ because ETSI.CAdES.detached is defined for the ETSI algorithm set.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from pki import sm2
 from seals.errors import UnsupportedFormatError
+from seals.signing.formats import blocking
 from seals.signing.keysigner import PyhankoKeySigner
 from seals.signing.pades import CmsProfile, async_sign_cms
 from seals.signing.spec import (
@@ -99,18 +99,6 @@ async def async_sign_pdf(
     )
 
 
-def sign_pdf(
-    *,
-    pdf: bytes,
-    identity: SigningIdentity | Any,
-    spec: SealingSpec,
-    timestamper: Any | None = None,
-    validation: ValidationMaterial | None = None,
-) -> SignedPdf:
-    """Seal ``pdf`` with an adbe.pkcs7.detached SM2/SM3 CMS as ``spec`` says (levels, placement
-    and errors as `pades.sign_pdf`); the identity's certificate and key must be SM2."""
-    return asyncio.run(
-        async_sign_pdf(
-            pdf=pdf, identity=identity, spec=spec, timestamper=timestamper, validation=validation
-        )
-    )
+sign_pdf = blocking(async_sign_pdf)
+"""Seal ``pdf`` with an adbe.pkcs7.detached SM2/SM3 CMS as ``spec`` says (levels, placement
+and errors as `pades.sign_pdf`); the identity's certificate and key must be SM2."""

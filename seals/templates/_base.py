@@ -4,16 +4,18 @@ checks on the data, and the error the templates raise."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-
-from fpdf import FPDF
-from fpdf.errors import FPDFException
+from typing import TYPE_CHECKING
 
 from seals.errors import TemplateDataError
 from seals.fonts import CjkFont, describe_characters, find_cjk_font, missing_glyphs
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 PREFERRED_DOCUMENT_FONTS: tuple[Path, ...] = tuple(
     Path(p)
@@ -82,29 +84,39 @@ def chinese_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-class TemplatePdf(FPDF):
-    """An A4 page set whose every page ends with the page number and the document number."""
+@functools.cache
+def _template_pdf() -> Callable[[RenderContext], FPDF]:
+    """The page set's class, made on first use (fpdf is imported only to render)."""
+    from fpdf import FPDF
 
-    def __init__(self, ctx: RenderContext) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
-        self.ctx = ctx
+    class TemplatePdf(FPDF):
+        """An A4 page set whose every page ends with the page number and the document number."""
 
-    def footer(self) -> None:
-        self.set_font("cjk", size=8)
-        self.set_text_color(90, 90, 90)
-        self.set_xy(MARGIN_MM, self.h - MARGIN_MM + 4)
-        self.cell(
-            self.w - 2 * MARGIN_MM,
-            4,
-            f"文件编号 {self.ctx.document_id}　第 {self.page_no()} 页 共 {{nb}} 页",
-            align="C",
-        )
-        self.set_text_color(0, 0, 0)
+        def __init__(self, ctx: RenderContext) -> None:
+            super().__init__(orientation="portrait", unit="mm", format="A4")
+            self.ctx = ctx
+
+        def footer(self) -> None:
+            self.set_font("cjk", size=8)
+            self.set_text_color(90, 90, 90)
+            self.set_xy(MARGIN_MM, self.h - MARGIN_MM + 4)
+            self.cell(
+                self.w - 2 * MARGIN_MM,
+                4,
+                f"文件编号 {self.ctx.document_id}　第 {self.page_no()} 页 共 {{nb}} 页",
+                align="C",
+            )
+            self.set_text_color(0, 0, 0)
+
+    return TemplatePdf
 
 
-def new_pdf(*, ctx: RenderContext, title: str, issued_on: date) -> TemplatePdf:
-    """An A4 document in the context's font, dated by the data (so output is deterministic)."""
-    pdf = TemplatePdf(ctx)
+def new_pdf(*, ctx: RenderContext, title: str, issued_on: date) -> FPDF:
+    """An A4 document in the context's font, dated by the data (so output is deterministic);
+    every page ends with the page number and the document number."""
+    from fpdf.errors import FPDFException
+
+    pdf = _template_pdf()(ctx)
     pdf.set_creation_date(datetime(issued_on.year, issued_on.month, issued_on.day, tzinfo=UTC))
     pdf.set_title(title)
     pdf.set_creator("eseal")
@@ -152,6 +164,8 @@ def verification_block(pdf: FPDF, *, ctx: RenderContext, x_mm: float, y_mm: floa
 
 
 def finish(pdf: FPDF) -> bytes:
+    from fpdf.errors import FPDFException
+
     try:
         return bytes(pdf.output())
     except (FPDFException, ValueError, KeyError) as exc:

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from fpdf.enums import WrapMode
-
 from seals.numerals import AmountError, amount_in_words, format_amount
 from seals.templates._base import (
     INDENT,
@@ -116,6 +114,8 @@ def _clauses(contract: TwoPartyContract) -> list[str]:
 def render(contract: TwoPartyContract, ctx: RenderContext) -> bytes:
     """The contract on as many A4 pages as it needs; the signature blocks keep together on the
     last page with room for both seals."""
+    from fpdf.enums import WrapMode  # fpdf: only when rendering
+
     validate(contract)
     head = [
         *_party_lines("甲方", contract.party_a),

@@ -7,8 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from fpdf.enums import WrapMode
-
 from seals.templates._base import (
     INDENT,
     MARGIN_MM,
@@ -36,6 +34,8 @@ class Form:
 
 
 def render_form(form: Form, ctx: RenderContext) -> bytes:
+    from fpdf.enums import WrapMode  # fpdf: only when rendering
+
     texts = [
         form.title,
         form.number,

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from fpdf.enums import WrapMode
-
 from seals.numerals import AmountError, amount_in_words, format_amount
 from seals.templates._base import (
     INDENT,
@@ -108,6 +106,8 @@ def _body(letter: BidGuarantee) -> list[str]:
 def render(letter: BidGuarantee, ctx: RenderContext) -> bytes:
     """The letter as an A4 PDF; the guarantor's seal goes on the keyword line
     `SIGNATURE_KEYWORD`."""
+    from fpdf.enums import WrapMode  # fpdf: only when rendering
+
     validate(letter)
     body = _body(letter)
     guarantor_lines = [f"{SIGNATURE_KEYWORD}{letter.guarantor.name}"]

@@ -7,8 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from fpdf.enums import WrapMode
-
 from seals.placement import CoordinatePlacement
 from seals.templates._base import (
     MARGIN_MM,
@@ -91,6 +89,8 @@ def _rows(licence: BusinessLicence) -> list[tuple[str, str]]:
 def render(licence: BusinessLicence, ctx: RenderContext) -> bytes:
     """One A4 page; the authority's seal belongs at `SEAL_PLACEMENT` (as a certification
     signature: the licence must not change after it is issued)."""
+    from fpdf.enums import WrapMode  # fpdf: only when rendering
+
     validate(licence)
     rows = _rows(licence)
     spaced_title = " ".join(licence.title)

@@ -4,6 +4,7 @@ revocation, tenancy, and no private key in the database in clear."""
 from __future__ import annotations
 
 import base64
+import sqlite3
 from typing import Any
 
 import pytest
@@ -16,11 +17,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import MetaData, select
 from sqlmodel import Session
 
+from pki.cert_der import CertificateDer
 from pki.keys import KeyAlgorithm
 from pki.models import KeyRecord
 from tests.conftest import auth, make_resident_id
 
 ORG_ID_OID = x509.ObjectIdentifier("2.5.4.97")
+CHAIN_LOCK = 0x65_73_65_61_6C  # app/services/audit.py: the audit chain's advisory lock
 
 
 def _csr(key: ec.EllipticCurvePrivateKey, cn: str = "伪造的名字") -> str:
@@ -259,3 +262,59 @@ def test_no_private_key_in_clear_anywhere_in_the_database(
     assert len(key_ids) >= 13  # six CA/service keys, six SM2 ones, an enterprise key
     for secret in secrets:
         assert bytes(secret) not in dump
+
+
+def _write_lock_free(engine: Any) -> bool:
+    """Whether another writer could start now, without waiting: on SQLite, BEGIN IMMEDIATE
+    on a connection of its own (timeout 0); on PostgreSQL, the audit chain's lock."""
+    if engine.dialect.name != "sqlite":
+        with engine.connect() as conn:
+            taken = conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({CHAIN_LOCK})").scalar()
+            conn.exec_driver_sql("SELECT pg_advisory_unlock_all()")
+            return bool(taken)
+    other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        other.close()
+
+
+@pytest.mark.parametrize("who", ["enterprise", "personal"])
+def test_issuance_signs_before_it_takes_the_write_lock(
+    client: TestClient,
+    engine: Any,
+    org_with_key: tuple[dict[str, Any], str],
+    monkeypatch: pytest.MonkeyPatch,
+    who: str,
+) -> None:
+    """Key generation and signing run outside the write transaction (issue 12): other
+    writers are not held up while a certificate is made, and the issuance still lands."""
+    org, key = org_with_key
+    path = f"/api/v1/organizations/{org['id']}/certificates"
+    if who == "personal":
+        person = client.post(
+            f"/api/v1/organizations/{org['id']}/members",
+            json={"name": "王小明", "resident_id": make_resident_id(), "roles": ["signer"]},
+            headers=auth(key),
+        )
+        assert person.status_code == 201, person.text
+        path = (
+            f"/api/v1/organizations/{org['id']}/members/{person.json()['person_id']}/certificates"
+        )
+    seen: list[bool] = []
+    original = CertificateDer.sign
+
+    def watched(self: CertificateDer, tbs: bytes) -> bytes:
+        seen.append(_write_lock_free(engine))
+        return original(self, tbs)
+
+    monkeypatch.setattr(CertificateDer, "sign", watched)
+    response = client.post(path, json={}, headers=auth(key))
+    assert response.status_code == 201, response.text
+    assert seen == [True]
+    listed = client.get(f"/api/v1/organizations/{org['id']}/certificates", headers=auth(key))
+    assert response.json()["id"] in {c["id"] for c in listed.json()}

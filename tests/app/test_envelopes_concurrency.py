@@ -5,7 +5,6 @@ row; SQLite: one writer at a time)."""
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,8 @@ from app.services.envelope_signing import sign_participant
 from app.settings import Settings
 from app.wiring import build_services
 from tests.conftest import auth
-from tests.seals_registry.util import make_org, sha
-from tests.support.documents import contract_pdf
+from tests.seals_registry.util import sha
+from tests.support.envelopes import two_party_envelope
 
 
 def _sign_in_process(
@@ -55,43 +54,6 @@ def _sign_in_process(
         services.engine.dispose()
 
 
-def _parallel_envelope(
-    client: TestClient, new_org: Any, org_key: Any, platform_key: str
-) -> tuple[list[tuple[Any, str, str]], dict[str, Any]]:
-    """Two organizations, each with an official seal granted to a client, in one parallel
-    envelope: [(org, seal id, client id)], and the envelope."""
-    pdf = contract_pdf(1, title="联合审批意见", paragraphs=("县、市两级共同审批。",))
-    parties = []
-    for name in ("某县审批局", "某市审批局"):
-        org = make_org(client, new_org, org_key, platform_key, name=name)
-        seal = org.seal("official")
-        client_id, _ = org.key("seals:read", "seals:use")
-        org.grant(seal["id"], "client", client_id)
-        parties.append((org, seal["id"], client_id))
-    body = {
-        "title": "联合审批意见",
-        "routing": "parallel",
-        "participants": [
-            {
-                "organization_id": org.id,
-                "seal_id": seal_id,
-                "placement": {"type": "coordinates", "page": 1, "x_mm": x, "y_mm": 200},
-                "level": "B-B",
-            }
-            for (org, seal_id, _), x in zip(parties, (60, 140), strict=True)
-        ],
-    }
-    created = client.post(
-        "/api/v1/envelopes",
-        files={"file": ("审批.pdf", pdf, "application/pdf")},
-        data={"envelope": json.dumps(body, ensure_ascii=False)},
-        headers=auth(parties[0][0].admin),
-    )
-    assert created.status_code == 201, created.text
-    envelope = created.json()
-    return parties, envelope
-
-
 def test_two_parallel_signers_at_once_both_land_on_successive_revisions(
     client: TestClient,
     settings: Settings,
@@ -99,7 +61,10 @@ def test_two_parallel_signers_at_once_both_land_on_successive_revisions(
     org_key: Any,
     platform_key: str,
 ) -> None:
-    parties, envelope = _parallel_envelope(client, new_org, org_key, platform_key)
+    parties, envelope = two_party_envelope(
+        client, new_org, org_key, platform_key,
+        names=("某县审批局", "某市审批局"), routing="parallel", level="B-B",
+    )  # fmt: skip
 
     plain = {
         "data_dir": str(settings.data_dir),
@@ -115,9 +80,9 @@ def test_two_parallel_signers_at_once_both_land_on_successive_revisions(
                 plain,
                 {
                     "kind": "client",
-                    "id": client_id,
+                    "id": party.client_id,
                     "name": "signer",
-                    "organization_id": org.id,
+                    "organization_id": party.org.id,
                     "scopes": ["seals:read", "seals:use"],
                 },
                 envelope["id"],
@@ -126,7 +91,7 @@ def test_two_parallel_signers_at_once_both_land_on_successive_revisions(
                 out,
             ),
         )
-        for (org, _, client_id), participant in zip(parties, envelope["participants"], strict=True)
+        for party, participant in zip(parties, envelope["participants"], strict=True)
     ]
     for w in workers:
         w.start()
@@ -136,16 +101,16 @@ def test_two_parallel_signers_at_once_both_land_on_successive_revisions(
         assert w.exitcode == 0
     assert results == [("signed", 1), ("signed", 2)], results
 
-    done = client.get(f"/api/v1/envelopes/{envelope['id']}", headers=auth(parties[1][0].admin))
+    done = client.get(f"/api/v1/envelopes/{envelope['id']}", headers=auth(parties[1].org.admin))
     final = done.json()
     assert final["status"] == "completed" and final["current_revision"] == 2
     timeline = client.get(
-        f"/api/v1/envelopes/{envelope['id']}/timeline", headers=auth(parties[0][0].admin)
+        f"/api/v1/envelopes/{envelope['id']}/timeline", headers=auth(parties[0].org.admin)
     ).json()
     signs = [e["details"] for e in timeline if e["action"] == "envelope.sign"]
     assert [(s["base_revision"], s["revision"]) for s in signs] == [(0, 1), (1, 2)]
     assert signs[1]["base_sha256"] == signs[0]["sha256"]
-    document = client.get(final["document_url"], headers=auth(parties[0][0].admin))
+    document = client.get(final["document_url"], headers=auth(parties[0].org.admin))
     assert sha(document.content) == final["document_sha256"]
     report = client.post("/api/v1/verify", content=document.content).json()
     assert report["indication"] == "TOTAL_PASSED", report

@@ -4,7 +4,6 @@ on SQLite, an independent connection can take the write lock at the moment of si
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import time
@@ -20,11 +19,10 @@ import app.sealing_staged
 from app.db import unit_of_work
 from app.pdfpool import PdfWorkerPool
 from app.settings import Settings
-from seals.documents import make_document
-from seals.fonts import find_cjk_font
 from tests.conftest import auth, make_uscc
 from tests.seals_registry.util import make_org
 from tests.seals_templates.samples import licence_json
+from tests.support.envelopes import two_party_envelope
 
 FAST_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 
@@ -127,49 +125,20 @@ def test_envelope_seals_are_signed_in_a_worker_without_a_write_lock(
     platform_key: str,
     signings: list[tuple[int, bool | None]],
 ) -> None:
-    font = find_cjk_font()
-    pdf = make_document(
-        title="联合审批意见", paragraphs=["县、市两级共同审批。"], pages=1,
-        font_path=font.path, font_number=font.index,
+    parties, envelope = two_party_envelope(
+        client, new_org, org_key, platform_key,
+        names=("某县行政审批局", "某市行政审批局"), routing="sequential", level="B-LT",
     )  # fmt: skip
-    parties = []
-    for name in ("某县行政审批局", "某市行政审批局"):
-        org = make_org(client, new_org, org_key, platform_key, name=name)
-        seal = org.seal("official")
-        client_id, key = org.key("seals:read", "seals:use")
-        org.grant(seal["id"], "client", client_id)
-        parties.append((org, seal["id"], key))
-    body = {
-        "title": "联合审批意见",
-        "routing": "sequential",
-        "participants": [
-            {
-                "organization_id": org.id,
-                "seal_id": seal_id,
-                "placement": {"type": "coordinates", "page": 1, "x_mm": x, "y_mm": 200},
-                "level": "B-LT",
-            }
-            for (org, seal_id, _), x in zip(parties, (60, 140), strict=True)
-        ],
-    }
-    created = client.post(
-        "/api/v1/envelopes",
-        files={"file": ("审批.pdf", pdf, "application/pdf")},
-        data={"envelope": json.dumps(body, ensure_ascii=False)},
-        headers=auth(parties[0][0].admin),
-    )
-    assert created.status_code == 201, created.text
-    envelope = created.json()
-    for (_, _, key), participant in zip(parties, envelope["participants"], strict=True):
+    for party, participant in zip(parties, envelope["participants"], strict=True):
         signed = client.post(
             f"/api/v1/envelopes/{envelope['id']}/participants/{participant['id']}/sign",
             json={},
-            headers=auth(key),
+            headers=auth(party.key),
         )
         assert signed.status_code == 200, signed.text
     assert signed.json()["envelope"]["status"] == "completed"
     _all_in_workers(signings, 2)
-    final = client.get(f"/api/v1/envelopes/{envelope['id']}/document", headers=auth(parties[1][2]))
+    final = client.get(f"/api/v1/envelopes/{envelope['id']}/document", headers=auth(parties[1].key))
     assert final.status_code == 200, final.text
     report = client.post("/api/v1/verify", content=final.content).json()
     assert report["indication"] == "TOTAL_PASSED", report

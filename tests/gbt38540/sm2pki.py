@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from asn1crypto import algos, x509
+from asn1crypto import algos, core, x509
 from asn1crypto import crl as asn1_crl
 from cryptography import x509 as crypto_x509
 from pyhanko.sign import signers
@@ -19,7 +19,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from pki import sm2
 from pki.trust import TrustStore
-from seals.gbt38540 import SealContent, SealPicture, build_seal
+from seals.gbt38540 import SealContent, SealPicture, asn1, build_seal
 from seals.signing import SigningIdentity
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -132,6 +132,46 @@ def crl(issuer: Party, *, revoked: dict[int, datetime] | None = None, at: dateti
 def serial_of(party: Party) -> int:
     serial: int = x509.Certificate.load(party.certificate).serial_number
     return serial
+
+
+def v1_seal(
+    maker: Party,
+    holder: Party,
+    picture_png: bytes,
+    *,
+    vendor: str,
+    es_id: str,
+    seal_type: int,
+    name: str,
+    size: tuple[int, int],
+) -> asn1.SESealV1:
+    """A GM/T 0031-2014 (v1) seal built by hand for `holder`, signed by `maker`: nested
+    SES_SignInfo, no certListType, UTCTime dates, valid for 100 days from T0."""
+    info = asn1.SESSealInfoV1(
+        {
+            "header": {"id": "ES", "version": 2, "vid": vendor},
+            "es_id": es_id,
+            "property": {
+                "type": seal_type,
+                "name": name,
+                "cert_list": [holder.certificate],
+                "create_date": core.UTCTime(T0),
+                "valid_start": core.UTCTime(T0),
+                "valid_end": core.UTCTime(T0 + timedelta(days=100)),
+            },
+            "picture": {"type": "png", "data": picture_png, "width": size[0], "height": size[1]},
+        }
+    )
+    return asn1.SESealV1(
+        {
+            "eseal_info": info,
+            "sign_info": {
+                "cert": maker.certificate,
+                "signature_algorithm": "1.2.156.10197.1.501",
+                "sign_data": maker.signer.sign(info.dump(), "sm3"),
+            },
+        }
+    )
 
 
 class Sm2PyhankoSigner(signers.Signer):

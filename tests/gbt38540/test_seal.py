@@ -21,7 +21,7 @@ from seals.gbt38540 import (
 from seals.gbt38540.checks import HEADER, SEAL_SIGNATURE, SEAL_VALIDITY
 from seals.gbt38540.seal import cert_digest
 from tests.gbt38540 import openssl_tools
-from tests.gbt38540.sm2pki import T0, Party, issue
+from tests.gbt38540.sm2pki import T0, Party, issue, v1_seal
 
 INSIDE = T0 + timedelta(days=10)
 
@@ -149,31 +149,10 @@ def test_hand_built_v1_seal_parses_and_verifies(
     maker: Party, holder: Party, content: SealContent
 ) -> None:
     """GM/T 0031-2014: nested SES_SignInfo, no certListType, UTCTime dates."""
-    info = asn1.SESSealInfoV1(
-        {
-            "header": {"id": "ES", "version": 2, "vid": "other-vendor"},
-            "es_id": "V1-0001",
-            "property": {
-                "type": 2,
-                "name": "张三",
-                "cert_list": [holder.certificate],
-                "create_date": core.UTCTime(T0),
-                "valid_start": core.UTCTime(T0),
-                "valid_end": core.UTCTime(T0 + timedelta(days=100)),
-            },
-            "picture": {"type": "png", "data": content.picture.data, "width": 20, "height": 10},
-        }
-    )
-    der = asn1.SESealV1(
-        {
-            "eseal_info": info,
-            "sign_info": {
-                "cert": maker.certificate,
-                "signature_algorithm": "1.2.156.10197.1.501",
-                "sign_data": maker.signer.sign(info.dump(), "sm3"),
-            },
-        }
-    ).dump()
+    der = v1_seal(
+        maker, holder, content.picture.data,
+        vendor="other-vendor", es_id="V1-0001", seal_type=2, name="张三", size=(20, 10),
+    ).dump()  # fmt: skip
     seal = parse_seal(der)
     assert (seal.version, seal.vendor_id, seal.es_id, seal.seal_type) == (
         1,

@@ -29,7 +29,7 @@ from seals.gbt38540.checks import (
     SIGNER_CERT_VALIDITY,
 )
 from tests.gbt38540 import openssl_tools
-from tests.gbt38540.sm2pki import T0, Party, issue
+from tests.gbt38540.sm2pki import T0, Party, issue, v1_seal
 
 DATA = b"%PDF-1.7 first ByteRange piece" + b"second ByteRange piece %%EOF"
 WHEN = T0 + timedelta(days=10, hours=3, minutes=4, seconds=5)
@@ -197,31 +197,10 @@ def test_an_unreadable_signer_certificate_cannot_pass(signature_der: bytes) -> N
 def test_hand_built_v1_signature_parses_and_verifies(
     maker: Party, holder: Party, content: SealContent
 ) -> None:
-    info = asn1.SESSealInfoV1(
-        {
-            "header": {"id": "ES", "version": 2, "vid": "v1-vendor"},
-            "es_id": "V1-0002",
-            "property": {
-                "type": 1,
-                "name": "v1 seal",
-                "cert_list": [holder.certificate],
-                "create_date": core.UTCTime(T0),
-                "valid_start": core.UTCTime(T0),
-                "valid_end": core.UTCTime(T0 + timedelta(days=100)),
-            },
-            "picture": {"type": "png", "data": content.picture.data, "width": 40, "height": 40},
-        }
-    )
-    seal = asn1.SESealV1(
-        {
-            "eseal_info": info,
-            "sign_info": {
-                "cert": maker.certificate,
-                "signature_algorithm": "1.2.156.10197.1.501",
-                "sign_data": maker.signer.sign(info.dump(), "sm3"),
-            },
-        }
-    )
+    seal = v1_seal(
+        maker, holder, content.picture.data,
+        vendor="v1-vendor", es_id="V1-0002", seal_type=1, name="v1 seal", size=(40, 40),
+    )  # fmt: skip
     tbs = asn1.TBSSignV1(
         {
             "version": 1,

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.support.pki import Entity, issue, name, write_pem
 
@@ -144,6 +145,23 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Hierarchy:
         foreign_leaf=foreign_leaf,
         chain_pem=chain,
     )
+
+
+def rsa_tsa(pki: Hierarchy) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    """An RSA 3072 time-stamping key and its certificate, issued by the test root."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "RSA TSA")]))
+        .issuer_name(pki.root.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(NOW + timedelta(days=30))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .sign(pki.root.key, hashes.SHA384())
+    )
+    return key, cert
 
 
 class Tools:

@@ -7,10 +7,8 @@ from pathlib import Path
 
 import pytest
 from asn1crypto import algos, cms, core, tsp
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +16,7 @@ from pki.errors import TsaConfigError
 from pki.keys import MemoryKeySigner
 from pki.tsa import TsaConfig, new_serial, respond
 
-from .conftest import NOW, Hierarchy, Tools
+from .conftest import NOW, Hierarchy, Tools, rsa_tsa
 
 POLICY = "1.3.6.1.4.1.99999.1.2"
 OTHER_POLICY = "1.3.6.1.4.1.99999.1.3"
@@ -390,18 +388,7 @@ def test_fuzz_bit_flips(flips: list[int], config: TsaConfig) -> None:
 
 def test_rsa_tsa_key(pki: Hierarchy, tools: Tools, workdir: Path) -> None:
     """RSA keys sign with PKCS#1 v1.5 + SHA-256; openssl verifies the token."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "RSA TSA")]))
-        .issuer_name(pki.root.cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - timedelta(days=1))
-        .not_valid_after(NOW + timedelta(days=30))
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-        .sign(pki.root.key, hashes.SHA384())
-    )
+    key, cert = rsa_tsa(pki)
     pem = workdir / "rsa-tsa.pem"
     pem.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     config = TsaConfig(

@@ -11,10 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from asn1crypto import algos, cms, core, tsp
 from asn1crypto import x509 as asn1_x509
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,7 +19,7 @@ from pki.keys import KeyAlgorithm, MemoryKeySigner, digest_hash, signature_diges
 from pki.tsa import TimeStampResp, TsaConfig, _gen_time, respond
 from pki.tsa_der import accuracy_of
 
-from .conftest import NOW, Hierarchy
+from .conftest import Hierarchy, rsa_tsa
 
 POLICY = "1.3.6.1.4.1.99999.1.2"
 OTHER = "1.3.6.1.4.1.99999.1.3"
@@ -134,18 +131,7 @@ def _verify(response: bytes, config: TsaConfig) -> None:
 
 
 def _rsa_config(pki: Hierarchy, accuracy: timedelta) -> TsaConfig:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "RSA TSA")]))
-        .issuer_name(pki.root.cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - timedelta(days=1))
-        .not_valid_after(NOW + timedelta(days=30))
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-        .sign(pki.root.key, hashes.SHA384())
-    )
+    key, cert = rsa_tsa(pki)
     return TsaConfig(
         cert=cert, key=MemoryKeySigner(key), chain=[], policy_oid=POLICY, accuracy=accuracy
     )

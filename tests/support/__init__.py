@@ -1,1 +1,2 @@
-"""What many tests build the same way: documents (documents.py) and test PKIs (pki.py)."""
+"""What many tests build the same way: documents (documents.py), test PKIs (pki.py) and
+two-party envelopes (envelopes.py)."""
