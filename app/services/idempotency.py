@@ -65,14 +65,22 @@ def bind(session: Session, *, actor: str, key: str, fingerprint: str, document_i
         "document_id": document_id,
         "created_at": datetime.now(UTC),
     }
-    return connection.execute(_BIND_POSTGRES if postgres else _BIND_SQLITE, values).rowcount == 1
+    # RETURNING, not rowcount: SQLAlchemy 2.1 on psycopg reports -1 for this INSERT
+    inserted = connection.execute(_BIND_POSTGRES if postgres else _BIND_SQLITE, values)
+    return inserted.first() is not None
 
 
 _TABLE = IdempotencyRecord.__table__  # type: ignore[attr-defined]
-_BIND_POSTGRES = postgresql.insert(_TABLE).on_conflict_do_nothing(
-    index_elements=["principal", "key"]
+_BIND_POSTGRES = (
+    postgresql.insert(_TABLE)
+    .on_conflict_do_nothing(index_elements=["principal", "key"])
+    .returning(_TABLE.c.id)
 )
-_BIND_SQLITE = sqlite.insert(_TABLE).on_conflict_do_nothing(index_elements=["principal", "key"])
+_BIND_SQLITE = (
+    sqlite.insert(_TABLE)
+    .on_conflict_do_nothing(index_elements=["principal", "key"])
+    .returning(_TABLE.c.id)
+)
 
 
 def first_document(record: IdempotencyRecord, fingerprint: str) -> str:
