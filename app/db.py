@@ -65,8 +65,16 @@ def make_engine(url: str, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> Engi
 
 def reading(engine: Engine) -> Engine:
     """The same engine for work that only reads: on SQLite its transactions do not take the
-    write lock, so a slow verification never blocks signing."""
-    return engine.execution_options(sqlite_begin="DEFERRED")
+    write lock, so a slow verification never blocks signing. Made once per engine (it is
+    asked for several times per request)."""
+    kept: Engine | None = engine.__dict__.get(_READING)
+    if kept is None:
+        kept = engine.execution_options(sqlite_begin="DEFERRED")
+        engine.__dict__[_READING] = kept  # on the engine: goes when the engine goes
+    return kept
+
+
+_READING = "_eseal_reading"
 
 
 @contextmanager

@@ -218,7 +218,7 @@ def replay(
     )
 
 
-def keep_sealed(
+def store_document(
     session: Session,
     *,
     principal: Principal,
@@ -226,38 +226,65 @@ def keep_sealed(
     use: SealUse,
     signed: SignedPdf,
     stored_sha256: str,
-    claimed: IdempotencyRecord | None,
-) -> SealedDocument:
-    """Record the signed document, spend the use with its audit event and bind the claimed
-    Idempotency-Key to the document: the one ending of every signing path."""
-    document = StoredDocument(
-        id=request.document_id or new_id(),
-        organization_id=use.seal.organization_id,
-        sha256=stored_sha256,
-        size=len(signed.pdf),
-        filename=request.filename[:255] or "document.pdf",
-        source_sha256=use.document_sha256,
-        created_by=principal.actor,
+) -> str:
+    """The signed document's row (its bytes are already in the blob store), one Core insert
+    on the session's connection: the id it was stored under."""
+    document_id = request.document_id or new_id()
+    session.flush()  # the caller's pending rows first
+    session.connection().execute(
+        _STORE,
+        {
+            "id": document_id,
+            "organization_id": use.seal.organization_id,
+            "sha256": stored_sha256,
+            "size": len(signed.pdf),
+            "filename": request.filename[:255] or "document.pdf",
+            "source_sha256": use.document_sha256,
+            "created_by": principal.actor,
+            "created_at": datetime.now(UTC),
+        },
     )
-    session.add(document)
-    session.flush()
+    return document_id
+
+
+def unstore_document(session: Session, document_id: str) -> None:
+    """Take back the row `store_document` wrote in this transaction (its Idempotency-Key
+    turned out to be another request's)."""
+    session.connection().execute(_DOCUMENTS.delete().where(_DOCUMENTS.c.id == document_id))
+
+
+_DOCUMENTS = StoredDocument.__table__  # type: ignore[attr-defined]
+_STORE = _DOCUMENTS.insert()
+
+
+def keep_sealed(
+    session: Session,
+    *,
+    principal: Principal,
+    request: SealRequest,
+    use: SealUse,
+    signed: SignedPdf,
+    document_id: str,
+    division: str | None = None,
+) -> SealedDocument:
+    """Spend the use for the stored document `document_id`, with its statistics and audit
+    event: the one ending of every signing path. `division`: the organization's statistics
+    division when the authorising read has it."""
     record_use(
         session,
         principal=principal,
         use=use,
         details={
-            "document_id": document.id,
+            "document_id": document_id,
             "signed_sha256": signed.sha256,
             "level": request.level.value,
             "field": signed.field_name,
             "certify": request.certify.value if request.certify else None,
         },
+        division=division,
     )
-    if claimed is not None:
-        claimed.document_id = document.id
-        session.add(claimed)
     return SealedDocument(
-        document_id=document.id,
+        document_id=document_id,
         pdf=signed.pdf,
         sha256=signed.sha256,
         field_name=signed.field_name,

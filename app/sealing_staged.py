@@ -23,9 +23,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 
-from sqlmodel import Session
+from sqlalchemy.orm import defer
+from sqlmodel import Session, col, select
 
 from app.db import reading, unit_of_work
+from app.models import Organization, OrganizationKind
 from app.pdfwork import sign_isolated
 from app.sealing import (
     SM2_FORMATS,
@@ -35,17 +37,29 @@ from app.sealing import (
     keep_sealed,
     replay,
     seal_appearance,
+    store_document,
+    unstore_document,
 )
 from app.security import Principal
 from app.services import idempotency
+from app.services.regions import division_of
 from app.services.sealing_cache import cache_for
 from app.services.seals import authorize_use, registry
 from app.verification.verify import refresh_stale_crls
 from app.wiring import Services
+from pki.models import CertificateRecord
 from seals.authorization import SealUse
+from seals.models import Seal
 from seals.models_eseal import SealData
 from seals.pdflimits import check_structure
-from seals.signing import SealingSpec, SignatureFormat, SignedPdf, sign_document
+from seals.placement import InvisiblePlacement
+from seals.signing import (
+    SealAppearance,
+    SealingSpec,
+    SignatureFormat,
+    SignedPdf,
+    sign_document,
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +85,8 @@ class Authorised:
     job: SignJob
     actor: str = "system"
     """Who asked (the audit actor when the seal's GB/T 38540 data is made for this job)."""
+    division: str | None = None
+    """The organization's statistics division, read with the seal (None: read in `record`)."""
 
 
 @dataclass(frozen=True)
@@ -124,7 +140,14 @@ def replayed(
 def authorise(
     session: Session, services: Services, *, principal: Principal, request: SealRequest
 ) -> Authorised:
-    """Stage 1 (reads only): the use, checked now and spent in `record`, and its job."""
+    """Stage 1 (reads only): the use, checked now and spent in `record`, and its job.
+
+    The seal (its image left unread), its certificate and its organization's statistics
+    division come from one joined query and stay in the session while the policies and this
+    function look them up by key, so each is read once per request, never kept between
+    requests. The seal image is needed only for a visible seal; its appearance is kept per
+    image digest (images never change; a new image is a new digest)."""
+    kept = _read_seal(session, request.seal_id)  # holds the rows while they are looked up
     use = authorize_use(
         session,
         services,
@@ -137,15 +160,52 @@ def authorise(
     )
     seal = registry(services).row(session, use.seal.id)
     certificate_id, key_id = certificate_for(session, use, request.format)
+    certificate = session.get(CertificateRecord, certificate_id)
+    assert certificate is not None  # the use policies (or certificate_for) read it
+    shown = not isinstance(request.placement, InvisiblePlacement)
+    fmt = request.format
     job = SignJob(
         pdf=request.pdf,
-        spec=request.spec(seal_appearance(seal), vri=services.settings.pades_vri),
+        spec=request.spec(_appearance(seal) if shown else None, vri=services.settings.pades_vri),
         certificate_id=certificate_id,
         key_id=key_id,
-        issuer_ca=services.authority.get(session, certificate_id).issuer_ca,
-        eseal=stored_seal_data(session, seal.id, certificate_id),
+        issuer_ca=certificate.issuer_ca,
+        eseal=stored_seal_data(session, seal.id, certificate_id)
+        if fmt is SignatureFormat.GBT38540
+        else None,
     )
-    return Authorised(use=use, job=job, actor=principal.actor)
+    division = kept[2] if kept is not None else None
+    return Authorised(use=use, job=job, actor=principal.actor, division=division)
+
+
+def _read_seal(session: Session, seal_id: str) -> tuple[Seal, CertificateRecord, str] | None:
+    """The seal row without its image, its certificate row (both now in the session) and the
+    organization's statistics division ("" for an agency), in one query."""
+    row = session.exec(
+        select(Seal, CertificateRecord, Organization.kind, Organization.uscc)
+        .join(CertificateRecord, col(CertificateRecord.id) == col(Seal.certificate_id))
+        .join(Organization, col(Organization.id) == col(Seal.organization_id))
+        .where(col(Seal.id) == seal_id)
+        .options(defer(Seal.image_png))  # type: ignore[arg-type]
+    ).first()
+    if row is None:
+        return None
+    seal, certificate, kind, uscc = row
+    return seal, certificate, division_of(uscc) if kind == OrganizationKind.enterprise else ""
+
+
+_APPEARANCES: dict[tuple[str, int | None, str], SealAppearance] = {}
+
+
+def _appearance(seal: Seal) -> SealAppearance:
+    """The seal's appearance, kept by its image digest (the image is read on a miss only)."""
+    key = (seal.image_sha256, seal.image_dpi, seal.kind)
+    appearance = _APPEARANCES.get(key)
+    if appearance is None:
+        if len(_APPEARANCES) >= 256:
+            _APPEARANCES.clear()
+        appearance = _APPEARANCES[key] = seal_appearance(seal)
+    return appearance
 
 
 def stored_seal_data(session: Session, seal_id: str, certificate_id: str) -> bytes | None:
@@ -198,26 +258,39 @@ def record(
     authorised: Authorised,
     signed: Signed,
 ) -> SealedDocument:
-    """Stage 3, in the caller's short write transaction: claim the key (or return the result
-    a concurrent request with it recorded first), spend the use, store and audit."""
-    claimed = None
-    if request.idempotency_key:
-        claimed, ours = idempotency.claim(
-            session,
-            actor=principal.actor,
-            key=request.idempotency_key,
-            fingerprint=request.fingerprint(),
-        )
-        if not ours:  # a concurrent request with this key was recorded first
-            return replay(session, services, claimed, request.fingerprint())
-    return keep_sealed(
+    """Stage 3, in the caller's short write transaction: store the document's row, claim the
+    Idempotency-Key for it (or return the result a request with that key recorded first),
+    spend the use, count and audit it."""
+    document_id = store_document(
         session,
         principal=principal,
         request=request,
         use=authorised.use,
         signed=signed.pdf,
         stored_sha256=signed.stored_sha256,
-        claimed=claimed,
+    )
+    key = request.idempotency_key
+    if key:
+        fingerprint = request.fingerprint()
+        if not idempotency.bind(
+            session,
+            actor=principal.actor,
+            key=key,
+            fingerprint=fingerprint,
+            document_id=document_id,
+        ):  # a request with this key was recorded first: its result, nothing spent
+            unstore_document(session, document_id)
+            earlier = idempotency.held(session, actor=principal.actor, key=key)
+            assert earlier is not None
+            return replay(session, services, earlier, fingerprint)
+    return keep_sealed(
+        session,
+        principal=principal,
+        request=request,
+        use=authorised.use,
+        signed=signed.pdf,
+        document_id=document_id,
+        division=authorised.division,
     )
 
 

@@ -11,10 +11,20 @@ pyhanko-certvalidator also builds validation contexts of its own that take no va
 path of an OCSP responder certificate with id-pkix-ocsp-nocheck), so the library's
 `DefaultSignatureValidator` is made SM2-aware too, once, at import (`_install_in_default`);
 non-SM2 signatures go to the library's own code unchanged.
+
+`Sm2SignatureValidator` remembers the signatures it found valid (issue 12): a verification
+checks the same certificate, CRL and OCSP signatures in up to seven validation contexts, and
+every verification of a document sealed by one of our seals checks the same ones again. The
+key is everything the answer depends on - the signature, the SHA-256 of the signed data, the
+public key, the algorithm and the context - so a hit is the same computation's answer; a
+signature that fails is never remembered (checked every time).
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -52,8 +62,52 @@ def verify_sm2(
         raise InvalidSignature("SM2 signature does not verify")
 
 
+class ValidSignatures:
+    """The keys of signatures found valid, most recent last, at most `size` of them."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._keys: OrderedDict[bytes, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(
+        signature: bytes,
+        signed_data: bytes,
+        public_key_info: keys.PublicKeyInfo,
+        signature_algorithm: algos.SignedDigestAlgorithm,
+        context: SignatureValidationContext,
+    ) -> bytes:
+        parts = (
+            signature,
+            hashlib.sha256(signed_data).digest(),
+            public_key_info.dump(),
+            signature_algorithm.dump(),
+            repr((context.contextual_md_algorithm, context.prehashed)).encode(),
+        )
+        digest = hashlib.sha256()
+        for part in parts:
+            digest.update(len(part).to_bytes(8, "big"))
+            digest.update(part)
+        return digest.digest()
+
+    def __contains__(self, key: bytes) -> bool:
+        return key in self._keys
+
+    def add(self, key: bytes) -> None:
+        with self._lock:
+            self._keys[key] = None
+            self._keys.move_to_end(key)
+            while len(self._keys) > self.size:
+                self._keys.popitem(last=False)
+
+
 class Sm2SignatureValidator(DefaultSignatureValidator):
-    """The default validator plus SM2-with-SM3; a failed SM2 check raises InvalidSignature."""
+    """The default validator plus SM2-with-SM3; a failed SM2 check raises InvalidSignature.
+    Valid signatures are remembered (`ValidSignatures`), failures checked every time."""
+
+    def __init__(self, remembered: ValidSignatures | None = None) -> None:
+        self.remembered = remembered if remembered is not None else ValidSignatures()
 
     def validate_signature(
         self,
@@ -63,12 +117,18 @@ class Sm2SignatureValidator(DefaultSignatureValidator):
         signature_algorithm: algos.SignedDigestAlgorithm,
         context: SignatureValidationContext = DEFAULT_VALIDATION_CONTEXT,
     ) -> None:
-        if is_sm2(public_key_info, signature_algorithm):
-            verify_sm2(signature, signed_data, public_key_info, context)
-            return
-        super().validate_signature(
+        key = ValidSignatures.key(
             signature, signed_data, public_key_info, signature_algorithm, context
         )
+        if key in self.remembered:
+            return
+        if is_sm2(public_key_info, signature_algorithm):
+            verify_sm2(signature, signed_data, public_key_info, context)
+        else:
+            super().validate_signature(
+                signature, signed_data, public_key_info, signature_algorithm, context
+            )
+        self.remembered.add(key)
 
 
 def _install_in_default() -> None:

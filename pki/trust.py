@@ -14,6 +14,7 @@ as INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from pyhanko_certvalidator.policy_decl import (
 from pki.sm2_validation import SM2_AWARE_VALIDATOR
 
 __all__ = [
+    "ContextInputs",
     "NetworkFetching",
     "RevinfoKind",
     "RevocationLookup",
@@ -57,8 +59,11 @@ class RevinfoKind(StrEnum):
     CRL = "crl"
 
 
+@functools.lru_cache(maxsize=512)
 def classify_revinfo(der: bytes) -> RevinfoKind | None:
-    """Whether `der` is a successful OCSP response, a CRL, or neither. Never raises."""
+    """Whether `der` is a successful OCSP response, a CRL, or neither. Never raises.
+    Remembered per DER (a pure function; a full parse of a CRL costs milliseconds, and the
+    same answers and CRLs come back with every document of a seal)."""
     try:
         response = asn1_ocsp.OCSPResponse.load(der, strict=True)
         if response["response_status"].native == "successful":
@@ -143,6 +148,17 @@ class RevocationMaterial:
         return not (self.ocsps or self.crls)
 
 
+@dataclass(frozen=True, slots=True)
+class ContextInputs:
+    """What a validation context without network fetching was built from, besides the
+    certificates it holds and its validation time (read from the context itself)."""
+
+    anchors: tuple[asn1_x509.Certificate, ...]
+    revocation: RevocationMaterial
+    require_revocation: bool
+    retroactive_revinfo: bool
+
+
 @dataclass(frozen=True)
 class TrustStore:
     """Our roots plus recognised foreign CAs, our intermediates, and the network switch.
@@ -191,6 +207,15 @@ class TrustStore:
     def anchors(self) -> tuple[TrustAnchor, ...]:
         return self._anchors
 
+    @property
+    def asn1_anchors(self) -> tuple[asn1_x509.Certificate, ...]:
+        """The anchors' certificates as the validation contexts get them."""
+        return self._asn1_roots
+
+    @property
+    def asn1_intermediates(self) -> tuple[asn1_x509.Certificate, ...]:
+        return self._asn1_intermediates
+
     def anchor_for(
         self, certificate: asn1_x509.Certificate | x509.Certificate
     ) -> TrustAnchor | None:
@@ -236,7 +261,7 @@ class TrustStore:
             retroactive_revinfo=retroactive_revinfo,
         )
         fetching = fetcher_backend is not None
-        return ValidationContext(
+        context = ValidationContext(
             trust_roots=list(self._asn1_roots),
             other_certs=[*self._asn1_intermediates, *revocation.certs, *other_certs],
             moment=moment,
@@ -247,3 +272,11 @@ class TrustStore:
             revinfo_policy=policy,
             signature_validator=SM2_AWARE_VALIDATOR,
         )
+        if not fetching:  # what seals.verification.pathcache keys a kept path validation on
+            context.eseal_inputs = ContextInputs(  # type: ignore[attr-defined]
+                anchors=self._asn1_roots,
+                revocation=revocation,
+                require_revocation=require_revocation,
+                retroactive_revinfo=retroactive_revinfo,
+            )
+        return context

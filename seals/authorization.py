@@ -14,6 +14,7 @@ grant; the loser gets a refusal and its transaction rolls back.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -41,7 +42,7 @@ from seals.errors import (
 )
 from seals.kinds import SealKind
 from seals.lifecycle import SealStatus, effective_status
-from seals.models import Seal, SealGrant, SealUsage, SealUsageRequest
+from seals.models import Seal, SealGrant, SealUsage, SealUsageRequest, new_id
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _DOCUMENT_TYPE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
@@ -469,42 +470,42 @@ class SealUse:
         """Spend this authorisation in the caller's transaction (call it in the transaction
         that stores the signed document). Raises a `UseRefusedError` when a concurrent
         transaction got there first: the seal stopped being active, the approval was spent,
-        the grant was revoked or its last use taken."""
+        the grant was revoked or its last use taken.
+
+        Core statements on the session's connection (no ORM flush): the `seal_usage` row is
+        not an object of the session, so whoever counts uses (the service's statistics)
+        registers with `on_use` and is told of each receipt in this transaction."""
         used_at = now or self.authorised_at
-        seal_row = session.execute(
-            sa.update(Seal)
-            .where(
-                col(Seal.id) == self.seal.id,
-                col(Seal.status) == SealStatus.ACTIVE.value,
-                col(Seal.valid_until) > used_at,
-            )
-            .values(use_count=col(Seal.use_count) + 1, last_used_at=used_at)
-            .execution_options(synchronize_session=False)
-        )
-        if seal_row.rowcount != 1:  # type: ignore[attr-defined]
+        session.flush()  # the caller's pending rows first (the ORM statements autoflushed)
+        connection = session.connection()
+        seal_row = connection.execute(_SPEND_SEAL, {"seal_id": self.seal.id, "used_at": used_at})
+        if seal_row.rowcount != 1:
             raise SealNotActiveError(f"seal {self.seal.code} is no longer active")
         approval_id = self.evidence.approval_id
         grant_id = self.evidence.grant_id
         if approval_id is not None:
-            _spend_approval(session, approval_id, used_at)
+            _spend_approval(connection, approval_id, used_at)
         if grant_id is not None:
-            _take_grant_use(session, grant_id)
-        usage = SealUsage(
-            seal_id=self.seal.id,
-            organization_id=self.seal.organization_id,
-            user_kind=self.caller.kind.value,
-            user_id=self.caller.id,
-            document_sha256=self.document_sha256,
-            document_type=self.document_type,
-            document_type_source=self.document_type_source,
-            grant_id=grant_id,
-            approval_id=approval_id,
-            used_at=used_at,
+            _take_grant_use(connection, grant_id)
+        usage_id = new_id()
+        connection.execute(
+            _USAGE.insert(),
+            {
+                "id": usage_id,
+                "seal_id": self.seal.id,
+                "organization_id": self.seal.organization_id,
+                "user_kind": self.caller.kind.value,
+                "user_id": self.caller.id,
+                "document_sha256": self.document_sha256,
+                "document_type": self.document_type,
+                "document_type_source": self.document_type_source,
+                "grant_id": grant_id,
+                "approval_id": approval_id,
+                "used_at": used_at,
+            },
         )
-        session.add(usage)
-        session.flush()
-        return UsageReceipt(
-            usage_id=usage.id,
+        receipt = UsageReceipt(
+            usage_id=usage_id,
             seal_id=self.seal.id,
             seal_code=self.seal.code,
             caller=self.caller,
@@ -514,44 +515,71 @@ class SealUse:
             approval_id=approval_id,
             used_at=used_at,
         )
+        for listener in _USE_LISTENERS:
+            listener(session, self, receipt)
+        return receipt
 
 
-def _spend_approval(session: Session, approval_id: str, used_at: datetime) -> None:
-    """Mark the approval consumed, unless a concurrent transaction spent it first."""
-    spent = session.execute(
-        sa.update(SealUsageRequest)
-        .where(
-            col(SealUsageRequest.id) == approval_id,
-            col(SealUsageRequest.status) == ApprovalStatus.APPROVED.value,
-            col(SealUsageRequest.consumed_at).is_(None),
-        )
-        .values(status=ApprovalStatus.CONSUMED.value, consumed_at=used_at)
-        .execution_options(synchronize_session=False)
+UseListener = Callable[[Session, SealUse, UsageReceipt], None]
+_USE_LISTENERS: list[UseListener] = []
+
+
+def on_use(listener: UseListener) -> None:
+    """Call `listener(session, use, receipt)` for every use spent, in the spending
+    transaction (the service counts uses for its statistics; idempotent)."""
+    if listener not in _USE_LISTENERS:
+        _USE_LISTENERS.append(listener)
+
+
+_USAGE = SealUsage.__table__  # type: ignore[attr-defined]
+_SEALS = Seal.__table__  # type: ignore[attr-defined]
+_GRANTS = SealGrant.__table__  # type: ignore[attr-defined]
+_REQUESTS = SealUsageRequest.__table__  # type: ignore[attr-defined]
+# the statements of `consume`, built once (building them cost more than running them)
+_SPEND_SEAL = (
+    sa.update(_SEALS)
+    .where(
+        _SEALS.c.id == sa.bindparam("seal_id"),
+        _SEALS.c.status == SealStatus.ACTIVE.value,
+        _SEALS.c.valid_until > sa.bindparam("used_at"),
     )
-    if spent.rowcount != 1:  # type: ignore[attr-defined]
+    .values(use_count=_SEALS.c.use_count + 1, last_used_at=sa.bindparam("used_at"))
+)
+_SPEND_APPROVAL = (
+    sa.update(_REQUESTS)
+    .where(
+        _REQUESTS.c.id == sa.bindparam("approval_id"),
+        _REQUESTS.c.status == ApprovalStatus.APPROVED.value,
+        _REQUESTS.c.consumed_at.is_(None),
+    )
+    .values(status=ApprovalStatus.CONSUMED.value, consumed_at=sa.bindparam("used_at"))
+)
+_TAKE_GRANT_USE = (
+    sa.update(_GRANTS)
+    .where(
+        _GRANTS.c.id == sa.bindparam("grant_id"),
+        _GRANTS.c.revoked_at.is_(None),
+        sa.or_(_GRANTS.c.max_uses.is_(None), _GRANTS.c.uses < _GRANTS.c.max_uses),
+    )
+    .values(uses=_GRANTS.c.uses + 1)
+)
+
+
+def _spend_approval(connection: sa.Connection, approval_id: str, used_at: datetime) -> None:
+    """Mark the approval consumed, unless a concurrent transaction spent it first."""
+    spent = connection.execute(_SPEND_APPROVAL, {"approval_id": approval_id, "used_at": used_at})
+    if spent.rowcount != 1:
         raise ApprovalConsumedError(
             f"the approval {approval_id} for this document has already been used",
             usage_request_id=approval_id,
         )
 
 
-def _take_grant_use(session: Session, grant_id: str) -> None:
+def _take_grant_use(connection: sa.Connection, grant_id: str) -> None:
     """Count one use of the grant, unless it was revoked or its last use taken meanwhile."""
-    taken = session.execute(
-        sa.update(SealGrant)
-        .where(
-            col(SealGrant.id) == grant_id,
-            col(SealGrant.revoked_at).is_(None),
-            sa.or_(
-                col(SealGrant.max_uses).is_(None),
-                col(SealGrant.uses) < col(SealGrant.max_uses),
-            ),
-        )
-        .values(uses=col(SealGrant.uses) + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
-        revoked = session.execute(
+    taken = connection.execute(_TAKE_GRANT_USE, {"grant_id": grant_id})
+    if taken.rowcount != 1:
+        revoked = connection.execute(
             sa.select(col(SealGrant.revoked_at)).where(col(SealGrant.id) == grant_id)
         ).scalar_one_or_none()
         if revoked is not None:

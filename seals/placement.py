@@ -30,9 +30,10 @@ import json
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from seals.errors import (
+    DamagedPdfError,
     InvalidPlacementError,
     KeywordNotFoundError,
     PageOutOfRangeError,
@@ -50,6 +51,7 @@ __all__ = [
     "KeywordHit",
     "KeywordNotFoundError",
     "KeywordPlacement",
+    "LazyPageGeometries",
     "PageGeometry",
     "PageOutOfRangeError",
     "Placement",
@@ -260,13 +262,7 @@ def _as_float(value: Any) -> float:
     return float(value)
 
 
-def _box(page: Any, key: str) -> Rect | None:
-    from pyhanko.pdf_utils.rw_common import find_inherited_value_in_tree
-
-    try:
-        raw = find_inherited_value_in_tree(page, key, "/Parent")
-    except KeyError:
-        return None
+def _box(raw: Any) -> Rect | None:
     if raw is None:
         return None
     values = [_as_float(v) for v in raw.get_object()]
@@ -275,41 +271,77 @@ def _box(page: Any, key: str) -> Rect | None:
     return Rect.normalised(*values)
 
 
+def _geometry(index: int, node: Any) -> PageGeometry:
+    media = _box(node.attribute("/MediaBox"))
+    if media is None:
+        # ISO 32000 requires /MediaBox; A4 is what a Chinese document would have meant.
+        media = Rect(0.0, 0.0, 595.28, 841.89)
+    crop = _box(node.attribute("/CropBox")) or media
+    clipped = Rect(
+        max(crop.left, media.left),
+        max(crop.bottom, media.bottom),
+        min(crop.right, media.right),
+        min(crop.top, media.top),
+    )
+    if clipped.width <= 0 or clipped.height <= 0:
+        clipped = media
+    rotate_raw = node.attribute("/Rotate")
+    rotate = int(rotate_raw) % 360 if rotate_raw is not None else 0
+    if rotate not in (0, 90, 180, 270):
+        rotate = 0  # ISO 32000: must be a multiple of 90; viewers ignore anything else
+    return PageGeometry(index=index, box=clipped, rotate=rotate)
+
+
 def page_geometries(reader: Any) -> tuple[PageGeometry, ...]:
     """Visible area and rotation of every page of a pyhanko `PdfFileReader`.
 
     The crop box (inherited like every page attribute; default: the media box) is clipped to
-    the media box, as ISO 32000-1 §14.11.2 says viewers do.
+    the media box, as ISO 32000-1 §14.11.2 says viewers do. One walk of the page tree
+    (`seals.pagetree`), not one per page.
     """
-    count = int(reader.root["/Pages"]["/Count"])
-    pages: list[PageGeometry] = []
-    for index in range(count):
-        page_ref = reader.find_page_for_modification(index)[0]
-        page = page_ref.get_object()
-        media = _box(page, "/MediaBox")
-        if media is None:
-            # ISO 32000 requires /MediaBox; A4 is what a Chinese document would have meant.
-            media = Rect(0.0, 0.0, 595.28, 841.89)
-        crop = _box(page, "/CropBox") or media
-        clipped = Rect(
-            max(crop.left, media.left),
-            max(crop.bottom, media.bottom),
-            min(crop.right, media.right),
-            min(crop.top, media.top),
-        )
-        if clipped.width <= 0 or clipped.height <= 0:
-            clipped = media
-        try:
-            from pyhanko.pdf_utils.rw_common import find_inherited_value_in_tree
+    from seals.pagetree import iter_pages
 
-            rotate_raw = find_inherited_value_in_tree(page, "/Rotate", "/Parent")
-        except KeyError:
-            rotate_raw = None
-        rotate = int(rotate_raw) % 360 if rotate_raw is not None else 0
-        if rotate not in (0, 90, 180, 270):
-            rotate = 0  # ISO 32000: must be a multiple of 90; viewers ignore anything else
-        pages.append(PageGeometry(index=index, box=clipped, rotate=rotate))
-    return tuple(pages)
+    return tuple(_geometry(index, node) for index, node in enumerate(iter_pages(reader)))
+
+
+class LazyPageGeometries(Sequence[PageGeometry]):
+    """`page_geometries`, each page read when first asked for: its length is the page tree's
+    /Count, page ``i`` reads the tree up to page ``i`` (an invisible seal reads no page, a
+    seal on page 1 of a 100-page document one). A damaged tree found on the way is a
+    `DamagedPdfError`, as it is for `page_geometries` when sealing."""
+
+    def __init__(self, reader: Any) -> None:
+        from seals.pagetree import iter_pages, page_count
+
+        self._count = page_count(reader)
+        self._walk = iter_pages(reader)
+        self._read: list[PageGeometry] = []
+
+    def __len__(self) -> int:
+        return self._count
+
+    def _upto(self, index: int) -> None:
+        from pyhanko.pdf_utils.misc import PdfError
+
+        try:
+            while len(self._read) <= index:
+                self._read.append(_geometry(len(self._read), next(self._walk)))
+        except (PdfError, KeyError, ValueError, TypeError, StopIteration) as exc:
+            raise DamagedPdfError(f"The PDF's pages cannot be read: {exc}") from exc
+
+    @overload
+    def __getitem__(self, index: int) -> PageGeometry: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[PageGeometry]: ...
+    def __getitem__(self, index: int | slice) -> PageGeometry | Sequence[PageGeometry]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(self._count)))
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(index)
+        self._upto(index)
+        return self._read[index]
 
 
 # --------------------------------------------------------------------------- keyword search

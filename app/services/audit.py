@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
@@ -64,6 +65,14 @@ def event_hash(event: AuditEvent) -> str:
     ).hexdigest()
 
 
+@dataclass(frozen=True)
+class Appended:
+    """The link an event became: its place in the chain and its hash."""
+
+    seq: int
+    hash: str
+
+
 def record(
     session: Session,
     *,
@@ -73,30 +82,38 @@ def record(
     target_id: str,
     organization_id: str | None = None,
     details: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one event in the caller's transaction (it commits or rolls back with the act)."""
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_KEY})
-    last = session.exec(select(AuditEvent).order_by(col(AuditEvent.seq).desc()).limit(1)).first()
-    event = AuditEvent(
-        seq=(last.seq + 1) if last else 1,
-        occurred_at=datetime.now(UTC),
-        actor=actor,
-        organization_id=organization_id,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        details=json.dumps(
+) -> Appended:
+    """Append one event in the caller's transaction (it commits or rolls back with the act).
+
+    After flushing what the caller has pending, two Core statements on the session's
+    connection: the last link's seq and hash, then the insert. No ORM object per event
+    (issue 12: building and flushing it cost more than the two statements)."""
+    session.flush()  # the caller's pending rows first, as the event's own flush did
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK_KEY})
+    last = connection.execute(_LAST_LINK).first()
+    row: dict[str, Any] = {
+        "seq": (last[0] + 1) if last else 1,
+        "occurred_at": datetime.now(UTC),
+        "actor": actor,
+        "organization_id": organization_id,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "details": json.dumps(
             details or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
         ),
-        prev_hash=last.hash if last else GENESIS_HASH,
-        hash="",
-    )
-    event.hash = event_hash(event)
-    session.add(event)
-    session.flush()
-    return event
+        "prev_hash": last[1] if last else GENESIS_HASH,
+    }
+    row["hash"] = hashlib.sha256(canonical_bytes(**row)).hexdigest()
+    connection.execute(_INSERT, row)
+    return Appended(seq=row["seq"], hash=row["hash"])
+
+
+_AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
+_INSERT = _AUDIT.insert()
+_LAST_LINK = sa.select(_AUDIT.c.seq, _AUDIT.c.hash).order_by(_AUDIT.c.seq.desc()).limit(1)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from app.errors import InvalidInput, NotFound
 from app.models import Organization, Person, UserAccount
 from app.security import Principal, Scope
-from app.services import audit, refusals
+from app.services import audit, refusals, stat_counters
 from app.services.tenancy import confirmed_member, require, visible_organization
 from app.wiring import Services
 from pki.authority import EnterpriseIdentity, PersonIdentity
@@ -515,9 +515,15 @@ def record_use(
     principal: Principal,
     use: SealUse,
     details: dict[str, object] | None = None,
+    division: str | None = None,
 ) -> UsageReceipt:
-    """Spend `use` and audit it, in the transaction that stores the signed document."""
-    receipt = use.consume(session)
+    """Spend `use` (counted for the statistics) and audit it, in the transaction that stores
+    the signed document. `division`: the organization's statistics division when the caller
+    read it already (`authorise` does, in its joined read); else the counting reads it."""
+    if division is not None:
+        known = session.info.setdefault(stat_counters.DIVISIONS, {})
+        known[use.seal.organization_id] = division
+    receipt = use.consume(session)  # counted for the statistics by stat_counters' listener
     audit_act(
         session,
         principal,

@@ -28,6 +28,7 @@ from app.db import unit_of_work
 from app.models import Organization, OrganizationKind
 from app.models_agency import Delivery, StatCounter
 from app.services.regions import DIGITS, UNKNOWN_DIVISION, division_of
+from seals.authorization import SealUse, UsageReceipt, on_use
 from seals.models import Seal, SealUsage
 from seals.models_envelopes import Envelope
 from seals.report_text import LOCAL_TZ
@@ -100,14 +101,58 @@ def upsert(connection: sa.Connection, deltas: Counter[Key]) -> None:
     ]
     if not rows:
         return
-    table = StatCounter.__table__  # type: ignore[attr-defined]
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(names),
-        set_={"value": table.c.value + statement.excluded.value},
-    )
-    connection.execute(statement, rows)
+    connection.execute(_upsert_statement(connection.dialect.name), rows)
+
+
+_UPSERTS: dict[str, sa.Insert] = {}
+
+
+def _upsert_statement(dialect: str) -> sa.Insert:
+    """INSERT ... ON CONFLICT DO UPDATE value = value + excluded.value, built once per
+    dialect (building it cost more than running it)."""
+    statement = _UPSERTS.get(dialect)
+    if statement is None:
+        table = StatCounter.__table__  # type: ignore[attr-defined]
+        names = ("metric", "level", "division", "period", "dim1", "dim2")
+        insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+        statement = _UPSERTS[dialect] = insert.on_conflict_do_update(
+            index_elements=list(names),
+            set_={"value": table.c.value + insert.excluded.value},
+        )
+    return statement
+
+
+def division_of_organization(connection: sa.Connection, organization_id: str) -> str:
+    """The division an enterprise's acts are counted in ("" for agencies: not counted)."""
+    row = connection.execute(
+        sa.select(_ORGS.c.kind, _ORGS.c.uscc).where(_ORGS.c.id == organization_id)
+    ).first()
+    if row is None or row[0] != OrganizationKind.enterprise:
+        return ""
+    return division_of(row[1])
+
+
+DIVISIONS = "eseal.stat_divisions"
+"""`session.info` key: organization id -> statistics division, for a caller that read it."""
+
+
+def _count_use(session: Session, use: SealUse, receipt: UsageReceipt) -> None:
+    """Count one seal use (`SealUse.consume` writes it with Core statements, which the flush
+    listener does not see), in the division the caller noted in `session.info` or else read
+    now; an agency's uses are not counted."""
+    connection = session.connection()
+    organization_id = use.seal.organization_id
+    known: dict[str, str] = session.info.get(DIVISIONS, {})
+    division = known.get(organization_id)
+    if division is None:
+        division = division_of_organization(connection, organization_id)
+    if division:
+        day = local_day(receipt.used_at)
+        key = (Metric.USES, division, day, use.seal.kind.value, receipt.document_type or "")
+        upsert(connection, Counter({key: 1}))
+
+
+_ORGS = Organization.__table__  # type: ignore[attr-defined]
 
 
 def _division(session: OrmSession, organization_id: str, cache: dict[str, str | None]) -> str:
@@ -285,4 +330,5 @@ def install() -> None:
     global _installed
     if not _installed:
         event.listen(OrmSession, "after_flush", _after_flush)
+        on_use(_count_use)
         _installed = True

@@ -3,6 +3,7 @@ certificates answered by our CA in process and seals looked up in the registry."
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ from sqlmodel import Session
 from app.db import reading, unit_of_work
 from app.services.seal_kinds import label_of
 from app.services.seals import public_owner, registry
-from app.services.trust_anchors import trust_store
+from app.verification.cache import CRL_CHECK_SECONDS, EPOCH_KEY, cache_for
 from app.wiring import Services
 from seals.reports import SealInfo, VerificationReport
 
@@ -23,13 +24,20 @@ def verification_session(services: Services) -> Iterator[Session]:
     """A read-only unit of work for verification. The CRLs it may hand out are brought up
     to date first in a short write transaction, so the verification itself never writes."""
     refresh_stale_crls(services)
+    epoch = cache_for(services).epoch()  # before the session reads any status
     with unit_of_work(reading(services.engine)) as session:
+        session.info[EPOCH_KEY] = epoch
         yield session
 
 
 def refresh_stale_crls(services: Services) -> None:
     """Issue the CRLs that near their nextUpdate, in a short write transaction; when all are
-    fresh (nearly always) only a read transaction is spent."""
+    fresh (nearly always) only a read transaction is spent, and none at all for
+    `CRL_CHECK_SECONDS` after a check found them fresh (they are re-issued hours before
+    their nextUpdate, `PublicationPolicy.crl_refresh_before`; a revocation re-issues at once)."""
+    cache = cache_for(services)
+    if cache.crls_checked_until > time.monotonic():
+        return
     with unit_of_work(reading(services.engine)) as session:
         stale = [
             ca
@@ -40,19 +48,26 @@ def refresh_stale_crls(services: Services) -> None:
         with unit_of_work(services.engine) as session:
             for ca in stale:
                 services.publisher.current_crl(session, ca)
+    cache.crls_checked_until = time.monotonic() + CRL_CHECK_SECONDS
 
 
 def verify_document(session: Session, services: Services, *, pdf: bytes) -> VerificationReport:
+    """Verify with the trust store and our own revocation answers kept by this process
+    (app.verification.cache); the seal's current status is always read afresh."""
     from seals.verification import verify_pdf  # pyhanko's validation stack: on first use
 
-    publisher = services.publisher
+    cache = cache_for(services)
+    epoch = session.info.get(EPOCH_KEY)  # None (a caller's own session): nothing is kept
+    snapshot = cache.trust(session)
 
     def revocation(issuer: x509.Certificate, certificate: x509.Certificate) -> bytes | None:
-        return publisher.revocation_for(session, issuer=issuer, certificate=certificate)
+        return cache.revocation(
+            session, snapshot, epoch=epoch, issuer=issuer, certificate=certificate
+        )
 
     return verify_pdf(
         pdf=pdf,
-        trust=trust_store(session, services),
+        trust=snapshot.store,
         now=datetime.now(UTC),
         seal_lookup=lambda certificate: seal_info(session, services, certificate),
         revocation_lookup=revocation,

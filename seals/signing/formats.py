@@ -6,11 +6,11 @@ Each `SignatureFormat` has its module beside this one (`pades.py`, `sm2cms.py`,
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 from seals.errors import UnsupportedFormatError
+from seals.signing import loop
 from seals.signing.spec import (
     SealingSpec,
     SignatureFormat,
@@ -36,10 +36,10 @@ class SignFunction(Protocol):
 
 def blocking(async_sign: Callable[..., Coroutine[Any, Any, SignedPdf]]) -> SignFunction:
     """The `SignFunction` of a format module's ``async_sign_pdf`` (same arguments): it runs
-    its own event loop, so call it from synchronous code only."""
+    on this thread's event loop (`loop.run`), so call it from synchronous code only."""
 
     def sign_pdf(**arguments: Any) -> SignedPdf:
-        return asyncio.run(async_sign(**arguments))
+        return loop.run(async_sign(**arguments))
 
     sign_pdf.__doc__ = f"The blocking form of `{async_sign.__module__}.async_sign_pdf`."
     return sign_pdf

@@ -44,7 +44,7 @@ from seals.errors import (
     SigningError,
     TimestampFailedError,
 )
-from seals.placement import SealWidget, page_geometries, resolve_placement
+from seals.placement import LazyPageGeometries, SealWidget, resolve_placement
 from seals.signing.checks import (
     check_lock,
     existing_field_names,
@@ -53,6 +53,7 @@ from seals.signing.checks import (
 )
 from seals.signing.formats import blocking
 from seals.signing.images import encoded_image
+from seals.signing.presign import presign_validation
 from seals.signing.spec import (
     DocMdpPermission,
     PadesLevel,
@@ -125,7 +126,7 @@ def _prepare(pdf: bytes, spec: SealingSpec) -> _Prepared:
     image = encoded_image(appearance) if appearance is not None else None
     size = (appearance.width_mm, appearance.height_mm) if appearance is not None else None
     try:
-        pages = page_geometries(reader)
+        pages = LazyPageGeometries(reader)  # pages are read as the placement needs them
     except (PdfError, KeyError, ValueError, TypeError) as exc:
         raise DamagedPdfError(f"The PDF's pages cannot be read: {exc}") from exc
     widgets = resolve_placement(
@@ -161,7 +162,8 @@ def _metadata(
         ),
         embed_validation_info=spec.level.needs_validation,
         use_pades_lta=spec.level.is_lta,
-        validation_context=validation.validation_context() if validation is not None else None,
+        # kept for the material's seals (see ValidationMaterial.kept_context, presign.py)
+        validation_context=validation.kept_context()[0] if validation is not None else None,
         # B-LT: the DSS in its own revision after the signature. B-LTA: that DSS, then the
         # document time-stamp as the very last revision (it covers the whole file). The
         # signature's /VRI entry (deprecated in EN 319 142-1, still looked for by some older
@@ -244,7 +246,7 @@ async def _reserved_bytes(
 
 
 async def _run_session(
-    pdf_signer: Any, writer: Any, images: _SealImages, spec: SealingSpec
+    pdf_signer: Any, writer: Any, images: _SealImages, spec: SealingSpec, kept: Any = None
 ) -> bytes:
     """pyhanko's signing session, step by step so the extra widgets join the signed revision."""
     from pyhanko.sign.general import SigningError as PyhankoSigningError
@@ -255,7 +257,9 @@ async def _run_session(
     if spec.signing_time is not None:
         session.system_time = spec.signing_time
     try:
-        validation_info = await session.perform_presign_validation(writer)
+        validation_info = await presign_validation(
+            session, writer, kept=kept, lta=spec.level.is_lta
+        )
     except (PathBuildingError, PathValidationError, PyhankoSigningError) as exc:
         raise SignerNotValidError(
             f"A certificate does not validate with the given material: {exc}"
@@ -350,7 +354,9 @@ async def async_sign_cms(
         profile=profile,
     )
     try:
-        data = await _run_session(pdf_signer, prepared.writer, images, spec)
+        context = pdf_signer.signature_meta.validation_context
+        kept = validation.kept_for(context) if validation is not None else None
+        data = await _run_session(pdf_signer, prepared.writer, images, spec, kept)
     except TimestampRequestError as exc:
         raise TimestampFailedError(f"Time-stamping failed: {exc}") from exc
     except (PathBuildingError, PathValidationError) as exc:

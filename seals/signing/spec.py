@@ -7,6 +7,7 @@ document, the signer's identity and the material the level needs (time-stamper, 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -114,6 +115,12 @@ class SigningIdentity:
         return self._pyhanko[0]
 
 
+KEPT_CONTEXT_SECONDS = 60.0
+"""How long `ValidationMaterial.kept_context` serves one context: it validates at the moment it
+was made, so a kept context is at most this stale (a seal worker renews the material itself
+at least this often, and on every certificate status change)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ValidationMaterial:
     """Everything needed to validate the signer's and TSA's certificates, without fetching.
@@ -126,6 +133,7 @@ class ValidationMaterial:
     certificates: tuple[x509.Certificate, ...] = ()
     ocsp_responses: tuple[bytes, ...] = ()
     crls: tuple[bytes, ...] = ()
+    _kept: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def validation_context(self) -> Any:
         """A pyhanko-certvalidator `ValidationContext` that never fetches and requires
@@ -143,6 +151,27 @@ class ValidationMaterial:
             revocation_mode="require",
             signature_validator=SM2_AWARE_VALIDATOR,
         )
+
+    def kept_context(self) -> tuple[Any, dict[Any, Any]]:
+        """A `validation_context` made at most `KEPT_CONTEXT_SECONDS` ago, and a dictionary for
+        what was validated with it (dropped with it): a seal worker keeps one material for
+        many seals, and parsing it and validating the same paths again is most of a B-LT
+        seal's extra cost."""
+        now = time.monotonic()
+        kept = self._kept.get("context")
+        if kept is None or kept[0] <= now:
+            kept = self._kept["context"] = (
+                now + KEPT_CONTEXT_SECONDS,
+                self.validation_context(),
+                {},
+            )
+        return kept[1], kept[2]
+
+    def kept_for(self, context: Any) -> dict[Any, Any] | None:
+        """The dictionary `kept_context` gave with `context`, or None when that context is no
+        longer the kept one (renewed meanwhile)."""
+        kept = self._kept.get("context")
+        return kept[2] if kept is not None and kept[1] is context else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,14 @@ signature or document time-stamp; `modifications` judges changes after signing (
 `annotations`, `structure`, `formfields`, `filerules`); `trust` builds the path, gathers
 revocation data and judges at the proven signing time; `signer` names who signed; `positions`
 places seals on pages; `findings` holds the bilingual findings and the verdict.
+
+Kept per process between verifications (issue 12), each reused only where the answer cannot
+differ: `pathcache` (validated certification paths, keyed on every input and reused within
+the gap between the instants those inputs name), `certpool` (one parsed object per
+certificate; name comparisons per DER), `lexing` (pyhanko's byte-at-a-time token readers
+replaced by bulk reads with the same results), and in `pki.sm2_validation` the signatures
+found valid. The service adds the trust store and its own revocation answers per status
+epoch (app/verification/cache.py).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from pyhanko.sign.validation import DocumentSecurityStore
 from pyhanko.sign.validation.errors import NoDSSFoundError
 
 from pki.trust import RevinfoKind, RevocationMaterial, classify_revinfo
+from seals.verification.certpool import interned
 from seals.verification.findings import msg, short
 from seals.verification.state import SigCandidate, VerifierState
 
@@ -111,7 +112,7 @@ def read_dss(state: VerifierState, reader: PdfFileReader) -> None:
     state.dss_material = RevocationMaterial(
         ocsps=tuple(o for o in ocsps if classify_revinfo(o) is RevinfoKind.OCSP),
         crls=tuple(c for c in crls if classify_revinfo(c) is RevinfoKind.CRL),
-        certs=tuple(certs),
+        certs=tuple(interned(certs)),
     )
     try:
         dss_ref = reader.root.raw_get("/DSS")

@@ -31,7 +31,10 @@ from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader, RawPdfPa
 from pyhanko.pdf_utils.xref import XRefSection
 
 from seals.reports import Finding
+from seals.verification import lexing
 from seals.verification.linearized import merge_linearization
+
+lexing.install()
 
 
 class SpecResolver(HistoricalResolver):
@@ -78,6 +81,18 @@ class SpecReader(PdfFileReader):
             return known[key]
 
         xrefs.get_introducing_revision = introduced  # type: ignore[method-assign]
+        explicit = xrefs.explicit_refs_in_revision
+        written: dict[int, frozenset[generic.Reference]] = {}
+
+        def explicit_refs(revision: int) -> frozenset[generic.Reference]:
+            """The refs a revision writes, built once per revision (pyhanko builds the set
+            anew on every call, ~9 per signature; 7% of a verification). Frozen: every
+            caller only reads it."""
+            if revision not in written:
+                written[revision] = frozenset(explicit(revision))
+            return written[revision]
+
+        xrefs.explicit_refs_in_revision = explicit_refs  # type: ignore[method-assign,assignment]
 
     def get_historical_resolver(self, revision: int) -> HistoricalResolver:
         cache = self._historical_resolver_cache

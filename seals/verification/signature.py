@@ -35,6 +35,7 @@ from seals.reports import (
     SignerInfo,
     SubIndication,
 )
+from seals.verification.certpool import intern, interned
 from seals.verification.document import is_certification_ref
 from seals.verification.findings import (
     Acc,
@@ -153,7 +154,7 @@ async def verify_signature(
         cand.hidden_since is not None and docmdp is not None
     )
     embedded_material = state.dss_material + cms_revinfo(emb)
-    other_certs = [*emb.other_embedded_certs, *embedded_material.certs]
+    other_certs = interned([*emb.other_embedded_certs, *embedded_material.certs])
     status = await validate_with_pyhanko(state, acc, emb, other_certs)
     if cand.hidden_since is not None:
         acc.apply(FindingClass.SIGNATURE_HIDDEN, hidden_finding(cand))
@@ -306,7 +307,7 @@ async def check_signer(
     seal: SealInfo | None = None
     cert_result = CertAssessment()
     if has_cert(emb):
-        signer_cert = emb.signer_cert
+        signer_cert = intern(emb.signer_cert)
         signer = signer_info(signer_cert)
         if status is not None and status.intact and status.valid:
             cert_result = await assess_certificate(
@@ -375,7 +376,7 @@ def ts_context(state: VerifierState, emb: EmbeddedPdfSignature) -> Any:
     material = state.dss_material + cms_revinfo(emb)
     return state.trust.validation_context(
         moment=state.now,
-        other_certs=[*emb.other_embedded_certs, *material.certs],
+        other_certs=interned([*emb.other_embedded_certs, *material.certs]),
         revocation=material,
         require_revocation=False,
         fetcher_backend=state.backend,

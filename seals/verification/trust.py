@@ -28,6 +28,7 @@ from pki.trust import RevinfoKind, RevocationMaterial, classify_revinfo
 from seals.pinned import assess_pinned
 from seals.reports import Finding, RevocationInfo, RevocationSource, RevocationStatus, SubIndication
 from seals.verification.findings import Acc, finding, fmt, msg, revoked_later, short
+from seals.verification.pathcache import all_certs, validated
 from seals.verification.signer import anchor_subject, chain_subjects, to_crypto
 from seals.verification.state import VerifierState
 
@@ -350,6 +351,17 @@ async def validate_at(
     material: RevocationMaterial,
     moment: datetime,
 ) -> ValidationPath | Exception:
+    """The path of `cert` validated at `moment` with `material`, revocation required, or
+    pyhanko-certvalidator's verdict against it; reused from `pathcache.validated` where the
+    answer cannot differ (same inputs, same gap between the instants they name)."""
+    key = None
+    if state.backend is None:  # with network fetching the answer is not a function of inputs
+        key = validated.key(
+            cert, other_certs, state.trust, material, moment, require_revocation=True
+        )
+        kept = validated.get(key, moment)
+        if kept is not None:
+            return kept
     vc = state.trust.validation_context(
         moment=moment,
         other_certs=other_certs,
@@ -358,15 +370,28 @@ async def validate_at(
         fetcher_backend=state.backend,
     )
     validator = CertificateValidator(cert, other_certs, validation_context=vc)
+    answer: ValidationPath | Exception
     try:
-        return await validator.async_validate_path()
-    except (PathValidationError, PathBuildingError, InvalidCertificateError) as exc:
-        return exc
-    except ValidationError as exc:
-        return exc
+        answer = await validator.async_validate_path()
+    except (
+        PathValidationError,
+        PathBuildingError,
+        InvalidCertificateError,
+        ValidationError,
+    ) as exc:
+        answer = exc
     except Exception as exc:
         logger.info("path validation failed unexpectedly: %s", exc)
         return exc
+    if key is not None:
+        validated.put(
+            key,
+            moment,
+            answer,
+            certs=all_certs(cert, other_certs, state.trust),
+            material=material,
+        )
+    return answer
 
 
 def key_usage_check(acc: Acc, cert: asn1_x509.Certificate) -> None:

@@ -231,6 +231,34 @@ def test_idempotent_retry_returns_the_first_result_and_spends_once(
     assert fresh.status_code == 403 and problem_code(fresh) == "seal-grant-exhausted"
 
 
+def test_a_retry_that_missed_the_first_result_when_it_read_still_spends_nothing(
+    client: TestClient, org: Org, contract_pdf: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The retry read before the first request committed (as a concurrent duplicate does):
+    it signs, then finds the key held when it records, and answers the first result
+    without a second document or a second use."""
+    import app.sealing_staged
+
+    seal = org.seal("contract")
+    key = _signer(org, seal["id"], max_uses=2)
+    headers = {"Idempotency-Key": "order-2026-0002"}
+    first = _sign(client, key, seal["id"], contract_pdf, {"type": "invisible"}, "B-B", headers)
+    assert first.status_code == 200, first.text
+    monkeypatch.setattr(app.sealing_staged, "replayed", lambda *_a, **_k: None)
+    late = _sign(client, key, seal["id"], contract_pdf, {"type": "invisible"}, "B-B", headers)
+    assert late.status_code == 200, late.text
+    assert late.headers["idempotent-replayed"] == "true"
+    assert late.headers["x-eseal-document-id"] == first.headers["x-eseal-document-id"]
+    assert late.content == first.content
+    shown = {"type": "coordinates", "page": 1, "x_mm": 100, "y_mm": 100}
+    other = _sign(client, key, seal["id"], contract_pdf, shown, "B-B", headers)
+    assert other.status_code == 409  # the same key for another request
+    fresh = _sign(client, key, seal["id"], contract_pdf, {"type": "invisible"}, "B-B")
+    assert fresh.status_code == 200, fresh.text  # the grant's second use was still there
+    spent = _sign(client, key, seal["id"], contract_pdf, {"type": "invisible"}, "B-B")
+    assert spent.status_code == 403 and problem_code(spent) == "seal-grant-exhausted"
+
+
 def test_bad_input_is_refused_and_spends_no_approval(
     client: TestClient, org: Org, contract_pdf: bytes
 ) -> None:
