@@ -106,7 +106,7 @@ def cpu_seconds(pid: int) -> float:
         except OSError:
             continue
         # utime, stime, cutime, cstime are fields 14-17 (1-based) of /proc/PID/stat
-        total += sum(int(v) for v in fields[11:13]) / ticks
+        total += sum(int(v) for v in fields[11:15]) / ticks  # own time + reaped children
     return total
 
 
