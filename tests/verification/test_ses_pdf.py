@@ -16,6 +16,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from asn1crypto import parser as asn1_parser
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
@@ -130,11 +131,13 @@ def test_independent_checks_of_the_embedded_ses(ses: SesPki, sealed: bytes, tmp_
     a, b, c, d = (int(v) for v in re.findall(rb"/ByteRange \[(\d+) (\d+) (\d+) (\d+)", sealed)[-1])
     assert c + d == len(sealed)
     der_hex = sealed[a + b + 1 : c - 1]
-    der = bytes.fromhex(der_hex.decode())
-    parsed = parse_signature(der[: len(der.rstrip(b"\0"))] if der.endswith(b"\0") else der)
+    padded = bytes.fromhex(der_hex.decode())
+    _, _, _, header, contents, _ = asn1_parser.parse(padded)  # the TLV, without the zero padding
+    der = padded[: len(header) + len(contents)]
+    parsed = parse_signature(der)
     assert parsed.data_hash == hashlib.new("sm3", sealed[a : a + b] + sealed[c : c + d]).digest()
     assert parsed.property_info == f"PDF ByteRange [{a} {b} {c} {d}]"
-    tbs = openssl_tools.first_child(der.rstrip(b"\0"), tmp_path)
+    tbs = openssl_tools.first_child(der, tmp_path)
     assert openssl_tools.sm2_verify(ses.holder.certificate, tbs, parsed.signature, tmp_path)
 
 
