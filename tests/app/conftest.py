@@ -63,7 +63,7 @@ class Receiver:
         return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/eseal?tenant=1"
 
     def wait_for(
-        self, count: int, timeout: float = 60.0
+        self, count: int, timeout: float = 180.0
     ) -> list[tuple[dict[str, str], bytes, bool]]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -198,7 +198,7 @@ def webhook_deliveries(client: TestClient, key: str, envelope_id: str) -> list[d
 
 
 def wait_delivered(
-    client: TestClient, key: str, envelope_id: str, timeout: float = 20.0
+    client: TestClient, key: str, envelope_id: str, timeout: float = 60.0
 ) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
