@@ -107,7 +107,7 @@ def live_server(app: Any, settings: Settings, server_port: int) -> Iterator[str]
     )
     base = settings.public_base_url
     try:
-        if not wait_until_ready(base, process, seconds=60):
+        if not wait_until_ready(base, process, seconds=300):
             raise RuntimeError("the live server did not start")
         yield base
     finally:
