@@ -130,20 +130,7 @@ def _note(rect: tuple[int, int, int, int], drawing: str = _FRAME, subtype: str =
     def change(w: IncrementalPdfFileWriter) -> None:
         page_ref = w.root["/Pages"]["/Kids"].raw_get(0)
         page = page_ref.get_object()
-        x1, y1, x2, y2 = rect
-        ap = w.add_object(
-            generic.StreamObject(
-                {
-                    pdf_name("/Type"): pdf_name("/XObject"),
-                    pdf_name("/Subtype"): pdf_name("/Form"),
-                    pdf_name("/BBox"): generic.ArrayObject(
-                        [generic.NumberObject(n) for n in (0, 0, x2 - x1, y2 - y1)]
-                    ),
-                    pdf_name("/Resources"): _appearance_resources(),
-                },
-                stream_data=drawing.format(w=x2 - x1 - 2, h=y2 - y1 - 2).encode(),
-            )
-        )
+        ap = appearance_stream(w, rect, drawing)
         annot = w.add_object(
             generic.DictionaryObject(
                 {
@@ -172,6 +159,26 @@ def test_a_comment_beside_the_signed_text_passes_and_is_reported(pki: Pki, verif
     sig = report.signatures[0]
     assert sig.modifications_after is ModificationsAfter.ANNOTATIONS
     assert "annotations-after-signing" in {f.code for f in sig.findings}
+
+
+def appearance_stream(
+    w: IncrementalPdfFileWriter, rect: tuple[float, float, float, float], drawing: str
+) -> generic.IndirectObject:
+    """A form XObject the size of `rect` painting `drawing` (formatted with its w and h)."""
+    x1, y1, x2, y2 = rect
+    return w.add_object(
+        generic.StreamObject(
+            {
+                pdf_name("/Type"): pdf_name("/XObject"),
+                pdf_name("/Subtype"): pdf_name("/Form"),
+                pdf_name("/BBox"): generic.ArrayObject(
+                    [generic.NumberObject(n) for n in (0, 0, x2 - x1, y2 - y1)]
+                ),
+                pdf_name("/Resources"): _appearance_resources(),
+            },
+            stream_data=drawing.format(w=x2 - x1 - 2, h=y2 - y1 - 2).encode(),
+        )
+    )
 
 
 def _appearance_resources() -> generic.DictionaryObject:

@@ -22,7 +22,7 @@ from tests.verification.conftest import (
     sign,
 )
 from tests.verification.test_attacks import change_content, fill_amount
-from tests.verification.test_permitted import _COVER, _FRAME, _appearance_resources, _note
+from tests.verification.test_permitted import _COVER, _FRAME, _note, appearance_stream
 
 XMP = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
@@ -139,20 +139,7 @@ def _into_the_array(
     def change(w: IncrementalPdfFileWriter) -> None:
         array_ref = w.root["/Pages"]["/Kids"].raw_get(0).get_object().raw_get("/Annots")
         array = array_ref.get_object()
-        x1, y1, x2, y2 = rect
-        ap = w.add_object(
-            generic.StreamObject(
-                {
-                    pdf_name("/Type"): pdf_name("/XObject"),
-                    pdf_name("/Subtype"): pdf_name("/Form"),
-                    pdf_name("/BBox"): generic.ArrayObject(
-                        [generic.NumberObject(n) for n in (0, 0, x2 - x1, y2 - y1)]
-                    ),
-                    pdf_name("/Resources"): _appearance_resources(),
-                },
-                stream_data=drawing.format(w=x2 - x1 - 2, h=y2 - y1 - 2).encode(),
-            )
-        )
+        ap = appearance_stream(w, rect, drawing)
         note = w.add_object(
             generic.DictionaryObject(
                 {
