@@ -422,6 +422,19 @@ def sign(
     return out.getvalue()
 
 
+def sign_as_seal2(pki: Pki, w: IncrementalPdfFileWriter) -> bytes:
+    """Finish the update `w` with a second, time-stamped signature "Seal2" by the person."""
+    fields.append_signature_field(
+        w, fields.SigFieldSpec(sig_field_name="Seal2", on_page=0, box=(60, 60, 180, 120))
+    )
+    meta = signers.PdfSignatureMetadata(
+        field_name="Seal2", subfilter=SigSeedSubFilter.PADES, md_algorithm="sha256"
+    )
+    return signers.sign_pdf(
+        w, meta, signer=pyhanko_signer(pki, pki.person), timestamper=timestamper(pki)
+    ).getvalue()
+
+
 def incremental(pdf: bytes, change: Callable[[IncrementalPdfFileWriter], None]) -> bytes:
     """Append one incremental update made by `change` (an attacker's edit after signing)."""
     w = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)

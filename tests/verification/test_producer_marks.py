@@ -10,11 +10,9 @@ from typing import Any
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import fields, signers
-from pyhanko.sign.fields import SigSeedSubFilter
 
 from seals.reports import Indication
-from tests.verification.conftest import Pki, Verify, make_pdf, pyhanko_signer, sign, timestamper
+from tests.verification.conftest import Pki, Verify, make_pdf, sign, sign_as_seal2
 
 
 def second_signature_marking_pages(pki: Pki, pdf: bytes, **extra: generic.PdfObject) -> bytes:
@@ -25,15 +23,7 @@ def second_signature_marking_pages(pki: Pki, pdf: bytes, **extra: generic.PdfObj
     for key, value in extra.items():
         pages[pdf_name(f"/{key}")] = value
     w.update_container(pages)
-    fields.append_signature_field(
-        w, fields.SigFieldSpec(sig_field_name="Seal2", on_page=0, box=(60, 60, 180, 120))
-    )
-    meta = signers.PdfSignatureMetadata(
-        field_name="Seal2", subfilter=SigSeedSubFilter.PADES, md_algorithm="sha256"
-    )
-    return signers.sign_pdf(
-        w, meta, signer=pyhanko_signer(pki, pki.person), timestamper=timestamper(pki)
-    ).getvalue()
+    return sign_as_seal2(pki, w)
 
 
 def _seal1(report: Any) -> Any:

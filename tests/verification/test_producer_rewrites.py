@@ -10,7 +10,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter
-from pyhanko.sign import fields, signers
+from pyhanko.sign import signers
 from pyhanko.sign.fields import SigSeedSubFilter
 
 from seals.reports import Indication
@@ -20,6 +20,7 @@ from tests.verification.conftest import (
     incremental,
     pyhanko_signer,
     sign,
+    sign_as_seal2,
     timestamper,
 )
 
@@ -64,15 +65,7 @@ def second_signature_copying_resources(pki: Pki, pdf: bytes, *, other_font: bool
         copy[pdf_name("/Font")] = generic.DictionaryObject({pdf_name("/F1"): _font(w, "/Courier")})
     page[pdf_name("/Resources")] = w.add_object(copy)
     w.update_container(page)
-    fields.append_signature_field(
-        w, fields.SigFieldSpec(sig_field_name="Seal2", on_page=0, box=(60, 60, 180, 120))
-    )
-    meta = signers.PdfSignatureMetadata(
-        field_name="Seal2", subfilter=SigSeedSubFilter.PADES, md_algorithm="sha256"
-    )
-    return signers.sign_pdf(
-        w, meta, signer=pyhanko_signer(pki, pki.person), timestamper=timestamper(pki)
-    ).getvalue()
+    return sign_as_seal2(pki, w)
 
 
 def _first(report):  # type: ignore[no-untyped-def]
