@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from cryptography import x509
 from sqlalchemy import Engine
@@ -153,3 +155,20 @@ def build_services(settings: Settings) -> Services:
         pdf_pool=PdfWorkerPool(settings, limits_from(settings), size=settings.pdf_workers),
         seal_pool=PdfWorkerPool(settings, limits_from(settings), size=settings.seal_workers),
     )
+
+
+_Made = TypeVar("_Made")
+
+
+def per_services(make: Callable[[Services], _Made]) -> Callable[[Services], _Made]:
+    """`make(services)` once per `Services` of this process (a worker builds its services once,
+    tests build several): the lookup the seal-worker and verification caches share."""
+    made: dict[int, tuple[Services, _Made]] = {}
+
+    def get(services: Services) -> _Made:
+        held = made.get(id(services))
+        if held is None or held[0] is not services:
+            held = made[id(services)] = (services, make(services))
+        return held[1]
+
+    return get

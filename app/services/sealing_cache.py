@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from sqlmodel import Session
 
 from app.sealing import signing_identity, timestamper, validation_material
-from app.wiring import Services
+from app.wiring import Services, per_services
 from seals.signing import SigningIdentity, ValidationMaterial
 
 if TYPE_CHECKING:
@@ -116,12 +116,5 @@ class SealWorkerCache:
         )
 
 
-_CACHES: dict[int, SealWorkerCache] = {}
-
-
-def cache_for(services: Services) -> SealWorkerCache:
-    """The cache of this process's services (a seal worker builds its services once)."""
-    cache = _CACHES.get(id(services))
-    if cache is None or cache.services is not services:
-        cache = _CACHES[id(services)] = SealWorkerCache(services)
-    return cache
+cache_for = per_services(SealWorkerCache)
+"""The cache of this process's services (a seal worker builds its services once)."""

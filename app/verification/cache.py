@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from sqlmodel import Session, select
 
 from app.services.trust_anchors import trust_store
-from app.wiring import Services
+from app.wiring import Services, per_services
 from pki.crl_publishing import CRL_ISSUERS
 from pki.models import CaRecord, TrustAnchorRecord
 from pki.publication import OCSP_RESPONDERS, SM2_OCSP_RESPONDERS
@@ -162,12 +162,5 @@ def trust_version(session: Session) -> tuple[tuple[str, str], ...]:
     )
 
 
-_CACHES: dict[int, VerificationCache] = {}
-
-
-def cache_for(services: Services) -> VerificationCache:
-    """The cache of this process's services (a PDF worker builds its services once)."""
-    cache = _CACHES.get(id(services))
-    if cache is None or cache.services is not services:
-        cache = _CACHES[id(services)] = VerificationCache(services)
-    return cache
+cache_for = per_services(VerificationCache)
+"""The cache of this process's services (a PDF worker builds its services once)."""
