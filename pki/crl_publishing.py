@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from pki.authority import Authority
     from pki.publication import PublicationPolicy
 
-CRL_ISSUERS = (
+CRL_ISSUERS = (  # the CAs whose certificate and CRL are published under /pki/ca and /pki/crl
     CaName.ROOT,
     CaName.ORGANIZATION,
     CaName.PERSONAL,

@@ -51,19 +51,6 @@ class CaName(StrEnum):
     SM2_OCSP_PERSONAL = "sm2-ocsp-personal"
 
 
-PUBLISHED_CAS = frozenset(
-    {
-        CaName.ROOT,
-        CaName.ORGANIZATION,
-        CaName.PERSONAL,
-        CaName.SM2_ROOT,
-        CaName.SM2_ORGANIZATION,
-        CaName.SM2_PERSONAL,
-    }
-)
-"""CAs whose certificate and CRL are published under /pki/ca and /pki/crl."""
-
-
 class ProfileName(StrEnum):
     ROOT_CA = "root-ca"
     ISSUING_CA = "issuing-ca"
