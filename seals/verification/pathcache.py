@@ -18,7 +18,10 @@ nextUpdate is missing, as thisUpdate + 30 min; 1 s tolerance). So an answer is r
   new revocation answer, a changed trust store or another certificate is another key: a
   revocation committed anywhere changes our responder's answer, hence the key, at once);
 * only for a validation time in the same gap between those instants (each widened by
-  `MARGIN`), and within the same `BUCKET_SECONDS` bucket;
+  `MARGIN`), and within the same `BUCKET_SECONDS` bucket; a validation time within `MARGIN`
+  of an instant only for that very time (the same document's proven signing time, verified
+  again: the same inputs at the same time are the same question - a seal used seconds after
+  its certificate was issued or a responder answered is within `MARGIN` of that instant);
 * for at most `KEEP_SECONDS`, from at most `MAX_ENTRIES` entries (least recently used out);
 * never when network fetching is on (answers could then depend on what the network says),
   and never for an unexpected error (only a path or pyhanko-certvalidator's verdicts).
@@ -89,7 +92,7 @@ class PathCache:
         self._clock = clock
         self.hits = 0
         self.misses = 0
-        self.skipped = 0
+        self.exact = 0
 
     @staticmethod
     def key(
@@ -120,7 +123,11 @@ class PathCache:
 
     def get(self, key: bytes, moment: datetime) -> Answer | None:
         kept = self._entries.get(key)
-        if kept is None or kept.until <= self._now() or not kept.after < moment < kept.before:
+        if (
+            kept is None
+            or kept.until <= self._now()
+            or not (kept.after < moment < kept.before or kept.after == moment == kept.before)
+        ):
             self.misses += 1
             return None
         with self._lock:
@@ -138,7 +145,8 @@ class PathCache:
         certs: Iterable[asn1_x509.Certificate],
         material: RevocationMaterial,
     ) -> None:
-        """Keep `answer` for validation times in the gap around `moment`."""
+        """Keep `answer` for validation times in the gap around `moment` (for `moment` alone
+        when it is within `MARGIN` of an instant)."""
         found = instants(certs, material)
         if found is None:  # inputs we cannot read the times of: not kept
             return
@@ -148,9 +156,9 @@ class PathCache:
         before = (
             edges[at] - MARGIN if at < len(edges) else datetime.max.replace(tzinfo=moment.tzinfo)
         )
-        if not after < moment < before:  # too close to an instant: not reusable
-            self.skipped += 1
-            return
+        if not after < moment < before:  # too close to an instant: for this very time only
+            self.exact += 1
+            after = before = moment
         with self._lock:
             self._entries[key] = _Kept(answer, after, before, self._now() + KEEP_SECONDS)
             self._entries.move_to_end(key)

@@ -47,13 +47,19 @@ def test_an_answer_is_not_reused_past_a_certificate_expiry(pki: Pki, trust: Trus
     assert cache.get(key, not_after + timedelta(days=1)) is None
 
 
-def test_nothing_is_kept_right_at_an_instant(pki: Pki, trust: TrustStore) -> None:
+def test_right_at_an_instant_an_answer_is_kept_for_that_very_time_only(
+    pki: Pki, trust: TrustStore
+) -> None:
     cert = _asn1(pki.enterprise.cert)
     not_after = pki.enterprise.cert.not_valid_after_utc
     cache, material = PathCache(), RevocationMaterial()
-    key = cache.key(cert, [], trust, material, not_after, require_revocation=True)
-    cache.put(key, not_after, ValueError("expired"), certs=[cert], material=material)
-    assert cache.get(key, not_after) is None
+    for at in (not_after, not_after - MARGIN + timedelta(seconds=1)):
+        key = cache.key(cert, [], trust, material, at, require_revocation=True)
+        cache.put(key, at, ValueError("expired"), certs=[cert], material=material)
+        assert isinstance(cache.get(key, at), ValueError)  # the same question again
+        for step in (timedelta(microseconds=1), timedelta(seconds=1)):
+            assert cache.get(key, at - step) is None
+            assert cache.get(key, at + step) is None
 
 
 def test_the_key_covers_every_input(pki: Pki, trust: TrustStore) -> None:
