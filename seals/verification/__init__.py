@@ -74,7 +74,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import threading
 import time
+from collections.abc import Coroutine
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -96,7 +98,9 @@ def verify_pdf(
     revocation_lookup: RevocationLookup | None = None,
     max_seconds: float = 30.0,
 ) -> VerificationReport:
-    """Synchronous `async_verify_pdf` (runs its own event loop; safe inside a running one)."""
+    """Synchronous `async_verify_pdf` (runs its own event loop; safe inside a running one).
+    The loop is kept per thread: a PDF worker verifies one document after another, and a
+    new loop per document (`asyncio.run`) cost a selector, a socket pair and their teardown."""
     coro_args: dict[str, Any] = {
         "pdf": pdf,
         "trust": trust,
@@ -108,9 +112,29 @@ def verify_pdf(
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(async_verify_pdf(**coro_args))
+        return _run(async_verify_pdf(**coro_args))
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(lambda: asyncio.run(async_verify_pdf(**coro_args))).result()
+
+
+_loops = threading.local()
+
+
+def _run(coro: Coroutine[Any, Any, VerificationReport]) -> VerificationReport:
+    """`asyncio.run(coro)` on this thread's kept loop: what the run leaves pending is cancelled
+    before it returns, as `asyncio.run` does, so nothing carries over to the next document."""
+    loop: asyncio.AbstractEventLoop | None = getattr(_loops, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _loops.loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
 
 
 async def async_verify_pdf(
