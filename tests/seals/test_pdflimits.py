@@ -52,3 +52,28 @@ def test_a_revision_over_the_object_limit_is_still_refused() -> None:
     assert refused.value.extra["limit"] == "max_objects_per_revision"
     assert refused.value.extra["value"] == 501
     check_structure(flood[: flood.index(b"501 0 obj")] + b"%%EOF\n", limits)  # 500: allowed
+
+
+def test_a_remembered_inflated_size_is_what_inflating_gives_for_any_budget() -> None:
+    import zlib
+
+    from seals import pdflimits
+
+    rng = random.Random(12)
+    whole = zlib.compress(bytes(200_000))
+    streams = [
+        whole,
+        whole[: len(whole) // 2],  # cut short: no end of the zlib data
+        whole + b"trailing bytes",
+        zlib.compress(rng.randbytes(5000)),
+        b"not deflate at all",
+        whole[:40] + b"\xff" * 40,  # damaged after some output
+        b"",
+    ]
+    for budgets in ([10, 1 << 30, 1000, 200_000, 199_999], [1 << 30, 7, 200_001]):
+        pdflimits._INFLATED.clear()
+        for data in streams:
+            for cap in budgets:
+                expected = pdflimits._inflate(data, 0, len(data), cap)
+                assert pdflimits._inflated_size(data, 0, len(data), cap) == expected, cap
+    assert pdflimits._INFLATED  # sizes were remembered: the comparison used them
