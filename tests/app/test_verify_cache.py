@@ -105,3 +105,40 @@ def test_crls_are_looked_at_once_a_minute_and_after_a_trust_change(
         cache.trust(session)
     refresh_stale_crls(services)
     assert len(looked) == 2
+
+
+def test_the_trust_version_names_every_ca_certificate_and_every_anchor(app: Any) -> None:
+    from datetime import UTC, datetime
+
+    from sqlmodel import col, delete, select
+
+    from app.verification.cache import trust_version
+    from pki.models import CaRecord, TrustAnchorRecord
+
+    services = app.state.services
+
+    def expected(session: Any) -> tuple[tuple[str, str], ...]:
+        cas = session.exec(select(CaRecord.name, CaRecord.certificate_id)).all()
+        anchors = session.exec(select(TrustAnchorRecord.fingerprint_sha256)).all()
+        return tuple(
+            sorted([(str(n), str(c)) for n, c in cas] + [("anchor", str(f)) for f in anchors])
+        )
+
+    anchor = TrustAnchorRecord(
+        label="test",
+        subject="CN=test",
+        fingerprint_sha256="ab" * 32,
+        der=b"x",
+        not_after=datetime(2040, 1, 1, tzinfo=UTC),
+        added_by="test",
+    )
+    with unit_of_work(services.engine) as session:
+        before = trust_version(session)
+        assert before == expected(session) and any(name == "root" for name, _ in before)
+        session.add(anchor)
+    with unit_of_work(services.engine) as session:
+        added = trust_version(session)
+        assert added == expected(session) and ("anchor", "ab" * 32) in added
+        session.exec(delete(TrustAnchorRecord).where(col(TrustAnchorRecord.id) == anchor.id))
+    with unit_of_work(services.engine) as session:
+        assert trust_version(session) == before
