@@ -53,6 +53,7 @@ def _context() -> ForkServerContext:
         [
             "app.pdfworker",
             "app.verification.verify",
+            "seals.verification",  # pyhanko's validation stack: 0.45 s of CPU per new worker
             "app.sealing_staged",
             "seals.signing",
             "pypdfium2",
