@@ -16,12 +16,15 @@ from app.settings import Settings
 from app.wiring import Services
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
+    """Async: a plain attribute read, so FastAPI runs it on the event loop instead of handing
+    it to a worker thread (each hand-off costs a thread wake-up and a GIL switch)."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    """Async for the same reason as `get_settings`."""
     services: Services = request.app.state.services
     return services
 
