@@ -56,8 +56,8 @@ def _refuse_unless(
 def needs(*any_of: Scope) -> list[Any]:
     """Route dependencies: an API client with at least one of these scopes."""
 
-    def check(principal: Principal = Depends(get_principal)) -> None:
-        _refuse_unless(principal, any_of)
+    async def check(principal: Principal = Depends(get_principal)) -> None:
+        _refuse_unless(principal, any_of)  # no I/O: on the event loop, not a worker thread
 
     return _mark(check, Access("scopes", frozenset(any_of)))
 
@@ -65,7 +65,7 @@ def needs(*any_of: Scope) -> list[Any]:
 def authenticated(why: str) -> list[Any]:
     """Route dependencies: any valid API key; ``why`` says how the service narrows it."""
 
-    def check(principal: Principal = Depends(get_principal)) -> None:
+    async def check(principal: Principal = Depends(get_principal)) -> None:
         return None
 
     return _mark(check, Access("authenticated", why=why))
@@ -74,7 +74,7 @@ def authenticated(why: str) -> list[Any]:
 def public(why: str) -> list[Any]:
     """Route dependencies: no caller needed (``why`` says why that is safe)."""
 
-    def check() -> None:
+    async def check() -> None:
         return None
 
     return _mark(check, Access("public", why=why))
@@ -84,7 +84,7 @@ def console_needs(*any_of: Scope) -> list[Any]:
     """Route dependencies: a console user whose roles here give one of these scopes."""
     from app.console.web import console_ctx  # the console builds on the API layer, not back
 
-    def check(request: Request, ctx: Any = Depends(console_ctx)) -> None:
+    async def check(request: Request, ctx: Any = Depends(console_ctx)) -> None:
         in_org = ctx.principal.organization_id is not None or ctx.principal.is_platform
         if not in_org:
             raise ConsoleRefused("choose an organization first")
@@ -96,7 +96,7 @@ def console_needs(*any_of: Scope) -> list[Any]:
 def signed_in(why: str) -> list[Any]:
     """Route dependencies: any signed-in console user (``why`` says how it is narrowed)."""
 
-    def check() -> None:
+    async def check() -> None:
         return None
 
     return _mark(check, Access("signed_in", why=why))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 
+from sqlalchemy import bindparam
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
@@ -181,18 +182,22 @@ def authorise(
 def _read_seal(session: Session, seal_id: str) -> tuple[Seal, CertificateRecord, str] | None:
     """The seal row without its image, its certificate row (both now in the session) and the
     organization's statistics division ("" for an agency), in one query."""
-    row = session.exec(
-        select(Seal, CertificateRecord, Organization.kind, Organization.uscc)
-        .join(CertificateRecord, col(CertificateRecord.id) == col(Seal.certificate_id))
-        .join(Organization, col(Organization.id) == col(Seal.organization_id))
-        .where(col(Seal.id) == seal_id)
-        .options(defer(Seal.image_png))  # type: ignore[arg-type]
-    ).first()
+    row = session.exec(_SEAL_READ, params={"seal_id": seal_id}).first()
     if row is None:
         return None
     seal, certificate, kind, uscc = row
     return seal, certificate, division_of(uscc) if kind == OrganizationKind.enterprise else ""
 
+
+_SEAL_READ = (
+    select(Seal, CertificateRecord, Organization.kind, Organization.uscc)
+    .join(CertificateRecord, col(CertificateRecord.id) == col(Seal.certificate_id))
+    .join(Organization, col(Organization.id) == col(Seal.organization_id))
+    .where(col(Seal.id) == bindparam("seal_id"))
+    .options(defer(Seal.image_png))  # type: ignore[arg-type]
+)
+"""Built once: building the joined select and its cache key on every request cost more than
+running it (the statement object keeps its cache key; only the parameter changes)."""
 
 _APPEARANCES: dict[tuple[str, int | None, str], SealAppearance] = {}
 

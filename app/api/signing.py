@@ -41,7 +41,6 @@ def sign_document(
             '{"type": "cross_page"} | {"type": "invisible"}'
         ),
     ],
-    session: SessionDep,
     services: ServicesDep,
     principal: CurrentPrincipal,
     level: Annotated[PadesLevel, Form()] = PadesLevel.B_LT,
