@@ -19,7 +19,7 @@ import asyncio
 import itertools
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 try:  # uvicorn[standard] brings uvloop: a cheaper event loop for the client as well
@@ -44,6 +44,8 @@ class Load:
     seconds: float = 0.0
     client_cpu: float = 0.0
     """CPU seconds (user + system) this process spent during the measurement."""
+    latencies: list[float] = field(default_factory=list)
+    """Seconds from writing each request to its whole answer."""
 
     @property
     def rate(self) -> float:
@@ -58,9 +60,11 @@ class _Conn(asyncio.Protocol):
         self.buffer = bytearray()
         self.transport: asyncio.WriteTransport | None = None
         self.stopping = False
+        self.sent = 0.0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.WriteTransport, transport)  # uvloop's is its own class
+        self.sent = time.perf_counter()
         self.transport.write(next(self.requests))
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -75,6 +79,8 @@ class _Conn(asyncio.Protocol):
                 return
             del self.buffer[:size]
             current = self.load[-1]
+            now = time.perf_counter()
+            current.latencies.append(now - self.sent)
             if status in (200, 201):
                 current.ok += 1
             else:
@@ -84,6 +90,7 @@ class _Conn(asyncio.Protocol):
                 self.transport.close()
                 return
             assert self.transport is not None
+            self.sent = now
             self.transport.write(next(self.requests))
 
 

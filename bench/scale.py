@@ -93,6 +93,42 @@ def _machine_idle() -> float:
     return (int(fields[3]) + int(fields[4])) / os.sysconf("SC_CLK_TCK")
 
 
+def _database_cpu(url: str | None) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL server process serving `url`'s database (its backends,
+    titled `postgres: ... USER DATABASE HOST(PORT) STATE`); none for SQLite, which runs
+    inside the service. The server's shared writers (WAL writer, checkpointer) are not
+    counted, nor what a backend that has exited since spent."""
+    if not url:
+        return {}
+    title = f" {url.rsplit('/', 1)[1]} ".encode()
+    ticks = os.sysconf("SC_CLK_TCK")
+    found: dict[int, float] = {}
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            if not cmdline.startswith(b"postgres: ") or title not in cmdline:
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[int(proc.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    return found
+
+
+def _database_sessions(url: str | None) -> int:
+    """Connections ever made to `url`'s PostgreSQL database (pg_stat_database.sessions)."""
+    if not url:
+        return 0
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres") as conn:
+        row = conn.execute(
+            "SELECT sessions FROM pg_stat_database WHERE datname = %s", (name,)
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def _workers(pid: int) -> list[int]:
     """The web worker processes of the uvicorn supervisor `pid` (its children that are not
     multiprocessing's resource tracker)."""
@@ -120,6 +156,10 @@ class Measured:
     service_cpu: float = 0.0
     """The service's process tree (/proc, user + system)."""
     client_cpu: float = 0.0
+    database_cpu: float = 0.0
+    """PostgreSQL's backends for the service's database (not in the service's tree)."""
+    database_sessions: int = 0
+    """Connections the service opened to PostgreSQL."""
     idle: float = 0.0
     """CPU seconds left idle on the whole machine."""
     per_worker: list[float] = field(default_factory=list)
@@ -143,18 +183,22 @@ class Measured:
 
 
 def throughput(
-    base: str, pid: int, requests: list[bytes], connections: int, warm: float, seconds: float,
+    svc: Any, requests: list[bytes], connections: int, warm: float, seconds: float,
     into: Measured,
 ) -> None:  # fmt: skip
     """Add to `into` the answers of `connections` keep-alive connections (one asyncio thread,
     bench/loadgen.py) over `seconds` after `warm` seconds on the same connections, with the
     CPU the service, each of its web workers, this client and the whole machine spent."""
-    parts = urlsplit(base)
+    parts, pid, url = urlsplit(svc.base), svc.pid, svc.settings.database_url
     workers = _workers(pid)
-    marks: list[tuple[float, list[float], float]] = []
+    marks: list[tuple[float, list[float], float, dict[int, float], int]] = []
 
     def mark() -> None:
-        marks.append((cpu_seconds(pid), [cpu_seconds(w) for w in workers], _machine_idle()))
+        sessions = _database_sessions(url)
+        marks.append(
+            (cpu_seconds(pid), [cpu_seconds(w) for w in workers], _machine_idle(),
+             _database_cpu(url), sessions)
+        )  # fmt: skip
 
     load = drive(
         parts.hostname or "127.0.0.1",
@@ -166,12 +210,14 @@ def throughput(
         on_start=mark,
         on_stop=mark,
     )
-    (svc0, per0, idle0), (svc1, per1, idle1) = marks
+    (svc0, per0, idle0, db0, sessions0), (svc1, per1, idle1, db1, sessions1) = marks
     into.ok += load.ok
     into.failed += load.failed
     into.seconds += load.seconds
     into.service_cpu += svc1 - svc0
     into.client_cpu += load.client_cpu
+    into.database_cpu += sum(cpu - db0.get(backend, 0.0) for backend, cpu in db1.items())
+    into.database_sessions += sessions1 - sessions0 - 1  # less the one counting them
     into.idle += idle1 - idle0
     busy = [b - a for a, b in zip(per0, per1, strict=True)]
     into.per_worker = [
@@ -316,7 +362,7 @@ def main() -> None:
                     for n, svc in services.items():
                         warm = args.warm if i == 0 else min(args.warm, 1.0)
                         throughput(
-                            svc.base, svc.pid, built[n][name], args.connections, warm,
+                            svc, built[n][name], args.connections, warm,
                             args.seconds / args.slices, by[n],
                         )  # fmt: skip
     report(results, args, cores)
@@ -353,33 +399,41 @@ def report(results: dict[tuple[str, str], dict[int, Measured]], args: Any, cores
     )
     print(
         f"{'database':10} {'operation':16} {'1w/s':>7} {'2w/s':>7} {'ratio':>5} "
-        f"{'svc ms/op':>11} {'client ms/op':>13} {'svc cores':>9} {'client':>6} {'others':>6} "
-        f"{'idle':>5} {'split 2w':>9} {'ceiling':>7}"
+        f"{'svc ms/op':>11} {'db ms/op':>11} {'conn/op':>7} {'client ms/op':>13} {'svc cores':>9} "
+        f"{'client':>6} {'db':>4} {'others':>6} {'idle':>5} {'split 2w':>9} {'ceiling':>7}"
     )
     for (kind, name), by in results.items():
         one, two = by[1], by[2]
-        # the cores the 2-worker service had: the CPUs less the client's and everything else's
-        others = cores * two.seconds - two.idle - two.service_cpu - two.client_cpu
-        ceiling = (2 if args.pin else cores) - two.cores(two.client_cpu)
+        others = (
+            cores * two.seconds - two.idle - two.service_cpu - two.client_cpu - two.database_cpu
+        )
+        # the cores the 2-worker service can have: its CPUs less the client's and PostgreSQL's
+        left = (2 if args.pin else cores) - two.cores(two.client_cpu) - two.cores(two.database_cpu)
         failed = f"  ({one.failed}/{two.failed} failed)" if one.failed or two.failed else ""
         print(
             f"{kind:10} {name:16} {one.rate:7.1f} {two.rate:7.1f} "
             f"{two.rate / max(1e-9, one.rate):5.2f} "
             f"{one.per_op(one.service_cpu):5.2f} {two.per_op(two.service_cpu):5.2f} "
+            f"{one.per_op(one.database_cpu):5.2f} {two.per_op(two.database_cpu):5.2f} "
+            f"{two.database_sessions / max(1, two.ok):7.3f} "
             f"{one.per_op(one.client_cpu):6.3f} {two.per_op(two.client_cpu):6.3f} "
             f"{one.cores(one.service_cpu):4.2f} {two.cores(two.service_cpu):4.2f} "
-            f"{two.cores(two.client_cpu):6.2f} {two.cores(others):6.2f} {two.cores(two.idle):5.2f} "
-            f"{two.split:>9} {ceiling / max(1e-9, one.cores(one.service_cpu)):7.2f}{failed}"
+            f"{two.cores(two.client_cpu):6.2f} {two.cores(two.database_cpu):4.2f} "
+            f"{two.cores(others):6.2f} {two.cores(two.idle):5.2f} "
+            f"{two.split:>9} {left / max(1e-9, one.cores(one.service_cpu)):7.2f}{failed}"
         )
     print(
         "svc ms/op: the service's process tree (/proc, user + system) per successful operation, "
-        "1 worker then 2; client ms/op: this process (the load generator) likewise.\n"
-        "svc cores: cores busy in the service (1w, 2w); client / others / idle: cores busy in "
-        "the client, in every other process of the machine, and idle, with 2 workers.\n"
-        "ratio = (svc cores 2w / 1w) x (ms/op 1w / 2w). split 2w: each web worker's share of "
-        "the service's CPU (with its PDF and seal processes).\n"
-        "ceiling: (CPUs of the 2-worker service - client cores) / service cores with 1 worker: "
-        "the most the ratio can be at equal CPU per operation with nothing else running."
+        "1 worker then 2; db ms/op: the PostgreSQL backends serving its database (unpinned, "
+        "outside the service's tree); conn/op: PostgreSQL connections opened per operation (2w); "
+        "client ms/op: this process (the load generator).\n"
+        "svc cores: cores busy in the service (1w, 2w); client / db / others / idle: cores "
+        "busy in the client, in PostgreSQL's backends, in every other process, and idle (2w).\n"
+        "ratio = (svc cores 2w / 1w) x (svc ms/op 1w / 2w). split 2w: each web worker's share "
+        "of the service's CPU (with its PDF and seal processes).\n"
+        "ceiling: (CPUs of the 2-worker service - client cores - db cores) / service cores with "
+        "1 worker: the most the ratio can be at equal CPU per operation with nothing else "
+        "running."
     )
 
 
