@@ -1,35 +1,40 @@
 """Throughput with 1 and with 2 web workers, on SQLite and on PostgreSQL.
 
 For each database and worker count: a fresh installation (uvicorn `--workers N`, each worker
-with cores / N PDF and signing processes, as `eseal serve` shares them), then `--clients`
-client threads on keep-alive connections for `--seconds` per operation: sealing (1 page,
-invisible, B-T), time-stamps, OCSP with a nonce (a status read and a signature each) and
-certificate issuance (a write transaction each). Prints operations/s and the ratio of 2
-workers to 1 (goal, issue 12: >= 1.8 on 2 cores). The load generator shares the machine:
-on a busy machine no ratio can exceed what is left idle.
+with cores / N PDF and signing processes, as `eseal serve` shares them), then `--connections`
+keep-alive connections driven by one asyncio client thread (bench/loadgen.py: pre-built
+request bytes, a few microseconds of client CPU per request) for `--warm` seconds, then
+`--seconds` measured on the same connections, per operation: sealing (1 page, invisible,
+B-T), time-stamps, OCSP with a nonce (a status read and a signature each) and certificate
+issuance (a write transaction each). Prints operations/s and the ratio of 2 workers to 1
+(goal, issue 12: >= 1.8 on 2 cores), with the evidence that says what bounds the ratio: CPU
+per operation of the service and of the client, cores busy in each, cores left idle on the
+machine, how the service's CPU split between the two web workers (the kernel hands each new
+connection to whichever worker accepts first, so enough connections are needed for an even
+split; the warm-up also makes every worker unlock its keys and fill its caches), and the
+ceiling the client's own CPU leaves the ratio.
 
 Unpinned, one web worker already spreads over every core through its seal and PDF worker
 processes (cores / workers of each), so on 2 cores the ratio says what a second web worker
 adds beyond that, not whether the service scales. `--pin` confines the service (and every
 process it starts) to as many CPUs as it has web workers, one PDF and one seal process per
 worker: 1 worker on 1 core against 2 on 2 cores, which is the scaling the goal asks about.
-The client threads stay unpinned.
+The client stays unpinned, so with 2 workers it takes its CPU from the service's 2 cores.
 
-    .venv/bin/python bench/scale.py [--seconds 5] [--clients 8] [--db sqlite postgresql]
-        [--ops seal time-stamp OCSP issuance] [--pin]
+    .venv/bin/python bench/scale.py [--seconds 10] [--warm 3] [--connections 32]
+        [--db sqlite postgresql] [--ops seal time-stamp OCSP issuance] [--pin]
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,13 +44,15 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
 from harness import multipart, running_service
+from loadgen import drive, http_request
 from profiling import cpu_seconds
 
 from seals.documents import make_document
 from seals.fonts import find_cjk_font
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
-Request = Callable[[], tuple[str, bytes, dict[str, str]]]
+OCSP_NONCES = 4096
+"""Distinct OCSP requests (each with its own nonce) the connections cycle through."""
 
 
 @contextmanager
@@ -80,32 +87,142 @@ def pinned(cpus: list[int] | None) -> Iterator[None]:
         os.sched_setaffinity(0, everywhere)
 
 
-def throughput(base: str, request: Request, clients: int, seconds: float) -> float:
-    """Successful operations/s of `clients` threads, each on its own keep-alive connection."""
-    parts = urlsplit(base)
-    counts = [0] * clients
-    deadline = time.perf_counter() + seconds
+def _machine_idle() -> float:
+    """Idle + iowait seconds of all CPUs together so far (/proc/stat)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    return (int(fields[3]) + int(fields[4])) / os.sysconf("SC_CLK_TCK")
 
-    def loop(i: int) -> None:
-        conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80)
-        while time.perf_counter() < deadline:
-            path, body, headers = request()
-            try:
-                conn.request("POST", path, body=body, headers=headers)
-                response = conn.getresponse()
-                response.read()
-            except (ConnectionError, http.client.HTTPException):
-                conn.close()
+
+def _database_cpu(url: str | None) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL server process serving `url`'s database (its backends,
+    titled `postgres: ... USER DATABASE HOST(PORT) STATE`); none for SQLite, which runs
+    inside the service. The server's shared writers (WAL writer, checkpointer) are not
+    counted, nor what a backend that has exited since spent."""
+    if not url:
+        return {}
+    title = f" {url.rsplit('/', 1)[1]} ".encode()
+    ticks = os.sysconf("SC_CLK_TCK")
+    found: dict[int, float] = {}
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            if not cmdline.startswith(b"postgres: ") or title not in cmdline:
                 continue
-            counts[i] += response.status in (200, 201)
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[int(proc.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    return found
 
-    started = time.perf_counter()
-    pool = [threading.Thread(target=loop, args=(i,)) for i in range(clients)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    return sum(counts) / (time.perf_counter() - started)
+
+def _database_sessions(url: str | None) -> int:
+    """Connections ever made to `url`'s PostgreSQL database (pg_stat_database.sessions)."""
+    if not url:
+        return 0
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres") as conn:
+        row = conn.execute(
+            "SELECT sessions FROM pg_stat_database WHERE datname = %s", (name,)
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _workers(pid: int) -> list[int]:
+    """The web worker processes of the uvicorn supervisor `pid` (its children that are not
+    multiprocessing's resource tracker)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = [int(c) for c in (task / "children").read_text().split()]
+            found |= {
+                c
+                for c in children
+                if b"resource_tracker" not in Path(f"/proc/{c}/cmdline").read_bytes()
+            }
+        except OSError:
+            continue
+    return sorted(found)
+
+
+@dataclass
+class Measured:
+    """Totals over the slices of one operation on one service."""
+
+    ok: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    service_cpu: float = 0.0
+    """The service's process tree (/proc, user + system)."""
+    client_cpu: float = 0.0
+    database_cpu: float = 0.0
+    """PostgreSQL's backends for the service's database (not in the service's tree)."""
+    database_sessions: int = 0
+    """Connections the service opened to PostgreSQL."""
+    idle: float = 0.0
+    """CPU seconds left idle on the whole machine."""
+    per_worker: list[float] = field(default_factory=list)
+    """Each web worker's CPU seconds (with its PDF and seal processes)."""
+
+    @property
+    def rate(self) -> float:
+        return self.ok / max(1e-9, self.seconds)
+
+    def per_op(self, cpu: float) -> float:
+        """`cpu` seconds in milliseconds per successful operation."""
+        return 1000 * cpu / max(1, self.ok)
+
+    def cores(self, cpu: float) -> float:
+        return cpu / max(1e-9, self.seconds)
+
+    @property
+    def split(self) -> str:
+        total = max(1e-9, sum(self.per_worker))
+        return "/".join(f"{100 * w / total:.0f}" for w in self.per_worker)
+
+
+def throughput(
+    svc: Any, requests: list[bytes], connections: int, warm: float, seconds: float,
+    into: Measured,
+) -> None:  # fmt: skip
+    """Add to `into` the answers of `connections` keep-alive connections (one asyncio thread,
+    bench/loadgen.py) over `seconds` after `warm` seconds on the same connections, with the
+    CPU the service, each of its web workers, this client and the whole machine spent."""
+    parts, pid, url = urlsplit(svc.base), svc.pid, svc.settings.database_url
+    workers = _workers(pid)
+    marks: list[tuple[float, list[float], float, dict[int, float], int]] = []
+
+    def mark() -> None:
+        sessions = _database_sessions(url)
+        marks.append(
+            (cpu_seconds(pid), [cpu_seconds(w) for w in workers], _machine_idle(),
+             _database_cpu(url), sessions)
+        )  # fmt: skip
+
+    load = drive(
+        parts.hostname or "127.0.0.1",
+        parts.port or 80,
+        requests,
+        connections=connections,
+        warm=warm,
+        seconds=seconds,
+        on_start=mark,
+        on_stop=mark,
+    )
+    (svc0, per0, idle0, db0, sessions0), (svc1, per1, idle1, db1, sessions1) = marks
+    into.ok += load.ok
+    into.failed += load.failed
+    into.seconds += load.seconds
+    into.service_cpu += svc1 - svc0
+    into.client_cpu += load.client_cpu
+    into.database_cpu += sum(cpu - db0.get(backend, 0.0) for backend, cpu in db1.items())
+    into.database_sessions += sessions1 - sessions0 - 1  # less the one counting them
+    into.idle += idle1 - idle0
+    busy = [b - a for a, b in zip(per0, per1, strict=True)]
+    into.per_worker = [
+        a + b for a, b in zip(into.per_worker or [0.0] * len(busy), busy, strict=True)
+    ]
 
 
 def setup(svc: Any) -> dict[str, Any]:
@@ -161,7 +278,8 @@ def setup(svc: Any) -> dict[str, Any]:
     }
 
 
-def operations(fx: dict[str, Any], pdf: bytes) -> dict[str, Request]:
+def operations(fx: dict[str, Any], pdf: bytes, host: str) -> dict[str, list[bytes]]:
+    """Each operation's requests, as bytes on the wire, built before any clock starts."""
     seal_body, seal_type = multipart({"placement": '{"type": "invisible"}', "level": "B-T"}, pdf)
     seal_headers = {"content-type": seal_type, "authorization": f"Bearer {fx['user']}"}
     query = tsp.TimeStampReq(
@@ -175,36 +293,51 @@ def operations(fx: dict[str, Any], pdf: bytes) -> dict[str, Request]:
         }
     ).dump()
     builder = ocsp.OCSPRequestBuilder().add_certificate(fx["leaf"], fx["issuer"], hashes.SHA256())
-
-    def ocsp_nonce() -> tuple[str, bytes, dict[str, str]]:
-        der = (
-            builder.add_extension(x509.OCSPNonce(os.urandom(16)), critical=False)
-            .build()
-            .public_bytes(Encoding.DER)
-        )
-        return "/pki/ocsp", der, {"content-type": "application/ocsp-request"}
-
+    ocsp_type = {"content-type": "application/ocsp-request"}
     return {
-        "seal 1 page B-T": lambda: (f"/api/v1/seals/{fx['seal']}/sign", seal_body, seal_headers),
-        "time-stamp": lambda: ("/pki/tsa", query, {"content-type": "application/timestamp-query"}),
-        "OCSP with nonce": ocsp_nonce,
-        "issuance": lambda: (
-            fx["issue_path"],
-            b"{}",
-            {"content-type": "application/json", **fx["platform"]},
-        ),
+        "seal 1 page B-T": [
+            http_request(host, f"/api/v1/seals/{fx['seal']}/sign", seal_body, seal_headers)
+        ],
+        "time-stamp": [
+            http_request(host, "/pki/tsa", query, {"content-type": "application/timestamp-query"})
+        ],
+        "OCSP with nonce": [
+            http_request(
+                host,
+                "/pki/ocsp",
+                builder.add_extension(x509.OCSPNonce(os.urandom(16)), critical=False)
+                .build()
+                .public_bytes(Encoding.DER),
+                ocsp_type,
+            )
+            for _ in range(OCSP_NONCES)
+        ],
+        "issuance": [
+            http_request(
+                host,
+                fx["issue_path"],
+                b"{}",
+                {"content-type": "application/json", **fx["platform"]},
+            )
+        ],
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--warm", type=float, default=3.0, help="seconds before each measurement")
+    parser.add_argument(
+        "--connections", type=int, default=32, help="keep-alive connections (spread over workers)"
+    )
     parser.add_argument("--db", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument(
         "--ops", nargs="+", default=[], help="operations whose name starts with one of these"
     )
     parser.add_argument("--pin", action="store_true", help="N workers on N CPUs (see above)")
+    parser.add_argument(
+        "--slices", type=int, default=4, help="alternating measurements of 1 and 2 workers"
+    )
     args = parser.parse_args()
     font = find_cjk_font()
     pdf = make_document(
@@ -215,56 +348,92 @@ def main() -> None:
         font_number=font.index,
     )
     cores = os.cpu_count() or 1
-    everywhere = os.sched_getaffinity(0)
-    results: dict[tuple[str, str], dict[int, tuple[float, float]]] = {}
+    results: dict[tuple[str, str], dict[int, Measured]] = {}
     for kind in args.db:
-        for workers in (1, 2):
-            share = "1" if args.pin else str(max(1, cores // workers))
-            env = {
-                "ESEAL_PDF_WORKERS": share,
-                "ESEAL_SEAL_WORKERS": share,
-                "ESEAL_ADMISSION": json.dumps(
-                    {"sealing": [16, 64], "pki": [64, 256], "api": [32, 64]}
-                ),
-            }
-            with (
-                database(kind) as url,
-                pinned(sorted(everywhere)[:workers] if args.pin else None),
-                running_service(
-                    prefix="eseal-scale-", env=env, workers=workers, database_url=url
-                ) as svc,
-            ):
-                os.sched_setaffinity(0, everywhere)  # the service keeps its CPUs, clients not
-                fx = setup(svc)
-                for name, request in operations(fx, pdf).items():
-                    if args.ops and not any(name.startswith(o) for o in args.ops):
-                        continue
-                    throughput(svc.base, request, args.clients, min(1.0, args.seconds))  # warm
-                    cpu_before = cpu_seconds(svc.pid)
-                    rate = throughput(svc.base, request, args.clients, args.seconds)
-                    cpu_ms = (
-                        1000 * (cpu_seconds(svc.pid) - cpu_before) / max(1.0, rate * args.seconds)
-                    )
-                    results.setdefault((kind, name), {})[workers] = (rate, cpu_ms)
+        with ExitStack() as stack:
+            services = {n: stack.enter_context(service(kind, n, args.pin)) for n in (1, 2)}
+            built = {n: operations(setup(svc), pdf, urlsplit(svc.base).netloc)
+                     for n, svc in services.items()}  # fmt: skip
+            for name in built[1]:
+                if args.ops and not any(name.startswith(o) for o in args.ops):
+                    continue
+                by = results.setdefault((kind, name), {1: Measured(), 2: Measured()})
+                for i in range(args.slices):  # alternating: both see the same background load
+                    for n, svc in services.items():
+                        warm = args.warm if i == 0 else min(args.warm, 1.0)
+                        throughput(
+                            svc, built[n][name], args.connections, warm,
+                            args.seconds / args.slices, by[n],
+                        )  # fmt: skip
+    report(results, args, cores)
+
+
+@contextmanager
+def service(kind: str, workers: int, pin: bool) -> Iterator[Any]:
+    """A fresh installation with `workers` web workers (on CPUs 0..workers-1 with `pin`)."""
+    cores = os.cpu_count() or 1
+    everywhere = os.sched_getaffinity(0)
+    share = "1" if pin else str(max(1, cores // workers))
+    env = {
+        "ESEAL_PDF_WORKERS": share,
+        "ESEAL_SEAL_WORKERS": share,
+        "ESEAL_ADMISSION": json.dumps({"sealing": [16, 64], "pki": [64, 256], "api": [32, 64]}),
+    }
+    with (
+        database(kind) as url,
+        pinned(sorted(everywhere)[:workers] if pin else None),
+        running_service(prefix="eseal-scale-", env=env, workers=workers, database_url=url) as svc,
+    ):
+        os.sched_setaffinity(0, everywhere)  # the service keeps its CPUs, the client does not
+        yield svc
+
+
+def report(results: dict[tuple[str, str], dict[int, Measured]], args: Any, cores: int) -> None:
     print(
-        f"eseal scaling: 1 vs 2 uvicorn workers, {args.clients} client threads, "
-        f"{args.seconds:.0f} s each, {cores} CPUs"
+        f"eseal scaling: 1 vs 2 uvicorn workers, {args.connections} keep-alive connections "
+        f"(one asyncio client thread), {args.warm:.0f} s warm-up, {args.seconds:.0f} s each "
+        f"in {args.slices} alternating slices, "
+        f"{cores} CPUs"
         + (", service pinned to 1 CPU per worker" if args.pin else "")
         + "; goal (issue 12): 2 workers >= 1.8x"
     )
     print(
-        f"{'database':11} {'operation':18} {'1 worker/s':>11} {'2 workers/s':>12} {'ratio':>6} "
-        f"{'ms CPU/op 1w':>12} {'2w':>6}"
+        f"{'database':10} {'operation':16} {'1w/s':>7} {'2w/s':>7} {'ratio':>5} "
+        f"{'svc ms/op':>11} {'db ms/op':>11} {'conn/op':>7} {'client ms/op':>13} {'svc cores':>9} "
+        f"{'client':>6} {'db':>4} {'others':>6} {'idle':>5} {'split 2w':>9} {'ceiling':>7}"
     )
     for (kind, name), by in results.items():
-        (one, one_cpu), (two, two_cpu) = by[1], by[2]
+        one, two = by[1], by[2]
+        others = (
+            cores * two.seconds - two.idle - two.service_cpu - two.client_cpu - two.database_cpu
+        )
+        # the cores the 2-worker service can have: its CPUs less the client's and PostgreSQL's
+        left = (2 if args.pin else cores) - two.cores(two.client_cpu) - two.cores(two.database_cpu)
+        failed = f"  ({one.failed}/{two.failed} failed)" if one.failed or two.failed else ""
         print(
-            f"{kind:11} {name:18} {one:11.1f} {two:12.1f} {two / one:6.2f} "
-            f"{one_cpu:12.1f} {two_cpu:6.1f}"
+            f"{kind:10} {name:16} {one.rate:7.1f} {two.rate:7.1f} "
+            f"{two.rate / max(1e-9, one.rate):5.2f} "
+            f"{one.per_op(one.service_cpu):5.2f} {two.per_op(two.service_cpu):5.2f} "
+            f"{one.per_op(one.database_cpu):5.2f} {two.per_op(two.database_cpu):5.2f} "
+            f"{two.database_sessions / max(1, two.ok):7.3f} "
+            f"{one.per_op(one.client_cpu):6.3f} {two.per_op(two.client_cpu):6.3f} "
+            f"{one.cores(one.service_cpu):4.2f} {two.cores(two.service_cpu):4.2f} "
+            f"{two.cores(two.client_cpu):6.2f} {two.cores(two.database_cpu):4.2f} "
+            f"{two.cores(others):6.2f} {two.cores(two.idle):5.2f} "
+            f"{two.split:>9} {left / max(1e-9, one.cores(one.service_cpu)):7.2f}{failed}"
         )
     print(
-        "ms CPU/op: the service's process tree (/proc, user + system) per successful "
-        "operation; equal figures mean a second worker adds no work, only what the cores allow"
+        "svc ms/op: the service's process tree (/proc, user + system) per successful operation, "
+        "1 worker then 2; db ms/op: the PostgreSQL backends serving its database (unpinned, "
+        "outside the service's tree); conn/op: PostgreSQL connections opened per operation (2w); "
+        "client ms/op: this process (the load generator).\n"
+        "svc cores: cores busy in the service (1w, 2w); client / db / others / idle: cores "
+        "busy in the client, in PostgreSQL's backends, in every other process, and idle (2w).\n"
+        "ratio = (svc cores 2w / 1w) x (svc ms/op 1w / 2w). split 2w: each web worker's share "
+        "of the service's CPU (with its PDF and seal processes).\n"
+        "ceiling: (CPUs of the 2-worker service - client cores - db cores) / service cores with "
+        "1 worker: the most the ratio can be at equal CPU per operation with nothing else "
+        "running."
     )
 
 
