@@ -217,7 +217,8 @@ def throughput(
     into.service_cpu += svc1 - svc0
     into.client_cpu += load.client_cpu
     into.database_cpu += sum(cpu - db0.get(backend, 0.0) for backend, cpu in db1.items())
-    into.database_sessions += sessions1 - sessions0 - 1  # less the one counting them
+    # less the connection that counted them (PostgreSQL only: SQLite has no sessions to count)
+    into.database_sessions += sessions1 - sessions0 - (1 if url else 0)
     into.idle += idle1 - idle0
     busy = [b - a for a, b in zip(per0, per1, strict=True)]
     into.per_worker = [
