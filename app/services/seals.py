@@ -567,9 +567,19 @@ def public_owner(session: Session, seal: SealFacts) -> str:
     person's masked name for personal seals."""
     if seal.person_id is not None:
         person = session.get(Person, seal.person_id)
-        return mask_name(person.name) if person else "*"
+        return owner_as_public_sees(seal.person_id, person.name if person else None, None)
     org = session.get(Organization, seal.organization_id)
-    return org.name if org else "*"
+    return owner_as_public_sees(None, None, org.name if org else None)
+
+
+def owner_as_public_sees(
+    person_id: str | None, person_name: str | None, organization_name: str | None
+) -> str:
+    """`public_owner` from names already read: a person's seal shows the masked name, any
+    other the organization's name ("*" for a row that is gone)."""
+    if person_id is not None:
+        return mask_name(person_name) if person_name is not None else "*"
+    return organization_name if organization_name is not None else "*"
 
 
 def public_status(session: Session, services: Services, *, code: str) -> PublicStatus:

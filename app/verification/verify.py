@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 from app.db import reading, unit_of_work
 from app.models import Organization, Person
 from app.models_policy import CustomSealKind, SealCustomKind
-from app.services.seals import mask_name
+from app.services.seals import owner_as_public_sees
 from app.verification.cache import CRL_CHECK_SECONDS, EPOCH_KEY, cache_for
 from app.wiring import Services
 from pki.models import CertificateRecord
@@ -117,22 +117,18 @@ def seal_info(
     session: Session, services: Services, certificate: x509.Certificate
 ) -> SealInfo | None:
     """The seal bound to this very certificate, with its current status (None: not ours):
-    the owner as the public may see it (`app.services.seals.public_owner`), the custom
+    the owner as the public may see it (`owner_as_public_sees`), the custom
     kind's name (`app.services.seal_kinds.label_of`)."""
     fingerprint = hashlib.sha256(certificate.public_bytes(Encoding.DER)).hexdigest()
     row = session.execute(_SEAL_OF_CERTIFICATE, {"fingerprint": fingerprint}).first()
     if row is None:
         return None
     code, kind, status, valid_until, person_id, person_name, org_name, label = row
-    if person_id is not None:
-        owner = mask_name(person_name) if person_name is not None else "*"
-    else:
-        owner = org_name if org_name is not None else "*"
     now = services.authority.clock()
     return SealInfo(
         code=code,
         kind=SealKind(kind).value,
-        owner=owner,
+        owner=owner_as_public_sees(person_id, person_name, org_name),
         status=effective_status(status, valid_until=valid_until, now=now).value,
         kind_label=label,
     )
